@@ -1,0 +1,31 @@
+/* Error messages with context; see err.h. */
+#include "engine/err.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+int ps_err_set(ps_err *err, const char *fmt, ...)
+{
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        va_end(ap);
+    }
+    return PS_ERR;
+}
+
+int ps_err_prefix(ps_err *err, const char *fmt, ...)
+{
+    if (err) {
+        char prefix[512], old[sizeof err->msg];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(prefix, sizeof prefix, fmt, ap);
+        va_end(ap);
+        memcpy(old, err->msg, sizeof old);
+        snprintf(err->msg, sizeof err->msg, "%s%s", prefix, old);
+    }
+    return PS_ERR;
+}
