@@ -1,0 +1,2 @@
+/* Placeholder until the SimGrid backend lands. */
+int ps_sim_placeholder;
