@@ -25,7 +25,15 @@ int ps_err_prefix(ps_err *err, const char *fmt, ...)
         vsnprintf(prefix, sizeof prefix, fmt, ap);
         va_end(ap);
         memcpy(old, err->msg, sizeof old);
-        snprintf(err->msg, sizeof err->msg, "%s%s", prefix, old);
+        size_t n = strlen(prefix);
+        if (n >= sizeof err->msg)
+            n = sizeof err->msg - 1;
+        memcpy(err->msg, prefix, n);
+        size_t room = sizeof err->msg - 1 - n, rest = strnlen(old, sizeof old);
+        if (rest > room)
+            rest = room;
+        memcpy(err->msg + n, old, rest);
+        err->msg[n + rest] = '\0';
     }
     return PS_ERR;
 }
