@@ -1,0 +1,19 @@
+/* BSP: a pull for clock c is served only when every worker has completed c-1, and
+ * pushes are held until their clock completes, then applied in worker order. This
+ * is what makes a BSP run deterministic and identical on both backends. */
+#include "policies/consistency/consistency.h"
+
+static int bsp_can_serve(const ps_consistency_params *p, const ps_clock_table *t, int worker,
+                         int32_t clock)
+{
+    (void)p;
+    (void)worker;
+    return t->min_done >= clock;
+}
+
+const ps_consistency_ops ps_consistency_bsp = {
+    .name = "bsp",
+    .doc = "bulk synchronous: a pull for clock c waits until all workers finished c-1",
+    .defer_updates = 1,
+    .can_serve = bsp_can_serve,
+};

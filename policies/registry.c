@@ -1,0 +1,42 @@
+/* The one table of policies per kind (see registry.h). */
+#include "policies/registry.h"
+
+#include <string.h>
+
+extern const ps_consistency_ops ps_consistency_bsp;
+extern const ps_partitioner_ops ps_partitioner_range;
+extern const ps_partitioner_ops ps_partitioner_hash;
+
+static const ps_consistency_ops *const consistency_table[] = {&ps_consistency_bsp};
+static const ps_partitioner_ops *const partitioner_table[] = {&ps_partitioner_range,
+                                                              &ps_partitioner_hash};
+
+const char *const ps_consistency_names[] = {"bsp", NULL};
+const char *const ps_partitioner_names[] = {"range", "hash", NULL};
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+const ps_consistency_ops *ps_consistency_by_name(const char *name)
+{
+    for (size_t i = 0; i < COUNT(consistency_table); i++)
+        if (strcmp(consistency_table[i]->name, name) == 0)
+            return consistency_table[i];
+    return NULL;
+}
+
+const ps_partitioner_ops *ps_partitioner_by_name(const char *name)
+{
+    for (size_t i = 0; i < COUNT(partitioner_table); i++)
+        if (strcmp(partitioner_table[i]->name, name) == 0)
+            return partitioner_table[i];
+    return NULL;
+}
+
+void ps_partition_init(ps_partition *p, uint64_t n_keys, int n_servers)
+{
+    p->n_keys = n_keys;
+    p->n_servers = n_servers;
+    p->chunk = (n_keys + (uint64_t)n_servers - 1) / (uint64_t)n_servers;
+    if (p->chunk == 0)
+        p->chunk = 1;
+}

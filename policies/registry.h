@@ -1,0 +1,17 @@
+/* The policy registry: one table per policy kind, name -> ops (SQLite's aVfs[]).
+ * A policy is one .c file exporting one ops struct; adding one is adding a file
+ * and a row in policies/registry.c. Configs choose policies by these names. */
+#ifndef PS_POLICY_REGISTRY_H
+#define PS_POLICY_REGISTRY_H
+
+#include "policies/consistency/consistency.h"
+#include "policies/partitioner/partitioner.h"
+
+/* NULL-terminated lists of names, for config validation and help text. */
+extern const char *const ps_consistency_names[];
+extern const char *const ps_partitioner_names[];
+
+const ps_consistency_ops *ps_consistency_by_name(const char *name);
+const ps_partitioner_ops *ps_partitioner_by_name(const char *name);
+
+#endif
