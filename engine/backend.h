@@ -55,11 +55,16 @@ typedef struct ps_backend_ops {
 struct ps_backend {
     const ps_backend_ops *ops;
     void *impl;
+    /* Counted by ps_send for the whole process (sim runs every actor in one
+     * thread; real has one process per node), for benchmarks and summaries. */
+    unsigned long long messages_sent, bytes_sent;
 };
 
 /* Thin wrappers, one line each (SQLite's os.c): the engine calls these. */
 static inline int ps_send(ps_backend *be, int to, void *buf, size_t len, ps_err *err)
 {
+    be->messages_sent++;
+    be->bytes_sent += len;
     return be->ops->send(be, to, buf, len, err);
 }
 static inline int ps_recv(ps_backend *be, double timeout_s, void **buf, size_t *len, ps_err *err)
