@@ -1,0 +1,88 @@
+/* Partitioners: every key has exactly one server, in range; range gives contiguous
+ * near-equal chunks; hash spreads keys evenly; registry lookups by name. */
+#include <string.h>
+
+#include "policies/registry.h"
+#include "tests/unit/cu_main.h"
+
+static void test_range_contiguous_and_balanced(void)
+{
+    const ps_partitioner_ops *ops = ps_partitioner_by_name("range");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ops);
+    ps_partition p;
+    ps_partition_init(&p, 1001, 7);
+    int count[7] = {0}, last = 0;
+    for (uint64_t k = 0; k < 1001; k++) {
+        int s = ps_partition_server(ops, &p, k);
+        CU_ASSERT_FATAL(s >= 0 && s < 7);
+        CU_ASSERT(s == last || s == last + 1); /* contiguous, ascending */
+        last = s;
+        count[s]++;
+    }
+    for (int s = 0; s < 7; s++)
+        CU_ASSERT(count[s] >= 1001 / 7 - 7 && count[s] <= 1001 / 7 + 7);
+}
+
+static void test_range_more_servers_than_keys(void)
+{
+    const ps_partitioner_ops *ops = ps_partitioner_by_name("range");
+    ps_partition p;
+    ps_partition_init(&p, 3, 10);
+    for (uint64_t k = 0; k < 3; k++)
+        CU_ASSERT_EQUAL(ps_partition_server(ops, &p, k), (int)k);
+}
+
+static void test_hash_balanced(void)
+{
+    const ps_partitioner_ops *ops = ps_partitioner_by_name("hash");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ops);
+    ps_partition p;
+    enum { S = 16, N = 160000 };
+    ps_partition_init(&p, N, S);
+    int count[S] = {0};
+    for (uint64_t k = 0; k < N; k++) {
+        int s = ps_partition_server(ops, &p, k);
+        CU_ASSERT_FATAL(s >= 0 && s < S);
+        count[s]++;
+    }
+    for (int s = 0; s < S; s++) /* within 5% of the mean: a biased hash would fail */
+        CU_ASSERT(count[s] > N / S * 95 / 100 && count[s] < N / S * 105 / 100);
+    /* consecutive keys do not all land together */
+    CU_ASSERT(ps_partition_server(ops, &p, 0) != ps_partition_server(ops, &p, 1) ||
+              ps_partition_server(ops, &p, 1) != ps_partition_server(ops, &p, 2));
+}
+
+static void test_registry(void)
+{
+    for (int i = 0; ps_partitioner_names[i]; i++)
+        CU_ASSERT_PTR_NOT_NULL(ps_partitioner_by_name(ps_partitioner_names[i]));
+    for (int i = 0; ps_consistency_names[i]; i++)
+        CU_ASSERT_PTR_NOT_NULL(ps_consistency_by_name(ps_consistency_names[i]));
+    CU_ASSERT_PTR_NULL(ps_partitioner_by_name("nope"));
+    CU_ASSERT_PTR_NULL(ps_consistency_by_name("bspx"));
+}
+
+static void test_bsp_can_serve(void)
+{
+    const ps_consistency_ops *bsp = ps_consistency_by_name("bsp");
+    int32_t done[3] = {2, 1, 3};
+    ps_clock_table t = {.n_workers = 3, .done = done, .min_done = 1};
+    ps_consistency_params p = {0};
+    CU_ASSERT_TRUE(bsp->can_serve(&p, &t, 0, 0));
+    CU_ASSERT_TRUE(bsp->can_serve(&p, &t, 0, 1));
+    CU_ASSERT_FALSE(bsp->can_serve(&p, &t, 2, 2));
+    CU_ASSERT_TRUE(bsp->defer_updates);
+}
+
+static CU_TestInfo tests[] = {
+    {"range is contiguous and balanced", test_range_contiguous_and_balanced},
+    {"range with more servers than keys", test_range_more_servers_than_keys},
+    {"hash is balanced", test_hash_balanced},
+    {"registry finds every listed name", test_registry},
+    {"bsp gate predicate", test_bsp_can_serve},
+    CU_TEST_INFO_NULL,
+};
+
+static CU_SuiteInfo suites[] = {{"partitioner", NULL, NULL, NULL, NULL, tests}, CU_SUITE_INFO_NULL};
+
+PS_CUNIT_MAIN(suites)
