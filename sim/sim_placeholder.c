@@ -1,2 +1,0 @@
-/* Placeholder until the SimGrid backend lands. */
-int ps_sim_placeholder;
