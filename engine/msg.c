@@ -1,0 +1,143 @@
+/* Encode and decode of the engine's binary messages (layout in msg.h). Decoding
+ * trusts nothing: every count and length is checked against the buffer before a
+ * pointer into it is handed out. */
+#include "engine/msg.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "pslab's message format is little-endian and written with memcpy: port the codec"
+#endif
+
+static uint64_t pad8(uint64_t n) { return (n + 7) & ~(uint64_t)7; }
+
+/* Bytes of keys plus padded values; 64-bit so that hostile counts cannot wrap. */
+static uint64_t body_len(uint32_t nkeys, uint32_t vals_per_key)
+{
+    return 8ull * nkeys + pad8(4ull * nkeys * vals_per_key);
+}
+
+size_t ps_msg_encoded_size(uint32_t nkeys, uint32_t vals_per_key, uint32_t aux_len)
+{
+    if (vals_per_key > PS_MSG_MAX_VALS_PER_KEY)
+        return 0;
+    uint64_t payload = body_len(nkeys, vals_per_key) + aux_len;
+    if (payload > PS_MSG_MAX_PAYLOAD)
+        return 0;
+    return (size_t)(PS_MSG_HEADER_LEN + payload);
+}
+
+static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
+static void put16(uint8_t *p, uint16_t v) { memcpy(p, &v, 2); }
+static uint32_t get32(const uint8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+static uint16_t get16(const uint8_t *p)
+{
+    uint16_t v;
+    memcpy(&v, p, 2);
+    return v;
+}
+
+int ps_msg_build(ps_msg_writer *w, uint8_t type, uint16_t flags, uint32_t sender,
+                 uint32_t table, int32_t clock, uint32_t nkeys, uint32_t vals_per_key,
+                 uint32_t aux_len, ps_err *err)
+{
+    if (type < 1 || type > PS_MSG_TYPE_MAX)
+        return ps_err_set(err, "cannot build a message of unknown type %u", type);
+    if (flags & ~PS_MSG_F_ALL)
+        return ps_err_set(err, "cannot build a message with unknown flags 0x%x", flags);
+    size_t len = ps_msg_encoded_size(nkeys, vals_per_key, aux_len);
+    if (len == 0)
+        return ps_err_set(err, "message of %u keys x %u values + %u aux bytes is over the "
+                          "format's limits", nkeys, vals_per_key, aux_len);
+    uint8_t *b = calloc(1, len); /* zeroed: padding is deterministic byte for byte */
+    if (!b)
+        return ps_err_set(err, "out of memory for a %zu-byte message", len);
+    put32(b, PS_MSG_MAGIC);
+    b[4] = PS_MSG_VERSION;
+    b[5] = type;
+    put16(b + 6, flags);
+    put32(b + 8, sender);
+    put32(b + 12, table);
+    put32(b + 16, (uint32_t)clock);
+    put32(b + 20, nkeys);
+    put32(b + 24, vals_per_key);
+    put32(b + 28, (uint32_t)(len - PS_MSG_HEADER_LEN));
+    uint8_t *body = b + PS_MSG_HEADER_LEN;
+    w->buf = b;
+    w->len = len;
+    w->keys = nkeys ? (uint64_t *)(void *)body : NULL;
+    w->vals = nkeys && vals_per_key ? (float *)(void *)(body + 8ull * nkeys) : NULL;
+    w->aux = aux_len ? body + body_len(nkeys, vals_per_key) : NULL;
+    return PS_OK;
+}
+
+int ps_msg_check_header(const void *hdr, size_t hdr_len, size_t *total_len, ps_err *err)
+{
+    const uint8_t *h = hdr;
+    if (hdr_len < PS_MSG_HEADER_LEN)
+        return ps_err_set(err, "truncated header: %zu bytes of %d", hdr_len, PS_MSG_HEADER_LEN);
+    if (get32(h) != PS_MSG_MAGIC)
+        return ps_err_set(err, "bad magic 0x%08x", get32(h));
+    if (h[4] != PS_MSG_VERSION)
+        return ps_err_set(err, "version %u, expected %d", h[4], PS_MSG_VERSION);
+    if (h[5] < 1 || h[5] > PS_MSG_TYPE_MAX)
+        return ps_err_set(err, "unknown message type %u", h[5]);
+    if (get16(h + 6) & ~PS_MSG_F_ALL)
+        return ps_err_set(err, "unknown flags 0x%x", get16(h + 6));
+    uint32_t nkeys = get32(h + 20), vpk = get32(h + 24), payload = get32(h + 28);
+    if (vpk > PS_MSG_MAX_VALS_PER_KEY)
+        return ps_err_set(err, "%u values per key, more than the limit %u", vpk,
+                          PS_MSG_MAX_VALS_PER_KEY);
+    if (payload > PS_MSG_MAX_PAYLOAD)
+        return ps_err_set(err, "payload length %u over the limit %u", payload,
+                          PS_MSG_MAX_PAYLOAD);
+    if (body_len(nkeys, vpk) > payload)
+        return ps_err_set(err, "%u keys x %u values do not fit in a payload of %u bytes", nkeys,
+                          vpk, payload);
+    if (total_len)
+        *total_len = PS_MSG_HEADER_LEN + (size_t)payload;
+    return PS_OK;
+}
+
+int ps_msg_decode(const void *buf, size_t len, ps_msg *out, ps_err *err)
+{
+    size_t total;
+    if (!buf)
+        return ps_err_set(err, "no buffer");
+    if (ps_msg_check_header(buf, len, &total, err))
+        return PS_ERR;
+    if (len < total)
+        return ps_err_set(err, "truncated message: %zu bytes of %zu", len, total);
+    if (len > total)
+        return ps_err_set(err, "%zu trailing bytes after a %zu-byte message", len - total, total);
+    if ((uintptr_t)buf % 8)
+        return ps_err_set(err, "message buffer is not 8-byte aligned");
+    const uint8_t *h = buf, *body = h + PS_MSG_HEADER_LEN;
+    out->type = h[5];
+    out->flags = get16(h + 6);
+    out->sender = get32(h + 8);
+    out->table = get32(h + 12);
+    out->clock = (int32_t)get32(h + 16);
+    out->nkeys = get32(h + 20);
+    out->vals_per_key = get32(h + 24);
+    uint64_t body_bytes = body_len(out->nkeys, out->vals_per_key);
+    out->aux_len = (uint32_t)(total - PS_MSG_HEADER_LEN - body_bytes);
+    out->keys = out->nkeys ? (const uint64_t *)(const void *)body : NULL;
+    out->vals = out->nkeys && out->vals_per_key ? (const float *)(const void *)(body + 8ull * out->nkeys)
+                                                : NULL;
+    out->aux = out->aux_len ? body + body_bytes : NULL;
+    return PS_OK;
+}
+
+const char *ps_msg_type_name(int type)
+{
+    static const char *const names[] = {"unknown", "pull", "pull_reply", "push", "clock",
+                                        "snapshot", "done", "stop", "hello"};
+    return type >= 1 && type <= PS_MSG_TYPE_MAX ? names[type] : names[0];
+}
