@@ -1,0 +1,203 @@
+/* Synthetic CTR-like data, data set views and row access; see dataset.h. The
+ * LIBSVM reader is in dataset_libsvm.c. */
+#include "engine/dataset_impl.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/rng.h"
+
+/* Normal draw that is a pure function of x (two hashed uniforms, Box-Muller). */
+static double hashed_normal(uint64_t x)
+{
+    double u1 = ps_u64_to_unit(ps_hash64(x)), u2 = ps_u64_to_unit(ps_hash64(x ^ 0x5DEECE66Dull));
+    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+}
+
+/* Popular features carry most of the signal and rare ones little (their weight
+ * shrinks with rank), as in click logs: a model trained on a realistic number of
+ * examples can then approach the true model, which is what a testbed needs to show
+ * convergence. The 3/sqrt(nnz) factor keeps margins O(weight_scale * 1.5). */
+double ps_ctr_true_weight(const ps_ctr_params *p, uint32_t feature)
+{
+    uint64_t h = ps_hash64(p->seed ^ ((uint64_t)PS_STREAM_TRUTH << 56)) + feature;
+    double shrink = 1.0 / sqrt(1.0 + feature / 100.0);
+    return p->weight_scale * 3.0 / sqrt((double)p->nnz) * shrink * hashed_normal(h);
+}
+
+double ps_ctr_true_bias(const ps_ctr_params *p)
+{
+    (void)p;
+    return 0.0;
+}
+
+/* Inverse CDF of a continuous power law on [1, n+1), floored to [0, n). */
+static uint32_t draw_feature(const ps_dataset *d, ps_rng *r)
+{
+    uint32_t n = d->ctr.n_features;
+    if (d->ctr.zipf == 0)
+        return (uint32_t)ps_rng_below(r, n);
+    double u = ps_rng_unit(r), x;
+    if (fabs(d->ctr.zipf - 1.0) < 1e-12)
+        x = exp(u * d->log_n1);
+    else
+        x = pow(1.0 + u * d->pow_n1, d->inv_1ma);
+    double k = floor(x) - 1.0;
+    return k < 0 ? 0 : k >= n ? n - 1 : (uint32_t)k;
+}
+
+static void sort_unique(uint32_t *a, uint32_t *n)
+{
+    for (uint32_t i = 1; i < *n; i++) { /* insertion sort: rows are short */
+        uint32_t v = a[i], j = i;
+        while (j > 0 && a[j - 1] > v) {
+            a[j] = a[j - 1];
+            j--;
+        }
+        a[j] = v;
+    }
+    uint32_t m = 0;
+    for (uint32_t i = 0; i < *n; i++)
+        if (m == 0 || a[m - 1] != a[i])
+            a[m++] = a[i];
+    *n = m;
+}
+
+static void synth_row(const ps_dataset *d, uint64_t i, ps_row *row, ps_row_buf *buf)
+{
+    uint32_t nnz = d->ctr.nnz;
+    if (buf->cap < nnz) {
+        free(buf->idx);
+        free(buf->val);
+        buf->idx = malloc(nnz * sizeof *buf->idx);
+        buf->val = malloc(nnz * sizeof *buf->val);
+        if (!buf->idx || !buf->val)
+            abort(); /* a few KB: failing here means the process is already lost */
+        buf->cap = nnz;
+    }
+    ps_rng r;
+    ps_rng_init(&r, d->ctr.seed, ((uint64_t)PS_STREAM_DATA << 56) ^ (d->first + i));
+    for (uint32_t k = 0; k < nnz; k++)
+        buf->idx[k] = draw_feature(d, &r);
+    sort_unique(buf->idx, &nnz);
+    double margin = ps_ctr_true_bias(&d->ctr);
+    for (uint32_t k = 0; k < nnz; k++) {
+        buf->val[k] = 1.0f;
+        margin += ps_ctr_true_weight(&d->ctr, buf->idx[k]);
+    }
+    double prob = 1.0 / (1.0 + exp(-margin));
+    row->nnz = nnz;
+    row->idx = buf->idx;
+    row->val = buf->val;
+    row->label = ps_rng_unit(&r) <= prob ? 1.0f : 0.0f;
+}
+
+int ps_dataset_synthetic(ps_dataset **out, const ps_ctr_params *p, uint64_t first, uint64_t n,
+                         ps_err *err)
+{
+    if (p->n_features == 0 || p->nnz == 0 || !(p->zipf >= 0) || !(p->weight_scale >= 0))
+        return ps_err_set(err, "synthetic data needs features > 0, nnz > 0, zipf >= 0");
+    ps_dataset *d = calloc(1, sizeof *d);
+    if (!d)
+        return ps_err_set(err, "out of memory");
+    d->kind = PS_DATA_SYNTHETIC;
+    d->ctr = *p;
+    d->first = first;
+    d->rows = n;
+    d->n_features = p->n_features;
+    double n1 = (double)p->n_features + 1.0;
+    d->log_n1 = log(n1);
+    d->pow_n1 = pow(n1, 1.0 - p->zipf) - 1.0;
+    d->inv_1ma = 1.0 / (1.0 - p->zipf);
+    *out = d;
+    return PS_OK;
+}
+
+uint64_t ps_dataset_rows(const ps_dataset *d) { return d->rows; }
+uint32_t ps_dataset_features(const ps_dataset *d) { return d->n_features; }
+
+const ps_ctr_params *ps_dataset_ctr_params(const ps_dataset *d)
+{
+    return d->kind == PS_DATA_SYNTHETIC ? &d->ctr : NULL;
+}
+
+void ps_dataset_row(const ps_dataset *d, uint64_t i, ps_row *row, ps_row_buf *buf)
+{
+    if (d->kind == PS_DATA_VIEW) {
+        ps_dataset_row(d->parent, d->map[i], row, buf);
+        return;
+    }
+    if (d->kind == PS_DATA_SYNTHETIC) {
+        synth_row(d, i, row, buf);
+        return;
+    }
+    uint64_t a = d->row_ptr[i], b = d->row_ptr[i + 1];
+    row->nnz = (uint32_t)(b - a);
+    row->idx = d->idx + a;
+    row->val = d->val + a;
+    row->label = d->label[i];
+}
+
+int ps_dataset_split(const ps_dataset *all, double test_fraction, uint64_t seed,
+                     ps_dataset **train, ps_dataset **test, ps_err *err)
+{
+    uint64_t n = all->rows, n_test = (uint64_t)llround(test_fraction * (double)n);
+    if (n_test < 1)
+        n_test = 1;
+    if (n < 2 || n_test >= n)
+        return ps_err_set(err, "cannot split %llu rows with test fraction %g",
+                          (unsigned long long)n, test_fraction);
+    uint64_t *perm = malloc(n * sizeof *perm);
+    ps_dataset *tr = calloc(1, sizeof *tr), *te = calloc(1, sizeof *te);
+    if (!perm || !tr || !te) {
+        free(perm);
+        free(tr);
+        free(te);
+        return ps_err_set(err, "out of memory splitting %llu rows", (unsigned long long)n);
+    }
+    ps_rng r;
+    ps_rng_init(&r, seed, PS_STREAM_SAMPLE);
+    for (uint64_t i = 0; i < n; i++)
+        perm[i] = i;
+    for (uint64_t i = n - 1; i > 0; i--) { /* Fisher-Yates */
+        uint64_t j = ps_rng_below(&r, i + 1), t = perm[i];
+        perm[i] = perm[j];
+        perm[j] = t;
+    }
+    uint64_t *train_map = malloc((n - n_test) * sizeof *train_map);
+    if (!train_map) {
+        free(perm);
+        free(tr);
+        free(te);
+        return ps_err_set(err, "out of memory splitting %llu rows", (unsigned long long)n);
+    }
+    memcpy(train_map, perm + n_test, (n - n_test) * sizeof *train_map);
+    *te = (ps_dataset){.kind = PS_DATA_VIEW, .parent = all, .map = perm, .rows = n_test,
+                       .n_features = all->n_features, .owns_map = 1};
+    *tr = (ps_dataset){.kind = PS_DATA_VIEW, .parent = all, .map = train_map,
+                       .rows = n - n_test, .n_features = all->n_features, .owns_map = 1};
+    *train = tr;
+    *test = te;
+    return PS_OK;
+}
+
+void ps_row_buf_free(ps_row_buf *b)
+{
+    free(b->idx);
+    free(b->val);
+    memset(b, 0, sizeof *b);
+}
+
+void ps_dataset_free(ps_dataset *d)
+{
+    if (!d)
+        return;
+    if (d->owns_map)
+        free(d->map);
+    free(d->row_ptr);
+    free(d->idx);
+    free(d->val);
+    free(d->label);
+    free(d);
+}

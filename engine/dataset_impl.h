@@ -1,0 +1,27 @@
+/* The data set structure, shared by dataset.c and dataset_libsvm.c only. */
+#ifndef PS_DATASET_IMPL_H
+#define PS_DATASET_IMPL_H
+
+#include "engine/dataset.h"
+
+enum { PS_DATA_SYNTHETIC = 1, PS_DATA_STORED = 2, PS_DATA_VIEW = 3 };
+
+struct ps_dataset {
+    int kind;
+    uint64_t rows;
+    uint32_t n_features;
+    /* synthetic */
+    ps_ctr_params ctr;
+    uint64_t first;
+    double log_n1, pow_n1, inv_1ma; /* power-law sampling constants */
+    /* stored (CSR) */
+    uint64_t *row_ptr;
+    uint32_t *idx;
+    float *val, *label;
+    /* view: row i is parent's row map[i] */
+    const ps_dataset *parent;
+    uint64_t *map;
+    int owns_map;
+};
+
+#endif

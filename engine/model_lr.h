@@ -1,0 +1,42 @@
+/* Sparse logistic regression with L2, the first model of the testbed. Parameter
+ * keys: feature j is key j and the bias is key n_features. A mini-batch is
+ * compacted onto its unique keys so that the gradient touches only what it pulled. */
+#ifndef PS_MODEL_LR_H
+#define PS_MODEL_LR_H
+
+#include <stdint.h>
+
+#include "engine/dataset.h"
+
+typedef struct ps_batch {
+    uint32_t n_rows, n_keys, nnz;
+    uint32_t cap_rows, cap_nnz, cap_keys;
+    uint32_t *row_ptr;   /* n_rows+1 */
+    uint32_t *col;       /* local key index per nonzero (the bias is one per row) */
+    float *val, *label;
+    uint64_t *keys;      /* n_keys global keys, ascending; the bias key is last */
+    uint64_t *scratch;   /* sort space */
+} ps_batch;
+
+/* Builds the batch of the given rows of d, reusing b's capacity across calls. */
+int ps_batch_build(ps_batch *b, const ps_dataset *d, const uint64_t *rows, uint32_t n_rows,
+                   ps_row_buf *buf, ps_err *err);
+void ps_batch_free(ps_batch *b);
+
+/* loss = mean logistic loss over the batch + 0.5*l2*sum of w^2 over the batch's
+ * keys (bias excluded); grad[k] = d loss / d w_local[k]. Returns the floating-point
+ * operations done, counted, which the worker charges to the backend. */
+double ps_lr_loss_grad(const ps_batch *b, const float *w_local, double l2, float *grad,
+                       double *loss);
+
+/* Mean logistic loss (no L2) and accuracy of full weights w[n_features+1] on d. */
+void ps_lr_evaluate(const ps_dataset *d, const float *w, uint32_t n_features, double *loss,
+                    double *accuracy);
+/* The same for the synthetic data's true model (the best any model can do). */
+void ps_lr_evaluate_truth(const ps_dataset *d, const ps_ctr_params *p, double *loss,
+                          double *accuracy);
+
+/* Learning-rate schedule: lr0 / (1 + decay * clock). */
+double ps_lr_rate(double lr0, double decay, int clock);
+
+#endif

@@ -1,0 +1,337 @@
+/* A server: holds one shard of the parameter table in memory, applies pushed
+ * updates with the add rule and answers pulls when the consistency model allows.
+ * Gates are checked here, on pull, so that workers need no knowledge of the model. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/keymap.h"
+#include "engine/msg.h"
+#include "engine/run.h"
+#include "engine/store_mem.h"
+
+typedef struct held_pull {
+    int worker;
+    int32_t clock;
+    uint32_t nkeys;
+    uint64_t *keys;
+    double since;
+} held_pull;
+
+typedef struct ps_server {
+    ps_run *run;
+    ps_backend *be;
+    int index;
+    ps_store_mem table;
+    ps_clock_table clocks;
+    int32_t n_at_min;        /* workers whose done == min_done */
+    void **deferred;         /* per worker: a push held until its clock completes */
+    size_t *deferred_len;
+    held_pull *held;
+    size_t n_held, cap_held;
+    int32_t next_eval;       /* next clock at which to send a snapshot */
+} ps_server;
+
+static void server_log_drop(ps_server *s, uint32_t from, const char *why)
+{
+    fprintf(stderr, "pslab: server %d: dropped message from actor %u: %s\n", s->index, from, why);
+}
+
+/* Every key must be one of ours: a wrong key is a peer's bug or a hostile message. */
+static int server_check_keys(ps_server *s, const uint64_t *keys, uint32_t n, ps_err *err)
+{
+    const ps_run *r = s->run;
+    for (uint32_t i = 0; i < n; i++) {
+        if (keys[i] >= r->n_keys)
+            return ps_err_set(err, "key %llu out of range (table has %llu keys)",
+                              (unsigned long long)keys[i], (unsigned long long)r->n_keys);
+        if (ps_partition_server(r->partitioner, &r->partition, keys[i]) != s->index)
+            return ps_err_set(err, "key %llu belongs to server %d", (unsigned long long)keys[i],
+                              ps_partition_server(r->partitioner, &r->partition, keys[i]));
+    }
+    return PS_OK;
+}
+
+static int server_send_snapshot(ps_server *s, int32_t clock, ps_err *err)
+{
+    ps_msg_writer w;
+    double now = ps_now(s->be);
+    if (ps_msg_build(&w, PS_MSG_SNAPSHOT, 0, (uint32_t)ps_server_actor(s->index), 0, clock,
+                     s->table.n, 1, sizeof now, err))
+        return PS_ERR;
+    if (s->table.n) {
+        memcpy(w.keys, s->table.keys, s->table.n * sizeof *w.keys);
+        memcpy(w.vals, s->table.vals, s->table.n * sizeof *w.vals);
+    }
+    memcpy(w.aux, &now, sizeof now);
+    return ps_send(s->be, PS_COORDINATOR_ID, w.buf, w.len, err);
+}
+
+static int server_serve_pull(ps_server *s, const held_pull *p, ps_err *err)
+{
+    ps_msg_writer w;
+    double held_s = ps_now(s->be) - p->since;
+    if (ps_msg_build(&w, PS_MSG_PULL_REPLY, 0, (uint32_t)ps_server_actor(s->index), 0, p->clock,
+                     p->nkeys, 1, sizeof held_s, err))
+        return PS_ERR;
+    for (uint32_t i = 0; i < p->nkeys; i++) {
+        float *v = ps_store_mem_slot(&s->table, p->keys[i]);
+        if (!v) {
+            free(w.buf);
+            return ps_err_set(err, "out of memory growing the shard");
+        }
+        w.keys[i] = p->keys[i];
+        w.vals[i] = *v;
+    }
+    memcpy(w.aux, &held_s, sizeof held_s);
+    return ps_send(s->be, ps_worker_actor(s->run, p->worker), w.buf, w.len, err);
+}
+
+/* Serves, in arrival order, every held pull the model now allows. */
+static int server_serve_ready(ps_server *s, ps_err *err)
+{
+    const ps_run *r = s->run;
+    size_t kept = 0;
+    int rc = PS_OK;
+    for (size_t i = 0; i < s->n_held; i++) {
+        held_pull *p = &s->held[i];
+        if (rc == PS_OK &&
+            r->consistency->can_serve(&r->consistency_params, &s->clocks, p->worker, p->clock)) {
+            rc = server_serve_pull(s, p, err);
+            free(p->keys);
+        } else {
+            s->held[kept++] = *p;
+        }
+    }
+    s->n_held = kept;
+    return rc;
+}
+
+static int server_hold_pull(ps_server *s, int worker, int32_t clock, const uint64_t *keys,
+                            uint32_t n, ps_err *err)
+{
+    if (s->n_held == s->cap_held) {
+        size_t cap = s->cap_held ? 2 * s->cap_held : 64;
+        held_pull *h = realloc(s->held, cap * sizeof *h);
+        if (!h)
+            return ps_err_set(err, "out of memory holding pulls");
+        s->held = h;
+        s->cap_held = cap;
+    }
+    held_pull *p = &s->held[s->n_held];
+    p->keys = malloc((n ? n : 1) * sizeof *keys);
+    if (!p->keys)
+        return ps_err_set(err, "out of memory holding a pull");
+    if (n)
+        memcpy(p->keys, keys, n * sizeof *keys);
+    p->worker = worker;
+    p->clock = clock;
+    p->nkeys = n;
+    p->since = ps_now(s->be);
+    s->n_held++;
+    return PS_OK;
+}
+
+static int server_apply(ps_server *s, const ps_msg *m, ps_err *err)
+{
+    for (uint32_t i = 0; i < m->nkeys; i++) {
+        float *v = ps_store_mem_slot(&s->table, m->keys[i]);
+        if (!v)
+            return ps_err_set(err, "out of memory growing the shard");
+        *v += m->vals[i];
+    }
+    return PS_OK;
+}
+
+/* The slowest clock moved: apply held pushes in worker order (so the sum is the
+ * same on every run and backend), snapshot at evaluation points, serve pulls. */
+static int server_on_min_advance(ps_server *s, ps_err *err)
+{
+    for (int w = 0; w < s->clocks.n_workers; w++) {
+        if (!s->deferred[w])
+            continue;
+        ps_msg m;
+        if (ps_msg_decode(s->deferred[w], s->deferred_len[w], &m, err))
+            return PS_ERR;
+        int rc = server_apply(s, &m, err);
+        free(s->deferred[w]);
+        s->deferred[w] = NULL;
+        if (rc)
+            return PS_ERR;
+    }
+    /* Under BSP the minimum moves one clock at a time; a model that lets it jump
+     * labels the skipped evaluation points with the newest state, which is all the
+     * server still has. */
+    while (s->next_eval <= s->clocks.min_done) {
+        if (server_send_snapshot(s, s->next_eval, err))
+            return PS_ERR;
+        s->next_eval = ps_run_next_eval(s->run, s->next_eval);
+    }
+    return server_serve_ready(s, err);
+}
+
+static int server_advance_clock(ps_server *s, int w, ps_err *err)
+{
+    ps_clock_table *t = &s->clocks;
+    int32_t d = t->done[w]++;
+    if (d != t->min_done || --s->n_at_min > 0)
+        return PS_OK;
+    while (s->n_at_min == 0) {
+        t->min_done++;
+        for (int i = 0; i < t->n_workers; i++)
+            s->n_at_min += t->done[i] == t->min_done;
+    }
+    return server_on_min_advance(s, err);
+}
+
+/* A push (or clock-only message) of worker w: apply or defer the deltas, close
+ * the clock, then register the piggy-backed pull for the next clock. The buffer
+ * is consumed (kept while deferred). */
+static int server_handle_push(ps_server *s, int w, const ps_msg *m, void *buf, size_t len,
+                              ps_err *err)
+{
+    ps_clock_table *t = &s->clocks;
+    int rc = PS_OK;
+    if (m->clock != t->done[w]) {
+        free(buf);
+        return ps_err_set(err, "worker %d pushed clock %d while at clock %d", w, m->clock,
+                          t->done[w]);
+    }
+    if (m->type == PS_MSG_PUSH && m->vals_per_key != 1) {
+        free(buf);
+        return ps_err_set(err, "push with %u values per key, expected 1", m->vals_per_key);
+    }
+    if (m->flags & PS_MSG_F_PULL_NEXT) {
+        /* aux is 8-byte aligned by the message format */
+        const uint64_t *pull_keys = (const uint64_t *)m->aux;
+        uint32_t n_pull = m->aux_len / (uint32_t)sizeof(uint64_t);
+        if (m->aux_len % sizeof(uint64_t))
+            rc = ps_err_set(err, "pull keys are not a whole number of u64 (%u bytes)", m->aux_len);
+        else if (server_check_keys(s, pull_keys, n_pull, err) == PS_OK)
+            rc = server_hold_pull(s, w, m->clock + 1, pull_keys, n_pull, err);
+        else
+            rc = PS_ERR;
+        if (rc) {
+            free(buf);
+            return PS_ERR;
+        }
+    }
+    if (m->nkeys && s->run->consistency->defer_updates) {
+        s->deferred[w] = buf; /* one push per worker and clock: the slot is free */
+        s->deferred_len[w] = len;
+        buf = NULL;
+    } else if (m->nkeys) {
+        rc = server_apply(s, m, err);
+    }
+    free(buf);
+    if (rc == PS_OK && (m->flags & PS_MSG_F_CLOCK_END))
+        rc = server_advance_clock(s, w, err);
+    if (rc == PS_OK && (m->flags & PS_MSG_F_PULL_NEXT))
+        rc = server_serve_ready(s, err);
+    return rc;
+}
+
+static int server_handle_pull(ps_server *s, int w, const ps_msg *m, ps_err *err)
+{
+    if (server_hold_pull(s, w, m->clock, m->keys, m->nkeys, err))
+        return PS_ERR;
+    return server_serve_ready(s, err);
+}
+
+/* Returns 1 when told to stop, 0 to go on, PS_ERR on a fatal error. Messages that
+ * are malformed or break the protocol are dropped with a log line naming the peer. */
+static int server_handle(ps_server *s, void *buf, size_t len, ps_err *err)
+{
+    ps_msg m;
+    ps_err why;
+    if (ps_msg_decode(buf, len, &m, &why)) {
+        server_log_drop(s, len >= 12 ? ((const uint32_t *)buf)[2] : 0, why.msg);
+        free(buf);
+        return 0;
+    }
+    if (m.type == PS_MSG_STOP) {
+        free(buf);
+        return 1;
+    }
+    int w = (int)m.sender - ps_worker_actor(s->run, 0);
+    int rc = PS_OK;
+    if (w < 0 || w >= s->run->n_workers || (m.type != PS_MSG_PUSH && m.type != PS_MSG_PULL &&
+                                            m.type != PS_MSG_CLOCK)) {
+        snprintf(why.msg, sizeof why.msg, "unexpected %s message", ps_msg_type_name(m.type));
+        rc = PS_ERR;
+    } else if (server_check_keys(s, m.keys, m.nkeys, &why)) {
+        rc = PS_ERR;
+    } else if (m.type == PS_MSG_PULL) {
+        rc = server_handle_pull(s, w, &m, &why);
+    } else {
+        rc = server_handle_push(s, w, &m, buf, len, &why);
+        buf = NULL;
+    }
+    free(buf);
+    if (rc)
+        server_log_drop(s, m.sender, why.msg);
+    (void)err;
+    return 0;
+}
+
+static int server_init(ps_server *s, ps_run *r, ps_backend *be, int index, ps_err *err)
+{
+    memset(s, 0, sizeof *s);
+    s->run = r;
+    s->be = be;
+    s->index = index;
+    int n = r->n_workers;
+    s->clocks.n_workers = n;
+    s->clocks.done = calloc((size_t)n, sizeof *s->clocks.done);
+    s->deferred = calloc((size_t)n, sizeof *s->deferred);
+    s->deferred_len = calloc((size_t)n, sizeof *s->deferred_len);
+    s->n_at_min = n;
+    if (!s->clocks.done || !s->deferred || !s->deferred_len)
+        return ps_err_set(err, "out of memory for %d workers", n);
+    uint64_t expect = r->n_keys / (uint64_t)r->n_servers + 1;
+    return ps_store_mem_init(&s->table, expect > 65536 ? 65536 : (uint32_t)expect, err);
+}
+
+static void server_free(ps_server *s)
+{
+    for (size_t i = 0; i < s->n_held; i++)
+        free(s->held[i].keys);
+    free(s->held);
+    for (int w = 0; s->deferred && w < s->clocks.n_workers; w++)
+        free(s->deferred[w]);
+    free(s->deferred);
+    free(s->deferred_len);
+    free(s->clocks.done);
+    ps_store_mem_free(&s->table);
+}
+
+void ps_server_main(ps_backend *be, void *arg)
+{
+    ps_actor_arg *a = arg;
+    ps_server s;
+    ps_err err;
+    char who[32];
+    snprintf(who, sizeof who, "server %d", a->index);
+    if (server_init(&s, a->run, be, a->index, &err)) {
+        ps_run_fail(a->run, who, &err);
+        server_free(&s);
+        return;
+    }
+    /* Clock 0 is complete before anyone pushes: the initial model is evaluation
+     * point 0. */
+    s.next_eval = 0;
+    int rc = server_send_snapshot(&s, 0, &err);
+    s.next_eval = ps_run_next_eval(a->run, 0);
+    while (rc == PS_OK) {
+        void *buf;
+        size_t len;
+        rc = ps_recv(be, PS_FOREVER, &buf, &len, &err);
+        if (rc == PS_OK)
+            rc = server_handle(&s, buf, len, &err);
+        if (rc == 1)
+            break;
+    }
+    if (rc < 0)
+        ps_run_fail(a->run, who, &err);
+    server_free(&s);
+}
