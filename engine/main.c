@@ -1,3 +1,223 @@
-/* pslab command line: run, platform, plot. */
+/* pslab command line: `run` an experiment, generate a `platform`, `plot` runs.
+ * This file is the composition root: the only place that knows which backends
+ * exist, so the engine itself stays free of SimGrid and socket headers. */
+#include <errno.h>
 #include <stdio.h>
-int main(void) { puts("pslab: under construction"); return 0; }
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine/config.h"
+#include "engine/outputs.h"
+#include "engine/run.h"
+#include "plots/plot.h"
+#ifdef PSLAB_HAVE_SIMGRID
+#include "sim/backend_sim.h"
+#include "sim/platform.h"
+#endif
+
+#define MAX_SETS 256
+
+static const char run_usage[] =
+    "usage: pslab run CONFIG [--backend sim] [--set SECTION.KEY=VALUE]... [--out DIR]\n"
+    "                 [--cfg=SIMGRID_OPTION]... [--log=SIMGRID_LOG]...\n"
+    "       pslab run --help-config\n"
+    "\n"
+    "Runs the experiment described by the INI file CONFIG and writes a run directory:\n"
+    "config.ini (resolved), metrics.csv, workers.csv, summary.txt (and platform.xml\n"
+    "when the platform was generated). Without --out the directory is runs/NAME, or\n"
+    "runs/NAME-2, -3 ... if that exists; an existing --out directory is refused.\n"
+    "\n"
+    "  --backend NAME   the backend (same as --set run.backend=NAME): sim\n"
+    "  --set K=V        override a config key, e.g. --set model.lr=0.1 (repeatable)\n"
+    "  --out DIR        the run directory to create\n"
+    "  --help-config    print every config key with its type, default and meaning\n"
+    "  --cfg=..., --log=...  passed to SimGrid (sim backend)\n";
+
+static double wall_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+typedef struct run_args {
+    const char *config_path, *out;
+    const char *sets[MAX_SETS];
+    int n_sets;
+    char *sim_argv[MAX_SETS + 1];
+    int sim_argc;
+} run_args;
+
+static int parse_run_args(int argc, char **argv, run_args *a, ps_err *err)
+{
+    static char backend_set[128];
+    memset(a, 0, sizeof *a);
+    a->sim_argv[a->sim_argc++] = "pslab";
+    for (int i = 1; i < argc; i++) {
+        const char *s = argv[i];
+        if ((!strcmp(s, "--set") || !strcmp(s, "--backend") || !strcmp(s, "--out")) && i + 1 >= argc)
+            return ps_err_set(err, "%s needs a value", s);
+        if (!strcmp(s, "--set") && a->n_sets < MAX_SETS) {
+            a->sets[a->n_sets++] = argv[++i];
+        } else if (!strcmp(s, "--backend") && a->n_sets < MAX_SETS) {
+            snprintf(backend_set, sizeof backend_set, "run.backend=%s", argv[++i]);
+            a->sets[a->n_sets++] = backend_set;
+        } else if (!strcmp(s, "--out")) {
+            a->out = argv[++i];
+        } else if ((!strncmp(s, "--cfg=", 6) || !strncmp(s, "--log=", 6)) && a->sim_argc < MAX_SETS) {
+            a->sim_argv[a->sim_argc++] = argv[i];
+        } else if (s[0] == '-') {
+            return ps_err_set(err, "unknown option %s (see pslab run --help)", s);
+        } else if (a->config_path) {
+            return ps_err_set(err, "more than one config file: %s and %s", a->config_path, s);
+        } else {
+            a->config_path = s;
+        }
+    }
+    if (!a->config_path)
+        return ps_err_set(err, "no config file given (see pslab run --help)");
+    a->sim_argv[a->sim_argc] = NULL;
+    return PS_OK;
+}
+
+static int make_run_dir(const run_args *a, const ps_config *cfg, char *dir, size_t n, ps_err *err)
+{
+    if (a->out) {
+        if (access(a->out, F_OK) == 0)
+            return ps_err_set(err, "%s already exists; choose another --out so that an earlier "
+                              "run is not overwritten", a->out);
+        snprintf(dir, n, "%s", a->out);
+        return ps_outputs_mkdir(dir, err);
+    }
+    char base[4096];
+    snprintf(base, sizeof base, "runs/%s", cfg->name);
+    return ps_outputs_new_run_dir(base, dir, n, err);
+}
+
+#ifdef PSLAB_HAVE_SIMGRID
+static int make_sim_backend(run_args *a, const ps_config *cfg, const char *dir, ps_backend **be,
+                            ps_err *err)
+{
+    char path[4200];
+    const char *platform = cfg->platform;
+    if (!platform || !platform[0]) {
+        ps_platform_params p;
+        ps_platform_defaults(&p);
+        p.hosts = cfg->servers + cfg->workers;
+        p.speed = cfg->host_speed;
+        p.bandwidth = cfg->bandwidth;
+        p.latency = cfg->latency;
+        p.speed_spread = cfg->speed_spread;
+        p.slow_fraction = cfg->slow_fraction;
+        p.slow_factor = cfg->slow_factor;
+        p.disk_read_bw = cfg->disk_read_bw;
+        p.disk_write_bw = cfg->disk_write_bw;
+        p.seed = cfg->seed;
+        if (snprintf(path, sizeof path, "%s/platform.xml", dir) >= (int)sizeof path)
+            return ps_err_set(err, "%s: path too long", dir);
+        if (ps_platform_write(&p, path, err))
+            return PS_ERR;
+        platform = path;
+    } else if (access(platform, R_OK) != 0) {
+        return ps_err_set(err, "%s: cluster.platform = %s: %s", cfg->source_path, platform,
+                          strerror(errno));
+    } else if (ps_platform_validate(platform, err)) {
+        return PS_ERR;
+    }
+    return ps_sim_backend_create(be, platform, &a->sim_argc, a->sim_argv, err);
+}
+#endif
+
+static int make_backend(run_args *a, const ps_config *cfg, const char *dir, ps_backend **be,
+                        ps_err *err)
+{
+#ifdef PSLAB_HAVE_SIMGRID
+    if (strcmp(cfg->backend, "sim") == 0)
+        return make_sim_backend(a, cfg, dir, be, err);
+#endif
+    (void)a;
+    (void)dir;
+    (void)be;
+    return ps_err_set(err, "backend '%s' is not built into this binary", cfg->backend);
+}
+
+static void print_result(const ps_run *r, const ps_backend *be, const char *dir, double wall)
+{
+    printf("pslab: run directory: %s\n", dir);
+    printf("pslab: %d servers, %d workers, %d iterations, %s/%s\n", r->n_servers, r->n_workers,
+           r->cfg->iterations, r->cfg->consistency, r->cfg->partitioner);
+    printf("pslab: wall %.2f s, %llu messages (%.0f per wall second), %.1f MB\n", wall,
+           be->messages_sent, wall > 0 ? (double)be->messages_sent / wall : 0.0,
+           (double)be->bytes_sent / 1e6);
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        fputs(run_usage, stdout);
+        return 0;
+    }
+    if (argc >= 2 && !strcmp(argv[1], "--help-config")) {
+        ps_config_print_reference(stdout);
+        return 0;
+    }
+    run_args a;
+    ps_config cfg;
+    ps_run run;
+    ps_backend *be = NULL;
+    ps_err err;
+    char dir[4096];
+    int rc = parse_run_args(argc, argv, &a, &err);
+    memset(&run, 0, sizeof run);
+    ps_config_init_defaults(&cfg);
+    if (rc == PS_OK)
+        rc = ps_config_load(&cfg, a.config_path, a.sets, a.n_sets, &err);
+    if (rc == PS_OK)
+        rc = make_run_dir(&a, &cfg, dir, sizeof dir, &err);
+    if (rc == PS_OK)
+        rc = ps_outputs_write_config(dir, &cfg, &err);
+    if (rc == PS_OK)
+        rc = ps_run_init(&run, &cfg, dir, &err);
+    if (rc == PS_OK)
+        rc = make_backend(&a, &cfg, dir, &be, &err);
+    if (rc == PS_OK) {
+        run.progress = isatty(STDERR_FILENO);
+        double t0 = wall_seconds();
+        rc = ps_run_launch(&run, be, &err);
+        print_result(&run, be, dir, wall_seconds() - t0);
+    }
+    if (rc)
+        fprintf(stderr, "pslab run: %s\n", err.msg);
+    if (be)
+        be->ops->destroy(be);
+    ps_run_free(&run);
+    ps_config_free(&cfg);
+    return rc ? 1 : 0;
+}
+
+static const char usage[] =
+    "usage: pslab COMMAND [ARGS]\n"
+    "\n"
+    "  run CONFIG ...     run an experiment (pslab run --help)\n"
+    "  platform ...       write a SimGrid platform file (pslab platform --help)\n"
+    "  plot RUN_DIR ...   plot runs with gnuplot (pslab plot --help)\n";
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        fputs(usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (!strcmp(argv[1], "run"))
+        return cmd_run(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "plot"))
+        return ps_plot_main(argc - 1, argv + 1);
+#ifdef PSLAB_HAVE_SIMGRID
+    if (!strcmp(argv[1], "platform"))
+        return ps_platform_main(argc - 1, argv + 1);
+#endif
+    fprintf(stderr, "pslab: unknown command '%s'\n%s", argv[1], usage);
+    return 2;
+}

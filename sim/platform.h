@@ -43,4 +43,8 @@ int ps_platform_write(const ps_platform_params *p, const char *path, ps_err *err
  * the process exit code (0 ok, 1 failure, 2 usage error). */
 int ps_platform_main(int argc, char **argv);
 
+/* Loads path with SimGrid in a child process, so that a malformed file gives an
+ * error naming the file and line instead of aborting this process. */
+int ps_platform_validate(const char *path, ps_err *err);
+
 #endif

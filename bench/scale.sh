@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Scaling benchmark: sparse LR under BSP on 100, 300 and 1000 simulated hosts
+# (5% servers), printing wall seconds, peak memory, messages simulated and
+# messages per wall second, for pslab and for bench/raw_simgrid_ps.c (a minimal
+# raw-SimGrid program with the same message pattern), and the ratio of their
+# wall cost per message.   bench/scale.sh [ITERATIONS] [SIZES...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+iters=${1:-100}; shift || true
+sizes=("$@"); [ ${#sizes[@]} -gt 0 ] || sizes=(100 300 1000)
+cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build-bench -j"$(nproc)" --target pslab raw_simgrid_ps >/dev/null
+tmp=$(mktemp -d /tmp/pslab-bench.XXXXXX); trap 'rm -rf "$tmp"' EXIT
+
+# measure LABEL CMD...: runs CMD under /usr/bin/time, sets wall, rss_mb, out
+measure() {
+    local label=$1; shift
+    /usr/bin/time -f "%e %M" -o "$tmp/time" "$@" > "$tmp/out" 2> "$tmp/err" || {
+        echo "bench: $label failed:"; cat "$tmp/err"; exit 1; }
+    read -r wall rss_kb < "$tmp/time"
+    rss_mb=$((rss_kb / 1024))
+}
+
+printf '%-8s %6s %6s %6s %9s %9s %12s %12s %12s\n' what hosts servers workers wall_s peak_MB messages msgs_per_s us_per_msg
+for n in "${sizes[@]}"; do
+    s=$(( (n * 5 + 99) / 100 )); w=$((n - s))
+    measure pslab build-bench/pslab run bench/scale.ini --set run.iterations="$iters" \
+        --set cluster.servers="$s" --set cluster.workers="$w" --out "$tmp/run-$n"
+    msgs=$(sed -n 's/.* \([0-9]*\) messages .*/\1/p' "$tmp/out")
+    e_us=$(awk -v t="$wall" -v m="$msgs" 'BEGIN { printf "%.2f", t / m * 1e6 }')
+    printf '%-8s %6d %6d %6d %9.2f %9d %12d %12.0f %12s\n' pslab "$n" "$s" "$w" "$wall" "$rss_mb" "$msgs" \
+        "$(awk -v t="$wall" -v m="$msgs" 'BEGIN { print m / t }')" "$e_us"
+    build-bench/pslab platform --hosts "$n" -o "$tmp/platform-$n.xml" >/dev/null
+    measure raw build-bench/raw_simgrid_ps "$tmp/platform-$n.xml" "$s" "$w" "$iters"
+    rmsgs=$(awk '{ for (i = 1; i < NF; i++) if ($i == "messages") print $(i + 1) }' "$tmp/out")
+    r_us=$(awk -v t="$wall" -v m="$rmsgs" 'BEGIN { printf "%.2f", t / m * 1e6 }')
+    printf '%-8s %6d %6d %6d %9.2f %9d %12d %12.0f %12s\n' raw "$n" "$s" "$w" "$wall" "$rss_mb" "$rmsgs" \
+        "$(awk -v t="$wall" -v m="$rmsgs" 'BEGIN { print m / t }')" "$r_us"
+    echo "ratio   hosts=$n  pslab/raw wall cost per message: $(awk -v a="$e_us" -v b="$r_us" 'BEGIN { printf "%.3f", a / b }')  (target <= 1.25)"
+done
