@@ -1,0 +1,716 @@
+/* The SimGrid backend (engine/backend.h over SimGrid 3.32's C API): engine actors
+ * run as SimGrid actors on the platform's hosts, messages travel as SimGrid comms
+ * sized by their true byte length, compute/disk/sleep advance simulated time.
+ *
+ * Sends are eager like TCP with buffers: every actor is the permanent receiver of
+ * its mailbox, so a transfer starts when the message is sent and completes without
+ * the receiver's help; a send never waits for the receiver. The rest of this file
+ * exists because of how SimGrid 3.32 keeps unfinished comms (measured with
+ * bench/raw_simgrid_ps.c, whose "postman" mode is this design):
+ *  - CommImpl::finish() removes the comm from std::lists with std::list::remove, a
+ *    full scan, on every completion: detached comms sit in one engine-wide list (so
+ *    put_init + detach costs O(messages in flight) per message: 1,900 msg/s at 1000
+ *    hosts), other comms in the list of the actor that started them, scanned again
+ *    by each of that actor's own receives, executions and waits. (3.34 made it a set.)
+ *  - That list is cleaned only when the starting actor *waits* for the comm; a
+ *    successful sg_comm_test leaves it there for good.
+ * So an actor starts up to PS__DIRECT_MAX sends itself and reclaims them with a
+ * wait-any on {oldest send, its pending receive} while it is blocked anyway; beyond
+ * that, sends are started by a helper actor on the same host at the same simulated
+ * instant (its "postman") that never waits, so nothing ever scans its list; a
+ * postman retires after PS__POSTMAN_SENDS sends and exits once they are all
+ * reclaimed, which frees its list at once. A server answering 950 workers thus costs
+ * O(1) per message instead of O(950).
+ * Waits go through sg_comm_wait_any / sg_comm_wait_all_for, never sg_comm_wait: the
+ * latter, called by an actor that is neither end of a comm (a postman's send),
+ * overwrites the receiver's timeout action.
+ * Not handled yet: host and link failures. SimGrid reports a failed comm as a C++
+ * exception that the C API's wait-any lets through, which aborts the process. */
+#include "sim/backend_sim.h"
+
+#include <simgrid/actor.h>
+#include <simgrid/comm.h>
+#include <simgrid/disk.h>
+#include <simgrid/engine.h>
+#include <simgrid/host.h>
+#include <simgrid/mailbox.h>
+#include <simgrid/semaphore.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Measured at 1000 hosts: 16/64 runs as fast as 32/256 (within this VM's noise) and
+ * peaks at 190 MB instead of 330 MB for 100 iterations, since a postman's list keeps
+ * its comms alive until it exits. */
+#define PS__DIRECT_MAX 16         /* an actor's own unreclaimed sends (its list length) */
+#define PS__POSTMAN_SENDS 64      /* sends a postman starts before it retires */
+#define PS__RECLAIM_AT 64         /* reclaim finished sends without a receive past this many */
+#define PS__PEND_MAX 65536        /* a send past this many unreclaimed waits for the oldest */
+#define PS__POSTMAN_STACK (128 * 1024)
+
+/* Settings applied before the user's own --cfg (which override them).
+ * crosstraffic: LV08 also loads every flow onto the links of the reverse route at 5%
+ * of its rate (TCP acks), doubling the max-min solver's work per flow; without it a
+ * bulk-synchronous run at 1000 hosts goes 10-15% faster and its simulated time is
+ * 2-4% shorter. The default model (LV08) and raw contexts are kept: CM02 was barely
+ * faster and is less realistic, ucontext 15% slower. */
+static const char *const ps__default_cfg[] = {"--cfg=network/crosstraffic:0"};
+#define PS__DEFAULT_LOG "--log=root.thres:warning"
+
+/* What travels in a comm: the engine's buffer and its true length. Envelopes sent
+ * but not received are linked so that those never received are freed after the run
+ * (comms that are not detached have no clean function). */
+typedef struct ps__env {
+    void *buf;
+    size_t len;
+    struct ps__env *prev, *next;
+} ps__env;
+
+/* A FIFO of fixed-size elements that grows by doubling. */
+typedef struct ps__ring {
+    unsigned char *mem;
+    size_t esize, head, n, cap;
+} ps__ring;
+
+struct ps__actor;
+typedef struct ps__postman {
+    struct ps__actor *owner;
+    sg_sem_t wake;
+    int idle, retiring, quit;
+    unsigned issued, reclaimed;
+    struct ps__postman *prev, *next; /* the backend's list, to free killed ones */
+} ps__postman;
+
+typedef struct ps__pend { /* a started send, not yet reclaimed */
+    sg_comm_t comm;
+    ps__postman *by; /* NULL: started by the actor itself */
+} ps__pend;
+
+typedef struct ps__out { /* a send queued for the postman */
+    int to;
+    ps__env *env;
+} ps__out;
+
+typedef struct ps__sim ps__sim;
+typedef struct ps__actor {
+    ps__sim *sim;
+    ps_actor_spec spec;
+    sg_host_t host;
+    sg_disk_t disk; /* first disk of the host, or NULL */
+    ps__ring pend, outq;
+    ps__postman *post;
+    unsigned direct;  /* unreclaimed sends started by the actor itself */
+    unsigned sends_since_reclaim;
+    sg_comm_t rx;     /* pending receive, kept across a timed-out recv */
+    void *rx_data;    /* where SimGrid writes the received envelope */
+} ps__actor;
+
+struct ps__sim {
+    ps_backend be; /* be.impl points back here */
+    sg_host_t *hosts;
+    size_t n_hosts;
+    ps__actor *actors;
+    int n_actors;
+    sg_mailbox_t *mbox;
+    char **mbox_name;
+    ps__env live;        /* sentinel of the sent-not-received list */
+    ps__postman postmen; /* sentinel of the postmen not yet freed */
+    int launched;
+};
+
+static int ps__simgrid_initialised;
+
+/* ---- rings ---- */
+
+static int ps__ring_reserve(ps__ring *r, size_t need)
+{
+    if (need <= r->cap)
+        return PS_OK;
+    size_t cap = r->cap ? r->cap : 64;
+    while (cap < need)
+        cap *= 2;
+    unsigned char *m = malloc(cap * r->esize);
+    if (!m)
+        return PS_ERR;
+    for (size_t i = 0; i < r->n; i++)
+        memcpy(m + i * r->esize, r->mem + ((r->head + i) % r->cap) * r->esize, r->esize);
+    free(r->mem);
+    r->mem = m, r->cap = cap, r->head = 0;
+    return PS_OK;
+}
+
+/* The caller reserved room. */
+static void ps__ring_push(ps__ring *r, const void *e)
+{
+    memcpy(r->mem + ((r->head + r->n++) % r->cap) * r->esize, e, r->esize);
+}
+
+static void *ps__ring_front(const ps__ring *r) { return r->mem + r->head * r->esize; }
+
+static void ps__ring_pop(ps__ring *r)
+{
+    r->head = (r->head + 1) % r->cap;
+    r->n--;
+}
+
+/* ---- host order ---- */
+
+/* Natural order, so host2 comes before host10 whatever the file's order. */
+static int ps__natural_cmp(const char *x, const char *y)
+{
+    while (*x && *y) {
+        if (isdigit((unsigned char)*x) && isdigit((unsigned char)*y)) {
+            while (*x == '0' && isdigit((unsigned char)x[1]))
+                x++;
+            while (*y == '0' && isdigit((unsigned char)y[1]))
+                y++;
+            size_t nx = strspn(x, "0123456789"), ny = strspn(y, "0123456789");
+            if (nx != ny)
+                return nx < ny ? -1 : 1;
+            int c = strncmp(x, y, nx);
+            if (c)
+                return c;
+            x += nx, y += ny;
+        } else if (*x != *y) {
+            return (unsigned char)*x < (unsigned char)*y ? -1 : 1;
+        } else {
+            x++, y++;
+        }
+    }
+    return *x ? 1 : *y ? -1 : 0;
+}
+
+static int ps__host_cmp(const void *p, const void *q)
+{
+    const char *x = sg_host_get_name(*(sg_host_t const *)p), *y = sg_host_get_name(*(sg_host_t const *)q);
+    int c = ps__natural_cmp(x, y);
+    return c ? c : strcmp(x, y); /* h01 vs h1: still a total order */
+}
+
+/* ---- actors and postmen ---- */
+
+static ps__actor *ps__self_actor(ps__sim *sim)
+{
+    sg_actor_t me = sg_actor_self();
+    ps__actor *a = me ? sg_actor_get_data(me) : NULL;
+    /* Postmen carry other data; only engine actors live in this array. */
+    uintptr_t p = (uintptr_t)a, lo = (uintptr_t)sim->actors, hi = (uintptr_t)(sim->actors + sim->n_actors);
+    return a && sim->actors && p >= lo && p < hi ? a : NULL;
+}
+
+static void ps__postman_free(ps__postman *p)
+{
+    p->prev->next = p->next;
+    p->next->prev = p->prev;
+    sg_sem_destroy(p->wake);
+    free(p);
+}
+
+/* Bookkeeping once the oldest started send is reclaimed: a retired postman whose
+ * sends are all reclaimed may exit (it holds no unfinished comm to cancel). */
+static void ps__reclaimed(ps__actor *a)
+{
+    ps__postman *p = ((ps__pend *)ps__ring_front(&a->pend))->by;
+    ps__ring_pop(&a->pend);
+    if (!p) {
+        a->direct--;
+    } else if (++p->reclaimed == p->issued && p->retiring) {
+        p->quit = 1;
+        sg_sem_release(p->wake);
+    }
+}
+
+/* Blocks until the oldest send is delivered (never on its receiver). */
+static void ps__reclaim_oldest(ps__actor *a)
+{
+    sg_comm_t c = ((ps__pend *)ps__ring_front(&a->pend))->comm;
+    sg_comm_wait_any(&c, 1);
+    ps__reclaimed(a);
+}
+
+/* Reclaims the sends already delivered, oldest first, without blocking. */
+static void ps__reclaim_finished(ps__actor *a)
+{
+    while (a->pend.n > 0) {
+        sg_comm_t c = ((ps__pend *)ps__ring_front(&a->pend))->comm;
+        if (sg_comm_wait_all_for(&c, 1, 0.0) != 1)
+            break;
+        ps__reclaimed(a);
+    }
+}
+
+/* Starts the owner's queued sends in order; retires once past its quota. An entry
+ * leaves the queue only once started, so the owner never starts a later message
+ * directly before it (see ps__send). */
+static void ps__postman_main(int argc, char **argv)
+{
+    (void)argc, (void)argv;
+    ps__postman *p = sg_actor_self_get_data();
+    ps__actor *a = p->owner;
+    while (!p->quit) {
+        sg_sem_acquire(p->wake);
+        while (!p->quit && a->outq.n > 0) {
+            ps__out o = *(ps__out *)ps__ring_front(&a->outq);
+            ps__pend e = {sg_mailbox_put_async(a->sim->mbox[o.to], o.env, (long)o.env->len), p};
+            ps__ring_push(&a->pend, &e);
+            ps__ring_pop(&a->outq);
+            p->issued++;
+        }
+        p->idle = 1;
+        if (p->issued >= PS__POSTMAN_SENDS && a->post == p) {
+            a->post = NULL; /* the owner's next queued send makes a new one */
+            p->retiring = 1;
+            if (p->reclaimed == p->issued)
+                p->quit = 1;
+        }
+    }
+    ps__postman_free(p);
+}
+
+static ps__postman *ps__postman_new(ps__actor *a)
+{
+    ps__postman *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->owner = a;
+    p->idle = 1;
+    p->wake = sg_sem_init(0);
+    p->next = a->sim->postmen.next;
+    p->prev = &a->sim->postmen;
+    p->next->prev = p;
+    p->prev->next = p;
+    sg_actor_t act = sg_actor_init("ps.postman", a->host);
+    sg_actor_set_stacksize(act, PS__POSTMAN_STACK);
+    sg_actor_set_data(act, p);
+    sg_actor_start_(act, ps__postman_main, 0, NULL);
+    /* Killed at the end of the run if still waiting for work. */
+    sg_actor_daemonize(act);
+    return p;
+}
+
+static void ps__env_unlink(ps__env *e)
+{
+    e->prev->next = e->next;
+    e->next->prev = e->prev;
+}
+
+/* After the engine's code returns: every send must be delivered before the actor
+ * ends, since SimGrid cancels an ending actor's unfinished comms. A receive left
+ * pending by a timed-out recv is kept until something lands in it (then dropped, as
+ * a closed socket would), so that a sender is never failed by our exit. */
+static void ps__actor_end(ps__actor *a)
+{
+    while (a->outq.n > 0)
+        sg_actor_yield(); /* lets the postman start what is queued */
+    while (a->pend.n > 0)
+        ps__reclaim_oldest(a);
+    if (a->post) {
+        a->post->quit = 1;
+        sg_sem_release(a->post->wake);
+        a->post = NULL;
+    }
+    if (a->rx) {
+        sg_actor_daemonize(sg_actor_self());
+        /* The call owns the reference from here, also if the end of the run kills
+         * this daemon inside it. */
+        sg_comm_t rx = a->rx;
+        a->rx = NULL;
+        sg_comm_wait_any(&rx, 1);
+        ps__env *e = a->rx_data;
+        ps__env_unlink(e);
+        free(e->buf);
+        free(e);
+    }
+}
+
+static void ps__actor_main(int argc, char **argv)
+{
+    (void)argc, (void)argv;
+    ps__actor *a = sg_actor_self_get_data();
+    /* Before any send of the run: every actor's first simcall is this one. */
+    sg_mailbox_set_receiver(a->sim->mbox_name[a->spec.id]);
+    a->spec.main(&a->sim->be, a->spec.arg);
+    ps__actor_end(a);
+}
+
+/* ---- backend operations ---- */
+
+static int ps__send(ps_backend *be, int to, void *buf, size_t len, ps_err *err)
+{
+    ps__sim *sim = be->impl;
+    ps__actor *a = ps__self_actor(sim);
+    if (!a) {
+        free(buf);
+        return ps_err_set(err, "sim: send called outside a simulated actor");
+    }
+    if (to < 0 || to >= sim->n_actors) {
+        free(buf);
+        return ps_err_set(err, "sim: actor %d sends to actor %d, but actors are 0..%d", a->spec.id, to,
+                          sim->n_actors - 1);
+    }
+    if (!buf)
+        return ps_err_set(err, "sim: actor %d sends a NULL buffer to actor %d", a->spec.id, to);
+    ps__env *e = malloc(sizeof *e);
+    /* Room for this send whichever way it goes, before anything is started. */
+    if (!e || ps__ring_reserve(&a->pend, a->pend.n + a->outq.n + 1) ||
+        ps__ring_reserve(&a->outq, a->outq.n + 1)) {
+        free(e);
+        free(buf);
+        return ps_err_set(err, "sim: out of memory sending %zu bytes from actor %d", len, a->spec.id);
+    }
+    *e = (ps__env){buf, len, &sim->live, sim->live.next};
+    e->next->prev = e;
+    sim->live.next = e;
+    /* An actor that seldom receives reclaims here: a finished check every
+     * PS__RECLAIM_AT sends (a failed one costs a timer at the current instant), and
+     * a wait for the oldest send when far too many are pending. */
+    if (a->pend.n >= PS__RECLAIM_AT && ++a->sends_since_reclaim >= PS__RECLAIM_AT) {
+        a->sends_since_reclaim = 0;
+        ps__reclaim_finished(a);
+    }
+    if (a->pend.n >= PS__PEND_MAX)
+        ps__reclaim_oldest(a);
+    /* Queued sends go first (FIFO per pair); without a postman (out of memory) the
+     * actor starts the send itself, which is only slower. */
+    if (a->outq.n == 0 && (a->direct < PS__DIRECT_MAX || (!a->post && !(a->post = ps__postman_new(a))))) {
+        ps__pend p = {sg_mailbox_put_async(sim->mbox[to], e, (long)len), NULL};
+        ps__ring_push(&a->pend, &p);
+        a->direct++;
+        return PS_OK;
+    }
+    ps__ring_push(&a->outq, &(ps__out){to, e});
+    if (a->post->idle) {
+        a->post->idle = 0;
+        sg_sem_release(a->post->wake);
+    }
+    return PS_OK;
+}
+
+/* Waits for the pending receive, reclaiming delivered sends meanwhile. */
+static void ps__wait_rx(ps__actor *a)
+{
+    while (a->pend.n > 0) {
+        sg_comm_t c[2] = {((ps__pend *)ps__ring_front(&a->pend))->comm, a->rx};
+        if (sg_comm_wait_any(c, 2) == 1)
+            return;
+        ps__reclaimed(a);
+    }
+    sg_comm_t rx = a->rx;
+    sg_comm_wait_any(&rx, 1);
+}
+
+/* As ps__wait_rx with a timeout; 0 on timeout, the receive staying pending (a
+ * receive abandoned on timeout could lose a message already on its way to it). The
+ * C API's wait-any drops the comms' references on timeout; wait-all keeps them. */
+static int ps__wait_rx_for(ps__actor *a, double timeout_s)
+{
+    if (a->pend.n >= PS__RECLAIM_AT)
+        ps__reclaim_finished(a);
+    sg_comm_t rx = a->rx;
+    return sg_comm_wait_all_for(&rx, 1, timeout_s) == 1;
+}
+
+static int ps__recv(ps_backend *be, double timeout_s, void **buf, size_t *len, ps_err *err)
+{
+    ps__sim *sim = be->impl;
+    ps__actor *a = ps__self_actor(sim);
+    *buf = NULL;
+    *len = 0;
+    if (!a)
+        return ps_err_set(err, "sim: recv called outside a simulated actor");
+    if (!a->rx) {
+        a->rx_data = NULL;
+        a->rx = sg_mailbox_get_async(sim->mbox[a->spec.id], &a->rx_data);
+    }
+    if (timeout_s < 0)
+        ps__wait_rx(a);
+    else if (!ps__wait_rx_for(a, timeout_s))
+        return PS_TIMEOUT;
+    ps__env *e = a->rx_data;
+    a->rx = NULL;
+    a->rx_data = NULL;
+    ps__env_unlink(e);
+    *buf = e->buf;
+    *len = e->len;
+    free(e);
+    return PS_OK;
+}
+
+static int ps__self(ps_backend *be)
+{
+    ps__actor *a = ps__self_actor(be->impl);
+    return a ? a->spec.id : -1;
+}
+
+static double ps__now(ps_backend *be)
+{
+    (void)be;
+    return simgrid_get_clock();
+}
+
+static void ps__compute(ps_backend *be, double flops)
+{
+    (void)be;
+    if (flops > 0)
+        sg_actor_execute(flops);
+}
+
+static void ps__disk(ps_backend *be, size_t bytes, int is_write)
+{
+    ps__actor *a = ps__self_actor(be->impl);
+    if (!a || !a->disk || bytes == 0)
+        return;
+    if (is_write)
+        sg_disk_write(a->disk, (sg_size_t)bytes);
+    else
+        sg_disk_read(a->disk, (sg_size_t)bytes);
+}
+
+static void ps__sleep(ps_backend *be, double seconds)
+{
+    (void)be;
+    if (seconds > 0)
+        sg_actor_sleep_for(seconds);
+}
+
+/* A peer is failed when its host is off; an id that names no actor counts as failed
+ * (nobody will ever answer for it). */
+static int ps__peer_failed(ps_backend *be, int peer)
+{
+    ps__sim *sim = be->impl;
+    if (!sim->actors || peer < 0 || peer >= sim->n_actors)
+        return 1;
+    return !sg_host_is_on(sim->actors[peer].host);
+}
+
+/* ---- launch ---- */
+
+static int ps__check_specs(const ps__sim *sim, const ps_actor_spec *specs, int n, ps_err *err)
+{
+    if (sim->launched)
+        return ps_err_set(err, "sim: launch called twice (SimGrid runs once per process)");
+    if (n < 1)
+        return ps_err_set(err, "sim: launch needs at least one actor, got %d", n);
+    char *seen = calloc((size_t)n, 1);
+    if (!seen)
+        return ps_err_set(err, "sim: out of memory launching %d actors", n);
+    for (int i = 0; i < n; i++) {
+        const ps_actor_spec *s = &specs[i];
+        const char *why = s->id < 0 || s->id >= n ? "id out of 0..n-1"
+                          : seen[s->id]             ? "duplicate id"
+                          : s->node < 0             ? "negative node"
+                          : !s->main                ? "no main function"
+                                                    : NULL;
+        if (why) {
+            free(seen);
+            return ps_err_set(err, "sim: actor spec %d (id %d, node %d, %s): %s", i, s->id, s->node,
+                              s->name ? s->name : "unnamed", why);
+        }
+        seen[s->id] = 1;
+    }
+    free(seen);
+    return PS_OK;
+}
+
+static int ps__make_actors(ps__sim *sim, const ps_actor_spec *specs, int n, ps_err *err)
+{
+    sim->actors = calloc((size_t)n, sizeof *sim->actors);
+    sim->mbox = calloc((size_t)n, sizeof *sim->mbox);
+    sim->mbox_name = calloc((size_t)n, sizeof *sim->mbox_name);
+    if (!sim->actors || !sim->mbox || !sim->mbox_name)
+        return ps_err_set(err, "sim: out of memory launching %d actors", n);
+    sim->n_actors = n;
+    for (int i = 0; i < n; i++) {
+        ps__actor *a = &sim->actors[specs[i].id];
+        a->sim = sim;
+        a->spec = specs[i];
+        a->host = sim->hosts[(size_t)a->spec.node % sim->n_hosts];
+        a->pend.esize = sizeof(ps__pend);
+        a->outq.esize = sizeof(ps__out);
+        unsigned nd = 0;
+        sg_disk_t *disks = NULL;
+        sg_host_get_disks(a->host, &nd, &disks);
+        a->disk = nd > 0 ? disks[0] : NULL;
+        free(disks);
+    }
+    for (int id = 0; id < n; id++) {
+        char name[32];
+        snprintf(name, sizeof name, "ps.mb.%d", id);
+        if (!(sim->mbox_name[id] = strdup(name)))
+            return ps_err_set(err, "sim: out of memory launching %d actors", n);
+        sim->mbox[id] = sg_mailbox_by_name(name);
+    }
+    return PS_OK;
+}
+
+/* Frees what the run left: envelopes never received, receives and sends of actors
+ * that were killed, postmen killed while idle. */
+static void ps__after_run(ps__sim *sim)
+{
+    for (int i = 0; i < sim->n_actors; i++) {
+        ps__actor *a = &sim->actors[i];
+        if (a->rx)
+            sg_comm_unref(a->rx);
+        a->rx = NULL;
+        for (; a->pend.n > 0; ps__ring_pop(&a->pend))
+            sg_comm_unref(((ps__pend *)ps__ring_front(&a->pend))->comm);
+        free(a->pend.mem);
+        free(a->outq.mem);
+        a->pend = a->outq = (ps__ring){0};
+    }
+    while (sim->live.next != &sim->live) {
+        ps__env *e = sim->live.next;
+        ps__env_unlink(e);
+        free(e->buf);
+        free(e);
+    }
+    while (sim->postmen.next != &sim->postmen)
+        ps__postman_free(sim->postmen.next);
+}
+
+static int ps__launch(ps_backend *be, const ps_actor_spec *specs, int n, ps_err *err)
+{
+    ps__sim *sim = be->impl;
+    if (ps__check_specs(sim, specs, n, err))
+        return PS_ERR;
+    sim->launched = 1;
+    if (ps__make_actors(sim, specs, n, err))
+        return PS_ERR;
+    /* In id order, which is also SimGrid's scheduling order: runs are reproducible. */
+    for (int id = 0; id < n; id++) {
+        ps__actor *a = &sim->actors[id];
+        char name[32];
+        if (!a->spec.name)
+            snprintf(name, sizeof name, "actor%d", id);
+        sg_actor_t act = sg_actor_init(a->spec.name ? a->spec.name : name, a->host);
+        sg_actor_set_data(act, a);
+        sg_actor_start_(act, ps__actor_main, 0, NULL);
+    }
+    simgrid_run();
+    ps__after_run(sim);
+    return PS_OK;
+}
+
+static void ps__destroy(ps_backend *be)
+{
+    if (!be)
+        return;
+    ps__sim *sim = be->impl;
+    if (sim->actors)
+        ps__after_run(sim); /* no-op after a launch; frees rings otherwise */
+    for (int i = 0; sim->mbox_name && i < sim->n_actors; i++)
+        free(sim->mbox_name[i]);
+    free(sim->mbox_name);
+    free(sim->mbox);
+    free(sim->actors);
+    free(sim->hosts);
+    free(sim);
+}
+
+static const ps_backend_ops ps__sim_ops = {
+    .name = "sim",
+    .launch = ps__launch,
+    .self = ps__self,
+    .send = ps__send,
+    .recv = ps__recv,
+    .now = ps__now,
+    .compute = ps__compute,
+    .disk = ps__disk,
+    .sleep = ps__sleep,
+    .peer_failed = ps__peer_failed,
+    .destroy = ps__destroy,
+};
+
+/* ---- creation ---- */
+
+/* simgrid_init on argv[0], our defaults, then the user's arguments; what SimGrid
+ * left (the user's other arguments: every default is consumed) goes back to argv. */
+static int ps__init_simgrid(int *argc, char **argv, ps_err *err)
+{
+    int n = argc && argv ? *argc : 0, ndef = (int)(sizeof ps__default_cfg / sizeof *ps__default_cfg);
+    int user_log = 0;
+    for (int i = 1; i < n; i++)
+        user_log |= strncmp(argv[i], "--log=", 6) == 0;
+    char **v = calloc((size_t)(n + ndef + 3), sizeof *v);
+    if (!v)
+        return ps_err_set(err, "sim: out of memory initialising SimGrid");
+    int k = 0;
+    v[k++] = n > 0 ? argv[0] : (char *)"pslab";
+    if (!user_log)
+        v[k++] = (char *)PS__DEFAULT_LOG;
+    for (int i = 0; i < ndef; i++)
+        v[k++] = (char *)ps__default_cfg[i];
+    for (int i = 1; i < n; i++)
+        v[k++] = argv[i];
+    v[k] = NULL;
+    simgrid_init(&k, v);
+    ps__simgrid_initialised = 1;
+    if (n > 0) {
+        for (int i = 1; i < k; i++)
+            argv[i] = v[i];
+        if (k < n)
+            argv[k] = NULL;
+        *argc = k;
+    }
+    free(v);
+    return PS_OK;
+}
+
+static int ps__load_hosts(ps__sim *sim, const char *platform_path, ps_err *err)
+{
+    simgrid_load_platform(platform_path);
+    sim->n_hosts = sg_host_count();
+    sim->hosts = sg_host_list();
+    if (sim->n_hosts == 0)
+        return ps_err_set(err, "sim: platform %s has no host", platform_path);
+    qsort(sim->hosts, sim->n_hosts, sizeof *sim->hosts, ps__host_cmp);
+    return PS_OK;
+}
+
+/* Actors and postmen share queues without locks: SimGrid must run actors one at a
+ * time (its default). */
+static int ps__check_args(const int *argc, char **argv, ps_err *err)
+{
+    for (int i = 1; argc && argv && i < *argc; i++)
+        if (strncmp(argv[i], "--cfg=contexts/nthreads:", 24) == 0 && strcmp(argv[i] + 24, "1") != 0)
+            return ps_err_set(err, "sim: %s: the sim backend runs actors in one thread only", argv[i]);
+    return PS_OK;
+}
+
+int ps_sim_backend_create(ps_backend **out, const char *platform_path, int *argc, char **argv, ps_err *err)
+{
+    *out = NULL;
+    if (ps__check_args(argc, argv, err))
+        return PS_ERR;
+    if (ps__simgrid_initialised)
+        return ps_err_set(err, "sim: SimGrid can be initialised once per process");
+    if (!platform_path)
+        return ps_err_set(err, "sim: no platform file given");
+    /* SimGrid aborts on a missing file; say so properly instead. */
+    FILE *f = fopen(platform_path, "r");
+    if (!f)
+        return ps_err_set(err, "sim: cannot read platform file %s: %s", platform_path, strerror(errno));
+    fclose(f);
+    ps__sim *sim = calloc(1, sizeof *sim);
+    if (!sim)
+        return ps_err_set(err, "sim: out of memory");
+    sim->be.ops = &ps__sim_ops;
+    sim->be.impl = sim;
+    sim->live.prev = sim->live.next = &sim->live;
+    sim->postmen.prev = sim->postmen.next = &sim->postmen;
+    if (ps__init_simgrid(argc, argv, err) || ps__load_hosts(sim, platform_path, err)) {
+        ps__destroy(&sim->be);
+        return PS_ERR;
+    }
+    *out = &sim->be;
+    return PS_OK;
+}
+
+int ps_sim_host_count(ps_backend *be)
+{
+    return (int)((ps__sim *)be->impl)->n_hosts;
+}

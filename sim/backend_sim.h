@@ -1,0 +1,22 @@
+/* The SimGrid backend: runs the engine's actors as SimGrid actors on the hosts of a
+ * platform file, with eager (TCP-like) message passing, simulated compute, disk and
+ * time. Implements engine/backend.h; see sim/backend_sim.c for how sends are made
+ * cheap at 1000 hosts on SimGrid 3.32. */
+#ifndef PS_BACKEND_SIM_H
+#define PS_BACKEND_SIM_H
+
+#include "engine/backend.h"
+#include "engine/err.h"
+
+/* Initialises SimGrid and loads the platform. argc/argv are handed to simgrid_init,
+ * so --cfg=... and --log=... work; the arguments SimGrid consumed are removed from
+ * argv (as simgrid_init does) and *argc updated. Default settings (see
+ * PS__SIM_DEFAULT_CFG in the .c file) come first, so the user's --cfg overrides them;
+ * SimGrid's log threshold is "warning" unless the user passes a --log. SimGrid can
+ * be initialised once per process: a second call fails. */
+int ps_sim_backend_create(ps_backend **out, const char *platform_path, int *argc, char **argv, ps_err *err);
+
+/* Number of hosts of the loaded platform. */
+int ps_sim_host_count(ps_backend *be);
+
+#endif
