@@ -23,7 +23,8 @@ double ps_ctr_true_weight(const ps_ctr_params *p, uint32_t feature)
 {
     uint64_t h = ps_hash64(p->seed ^ ((uint64_t)PS_STREAM_TRUTH << 56)) + feature;
     double shrink = 1.0 / sqrt(1.0 + feature / 100.0);
-    return p->weight_scale * 3.0 / sqrt((double)p->nnz) * shrink * hashed_normal(h);
+    /* rounded to float: the label generator's table holds exactly these values */
+    return (float)(p->weight_scale * 3.0 / sqrt((double)p->nnz) * shrink * hashed_normal(h));
 }
 
 double ps_ctr_true_bias(const ps_ctr_params *p)
@@ -84,7 +85,7 @@ static void synth_row(const ps_dataset *d, uint64_t i, ps_row *row, ps_row_buf *
     double margin = ps_ctr_true_bias(&d->ctr);
     for (uint32_t k = 0; k < nnz; k++) {
         buf->val[k] = 1.0f;
-        margin += ps_ctr_true_weight(&d->ctr, buf->idx[k]);
+        margin += d->truth[buf->idx[k]];
     }
     double prob = 1.0 / (1.0 + exp(-margin));
     row->nnz = nnz;
@@ -110,6 +111,15 @@ int ps_dataset_synthetic(ps_dataset **out, const ps_ctr_params *p, uint64_t firs
     d->log_n1 = log(n1);
     d->pow_n1 = pow(n1, 1.0 - p->zipf) - 1.0;
     d->inv_1ma = 1.0 / (1.0 - p->zipf);
+    /* Every label needs nnz true weights; a table (4 MB per million features,
+     * shared by all simulated workers) makes that a load instead of a log and a cos. */
+    d->truth = malloc((size_t)p->n_features * sizeof *d->truth);
+    if (!d->truth) {
+        free(d);
+        return ps_err_set(err, "out of memory for %u true weights", p->n_features);
+    }
+    for (uint32_t j = 0; j < p->n_features; j++)
+        d->truth[j] = (float)ps_ctr_true_weight(p, j);
     *out = d;
     return PS_OK;
 }
@@ -199,5 +209,6 @@ void ps_dataset_free(ps_dataset *d)
     free(d->idx);
     free(d->val);
     free(d->label);
+    free(d->truth);
     free(d);
 }

@@ -14,6 +14,7 @@ struct ps_dataset {
     ps_ctr_params ctr;
     uint64_t first;
     double log_n1, pow_n1, inv_1ma; /* power-law sampling constants */
+    float *truth;                   /* true weights, computed once (labels need them) */
     /* stored (CSR) */
     uint64_t *row_ptr;
     uint32_t *idx;

@@ -36,13 +36,16 @@ static int batch_reserve(ps_batch *b, uint32_t rows, uint32_t nnz)
         float *v = realloc(b->val, cn * sizeof *v);
         uint64_t *k = v ? realloc(b->keys, cn * sizeof *k) : NULL;
         uint64_t *s = k ? realloc(b->scratch, cn * sizeof *s) : NULL;
+        uint64_t *s2 = s ? realloc(b->scratch2, cn * sizeof *s2) : NULL;
         if (v)
             b->val = v;
         if (k)
             b->keys = k;
-        if (!s)
+        if (s)
+            b->scratch = s;
+        if (!s2)
             return PS_ERR;
-        b->scratch = s;
+        b->scratch2 = s2;
         b->cap_keys = cn;
     }
     b->cap_rows = cr;
@@ -50,23 +53,27 @@ static int batch_reserve(ps_batch *b, uint32_t rows, uint32_t nnz)
     return PS_OK;
 }
 
-static int cmp_u64(const void *a, const void *b)
+/* LSD radix sort of (feature << 32 | position) pairs on the feature half, 8 bits
+ * a pass, skipping passes where every feature has the same byte. A batch has a few
+ * thousand nonzeros and this runs once per worker iteration: it was the largest
+ * engine cost under qsort. Stable, so positions stay ascending within a feature. */
+static uint64_t *radix_sort_pairs(uint64_t *a, uint64_t *tmp, uint32_t n)
 {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-static uint32_t local_index(const ps_batch *b, uint64_t key)
-{
-    uint32_t lo = 0, hi = b->n_keys;
-    while (hi - lo > 1) {
-        uint32_t mid = (lo + hi) / 2;
-        if (b->keys[mid] <= key)
-            lo = mid;
-        else
-            hi = mid;
+    for (int shift = 32; shift < 64; shift += 8) {
+        uint32_t count[257] = {0};
+        for (uint32_t i = 0; i < n; i++)
+            count[((a[i] >> shift) & 0xFF) + 1]++;
+        if (count[((a[0] >> shift) & 0xFF) + 1] == n)
+            continue;
+        for (int c = 0; c < 256; c++)
+            count[c + 1] += count[c];
+        for (uint32_t i = 0; i < n; i++)
+            tmp[count[(a[i] >> shift) & 0xFF]++] = a[i];
+        uint64_t *t = a;
+        a = tmp;
+        tmp = t;
     }
-    return lo;
+    return a;
 }
 
 int ps_batch_build(ps_batch *b, const ps_dataset *d, const uint64_t *rows, uint32_t n_rows,
@@ -83,22 +90,23 @@ int ps_batch_build(ps_batch *b, const ps_dataset *d, const uint64_t *rows, uint3
         b->row_ptr[r] = b->nnz;
         b->label[r] = row.label;
         for (uint32_t k = 0; k < row.nnz; k++) {
-            b->scratch[b->nnz] = row.idx[k];
+            b->scratch[b->nnz] = (uint64_t)row.idx[k] << 32 | b->nnz;
             b->val[b->nnz++] = row.val[k];
         }
-        b->scratch[b->nnz] = bias; /* the bias is a feature of value 1 in every row */
+        /* the bias is a feature of value 1 in every row */
+        b->scratch[b->nnz] = bias << 32 | b->nnz;
         b->val[b->nnz++] = 1.0f;
     }
     b->row_ptr[n_rows] = b->nnz;
-    memcpy(b->keys, b->scratch, b->nnz * sizeof *b->keys);
-    qsort(b->keys, b->nnz, sizeof *b->keys, cmp_u64);
+    const uint64_t *sorted = radix_sort_pairs(b->scratch, b->scratch2, b->nnz);
     uint32_t n = 0;
-    for (uint32_t i = 0; i < b->nnz; i++)
-        if (n == 0 || b->keys[n - 1] != b->keys[i])
-            b->keys[n++] = b->keys[i];
+    for (uint32_t i = 0; i < b->nnz; i++) {
+        uint64_t key = sorted[i] >> 32;
+        if (n == 0 || b->keys[n - 1] != key)
+            b->keys[n++] = key;
+        b->col[(uint32_t)sorted[i]] = n - 1;
+    }
     b->n_keys = n;
-    for (uint32_t i = 0; i < b->nnz; i++)
-        b->col[i] = local_index(b, b->scratch[i]);
     return PS_OK;
 }
 
@@ -110,6 +118,7 @@ void ps_batch_free(ps_batch *b)
     free(b->label);
     free(b->keys);
     free(b->scratch);
+    free(b->scratch2);
     memset(b, 0, sizeof *b);
 }
 

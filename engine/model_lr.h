@@ -15,7 +15,8 @@ typedef struct ps_batch {
     uint32_t *col;       /* local key index per nonzero (the bias is one per row) */
     float *val, *label;
     uint64_t *keys;      /* n_keys global keys, ascending; the bias key is last */
-    uint64_t *scratch;   /* sort space */
+    uint64_t *scratch;   /* sort space: (feature << 32 | position) pairs */
+    uint64_t *scratch2;
 } ps_batch;
 
 /* Builds the batch of the given rows of d, reusing b's capacity across calls. */

@@ -107,7 +107,7 @@ int ps_msg_check_header(const void *hdr, size_t hdr_len, size_t *total_len, ps_e
 
 int ps_msg_decode(const void *buf, size_t len, ps_msg *out, ps_err *err)
 {
-    size_t total;
+    size_t total = 0;
     if (!buf)
         return ps_err_set(err, "no buffer");
     if (ps_msg_check_header(buf, len, &total, err))
