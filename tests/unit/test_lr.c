@@ -1,0 +1,163 @@
+/* Sparse logistic regression: the gradient against central finite differences,
+ * the loss at zero, flop counting, the learning-rate schedule, and plain SGD on
+ * generated data reaching the true model's held-out accuracy. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "engine/model_lr.h"
+#include "engine/rng.h"
+#include "tests/unit/cu_main.h"
+
+static ps_ctr_params params(void)
+{
+    return (ps_ctr_params){.seed = 11, .n_features = 500, .nnz = 8, .zipf = 1.0, .weight_scale = 1};
+}
+
+static void build(ps_batch *b, ps_dataset *d, uint64_t first, uint32_t n)
+{
+    uint64_t rows[64];
+    ps_row_buf buf = {0};
+    for (uint32_t i = 0; i < n; i++)
+        rows[i] = first + i;
+    CU_ASSERT_FATAL(ps_batch_build(b, d, rows, n, &buf, NULL) == PS_OK);
+    ps_row_buf_free(&buf);
+}
+
+static void test_gradient_matches_finite_differences(void)
+{
+    ps_ctr_params p = params();
+    ps_dataset *d;
+    CU_ASSERT_FATAL(ps_dataset_synthetic(&d, &p, 0, 1000, NULL) == PS_OK);
+    ps_batch b = {0};
+    ps_rng r;
+    ps_rng_init(&r, 3, 3);
+    for (int trial = 0; trial < 5; trial++) {
+        build(&b, d, (uint64_t)trial * 40, 32);
+        float *w = malloc(b.n_keys * sizeof *w), *g = malloc(b.n_keys * sizeof *g),
+              *g2 = malloc(b.n_keys * sizeof *g2);
+        for (uint32_t k = 0; k < b.n_keys; k++)
+            w[k] = (float)(ps_rng_normal(&r) * 0.5);
+        double loss, lp, lm, l2 = 0.03;
+        ps_lr_loss_grad(&b, w, l2, g, &loss);
+        for (uint32_t k = 0; k < b.n_keys; k++) {
+            float keep = w[k], h = 1e-2f;
+            w[k] = keep + h;
+            ps_lr_loss_grad(&b, w, l2, g2, &lp);
+            w[k] = keep - h;
+            ps_lr_loss_grad(&b, w, l2, g2, &lm);
+            w[k] = keep;
+            double fd = (lp - lm) / (2.0 * h);
+            CU_ASSERT_DOUBLE_EQUAL(g[k], fd, 1e-4 + 1e-3 * fabs(fd));
+        }
+        free(w);
+        free(g);
+        free(g2);
+    }
+    ps_batch_free(&b);
+    ps_dataset_free(d);
+}
+
+static void test_batch_keys_and_bias(void)
+{
+    ps_ctr_params p = params();
+    ps_dataset *d;
+    CU_ASSERT_FATAL(ps_dataset_synthetic(&d, &p, 0, 100, NULL) == PS_OK);
+    ps_batch b = {0};
+    build(&b, d, 0, 20);
+    CU_ASSERT_EQUAL(b.keys[b.n_keys - 1], p.n_features); /* bias last */
+    for (uint32_t k = 1; k < b.n_keys; k++)
+        CU_ASSERT(b.keys[k - 1] < b.keys[k]);
+    /* every nonzero maps back to its row's feature */
+    ps_row_buf buf = {0};
+    for (uint32_t r = 0; r < b.n_rows; r++) {
+        ps_row row;
+        ps_dataset_row(d, r, &row, &buf);
+        CU_ASSERT_EQUAL_FATAL(b.row_ptr[r + 1] - b.row_ptr[r], row.nnz + 1);
+        for (uint32_t i = 0; i < row.nnz; i++)
+            CU_ASSERT_EQUAL(b.keys[b.col[b.row_ptr[r] + i]], row.idx[i]);
+        CU_ASSERT_EQUAL(b.keys[b.col[b.row_ptr[r + 1] - 1]], p.n_features);
+    }
+    ps_row_buf_free(&buf);
+    ps_batch_free(&b);
+    ps_dataset_free(d);
+}
+
+static void test_zero_weights_and_flops(void)
+{
+    ps_ctr_params p = params();
+    ps_dataset *d;
+    CU_ASSERT_FATAL(ps_dataset_synthetic(&d, &p, 0, 100, NULL) == PS_OK);
+    ps_batch b = {0};
+    build(&b, d, 0, 10);
+    float *w = calloc(b.n_keys, sizeof *w), *g = calloc(b.n_keys, sizeof *g);
+    double loss, f10 = ps_lr_loss_grad(&b, w, 0.1, g, &loss);
+    CU_ASSERT_DOUBLE_EQUAL(loss, log(2.0), 1e-12);
+    CU_ASSERT(f10 > 0);
+    free(w);
+    free(g);
+    build(&b, d, 0, 40);
+    w = calloc(b.n_keys, sizeof *w);
+    g = calloc(b.n_keys, sizeof *g);
+    CU_ASSERT(ps_lr_loss_grad(&b, w, 0.1, g, &loss) > f10);
+    free(w);
+    free(g);
+    ps_batch_free(&b);
+    ps_dataset_free(d);
+}
+
+static void test_rate_schedule(void)
+{
+    CU_ASSERT_DOUBLE_EQUAL(ps_lr_rate(0.5, 0, 100), 0.5, 1e-15);
+    CU_ASSERT_DOUBLE_EQUAL(ps_lr_rate(0.5, 0.1, 10), 0.25, 1e-15);
+}
+
+/* Single-process SGD: the model the testbed trains can match the true model. */
+static void test_sgd_reaches_true_accuracy(void)
+{
+    ps_ctr_params p = {.seed = 5, .n_features = 2000, .nnz = 10, .zipf = 1.1, .weight_scale = 1};
+    ps_dataset *train, *test;
+    CU_ASSERT_FATAL(ps_dataset_synthetic(&train, &p, 0, 60000, NULL) == PS_OK);
+    CU_ASSERT_FATAL(ps_dataset_synthetic(&test, &p, 60000, 5000, NULL) == PS_OK);
+    float *w = calloc(p.n_features + 1, sizeof *w), *local = NULL, *g = NULL;
+    ps_batch b = {0};
+    uint32_t cap = 0;
+    for (int it = 0; it < 1875; it++) { /* one epoch, batches of 32 */
+        build(&b, train, (uint64_t)it * 32, 32);
+        if (b.n_keys > cap) {
+            cap = b.n_keys;
+            local = realloc(local, cap * sizeof *local);
+            g = realloc(g, cap * sizeof *g);
+        }
+        for (uint32_t k = 0; k < b.n_keys; k++)
+            local[k] = w[b.keys[k]];
+        double loss;
+        ps_lr_loss_grad(&b, local, 1e-5, g, &loss);
+        for (uint32_t k = 0; k < b.n_keys; k++)
+            w[b.keys[k]] -= (float)ps_lr_rate(0.5, 0.001, it) * g[k];
+    }
+    double loss, acc, tloss, tacc;
+    ps_lr_evaluate(test, w, p.n_features, &loss, &acc);
+    ps_lr_evaluate_truth(test, &p, &tloss, &tacc);
+    printf("\n  SGD accuracy %.4f loss %.4f; true model %.4f loss %.4f\n", acc, loss, tacc, tloss);
+    CU_ASSERT(acc >= tacc - 0.02);
+    CU_ASSERT(tacc > 0.6); /* the labels carry signal */
+    free(w);
+    free(local);
+    free(g);
+    ps_batch_free(&b);
+    ps_dataset_free(train);
+    ps_dataset_free(test);
+}
+
+static CU_TestInfo tests[] = {
+    {"gradient matches finite differences", test_gradient_matches_finite_differences},
+    {"batch keys sorted, bias last, columns map back", test_batch_keys_and_bias},
+    {"loss at zero is log 2; flops grow", test_zero_weights_and_flops},
+    {"learning-rate schedule", test_rate_schedule},
+    {"SGD reaches the true model's accuracy", test_sgd_reaches_true_accuracy},
+    CU_TEST_INFO_NULL,
+};
+
+static CU_SuiteInfo suites[] = {{"model_lr", NULL, NULL, NULL, NULL, tests}, CU_SUITE_INFO_NULL};
+
+PS_CUNIT_MAIN(suites)
