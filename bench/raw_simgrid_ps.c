@@ -3,6 +3,7 @@
  * much the engine adds. --mode selects how messages are sent, to compare SimGrid's
  * ways of doing eager sends (see the comment at enum send_mode).
  *   raw_simgrid_ps PLATFORM.xml SERVERS WORKERS ITERATIONS [--mode M] [--flops F]
+ *                  [--flops-spread X] [--size BYTES]
  * plus SimGrid's own --cfg=... and --log=... arguments. */
 #include <simgrid/actor.h>
 #include <simgrid/comm.h>
@@ -12,6 +13,7 @@
 #include <simgrid/semaphore.h>
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,7 +118,7 @@ typedef struct actor_ctx {
 static struct {
     enum send_mode mode;
     int servers, workers, iters;
-    double flops;
+    double flops, flops_spread;
     long req_size, rep_size;
     sg_mailbox_t *mbox;
     char **mbox_name;
@@ -290,6 +292,17 @@ static void server_main(int argc, char **argv)
     free(held);
 }
 
+/* Flops of one worker's iteration: g.flops, times 1 +- flops_spread drawn from a
+ * hash of (worker, iteration), so that workers finish at different instants as in a
+ * real run (synchronous bursts let SimGrid batch the network model's updates). */
+static double work_flops(int worker, int iter)
+{
+    uint64_t x = (uint64_t)worker * 0x9E3779B97F4A7C15u ^ (uint64_t)iter * 0xC2B2AE3D27D4EB4Fu;
+    x ^= x >> 31, x *= 0xBF58476D1CE4E5B9u, x ^= x >> 29;
+    double u = (double)(x >> 11) / 9007199254740992.0; /* [0, 1) */
+    return g.flops * (1 + g.flops_spread * (2 * u - 1));
+}
+
 static void worker_main(int argc, char **argv)
 {
     (void)argc, (void)argv;
@@ -300,7 +313,7 @@ static void worker_main(int argc, char **argv)
             send_msg(a, s, it - 1, it, g.req_size);
         for (int s = 0; s < g.servers; s++)
             free(recv_msg(a));
-        sg_actor_execute(g.flops);
+        sg_actor_execute(work_flops(a->idx, it));
     }
     for (int s = 0; s < g.servers; s++)
         send_msg(a, s, g.iters - 1, -1, g.req_size);
@@ -340,6 +353,7 @@ static int host_cmp(const void *p, const void *q)
 static int parse_args(int argc, char **argv, const char **platform)
 {
     int pos = 0;
+    long size = 0;
     const char *posv[4] = {0};
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--mode") && i + 1 < argc) {
@@ -354,6 +368,10 @@ static int parse_args(int argc, char **argv, const char **platform)
             }
         } else if (!strcmp(argv[i], "--flops") && i + 1 < argc) {
             g.flops = atof(argv[++i]);
+        } else if (!strcmp(argv[i], "--flops-spread") && i + 1 < argc) {
+            g.flops_spread = atof(argv[++i]);
+        } else if (!strcmp(argv[i], "--size") && i + 1 < argc) {
+            size = atol(argv[++i]);
         } else if (pos < 4) {
             posv[pos++] = argv[i];
         } else {
@@ -363,7 +381,9 @@ static int parse_args(int argc, char **argv, const char **platform)
     }
     if (pos != 4) {
         fprintf(stderr, "usage: raw_simgrid_ps PLATFORM.xml SERVERS WORKERS ITERATIONS"
-                        " [--mode detached|perm|async-test|async-waitany|async-rdv|postman] [--flops F] [--cfg=...]\n");
+                        " [--mode detached|perm|async-test|async-waitany|async-rdv|postman] [--flops F] [--flops-spread X]"
+                        " [--size BYTES]"
+                        " [--cfg=...]\n");
         return -1;
     }
     *platform = posv[0];
@@ -376,7 +396,7 @@ static int parse_args(int argc, char **argv, const char **platform)
     }
     /* ~2000 keys spread over the servers; 12 bytes a key (u64 key + f32 value). */
     long k = 2000 / g.servers;
-    g.req_size = g.rep_size = 32 + 12 * k;
+    g.req_size = g.rep_size = size > 0 ? size : 32 + 12 * k;
     return 0;
 }
 

@@ -3,9 +3,14 @@
 # (5% servers), printing wall seconds, peak memory, messages simulated and
 # messages per wall second, for pslab and for bench/raw_simgrid_ps.c (a minimal
 # raw-SimGrid program with the same message pattern), and the ratio of their
-# wall cost per message.   bench/scale.sh [ITERATIONS] [SIZES...]
+# wall cost per message.   bench/scale.sh [--full] [ITERATIONS] [SIZES...]
+# By default both programs run in scale mode (platform.worker_links = 0, SimGrid
+# precision 10 us; see README "Scale"); --full keeps every host's link, the
+# backbone and exact event times.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+full=0
+if [ "${1:-}" = "--full" ]; then full=1; shift; fi
 iters=${1:-100}; shift || true
 sizes=("$@"); [ ${#sizes[@]} -gt 0 ] || sizes=(100 300 1000)
 cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release >/dev/null
@@ -24,14 +29,20 @@ measure() {
 printf '%-8s %6s %6s %6s %9s %9s %12s %12s %12s\n' what hosts servers workers wall_s peak_MB messages msgs_per_s us_per_msg
 for n in "${sizes[@]}"; do
     s=$(( (n * 5 + 99) / 100 )); w=$((n - s))
+    if [ $full = 1 ]; then
+        modeset=(--set platform.worker_links=1 --set platform.precision=1n); linked=0; prec=1e-9
+    else
+        modeset=(); linked=$s; prec=1e-5
+    fi
     measure pslab build-bench/pslab run bench/scale.ini --set run.iterations="$iters" \
-        --set cluster.servers="$s" --set cluster.workers="$w" --out "$tmp/run-$n"
+        --set cluster.servers="$s" --set cluster.workers="$w" "${modeset[@]}" --out "$tmp/run-$n"
     msgs=$(sed -n 's/.* \([0-9]*\) messages .*/\1/p' "$tmp/out")
     e_us=$(awk -v t="$wall" -v m="$msgs" 'BEGIN { printf "%.2f", t / m * 1e6 }')
     printf '%-8s %6d %6d %6d %9.2f %9d %12d %12.0f %12s\n' pslab "$n" "$s" "$w" "$wall" "$rss_mb" "$msgs" \
         "$(awk -v t="$wall" -v m="$msgs" 'BEGIN { print m / t }')" "$e_us"
-    build-bench/pslab platform --hosts "$n" -o "$tmp/platform-$n.xml" >/dev/null
-    measure raw build-bench/raw_simgrid_ps "$tmp/platform-$n.xml" "$s" "$w" "$iters"
+    build-bench/pslab platform --hosts "$n" --linked-hosts "$linked" -o "$tmp/platform-$n.xml" >/dev/null
+    measure raw build-bench/raw_simgrid_ps "$tmp/platform-$n.xml" "$s" "$w" "$iters" \
+        --cfg=network/crosstraffic:0 --cfg=surf/precision:$prec
     rmsgs=$(awk '{ for (i = 1; i < NF; i++) if ($i == "messages") print $(i + 1) }' "$tmp/out")
     r_us=$(awk -v t="$wall" -v m="$rmsgs" 'BEGIN { printf "%.2f", t / m * 1e6 }')
     printf '%-8s %6d %6d %6d %9.2f %9d %12d %12.0f %12s\n' raw "$n" "$s" "$w" "$wall" "$rss_mb" "$rmsgs" \

@@ -87,6 +87,12 @@ static const key_def keys[] = {
      "disk read bandwidth of a host, bytes/s"},
     {"platform", "disk_write_bw", T_DOUBLE, OFF(disk_write_bw), "100M", POS, NULL,
      "disk write bandwidth of a host, bytes/s"},
+    {"platform", "worker_links", T_INT, OFF(worker_links), "1", IN(0, 1), NULL,
+     "1 = every host has a link to a backbone; 0 = only server hosts have links, carrying "
+     "the whole path latency (workers' NICs never the bottleneck; much faster at scale)"},
+    {"platform", "precision", T_DOUBLE, OFF(precision), "1n", IN(1e-12, 1e-3), NULL,
+     "SimGrid time precision, seconds: events closer than this are merged (1n = exact; "
+     "10u makes 1000-host runs several times faster, see README)"},
 
     {"data", "source", T_ENUM, OFF(source), "synthetic", ANY, source_names,
      "training data: synthetic (sparse CTR-like, known true model) or libsvm (data.path)"},

@@ -33,6 +33,8 @@ typedef struct ps_config {
     double slow_factor;
     double disk_read_bw;
     double disk_write_bw;
+    int worker_links;   /* 0: only server hosts get network links (scale mode) */
+    double precision;   /* SimGrid's surf/precision, seconds */
 
     /* [data] */
     char *source; /* synthetic | libsvm */

@@ -46,7 +46,7 @@ typedef struct run_args {
     const char *config_path, *out;
     const char *sets[MAX_SETS];
     int n_sets;
-    char *sim_argv[MAX_SETS + 1];
+    char *sim_argv[MAX_SETS + 2];
     int sim_argc;
 } run_args;
 
@@ -115,6 +115,7 @@ static int make_sim_backend(run_args *a, const ps_config *cfg, const char *dir, 
         p.disk_read_bw = cfg->disk_read_bw;
         p.disk_write_bw = cfg->disk_write_bw;
         p.seed = cfg->seed;
+        p.linked_hosts = cfg->worker_links ? 0 : cfg->servers;
         if (snprintf(path, sizeof path, "%s/platform.xml", dir) >= (int)sizeof path)
             return ps_err_set(err, "%s: path too long", dir);
         if (ps_platform_write(&p, path, err))
@@ -126,6 +127,12 @@ static int make_sim_backend(run_args *a, const ps_config *cfg, const char *dir, 
     } else if (ps_platform_validate(platform, err)) {
         return PS_ERR;
     }
+    /* The config's precision goes before the user's own --cfg, which wins. */
+    static char precision[64];
+    snprintf(precision, sizeof precision, "--cfg=surf/precision:%.17g", cfg->precision);
+    memmove(&a->sim_argv[2], &a->sim_argv[1], (size_t)a->sim_argc * sizeof *a->sim_argv);
+    a->sim_argv[1] = precision;
+    a->sim_argc++;
     return ps_sim_backend_create(be, platform, &a->sim_argc, a->sim_argv, err);
 }
 #endif
@@ -171,7 +178,7 @@ static int cmd_run(int argc, char **argv)
     char dir[4096];
     int rc = parse_run_args(argc, argv, &a, &err);
     memset(&run, 0, sizeof run);
-    ps_config_init_defaults(&cfg);
+    memset(&cfg, 0, sizeof cfg); /* ps_config_load sets the defaults itself */
     if (rc == PS_OK)
         rc = ps_config_load(&cfg, a.config_path, a.sets, a.n_sets, &err);
     if (rc == PS_OK)

@@ -58,6 +58,9 @@ int ps_platform_check(const ps_platform_params *p, ps_err *err)
         check_positive(p->disk_read_bw, "disk_read_bw", "--disk-read", err) ||
         check_positive(p->disk_write_bw, "disk_write_bw", "--disk-write", err))
         return PS_ERR;
+    if (p->linked_hosts < 0 || p->linked_hosts > p->hosts)
+        return ps_err_set(err, "linked hosts (--linked-hosts) must be in 0..%d, got %d", p->hosts,
+                          p->linked_hosts);
     if (!isfinite(p->latency) || p->latency < 0)
         return ps_err_set(err, "latency (--latency) must be a number >= 0, got %.17g",
                           p->latency);
@@ -123,9 +126,10 @@ static void write_header(FILE *f, const ps_platform_params *p)
     fprintf(f,
             "<!-- pslab platform: hosts=%d speed=%.17g bandwidth=%.17g latency=%.17g "
             "speed_spread=%.17g slow_fraction=%.17g slow_factor=%.17g "
-            "disk_read_bw=%.17g disk_write_bw=%.17g seed=%llu -->\n",
+            "disk_read_bw=%.17g disk_write_bw=%.17g seed=%llu linked_hosts=%d -->\n",
             p->hosts, p->speed, p->bandwidth, p->latency, p->speed_spread, p->slow_fraction,
-            p->slow_factor, p->disk_read_bw, p->disk_write_bw, (unsigned long long)p->seed);
+            p->slow_factor, p->disk_read_bw, p->disk_write_bw, (unsigned long long)p->seed,
+            p->linked_hosts);
     fputs("<platform version=\"4.1\">\n  <zone id=\"cluster\" routing=\"Cluster\">\n", f);
 }
 
@@ -133,21 +137,26 @@ static void write_header(FILE *f, const ps_platform_params *p)
  * a host's sends and receives do not share bandwidth. */
 static void write_host(FILE *f, const ps_platform_params *p, int i, double speed)
 {
+    int linked = p->linked_hosts == 0 || i < p->linked_hosts;
+    double latency = p->linked_hosts ? 3 * p->latency : p->latency;
     fprintf(f, "    <host id=\"host%d\" speed=\"%.17gf\">\n", i, speed);
     fprintf(f, "      <disk id=\"disk\" read_bw=\"%.17gBps\" write_bw=\"%.17gBps\"/>\n",
             p->disk_read_bw, p->disk_write_bw);
     fputs("    </host>\n", f);
+    if (!linked)
+        return;
     fprintf(f,
             "    <link id=\"link%d\" bandwidth=\"%.17gBps\" latency=\"%.17gs\" "
             "sharing_policy=\"SPLITDUPLEX\"/>\n",
-            i, p->bandwidth, p->latency);
+            i, p->bandwidth, latency);
     fprintf(f, "    <host_link id=\"host%d\" up=\"link%d_UP\" down=\"link%d_DOWN\"/>\n", i, i,
             i);
 }
 
 static void write_footer(FILE *f, const ps_platform_params *p)
 {
-    fprintf(f, "    <backbone id=\"backbone\" bandwidth=\"%.17gBps\" latency=\"%.17gs\"/>\n",
+    if (!p->linked_hosts)
+        fprintf(f, "    <backbone id=\"backbone\" bandwidth=\"%.17gBps\" latency=\"%.17gs\"/>\n",
             p->bandwidth * PS_BACKBONE_FACTOR, p->latency);
     fputs("  </zone>\n</platform>\n", f);
 }

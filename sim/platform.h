@@ -21,6 +21,12 @@ typedef struct ps_platform_params {
     double slow_factor;   /* ... runs slow_factor times slower */
     double disk_read_bw, disk_write_bw; /* B/s */
     uint64_t seed;
+    /* 0: every host has a private link to the backbone. K > 0: only hosts 0..K-1
+     * have one, without a backbone, and it carries the latency of a whole path
+     * (3 x latency); other hosts' NICs are not modelled. Flows to different servers
+     * then share no link, which keeps SimGrid's bandwidth-sharing system in small
+     * independent parts: the scale mode of bench/scale.sh. */
+    int linked_hosts;
 } ps_platform_params;
 
 /* 1 host of 1 Gflop/s, 1.25 GB/s (10 Gb/s) links with 50 us latency, 200/100 MB/s

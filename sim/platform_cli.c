@@ -23,6 +23,8 @@ static const char usage[] =
     "  --speed-spread X     host speed uniform in speed*(1+-X), 0 <= X < 1 (default 0)\n"
     "  --slow-fraction X    fraction of hosts made slow, 0..1 (default 0)\n"
     "  --slow-factor X      slow hosts run X times slower, X >= 1 (default 1)\n"
+    "  --linked-hosts K     only hosts 0..K-1 get a network link, with the whole path's\n"
+    "                       latency, and no backbone (0 = all hosts, the default)\n"
     "  --disk-read B        disk read bandwidth in bytes/s (default 200M)\n"
     "  --disk-write B       disk write bandwidth in bytes/s (default 100M)\n"
     "  --seed S             seed for the heterogeneity draws (default 1)\n"
@@ -169,6 +171,7 @@ int ps_platform_main(int argc, char **argv)
         {"--speed-spread", OPT_REAL, &p.speed_spread},
         {"--slow-fraction", OPT_REAL, &p.slow_fraction},
         {"--slow-factor", OPT_REAL, &p.slow_factor},
+        {"--linked-hosts", OPT_INT, &p.linked_hosts},
         {"--disk-read", OPT_REAL, &p.disk_read_bw},
         {"--disk-write", OPT_REAL, &p.disk_write_bw},
         {"--seed", OPT_SEED, &p.seed},            {"-o", OPT_PATH, &out},

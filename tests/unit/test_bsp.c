@@ -32,7 +32,11 @@ static void setup(void)
     st.self = ps_server_actor(0);
 }
 
-static void teardown(void) { script_free(&st); }
+static void teardown(void)
+{
+    script_free(&st);
+    ps_config_free(&cfg);
+}
 
 static int worker_id(int w) { return ps_worker_actor(&run, w); }
 
