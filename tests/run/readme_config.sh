@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# The README's config reference is the program's own: they must not drift apart.
+source "$(dirname "$0")/common.bash"
+sed -n '/<!-- config-reference -->/,/<!-- \/config-reference -->/p' README.md | sed '1,2d;$d' | sed '$d' > "$TMP/readme.txt"
+"$PSLAB" run --help-config > "$TMP/program.txt"
+diff -u "$TMP/program.txt" "$TMP/readme.txt" || fail "README config reference differs from pslab run --help-config; paste the new output"
+echo "ok: README config reference is current"
