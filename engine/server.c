@@ -107,6 +107,25 @@ static int server_serve_ready(ps_server *s, ps_err *err)
     return rc;
 }
 
+/* Serves the pull just held if the model allows it now. Older held pulls can only
+ * become servable when clocks move, which server_on_min_advance handles; checking
+ * just the newest keeps a burst of W pulls O(W) instead of O(W^2). */
+static int server_serve_newest(ps_server *s, int worker, int32_t clock, ps_err *err)
+{
+    const ps_run *r = s->run;
+    if (s->n_held == 0)
+        return PS_OK;
+    held_pull *p = &s->held[s->n_held - 1];
+    /* a clock advance in between may already have served it */
+    if (p->worker != worker || p->clock != clock ||
+        !r->consistency->can_serve(&r->consistency_params, &s->clocks, p->worker, p->clock))
+        return PS_OK;
+    int rc = server_serve_pull(s, p, err);
+    free(p->keys);
+    s->n_held--;
+    return rc;
+}
+
 static int server_hold_pull(ps_server *s, int worker, int32_t clock, const uint64_t *keys,
                             uint32_t n, ps_err *err)
 {
@@ -227,7 +246,7 @@ static int server_handle_push(ps_server *s, int w, const ps_msg *m, void *buf, s
     if (rc == PS_OK && (m->flags & PS_MSG_F_CLOCK_END))
         rc = server_advance_clock(s, w, err);
     if (rc == PS_OK && (m->flags & PS_MSG_F_PULL_NEXT))
-        rc = server_serve_ready(s, err);
+        rc = server_serve_newest(s, w, m->clock + 1, err);
     return rc;
 }
 
@@ -235,7 +254,7 @@ static int server_handle_pull(ps_server *s, int w, const ps_msg *m, ps_err *err)
 {
     if (server_hold_pull(s, w, m->clock, m->keys, m->nkeys, err))
         return PS_ERR;
-    return server_serve_ready(s, err);
+    return server_serve_newest(s, w, m->clock, err);
 }
 
 /* Returns 1 when told to stop, 0 to go on, PS_ERR on a fatal error. Messages that
