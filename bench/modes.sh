@@ -2,8 +2,10 @@
 # Compares the send modes of bench/raw_simgrid_ps.c (see its enum send_mode) at 100,
 # 300 and 1000 hosts (5% servers), printing messages per wall second; the best of
 # REPS runs is kept, since this 2-core VM is noisy.
-#   bench/modes.sh [BUILD_DIR] [REPS] [--cfg=... extra SimGrid settings]
-# ITERS_100, ITERS_300, ITERS_1000 and MODES override the defaults below.
+#   bench/modes.sh [BUILD_DIR] [REPS] [extra raw_simgrid_ps arguments: --cfg=...,
+#                  --flops-spread X, --size BYTES]
+# ITERS_100, ITERS_300, ITERS_1000, MODES and BACKBONE (backbone bandwidth, see
+# bench/gen_platform.sh) override the defaults below.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build-sim}; reps=${2:-1}; shift $(( $# < 2 ? $# : 2 ))
@@ -12,7 +14,7 @@ declare -A iters=([100]=${ITERS_100:-10} [300]=${ITERS_300:-10} [1000]=${ITERS_1
 tmp=$(mktemp -d /tmp/pslab-modes.XXXXXX); trap 'rm -rf "$tmp"' EXIT
 printf '%-14s %6s %6s %10s %10s %9s %12s\n' mode hosts iters messages sim_s wall_s msgs_per_s
 for n in 100 300 1000; do
-    bench/gen_platform.sh "$n" "$tmp/p$n.xml"
+    bench/gen_platform.sh "$n" "$tmp/p$n.xml" "${BACKBONE:-1.25GBps}"
     s=$(( (n * 5 + 99) / 100 )); w=$((n - s))
     for m in $modes; do
         best=""

@@ -47,7 +47,8 @@
  * pattern: a server pulls its W requests one transfer at a time (sim_s 10-40x). */
 enum send_mode { MODE_DETACHED, MODE_PERM, MODE_ASYNC_TEST, MODE_ASYNC_WAITANY, MODE_ASYNC_RDV, MODE_POSTMAN,
                  MODE_COUNT };
-static const char *const mode_names[] = {"detached", "perm", "async-test", "async-waitany", "async-rdv", "postman"};
+static const char *const mode_names[] = {"detached",      "perm",      "async-test",
+                                         "async-waitany", "async-rdv", "postman"};
 #define POSTMAN_SENDS 64
 #define DIRECT_MAX 16
 
@@ -207,7 +208,8 @@ static void send_msg(actor_ctx *a, int to, int clock_end, int pull, long size)
     ring_push(&a->pend, &(pend_ent){sg_mailbox_put_async(g.mbox[to], m, size), NULL});
     a->direct++;
     /* Test only once a batch has piled up: each test is a simcall. */
-    while (g.mode == MODE_ASYNC_TEST && a->pend.n >= 64 && sg_comm_test(((pend_ent *)ring_front(&a->pend))->comm))
+    while (g.mode == MODE_ASYNC_TEST && a->pend.n >= 64 &&
+           sg_comm_test(((pend_ent *)ring_front(&a->pend))->comm))
         ring_pop(&a->pend);
 }
 
@@ -363,7 +365,8 @@ static int parse_args(int argc, char **argv, const char **platform)
                 if (!strcmp(m, mode_names[k]))
                     g.mode = (enum send_mode)k, found = 1;
             if (!found) {
-                fprintf(stderr, "raw_simgrid_ps: unknown mode '%s' (detached, perm, async-test, async-waitany, async-rdv, postman)\n", m);
+                fprintf(stderr, "raw_simgrid_ps: unknown mode '%s' (detached, perm, async-test,"
+                                " async-waitany, async-rdv, postman)\n", m);
                 return -1;
             }
         } else if (!strcmp(argv[i], "--flops") && i + 1 < argc) {
@@ -380,10 +383,9 @@ static int parse_args(int argc, char **argv, const char **platform)
         }
     }
     if (pos != 4) {
-        fprintf(stderr, "usage: raw_simgrid_ps PLATFORM.xml SERVERS WORKERS ITERATIONS"
-                        " [--mode detached|perm|async-test|async-waitany|async-rdv|postman] [--flops F] [--flops-spread X]"
-                        " [--size BYTES]"
-                        " [--cfg=...]\n");
+        fprintf(stderr, "usage: raw_simgrid_ps PLATFORM.xml SERVERS WORKERS ITERATIONS\n"
+                        "  [--mode detached|perm|async-test|async-waitany|async-rdv|postman]\n"
+                        "  [--flops F] [--flops-spread X] [--size BYTES] [--cfg=...] [--log=...]\n");
         return -1;
     }
     *platform = posv[0];
@@ -414,7 +416,8 @@ static void launch(actor_ctx *ctx, int n)
         g.mbox_name[i] = oom(strdup(name));
         g.mbox[i] = sg_mailbox_by_name(name);
         ctx[i] = (actor_ctx){.idx = i};
-        snprintf(name, sizeof name, i < g.servers ? "server%d" : "worker%d", i < g.servers ? i : i - g.servers);
+        int server = i < g.servers;
+        snprintf(name, sizeof name, server ? "server%d" : "worker%d", server ? i : i - g.servers);
         sg_actor_t act = sg_actor_init(name, hosts[(size_t)i % nh]);
         sg_actor_set_data(act, &ctx[i]);
         sg_actor_start_(act, i < g.servers ? server_main : worker_main, 0, NULL);
