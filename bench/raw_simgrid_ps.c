@@ -3,7 +3,7 @@
  * much the engine adds. --mode selects how messages are sent, to compare SimGrid's
  * ways of doing eager sends (see the comment at enum send_mode).
  *   raw_simgrid_ps PLATFORM.xml SERVERS WORKERS ITERATIONS [--mode M] [--flops F]
- *                  [--flops-spread X] [--size BYTES]
+ *                  [--flops-spread X] [--size BYTES] [--size-spread X]
  * plus SimGrid's own --cfg=... and --log=... arguments. */
 #include <simgrid/actor.h>
 #include <simgrid/comm.h>
@@ -119,7 +119,7 @@ typedef struct actor_ctx {
 static struct {
     enum send_mode mode;
     int servers, workers, iters;
-    double flops, flops_spread;
+    double flops, flops_spread, size_spread;
     long req_size, rep_size;
     sg_mailbox_t *mbox;
     char **mbox_name;
@@ -185,8 +185,23 @@ static void postman_main(int argc, char **argv)
     free(p);
 }
 
+/* A message's payload times 1 +- size_spread, drawn from its sequence number: the
+ * engine's messages carry however many keys a batch has on that server, so their
+ * sizes (and so their flows' completion instants) differ, which costs SimGrid's
+ * bandwidth solver far more than identical sizes do. */
+static long msg_size(long size)
+{
+    if (g.size_spread <= 0)
+        return size;
+    uint64_t x = g.messages * 0x9E3779B97F4A7C15u;
+    x ^= x >> 31, x *= 0xBF58476D1CE4E5B9u, x ^= x >> 29;
+    double u = (double)(x >> 11) / 9007199254740992.0; /* [0, 1) */
+    return 32 + (long)((double)(size - 32) * (1 + g.size_spread * (2 * u - 1)));
+}
+
 static void send_msg(actor_ctx *a, int to, int clock_end, int pull, long size)
 {
+    size = msg_size(size);
     bmsg *m = oom(malloc(sizeof *m));
     *m = (bmsg){a->idx, clock_end, pull};
     g.messages++;
@@ -373,6 +388,8 @@ static int parse_args(int argc, char **argv, const char **platform)
             g.flops = atof(argv[++i]);
         } else if (!strcmp(argv[i], "--flops-spread") && i + 1 < argc) {
             g.flops_spread = atof(argv[++i]);
+        } else if (!strcmp(argv[i], "--size-spread") && i + 1 < argc) {
+            g.size_spread = atof(argv[++i]);
         } else if (!strcmp(argv[i], "--size") && i + 1 < argc) {
             size = atol(argv[++i]);
         } else if (pos < 4) {
@@ -385,7 +402,7 @@ static int parse_args(int argc, char **argv, const char **platform)
     if (pos != 4) {
         fprintf(stderr, "usage: raw_simgrid_ps PLATFORM.xml SERVERS WORKERS ITERATIONS\n"
                         "  [--mode detached|perm|async-test|async-waitany|async-rdv|postman]\n"
-                        "  [--flops F] [--flops-spread X] [--size BYTES] [--cfg=...] [--log=...]\n");
+                        "  [--flops F] [--flops-spread X] [--size BYTES] [--size-spread X] [--cfg=...] [--log=...]\n");
         return -1;
     }
     *platform = posv[0];

@@ -41,7 +41,10 @@ for n in "${sizes[@]}"; do
     printf '%-8s %6d %6d %6d %9.2f %9d %12d %12.0f %12s\n' pslab "$n" "$s" "$w" "$wall" "$rss_mb" "$msgs" \
         "$(awk -v t="$wall" -v m="$msgs" 'BEGIN { print m / t }')" "$e_us"
     build-bench/pslab platform --hosts "$n" --linked-hosts "$linked" -o "$tmp/platform-$n.xml" >/dev/null
-    measure raw build-bench/raw_simgrid_ps "$tmp/platform-$n.xml" "$s" "$w" "$iters" \
+    # the engine's pattern: per-server key counts vary (~+-25%), a worker's
+    # gradient takes ~13k flops, and workers finish at slightly different instants
+    measure raw build-bench/bench/raw_simgrid_ps "$tmp/platform-$n.xml" "$s" "$w" "$iters" \
+        --size-spread 0.25 --flops 13000 --flops-spread 0.1 \
         --cfg=network/crosstraffic:0 --cfg=surf/precision:$prec
     rmsgs=$(awk '{ for (i = 1; i < NF; i++) if ($i == "messages") print $(i + 1) }' "$tmp/out")
     r_us=$(awk -v t="$wall" -v m="$rmsgs" 'BEGIN { printf "%.2f", t / m * 1e6 }')
