@@ -55,10 +55,11 @@ static int coord_evaluate(ps_coord *c, eval_point *e, ps_err *err)
         if (ps_msg_decode(e->snap[s], e->len[s], &m, err))
             return PS_ERR;
         for (uint32_t i = 0; i < m.nkeys; i++) {
-            if (m.keys[i] >= r->n_keys)
+            uint64_t key = ps_msg_key(&m, i);
+            if (key >= r->n_keys)
                 return ps_err_set(err, "server %d snapshot has key %llu out of range", s,
-                                  (unsigned long long)m.keys[i]);
-            c->w[m.keys[i]] = m.vals[i];
+                                  (unsigned long long)key);
+            c->w[key] = m.vals[i];
         }
         double t;
         memcpy(&t, m.aux, sizeof t);

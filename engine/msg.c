@@ -12,17 +12,29 @@
 
 static uint64_t pad8(uint64_t n) { return (n + 7) & ~(uint64_t)7; }
 
-/* Bytes of keys plus padded values; 64-bit so that hostile counts cannot wrap. */
-static uint64_t body_len(uint32_t nkeys, uint32_t vals_per_key)
+/* Bytes of the keys section: a range stores only its first key. */
+static uint64_t keys_len(uint16_t flags, uint32_t nkeys)
 {
-    return 8ull * nkeys + pad8(4ull * nkeys * vals_per_key);
+    return (flags & PS_MSG_F_KEY_RANGE) ? (nkeys ? 8u : 0u) : 8ull * nkeys;
+}
+
+/* Bytes of keys plus padded values; 64-bit so that hostile counts cannot wrap. */
+static uint64_t body_len(uint16_t flags, uint32_t nkeys, uint32_t vals_per_key)
+{
+    return keys_len(flags, nkeys) + pad8(4ull * nkeys * vals_per_key);
 }
 
 size_t ps_msg_encoded_size(uint32_t nkeys, uint32_t vals_per_key, uint32_t aux_len)
 {
+    return ps_msg_encoded_size_flags(0, nkeys, vals_per_key, aux_len);
+}
+
+size_t ps_msg_encoded_size_flags(uint16_t flags, uint32_t nkeys, uint32_t vals_per_key,
+                                 uint32_t aux_len)
+{
     if (vals_per_key > PS_MSG_MAX_VALS_PER_KEY)
         return 0;
-    uint64_t payload = body_len(nkeys, vals_per_key) + aux_len;
+    uint64_t payload = body_len(flags, nkeys, vals_per_key) + aux_len;
     if (payload > PS_MSG_MAX_PAYLOAD)
         return 0;
     return (size_t)(PS_MSG_HEADER_LEN + payload);
@@ -51,7 +63,7 @@ int ps_msg_build(ps_msg_writer *w, uint8_t type, uint16_t flags, uint32_t sender
         return ps_err_set(err, "cannot build a message of unknown type %u", type);
     if (flags & ~PS_MSG_F_ALL)
         return ps_err_set(err, "cannot build a message with unknown flags 0x%x", flags);
-    size_t len = ps_msg_encoded_size(nkeys, vals_per_key, aux_len);
+    size_t len = ps_msg_encoded_size_flags(flags, nkeys, vals_per_key, aux_len);
     if (len == 0)
         return ps_err_set(err, "message of %u keys x %u values + %u aux bytes is over the "
                           "format's limits", nkeys, vals_per_key, aux_len);
@@ -72,8 +84,8 @@ int ps_msg_build(ps_msg_writer *w, uint8_t type, uint16_t flags, uint32_t sender
     w->buf = b;
     w->len = len;
     w->keys = nkeys ? (uint64_t *)(void *)body : NULL;
-    w->vals = nkeys && vals_per_key ? (float *)(void *)(body + 8ull * nkeys) : NULL;
-    w->aux = aux_len ? body + body_len(nkeys, vals_per_key) : NULL;
+    w->vals = nkeys && vals_per_key ? (float *)(void *)(body + keys_len(flags, nkeys)) : NULL;
+    w->aux = aux_len ? body + body_len(flags, nkeys, vals_per_key) : NULL;
     return PS_OK;
 }
 
@@ -90,6 +102,7 @@ int ps_msg_check_header(const void *hdr, size_t hdr_len, size_t *total_len, ps_e
         return ps_err_set(err, "unknown message type %u", h[5]);
     if (get16(h + 6) & ~PS_MSG_F_ALL)
         return ps_err_set(err, "unknown flags 0x%x", get16(h + 6));
+    uint16_t flags = get16(h + 6);
     uint32_t nkeys = get32(h + 20), vpk = get32(h + 24), payload = get32(h + 28);
     if (vpk > PS_MSG_MAX_VALS_PER_KEY)
         return ps_err_set(err, "%u values per key, more than the limit %u", vpk,
@@ -97,7 +110,7 @@ int ps_msg_check_header(const void *hdr, size_t hdr_len, size_t *total_len, ps_e
     if (payload > PS_MSG_MAX_PAYLOAD)
         return ps_err_set(err, "payload length %u over the limit %u", payload,
                           PS_MSG_MAX_PAYLOAD);
-    if (body_len(nkeys, vpk) > payload)
+    if (body_len(flags, nkeys, vpk) > payload)
         return ps_err_set(err, "%u keys x %u values do not fit in a payload of %u bytes", nkeys,
                           vpk, payload);
     if (total_len)
@@ -126,10 +139,19 @@ int ps_msg_decode(const void *buf, size_t len, ps_msg *out, ps_err *err)
     out->clock = (int32_t)get32(h + 16);
     out->nkeys = get32(h + 20);
     out->vals_per_key = get32(h + 24);
-    uint64_t body_bytes = body_len(out->nkeys, out->vals_per_key);
+    uint64_t body_bytes = body_len(out->flags, out->nkeys, out->vals_per_key);
+    uint64_t kbytes = keys_len(out->flags, out->nkeys);
     out->aux_len = (uint32_t)(total - PS_MSG_HEADER_LEN - body_bytes);
-    out->keys = out->nkeys ? (const uint64_t *)(const void *)body : NULL;
-    out->vals = out->nkeys && out->vals_per_key ? (const float *)(const void *)(body + 8ull * out->nkeys)
+    int range = (out->flags & PS_MSG_F_KEY_RANGE) != 0;
+    out->keys = out->nkeys && !range ? (const uint64_t *)(const void *)body : NULL;
+    out->key_lo = 0;
+    if (range && out->nkeys) {
+        memcpy(&out->key_lo, body, 8);
+        if (out->key_lo > UINT64_MAX - out->nkeys)
+            return ps_err_set(err, "key range %llu + %u overflows", (unsigned long long)out->key_lo,
+                              out->nkeys);
+    }
+    out->vals = out->nkeys && out->vals_per_key ? (const float *)(const void *)(body + kbytes)
                                                 : NULL;
     out->aux = out->aux_len ? body + body_bytes : NULL;
     return PS_OK;

@@ -13,7 +13,7 @@
  *   20    4    nkeys
  *   24    4    vals_per_key  0 = the message carries keys only
  *   28    4    payload_len   bytes after the header
- *   32         keys          nkeys x u64
+ *   32         keys          nkeys x u64 (KEY_RANGE flag: one u64, the first key)
  *              values        nkeys x vals_per_key x f32, padded to a multiple of 8
  *              aux           payload_len - keys - padded values bytes (opaque)
  */
@@ -48,7 +48,10 @@ enum ps_msg_type {
 /* PUSH: aux holds the keys (u64) of the sender's pull for clock+1, so one message
  * per server and iteration carries both; see engine/worker.c. */
 #define PS_MSG_F_PULL_NEXT 0x2u
-#define PS_MSG_F_ALL 0x3u
+/* The keys are the range key_lo .. key_lo+nkeys-1 and the keys section holds only
+ * key_lo: dense pulls, pushes and snapshots carry 4 bytes per value, not 12. */
+#define PS_MSG_F_KEY_RANGE 0x8u
+#define PS_MSG_F_ALL 0xBu
 
 /* A decoded message: a view into the buffer it was decoded from (no copies). */
 typedef struct ps_msg {
@@ -59,7 +62,8 @@ typedef struct ps_msg {
     int32_t clock;
     uint32_t nkeys;
     uint32_t vals_per_key;
-    const uint64_t *keys;
+    const uint64_t *keys; /* NULL for a key range: use ps_msg_key() */
+    uint64_t key_lo;      /* KEY_RANGE: the first key */
     const float *vals;   /* NULL when vals_per_key == 0 */
     const uint8_t *aux;  /* NULL when aux_len == 0; 8-byte aligned */
     uint32_t aux_len;
@@ -69,13 +73,21 @@ typedef struct ps_msg {
 typedef struct ps_msg_writer {
     void *buf;   /* malloc'd; ownership passes to ps_send */
     size_t len;
-    uint64_t *keys;
+    uint64_t *keys; /* KEY_RANGE: one slot, for the first key */
     float *vals;
     uint8_t *aux;
 } ps_msg_writer;
 
+/* The i-th key of a decoded message, explicit or in a range. */
+static inline uint64_t ps_msg_key(const ps_msg *m, uint32_t i)
+{
+    return m->keys ? m->keys[i] : m->key_lo + i;
+}
+
 /* Total encoded size; 0 if the counts are over the format's limits. */
 size_t ps_msg_encoded_size(uint32_t nkeys, uint32_t vals_per_key, uint32_t aux_len);
+size_t ps_msg_encoded_size_flags(uint16_t flags, uint32_t nkeys, uint32_t vals_per_key,
+                                 uint32_t aux_len);
 
 /* Allocates a buffer and writes the header; the caller fills keys, vals and aux. */
 int ps_msg_build(ps_msg_writer *w, uint8_t type, uint16_t flags, uint32_t sender,

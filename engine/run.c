@@ -49,6 +49,9 @@ int ps_run_init(ps_run *r, const ps_config *cfg, const char *out_dir, ps_err *er
                           (unsigned long long)ps_dataset_rows(r->train), r->n_workers);
     r->n_keys = (uint64_t)r->n_features + 1; /* the bias is the last key */
     ps_partition_init(&r->partition, r->n_keys, r->n_servers);
+    r->store_ops = &ps_store_mem_ops;
+    r->store_block_keys = 64;
+    r->store_cache_bytes = 64u << 20;
     return PS_OK;
 }
 

@@ -10,6 +10,7 @@
 #include "engine/backend.h"
 #include "engine/config.h"
 #include "engine/dataset.h"
+#include "engine/store.h"
 #include "policies/registry.h"
 
 /* Actor ids: the coordinator, then servers, then workers. */
@@ -27,6 +28,9 @@ typedef struct ps_run {
     ps_consistency_params consistency_params;
     const ps_partitioner_ops *partitioner;
     ps_partition partition;
+    const ps_store_ops *store_ops;   /* mem unless the composition root picks another */
+    uint32_t store_block_keys;
+    uint64_t store_cache_bytes;
     int has_truth;                   /* synthetic data: the true model is known */
     double truth_loss, truth_accuracy; /* the true model on the held-out set */
     const char *out_dir;             /* run directory, written by the coordinator */

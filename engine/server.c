@@ -1,4 +1,4 @@
-/* A server: holds one shard of the parameter table in memory, applies pushed
+/* A server: holds one shard of the parameter table in its store, applies pushed
  * updates with the add rule and answers pulls when the consistency model allows.
  * Gates are checked here, on pull, so that workers need no knowledge of the model. */
 #include <stdio.h>
@@ -8,13 +8,14 @@
 #include "engine/keymap.h"
 #include "engine/msg.h"
 #include "engine/run.h"
-#include "engine/store_mem.h"
+#include "engine/store.h"
 
 typedef struct held_pull {
     int worker;
     int32_t clock;
     uint32_t nkeys;
-    uint64_t *keys;
+    uint64_t *keys;          /* NULL: the key range lo .. lo+nkeys-1 */
+    uint64_t lo;
     double since;
 } held_pull;
 
@@ -22,7 +23,11 @@ typedef struct ps_server {
     ps_run *run;
     ps_backend *be;
     int index;
-    ps_store_mem table;
+    const ps_store_ops *store_ops;
+    ps_store *store;
+    int dense;               /* the shard is the key range [lo, hi) */
+    uint64_t lo, hi;
+    uint64_t io_read, io_written; /* store I/O already charged to the backend */
     ps_clock_table clocks;
     int32_t n_at_min;        /* workers whose done == min_done */
     void **deferred;         /* per worker: a push held until its clock completes */
@@ -37,51 +42,108 @@ static void server_log_drop(ps_server *s, uint32_t from, const char *why)
     fprintf(stderr, "pslab: server %d: dropped message from actor %u: %s\n", s->index, from, why);
 }
 
-/* Every key must be one of ours: a wrong key is a peer's bug or a hostile message. */
-static int server_check_keys(ps_server *s, const uint64_t *keys, uint32_t n, ps_err *err)
+/* Every key must be one of ours: a wrong key is a peer's bug or a hostile message.
+ * keys NULL: the range lo .. lo+n-1. */
+static int server_check_keys(ps_server *s, const uint64_t *keys, uint64_t lo, uint32_t n,
+                             ps_err *err)
 {
     const ps_run *r = s->run;
+    if (!keys && n) {
+        if (lo >= r->n_keys || r->n_keys - lo < n)
+            return ps_err_set(err, "key range [%llu, %llu) out of range (table has %llu keys)",
+                              (unsigned long long)lo, (unsigned long long)(lo + n),
+                              (unsigned long long)r->n_keys);
+        if (s->dense && (lo < s->lo || lo + n > s->hi))
+            return ps_err_set(err, "key range [%llu, %llu) is not within this shard [%llu, %llu)",
+                              (unsigned long long)lo, (unsigned long long)(lo + n),
+                              (unsigned long long)s->lo, (unsigned long long)s->hi);
+        if (s->dense)
+            return PS_OK;
+    }
     for (uint32_t i = 0; i < n; i++) {
-        if (keys[i] >= r->n_keys)
+        uint64_t key = keys ? keys[i] : lo + i;
+        if (key >= r->n_keys)
             return ps_err_set(err, "key %llu out of range (table has %llu keys)",
-                              (unsigned long long)keys[i], (unsigned long long)r->n_keys);
-        if (ps_partition_server(r->partitioner, &r->partition, keys[i]) != s->index)
-            return ps_err_set(err, "key %llu belongs to server %d", (unsigned long long)keys[i],
-                              ps_partition_server(r->partitioner, &r->partition, keys[i]));
+                              (unsigned long long)key, (unsigned long long)r->n_keys);
+        if (ps_partition_server(r->partitioner, &r->partition, key) != s->index)
+            return ps_err_set(err, "key %llu belongs to server %d", (unsigned long long)key,
+                              ps_partition_server(r->partitioner, &r->partition, key));
     }
     return PS_OK;
 }
 
+/* Charges the store's device traffic since the last call to the node's disk (sim
+ * simulates it; real does nothing, the I/O has happened). */
+static void server_charge_io(ps_server *s)
+{
+    uint64_t rd, wr;
+    s->store_ops->io_bytes(s->store, &rd, &wr);
+    if (rd > s->io_read)
+        ps_disk(s->be, (size_t)(rd - s->io_read), 0);
+    if (wr > s->io_written)
+        ps_disk(s->be, (size_t)(wr - s->io_written), 1);
+    s->io_read = rd;
+    s->io_written = wr;
+}
+
+/* The shard after clock `clock`, to the coordinator: a dense shard as one key
+ * range, a sparse one as the keys written so far. */
 static int server_send_snapshot(ps_server *s, int32_t clock, ps_err *err)
 {
     ps_msg_writer w;
     double now = ps_now(s->be);
-    if (ps_msg_build(&w, PS_MSG_SNAPSHOT, 0, (uint32_t)ps_server_actor(s->index), 0, clock,
-                     s->table.n, 1, sizeof now, err))
+    uint64_t n = s->hi - s->lo, *keys = NULL;
+    float *vals = NULL;
+    if (!s->dense && s->store_ops->dump(s->store, &keys, &vals, &n, err))
         return PS_ERR;
-    if (s->table.n) {
-        memcpy(w.keys, s->table.keys, s->table.n * sizeof *w.keys);
-        memcpy(w.vals, s->table.vals, s->table.n * sizeof *w.vals);
+    int rc = PS_ERR;
+    if (n > UINT32_MAX) {
+        ps_err_set(err, "a shard of %llu keys does not fit in one snapshot message",
+                   (unsigned long long)n);
+    } else if (ps_msg_build(&w, PS_MSG_SNAPSHOT, s->dense ? PS_MSG_F_KEY_RANGE : 0,
+                            (uint32_t)ps_server_actor(s->index), 0, clock, (uint32_t)n, 1,
+                            sizeof now, err) == PS_OK) {
+        if (s->dense && n) {
+            w.keys[0] = s->lo;
+            rc = s->store_ops->get(s->store, NULL, s->lo, (uint32_t)n, w.vals, err);
+        } else if (n) {
+            memcpy(w.keys, keys, n * sizeof *w.keys);
+            memcpy(w.vals, vals, n * sizeof *w.vals);
+            rc = PS_OK;
+        } else {
+            rc = PS_OK;
+        }
+        memcpy(w.aux, &now, sizeof now);
+        if (rc == PS_OK) {
+            server_charge_io(s);
+            rc = ps_send(s->be, PS_COORDINATOR_ID, w.buf, w.len, err);
+        } else {
+            free(w.buf);
+        }
     }
-    memcpy(w.aux, &now, sizeof now);
-    return ps_send(s->be, PS_COORDINATOR_ID, w.buf, w.len, err);
+    free(keys);
+    free(vals);
+    return rc;
 }
 
 static int server_serve_pull(ps_server *s, const held_pull *p, ps_err *err)
 {
     ps_msg_writer w;
     double held_s = ps_now(s->be) - p->since;
-    if (ps_msg_build(&w, PS_MSG_PULL_REPLY, 0, (uint32_t)ps_server_actor(s->index), 0, p->clock,
-                     p->nkeys, 1, sizeof held_s, err))
+    if (ps_msg_build(&w, PS_MSG_PULL_REPLY, p->keys ? 0 : PS_MSG_F_KEY_RANGE,
+                     (uint32_t)ps_server_actor(s->index), 0, p->clock, p->nkeys, 1,
+                     sizeof held_s, err))
         return PS_ERR;
-    for (uint32_t i = 0; i < p->nkeys; i++) {
-        float *v = ps_store_mem_slot(&s->table, p->keys[i]);
-        if (!v) {
+    if (p->nkeys) {
+        if (p->keys)
+            memcpy(w.keys, p->keys, p->nkeys * sizeof *w.keys);
+        else
+            w.keys[0] = p->lo;
+        if (s->store_ops->get(s->store, p->keys, p->lo, p->nkeys, w.vals, err)) {
             free(w.buf);
-            return ps_err_set(err, "out of memory growing the shard");
+            return PS_ERR;
         }
-        w.keys[i] = p->keys[i];
-        w.vals[i] = *v;
+        server_charge_io(s);
     }
     memcpy(w.aux, &held_s, sizeof held_s);
     return ps_send(s->be, ps_worker_actor(s->run, p->worker), w.buf, w.len, err);
@@ -127,7 +189,7 @@ static int server_serve_newest(ps_server *s, int worker, int32_t clock, ps_err *
 }
 
 static int server_hold_pull(ps_server *s, int worker, int32_t clock, const uint64_t *keys,
-                            uint32_t n, ps_err *err)
+                            uint64_t lo, uint32_t n, ps_err *err)
 {
     if (s->n_held == s->cap_held) {
         size_t cap = s->cap_held ? 2 * s->cap_held : 64;
@@ -138,11 +200,15 @@ static int server_hold_pull(ps_server *s, int worker, int32_t clock, const uint6
         s->cap_held = cap;
     }
     held_pull *p = &s->held[s->n_held];
-    p->keys = malloc((n ? n : 1) * sizeof *keys);
-    if (!p->keys)
-        return ps_err_set(err, "out of memory holding a pull");
-    if (n)
-        memcpy(p->keys, keys, n * sizeof *keys);
+    p->keys = NULL;
+    p->lo = lo;
+    if (keys) {
+        p->keys = malloc((n ? n : 1) * sizeof *keys);
+        if (!p->keys)
+            return ps_err_set(err, "out of memory holding a pull");
+        if (n)
+            memcpy(p->keys, keys, n * sizeof *keys);
+    }
     p->worker = worker;
     p->clock = clock;
     p->nkeys = n;
@@ -153,12 +219,9 @@ static int server_hold_pull(ps_server *s, int worker, int32_t clock, const uint6
 
 static int server_apply(ps_server *s, const ps_msg *m, ps_err *err)
 {
-    for (uint32_t i = 0; i < m->nkeys; i++) {
-        float *v = ps_store_mem_slot(&s->table, m->keys[i]);
-        if (!v)
-            return ps_err_set(err, "out of memory growing the shard");
-        *v += m->vals[i];
-    }
+    if (s->store_ops->add(s->store, m->keys, m->key_lo, m->nkeys, m->vals, err))
+        return PS_ERR;
+    server_charge_io(s);
     return PS_OK;
 }
 
@@ -226,8 +289,8 @@ static int server_handle_push(ps_server *s, int w, const ps_msg *m, void *buf, s
         uint32_t n_pull = m->aux_len / (uint32_t)sizeof(uint64_t);
         if (m->aux_len % sizeof(uint64_t))
             rc = ps_err_set(err, "pull keys are not a whole number of u64 (%u bytes)", m->aux_len);
-        else if (server_check_keys(s, pull_keys, n_pull, err) == PS_OK)
-            rc = server_hold_pull(s, w, m->clock + 1, pull_keys, n_pull, err);
+        else if (server_check_keys(s, pull_keys, 0, n_pull, err) == PS_OK)
+            rc = server_hold_pull(s, w, m->clock + 1, pull_keys, 0, n_pull, err);
         else
             rc = PS_ERR;
         if (rc) {
@@ -252,7 +315,7 @@ static int server_handle_push(ps_server *s, int w, const ps_msg *m, void *buf, s
 
 static int server_handle_pull(ps_server *s, int w, const ps_msg *m, ps_err *err)
 {
-    if (server_hold_pull(s, w, m->clock, m->keys, m->nkeys, err))
+    if (server_hold_pull(s, w, m->clock, m->keys, m->key_lo, m->nkeys, err))
         return PS_ERR;
     return server_serve_newest(s, w, m->clock, err);
 }
@@ -278,7 +341,7 @@ static int server_handle(ps_server *s, void *buf, size_t len, ps_err *err)
                                             m.type != PS_MSG_CLOCK)) {
         snprintf(why.msg, sizeof why.msg, "unexpected %s message", ps_msg_type_name(m.type));
         rc = PS_ERR;
-    } else if (server_check_keys(s, m.keys, m.nkeys, &why)) {
+    } else if (server_check_keys(s, m.keys, m.key_lo, m.nkeys, &why)) {
         rc = PS_ERR;
     } else if (m.type == PS_MSG_PULL) {
         rc = server_handle_pull(s, w, &m, &why);
@@ -307,8 +370,20 @@ static int server_init(ps_server *s, ps_run *r, ps_backend *be, int index, ps_er
     s->n_at_min = n;
     if (!s->clocks.done || !s->deferred || !s->deferred_len)
         return ps_err_set(err, "out of memory for %d workers", n);
-    uint64_t expect = r->n_keys / (uint64_t)r->n_servers + 1;
-    return ps_store_mem_init(&s->table, expect > 65536 ? 65536 : (uint32_t)expect, err);
+    ps_store_spec spec = {.dir = NULL, .server = index, .n_keys = r->n_keys,
+                          .block_keys = r->store_block_keys, .cache_bytes = r->store_cache_bytes};
+    spec.dense = r->partitioner->shard_range &&
+                 r->partitioner->shard_range(&r->partition, index, &spec.lo, &spec.hi);
+    s->dense = spec.dense;
+    s->lo = spec.lo;
+    s->hi = spec.hi;
+    char dir[4200];
+    if (snprintf(dir, sizeof dir, "%s/store/server%d", r->out_dir ? r->out_dir : ".", index) >=
+        (int)sizeof dir)
+        return ps_err_set(err, "store directory path too long");
+    spec.dir = dir;
+    s->store_ops = r->store_ops;
+    return s->store_ops->open(&spec, &s->store, err);
 }
 
 static void server_free(ps_server *s)
@@ -321,7 +396,8 @@ static void server_free(ps_server *s)
     free(s->deferred);
     free(s->deferred_len);
     free(s->clocks.done);
-    ps_store_mem_free(&s->table);
+    if (s->store)
+        s->store_ops->close(s->store);
 }
 
 void ps_server_main(ps_backend *be, void *arg)

@@ -1,30 +1,63 @@
-/* In-memory shard store; see store_mem.h. */
-#include "engine/store_mem.h"
-
+/* The in-memory store: a dense array when the shard is a contiguous key range
+ * (range partitioning), else a key -> slot map over parallel key and value arrays
+ * that grows as keys are first written (hash partitioning touches few keys). */
 #include <stdlib.h>
+#include <string.h>
 
-int ps_store_mem_init(ps_store_mem *t, uint32_t expected, ps_err *err)
+#include "engine/keymap.h"
+#include "engine/store.h"
+
+struct ps_store {
+    int dense;
+    uint64_t lo, n_dense;   /* dense: vals[key - lo] */
+    ps_keymap map;          /* sparse: key -> index into keys/vals */
+    uint64_t *keys;
+    float *vals;
+    uint32_t n, cap;
+};
+
+static int mem_open(const ps_store_spec *spec, ps_store **out, ps_err *err)
 {
-    t->n = 0;
-    t->cap = expected ? expected : 16;
-    t->keys = malloc(t->cap * sizeof *t->keys);
-    t->vals = malloc(t->cap * sizeof *t->vals);
-    if (!t->keys || !t->vals || ps_keymap_init(&t->map, t->cap, err)) {
-        free(t->keys);
-        free(t->vals);
-        return ps_err_set(err, "out of memory for a store of %u keys", t->cap);
+    ps_store *t = calloc(1, sizeof *t);
+    if (!t)
+        return ps_err_set(err, "server %d: out of memory", spec->server);
+    t->dense = spec->dense;
+    if (t->dense) {
+        t->lo = spec->lo;
+        t->n_dense = spec->hi - spec->lo;
+        t->vals = calloc(t->n_dense ? t->n_dense : 1, sizeof *t->vals);
+        if (!t->vals) {
+            free(t);
+            return ps_err_set(err, "server %d: out of memory for %llu parameters", spec->server,
+                              (unsigned long long)(spec->hi - spec->lo));
+        }
+    } else {
+        t->cap = 1024;
+        t->keys = malloc(t->cap * sizeof *t->keys);
+        t->vals = malloc(t->cap * sizeof *t->vals);
+        if (!t->keys || !t->vals || ps_keymap_init(&t->map, t->cap, err)) {
+            free(t->keys);
+            free(t->vals);
+            free(t);
+            return ps_err_set(err, "server %d: out of memory for a store", spec->server);
+        }
     }
+    *out = t;
     return PS_OK;
 }
 
-void ps_store_mem_free(ps_store_mem *t)
+static void mem_close(ps_store *t)
 {
-    ps_keymap_free(&t->map);
+    if (!t)
+        return;
+    if (!t->dense)
+        ps_keymap_free(&t->map);
     free(t->keys);
     free(t->vals);
+    free(t);
 }
 
-static int store_grow(ps_store_mem *t)
+static int mem_grow(ps_store *t)
 {
     uint32_t cap = t->cap * 2;
     uint64_t *k = realloc(t->keys, cap * sizeof *k);
@@ -39,15 +72,21 @@ static int store_grow(ps_store_mem *t)
     return PS_OK;
 }
 
-float *ps_store_mem_slot(ps_store_mem *t, uint64_t key)
+/* The slot of key in a sparse store, created at 0 when create is set; NULL when
+ * absent (and not created) or out of memory (*oom set). */
+static float *mem_sparse_slot(ps_store *t, uint64_t key, int create, int *oom)
 {
+    if (!create) {
+        const uint32_t *slot = ps_keymap_get(&t->map, key);
+        return slot ? &t->vals[*slot] : NULL;
+    }
     int inserted = 0;
     uint32_t *slot = ps_keymap_put(&t->map, key, &inserted);
-    if (!slot)
+    if (!slot || (inserted && t->n == t->cap && mem_grow(t))) {
+        *oom = 1;
         return NULL;
+    }
     if (inserted) {
-        if (t->n == t->cap && store_grow(t))
-            return NULL;
         *slot = t->n;
         t->keys[t->n] = key;
         t->vals[t->n] = 0.0f;
@@ -55,3 +94,94 @@ float *ps_store_mem_slot(ps_store_mem *t, uint64_t key)
     }
     return &t->vals[*slot];
 }
+
+static int mem_check_dense(const ps_store *t, uint64_t key, ps_err *err)
+{
+    if (key - t->lo >= t->n_dense)
+        return ps_err_set(err, "key %llu is outside the shard [%llu, %llu)",
+                          (unsigned long long)key, (unsigned long long)t->lo,
+                          (unsigned long long)(t->lo + t->n_dense));
+    return PS_OK;
+}
+
+static int mem_get(ps_store *t, const uint64_t *keys, uint64_t lo, uint32_t n, float *out,
+                   ps_err *err)
+{
+    if (t->dense && !keys) {
+        if (n && (mem_check_dense(t, lo, err) || mem_check_dense(t, lo + n - 1, err)))
+            return PS_ERR;
+        memcpy(out, t->vals + (lo - t->lo), (size_t)n * sizeof *out);
+        return PS_OK;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t key = keys ? keys[i] : lo + i;
+        if (t->dense) {
+            if (mem_check_dense(t, key, err))
+                return PS_ERR;
+            out[i] = t->vals[key - t->lo];
+        } else {
+            int oom = 0;
+            const float *v = mem_sparse_slot(t, key, 0, &oom);
+            out[i] = v ? *v : 0.0f;
+        }
+    }
+    return PS_OK;
+}
+
+static int mem_add(ps_store *t, const uint64_t *keys, uint64_t lo, uint32_t n, const float *delta,
+                   ps_err *err)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t key = keys ? keys[i] : lo + i;
+        if (t->dense) {
+            if (mem_check_dense(t, key, err))
+                return PS_ERR;
+            t->vals[key - t->lo] += delta[i];
+        } else {
+            int oom = 0;
+            float *v = mem_sparse_slot(t, key, 1, &oom);
+            if (!v)
+                return ps_err_set(err, "out of memory growing the shard");
+            *v += delta[i];
+        }
+    }
+    return PS_OK;
+}
+
+static int mem_dump(ps_store *t, uint64_t **keys, float **vals, uint64_t *n, ps_err *err)
+{
+    uint64_t count = t->dense ? t->n_dense : t->n;
+    *keys = malloc((count ? count : 1) * sizeof **keys);
+    *vals = malloc((count ? count : 1) * sizeof **vals);
+    if (!*keys || !*vals) {
+        free(*keys);
+        free(*vals);
+        *keys = NULL;
+        *vals = NULL;
+        return ps_err_set(err, "out of memory dumping %llu parameters", (unsigned long long)count);
+    }
+    for (uint64_t i = 0; i < count; i++)
+        (*keys)[i] = t->dense ? t->lo + i : t->keys[i];
+    if (count)
+        memcpy(*vals, t->vals, count * sizeof **vals);
+    *n = count;
+    return PS_OK;
+}
+
+static void mem_io_bytes(ps_store *t, uint64_t *read, uint64_t *written)
+{
+    (void)t;
+    *read = 0;
+    *written = 0;
+}
+
+const ps_store_ops ps_store_mem_ops = {
+    .name = "mem",
+    .doc = "in memory: a dense array per range shard, a hash map per hash shard",
+    .open = mem_open,
+    .get = mem_get,
+    .add = mem_add,
+    .dump = mem_dump,
+    .io_bytes = mem_io_bytes,
+    .close = mem_close,
+};

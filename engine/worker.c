@@ -145,9 +145,9 @@ static int worker_take_reply(ps_worker *wk, int cur, const ps_msg *m, int32_t cl
                           "with %u keys", s, m->clock, m->nkeys, clock, g->count[s]);
     for (uint32_t i = 0; i < m->nkeys; i++) {
         uint32_t k = g->pos[g->start[s] + i];
-        if (m->keys[i] != b->keys[k])
+        if (ps_msg_key(m, i) != b->keys[k])
             return ps_err_set(err, "server %d answered key %llu where %llu was asked", s,
-                              (unsigned long long)m->keys[i], (unsigned long long)b->keys[k]);
+                              (unsigned long long)ps_msg_key(m, i), (unsigned long long)b->keys[k]);
         wk->w_local[k] = m->vals[i];
     }
     return PS_OK;

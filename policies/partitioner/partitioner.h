@@ -15,6 +15,9 @@ typedef struct ps_partitioner_ops {
     const char *name;
     const char *doc;
     int (*server_of)(const ps_partition *p, uint64_t key);
+    /* Nonzero when server's keys are exactly [*lo, *hi) (stores then keep a dense
+     * array and messages can carry key ranges); NULL or 0 otherwise. */
+    int (*shard_range)(const ps_partition *p, int server, uint64_t *lo, uint64_t *hi);
 } ps_partitioner_ops;
 
 static inline int ps_partition_server(const ps_partitioner_ops *ops, const ps_partition *p,

@@ -28,6 +28,7 @@ static void setup(void)
     run.consistency = ps_consistency_by_name("bsp");
     run.partitioner = ps_partitioner_by_name("range");
     ps_partition_init(&run.partition, N_KEYS, 1);
+    run.store_ops = &ps_store_mem_ops;
     memset(&st, 0, sizeof st);
     st.self = ps_server_actor(0);
 }

@@ -149,6 +149,38 @@ static void test_check_header_alone(void)
     free(good);
 }
 
+/* Key ranges: only the first key is carried, ps_msg_key() gives every key, and
+ * a range running past 2^64 or a payload too short for it is refused. */
+static void test_key_ranges(void)
+{
+    ps_msg_writer w;
+    ps_msg m;
+    ps_err err;
+    CU_ASSERT_FATAL(ps_msg_build(&w, PS_MSG_PULL_REPLY, PS_MSG_F_KEY_RANGE, 2, 0, 4, 1000, 1, 8,
+                                 &err) == PS_OK);
+    CU_ASSERT_EQUAL(w.len, PS_MSG_HEADER_LEN + 8 + 4000 + 8);
+    w.keys[0] = 5000;
+    for (int i = 0; i < 1000; i++)
+        w.vals[i] = (float)i;
+    CU_ASSERT_FATAL(ps_msg_decode(w.buf, w.len, &m, &err) == PS_OK);
+    CU_ASSERT_PTR_NULL(m.keys);
+    CU_ASSERT_EQUAL(m.key_lo, 5000);
+    CU_ASSERT_EQUAL(ps_msg_key(&m, 0), 5000);
+    CU_ASSERT_EQUAL(ps_msg_key(&m, 999), 5999);
+    CU_ASSERT_EQUAL(m.vals[999], 999.0f);
+    CU_ASSERT_EQUAL(m.aux_len, 8);
+    /* the same counts without the flag need 8 bytes per key: this payload is short */
+    uint16_t plain = 0;
+    memcpy((uint8_t *)w.buf + 6, &plain, 2);
+    CU_ASSERT_EQUAL(ps_msg_decode(w.buf, w.len, &m, &err), PS_ERR);
+    uint16_t range = PS_MSG_F_KEY_RANGE;
+    memcpy((uint8_t *)w.buf + 6, &range, 2);
+    w.keys[0] = UINT64_MAX - 10;
+    CU_ASSERT_EQUAL(ps_msg_decode(w.buf, w.len, &m, &err), PS_ERR);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "overflows"));
+    free(w.buf);
+}
+
 /* Random corruption of valid messages: the decoder either refuses or returns a
  * view that lies wholly inside the buffer. */
 static void test_fuzz_mutations(void)
@@ -170,7 +202,8 @@ static void test_fuzz_mutations(void)
             continue;
         accepted++;
         const uint8_t *lo = (const uint8_t *)bad, *hi = lo + cut;
-        uint64_t need = 8ull * m.nkeys + 4ull * m.nkeys * m.vals_per_key + m.aux_len;
+        uint64_t kbytes = m.keys ? 8ull * m.nkeys : (m.nkeys ? 8u : 0u);
+        uint64_t need = kbytes + 4ull * m.nkeys * m.vals_per_key + m.aux_len;
         CU_ASSERT_FATAL(need <= cut - PS_MSG_HEADER_LEN);
         if (m.keys)
             CU_ASSERT_FATAL((const uint8_t *)(m.keys + m.nkeys) <= hi);
@@ -188,6 +221,7 @@ static CU_TestInfo tests[] = {
     {"build refuses bad arguments", test_build_refuses},
     {"every malformed buffer is refused", test_malformed},
     {"header check alone gives the length", test_check_header_alone},
+    {"key ranges", test_key_ranges},
     {"random corruption never crashes", test_fuzz_mutations},
     CU_TEST_INFO_NULL,
 };

@@ -1,0 +1,78 @@
+/* The in-memory store, dense (a key range) and sparse (a hash shard): unwritten
+ * keys read 0, adds accumulate, ranges and key lists agree, dumps list what is
+ * held, and keys outside a dense shard are refused rather than written. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/store.h"
+#include "tests/unit/cu_main.h"
+
+static ps_store *open_store(int dense)
+{
+    ps_store_spec spec = {.server = 0, .n_keys = 1000, .dense = dense, .lo = 100, .hi = 200};
+    ps_store *st = NULL;
+    ps_err err;
+    CU_ASSERT_FATAL(ps_store_mem_ops.open(&spec, &st, &err) == PS_OK);
+    return st;
+}
+
+static void check_semantics(int dense)
+{
+    ps_store *st = open_store(dense);
+    const ps_store_ops *o = &ps_store_mem_ops;
+    ps_err err;
+    uint64_t keys[] = {150, 101, 199};
+    float d[] = {1.5f, -2.0f, 0.25f}, out[100];
+    CU_ASSERT_EQUAL(o->add(st, keys, 0, 3, d, &err), PS_OK);
+    CU_ASSERT_EQUAL(o->add(st, keys, 0, 3, d, &err), PS_OK);
+    CU_ASSERT_EQUAL(o->get(st, keys, 0, 3, out, &err), PS_OK);
+    CU_ASSERT_EQUAL(out[0], 3.0f);
+    CU_ASSERT_EQUAL(out[1], -4.0f);
+    CU_ASSERT_EQUAL(out[2], 0.5f);
+    float ones[10];
+    for (int i = 0; i < 10; i++)
+        ones[i] = 1.0f;
+    CU_ASSERT_EQUAL(o->add(st, NULL, 145, 10, ones, &err), PS_OK);
+    CU_ASSERT_EQUAL(o->get(st, NULL, 140, 20, out, &err), PS_OK);
+    for (int i = 0; i < 20; i++) {
+        float want = (i >= 5 && i < 15 ? 1.0f : 0.0f) + (i == 10 ? 3.0f : 0.0f);
+        CU_ASSERT_EQUAL(out[i], want);
+    }
+    uint64_t *dk, n;
+    float *dv;
+    CU_ASSERT_EQUAL_FATAL(o->dump(st, &dk, &dv, &n, &err), PS_OK);
+    CU_ASSERT_EQUAL(n, dense ? 100u : 12u);
+    double sum = 0;
+    for (uint64_t i = 0; i < n; i++)
+        sum += dv[i];
+    CU_ASSERT_DOUBLE_EQUAL(sum, 3.0 - 4.0 + 0.5 + 10.0, 1e-6);
+    free(dk);
+    free(dv);
+    o->close(st);
+}
+
+static void test_dense(void) { check_semantics(1); }
+static void test_sparse(void) { check_semantics(0); }
+
+static void test_dense_refuses_foreign_keys(void)
+{
+    ps_store *st = open_store(1);
+    ps_err err;
+    uint64_t k = 200;
+    float d = 1, out[2];
+    CU_ASSERT_EQUAL(ps_store_mem_ops.add(st, &k, 0, 1, &d, &err), PS_ERR);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "outside the shard"));
+    CU_ASSERT_EQUAL(ps_store_mem_ops.get(st, NULL, 199, 2, out, &err), PS_ERR);
+    ps_store_mem_ops.close(st);
+}
+
+static CU_TestInfo tests[] = {
+    {"dense shard", test_dense},
+    {"sparse shard", test_sparse},
+    {"dense shard refuses foreign keys", test_dense_refuses_foreign_keys},
+    CU_TEST_INFO_NULL,
+};
+
+static CU_SuiteInfo suites[] = {{"store_mem", NULL, NULL, NULL, NULL, tests}, CU_SUITE_INFO_NULL};
+
+PS_CUNIT_MAIN(suites)
