@@ -48,7 +48,8 @@ typedef struct key_def {
 #define POS F_MIN_OPEN, 0, 0
 #define POS_TO(hi) F_MIN_OPEN | F_MAX, 0, (hi)
 
-static const char *const backend_names[] = {"sim", NULL};
+static const char *const backend_names[] = {"sim", "real", NULL};
+static const char *const store_names[] = {"mem", "rocksdb", NULL};
 static const char *const source_names[] = {"synthetic", "libsvm", NULL};
 static const char *const model_names[] = {"lr", NULL};
 
@@ -62,7 +63,8 @@ static const key_def keys[] = {
     {"run", "eval_every", T_INT, OFF(eval_every), "10", IN(1, 1e7), NULL,
      "evaluate on the test set every this many iterations, and after the last"},
     {"run", "backend", T_ENUM, OFF(backend), "sim", ANY, backend_names,
-     "execution backend: sim = SimGrid-simulated cluster"},
+     "execution backend: sim = SimGrid-simulated cluster; real = one process per node "
+     "over TCP (local processes on 127.0.0.1, or pslab node on a cluster)"},
 
     {"cluster", "servers", T_INT, OFF(servers), NULL, F_REQUIRED | IN(1, 1e5), NULL,
      "parameter-server nodes; the model's keys are split among them"},
@@ -127,6 +129,22 @@ static const key_def keys[] = {
      "L2 regularisation weight (0 = none)"},
     {"model", "flop_scale", T_DOUBLE, OFF(flop_scale), "1", IN(0, 1e9), NULL,
      "multiplies the counted flops charged to the simulated host (0 = free compute)"},
+
+    {"server", "store", T_ENUM, OFF(store), "mem", ANY, store_names,
+     "parameter store of each server: mem (in memory) or rocksdb (a RocksDB database per "
+     "server under RUN_DIR/store/, WAL on)"},
+    {"server", "block_keys", T_INT, OFF(block_keys), "64", IN(1, 1e6), NULL,
+     "rocksdb: consecutive keys stored together as one RocksDB value"},
+    {"server", "cache", T_U64, OFF(cache_bytes), "64M", IN(1 << 20, 1e13), NULL,
+     "rocksdb: block cache bound per server, bytes"},
+
+    {"real", "port", T_INT, OFF(real_port), "0", IN(0, 65535), NULL,
+     "real: the coordinator's TCP port on 127.0.0.1 for local runs (0 = any free port)"},
+    {"real", "timeout", T_DOUBLE, OFF(real_timeout), "10", POS_TO(86400), NULL,
+     "real: seconds to wait for nodes to join, for a peer to accept a connection, and to "
+     "flush at shutdown; past it the node reports the address that failed and exits"},
+    {"real", "send_buffer", T_U64, OFF(real_send_buffer), "64M", IN(65536, 1e12), NULL,
+     "real: bytes queued per connection before a sender blocks (back-pressure)"},
 
     {"policy", "consistency", T_ENUM, OFF(consistency), "bsp", ANY, ps_consistency_names,
      "consistency model: when a worker's pull may be served"},

@@ -17,7 +17,7 @@ typedef struct ps_config {
     uint64_t seed;
     int iterations;
     int eval_every;
-    char *backend; /* "sim" */
+    char *backend; /* "sim" | "real" */
 
     /* [cluster] */
     int servers;
@@ -55,6 +55,16 @@ typedef struct ps_config {
     double lr_decay;
     double l2;
     double flop_scale;
+
+    /* [server] */
+    char *store;          /* mem | rocksdb */
+    int block_keys;
+    uint64_t cache_bytes;
+
+    /* [real] */
+    int real_port;
+    double real_timeout;
+    uint64_t real_send_buffer;
 
     /* [policy] */
     char *consistency;

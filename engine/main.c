@@ -12,6 +12,9 @@
 #include "engine/outputs.h"
 #include "engine/run.h"
 #include "plots/plot.h"
+#ifdef PSLAB_HAVE_REAL
+#include "real/launch.h"
+#endif
 #ifdef PSLAB_HAVE_SIMGRID
 #include "sim/backend_sim.h"
 #include "sim/platform.h"
@@ -29,7 +32,8 @@ static const char run_usage[] =
     "when the platform was generated). Without --out the directory is runs/NAME, or\n"
     "runs/NAME-2, -3 ... if that exists; an existing --out directory is refused.\n"
     "\n"
-    "  --backend NAME   the backend (same as --set run.backend=NAME): sim\n"
+    "  --backend NAME   the backend (same as --set run.backend=NAME): sim, or real\n"
+    "                   (one local process per node on 127.0.0.1)\n"
     "  --set K=V        override a config key, e.g. --set model.lr=0.1 (repeatable)\n"
     "  --out DIR        the run directory to create\n"
     "  --help-config    print every config key with its type, default and meaning\n"
@@ -137,9 +141,18 @@ static int make_sim_backend(run_args *a, const ps_config *cfg, const char *dir, 
 }
 #endif
 
-static int make_backend(run_args *a, const ps_config *cfg, const char *dir, ps_backend **be,
-                        ps_err *err)
+#ifdef PSLAB_HAVE_REAL
+static ps_real_children real_kids; /* the local cluster's other node processes */
+#endif
+
+static int make_backend(run_args *a, const ps_config *cfg, ps_run *run, const char *dir,
+                        ps_backend **be, ps_err *err)
 {
+#ifdef PSLAB_HAVE_REAL
+    if (strcmp(cfg->backend, "real") == 0)
+        return ps_real_local_start(run, cfg, dir, be, &real_kids, err);
+#endif
+    (void)run;
 #ifdef PSLAB_HAVE_SIMGRID
     if (strcmp(cfg->backend, "sim") == 0)
         return make_sim_backend(a, cfg, dir, be, err);
@@ -148,6 +161,18 @@ static int make_backend(run_args *a, const ps_config *cfg, const char *dir, ps_b
     (void)dir;
     (void)be;
     return ps_err_set(err, "backend '%s' is not built into this binary", cfg->backend);
+}
+
+static int select_store(ps_run *run, const ps_config *cfg, ps_err *err)
+{
+#ifdef PSLAB_HAVE_REAL
+    return ps_real_select_store(run, cfg, err);
+#else
+    (void)run;
+    return strcmp(cfg->store, "mem") == 0
+               ? PS_OK
+               : ps_err_set(err, "server.store = %s is not built into this binary", cfg->store);
+#endif
 }
 
 static void print_result(const ps_run *r, const ps_backend *be, const char *dir, double wall)
@@ -188,11 +213,20 @@ static int cmd_run(int argc, char **argv)
     if (rc == PS_OK)
         rc = ps_run_init(&run, &cfg, dir, &err);
     if (rc == PS_OK)
-        rc = make_backend(&a, &cfg, dir, &be, &err);
+        rc = select_store(&run, &cfg, &err);
+    if (rc == PS_OK)
+        rc = make_backend(&a, &cfg, &run, dir, &be, &err);
     if (rc == PS_OK) {
         run.progress = isatty(STDERR_FILENO);
         double t0 = wall_seconds();
         rc = ps_run_launch(&run, be, &err);
+#ifdef PSLAB_HAVE_REAL
+        if (real_kids.pid) {
+            ps_err kerr;
+            if (ps_real_local_wait(&real_kids, rc != PS_OK || run.failed, &kerr) && rc == PS_OK)
+                rc = ps_err_set(&err, "%s", kerr.msg);
+        }
+#endif
         print_result(&run, be, dir, wall_seconds() - t0);
     }
     if (rc)
@@ -208,6 +242,7 @@ static const char usage[] =
     "usage: pslab COMMAND [ARGS]\n"
     "\n"
     "  run CONFIG ...     run an experiment (pslab run --help)\n"
+    "  node ...           one node of a real cluster (pslab node --help)\n"
     "  platform ...       write a SimGrid platform file (pslab platform --help)\n"
     "  plot RUN_DIR ...   plot runs with gnuplot (pslab plot --help)\n";
 
@@ -221,6 +256,10 @@ int main(int argc, char **argv)
         return cmd_run(argc - 1, argv + 1);
     if (!strcmp(argv[1], "plot"))
         return ps_plot_main(argc - 1, argv + 1);
+#ifdef PSLAB_HAVE_REAL
+    if (!strcmp(argv[1], "node"))
+        return ps_real_node_main(argc - 1, argv + 1);
+#endif
 #ifdef PSLAB_HAVE_SIMGRID
     if (!strcmp(argv[1], "platform"))
         return ps_platform_main(argc - 1, argv + 1);

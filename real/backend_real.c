@@ -1,0 +1,717 @@
+/* The sockets backend: one process per node, its actors on threads, one epoll
+ * event loop per process, one TCP connection per ordered pair of nodes (the sender
+ * connects, lazily), engine messages framed and validated on arrival, bounded send
+ * queues that block the sender (back-pressure), and a clean BYE on shutdown so that
+ * only an unannounced EOF counts as a failed peer. */
+#define _GNU_SOURCE
+#include "real/backend_real.h"
+
+#include <errno.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine/msg.h"
+#include "real/conn.h"
+#include "real/net.h"
+#include "real/rendezvous.h"
+#include "real/wire.h"
+
+typedef struct rb_item {
+    struct rb_item *next;
+    void *buf;
+    size_t len;
+} rb_item;
+
+typedef struct rb_mailbox {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    rb_item *head, *tail;
+} rb_mailbox;
+
+typedef struct real_be {
+    ps_backend base;               /* first: the engine sees a ps_backend */
+    ps_real_params p;
+    ps_addr *peers;                /* per rank: where it accepts connections */
+    uint64_t token;
+    int epfd, wake_fd, listen_fd;
+    pthread_mutex_t mu;            /* out[] creation, in[] list, failure state */
+    ps_conn **out;                 /* per rank: our connection to it, or NULL */
+    ps_conn **in;                  /* accepted connections */
+    int n_in, cap_in;
+    int n_actors, *actor_node;
+    rb_mailbox *mbox;              /* per actor (only this node's are used) */
+    int inline_mode;               /* one local actor: it runs the loop itself */
+    int live_actors;
+    int failed;
+    char fail_msg[400];
+    double t0;
+} real_be;
+
+static _Thread_local int tl_self = -1;
+
+static real_be *rb_of(ps_backend *be) { return (real_be *)be; }
+
+/* ---- failure: a member peer vanished or broke the protocol ---- */
+
+static void rb_wake_all(real_be *rb)
+{
+    for (int i = 0; i < rb->n_actors; i++) {
+        pthread_mutex_lock(&rb->mbox[i].mu);
+        pthread_cond_broadcast(&rb->mbox[i].cv);
+        pthread_mutex_unlock(&rb->mbox[i].mu);
+    }
+}
+
+static void rb_fail(real_be *rb, const char *msg)
+{
+    pthread_mutex_lock(&rb->mu);
+    if (!rb->failed) {
+        rb->failed = 1;
+        snprintf(rb->fail_msg, sizeof rb->fail_msg, "%s", msg);
+    }
+    pthread_mutex_unlock(&rb->mu);
+    rb_wake_all(rb);
+}
+
+/* ---- mailboxes ---- */
+
+static int rb_deliver(real_be *rb, int to, void *buf, size_t len)
+{
+    rb_item *it = malloc(sizeof *it);
+    if (!it) {
+        free(buf);
+        return PS_ERR;
+    }
+    it->next = NULL;
+    it->buf = buf;
+    it->len = len;
+    rb_mailbox *m = &rb->mbox[to];
+    pthread_mutex_lock(&m->mu);
+    if (m->tail)
+        m->tail->next = it;
+    else
+        m->head = it;
+    m->tail = it;
+    pthread_cond_signal(&m->cv);
+    pthread_mutex_unlock(&m->mu);
+    return PS_OK;
+}
+
+static rb_item *rb_take(rb_mailbox *m)
+{
+    rb_item *it = m->head;
+    if (it) {
+        m->head = it->next;
+        if (!m->head)
+            m->tail = NULL;
+    }
+    return it;
+}
+
+/* ---- the event loop ---- */
+
+static void rb_drop(real_be *rb, ps_conn *c, const char *why)
+{
+    fprintf(stderr, "pslab: node %d: closing connection %s: %s\n", rb->p.rank, c->name, why);
+    int was_member = c->member && !c->bye;
+    epoll_ctl(rb->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+    ps_conn_close(c);
+    if (was_member) {
+        char msg[400];
+        snprintf(msg, sizeof msg, "lost %s: %s", c->name, why);
+        rb_fail(rb, msg);
+    }
+}
+
+/* A whole frame arrived on c: check it fully, then hand it to its actor. */
+static int rb_on_frame(void *ctx, ps_conn *c, uint32_t kind, uint32_t dest, void *buf, size_t len,
+                       char *why, size_t why_len)
+{
+    real_be *rb = ctx;
+    ps_msg m;
+    ps_err err;
+    if (ps_msg_decode(buf, len, &m, &err)) {
+        snprintf(why, why_len, "malformed message: %s", err.msg);
+        return PS_ERR;
+    }
+    if (kind == PS_WIRE_HELLO) {
+        ps_wire_hello h;
+        if (m.type != PS_MSG_HELLO || m.aux_len < sizeof h) {
+            snprintf(why, why_len, "handshake is not a hello (%s, %u bytes)",
+                     ps_msg_type_name(m.type), m.aux_len);
+            return PS_ERR;
+        }
+        memcpy(&h, m.aux, sizeof h);
+        if (h.version != PS_WIRE_VERSION) {
+            snprintf(why, why_len, "transport version %u, expected %d", h.version,
+                     PS_WIRE_VERSION);
+            return PS_ERR;
+        }
+        if (h.token != rb->token || h.rank >= (uint32_t)rb->p.n_nodes ||
+            h.rank == (uint32_t)rb->p.rank) {
+            snprintf(why, why_len, "hello from rank %u with a wrong run token", h.rank);
+            return PS_ERR;
+        }
+        c->member = 1;
+        c->rank = (int)h.rank;
+        snprintf(c->name, sizeof c->name, "from node %u (%s)", h.rank, c->addr_str);
+        free(buf);
+        return PS_OK;
+    }
+    if (!c->member) {
+        snprintf(why, why_len, "%s message before the handshake", ps_msg_type_name(m.type));
+        return PS_ERR;
+    }
+    if (dest >= (uint32_t)rb->n_actors || rb->actor_node[dest] != rb->p.rank) {
+        snprintf(why, why_len, "message for actor %u, which is not on this node", dest);
+        return PS_ERR;
+    }
+    if (m.sender >= (uint32_t)rb->n_actors || rb->actor_node[m.sender] != c->rank) {
+        snprintf(why, why_len, "message claims sender actor %u, which is not on node %d",
+                 m.sender, c->rank);
+        return PS_ERR;
+    }
+    if (rb_deliver(rb, (int)dest, buf, len)) {
+        snprintf(why, why_len, "out of memory");
+        return PS_ERR;
+    }
+    return PS_OK;
+}
+
+static void rb_accept(real_be *rb)
+{
+    for (;;) {
+        ps_addr peer;
+        int fd = accept4(rb->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0)
+            return;
+        (void)peer;
+        ps_conn *c = ps_conn_new(fd, -1, 0, rb->p.recv_staging);
+        if (!c) {
+            close(fd);
+            return;
+        }
+        ps_net_set_nonblocking(fd, 1);
+        snprintf(c->name, sizeof c->name, "from %s", c->addr_str);
+        pthread_mutex_lock(&rb->mu);
+        if (rb->n_in == rb->cap_in) {
+            int cap = rb->cap_in ? 2 * rb->cap_in : 16;
+            ps_conn **in = realloc(rb->in, (size_t)cap * sizeof *in);
+            if (!in) {
+                pthread_mutex_unlock(&rb->mu);
+                ps_conn_free(c);
+                close(fd);
+                return;
+            }
+            rb->in = in;
+            rb->cap_in = cap;
+        }
+        rb->in[rb->n_in++] = c;
+        pthread_mutex_unlock(&rb->mu);
+        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
+        epoll_ctl(rb->epfd, EPOLL_CTL_ADD, fd, &ev);
+    }
+}
+
+static void rb_set_out_interest(real_be *rb, ps_conn *c, int want)
+{
+    struct epoll_event ev = {.events = EPOLLIN | (want ? EPOLLOUT : 0), .data.ptr = c};
+    epoll_ctl(rb->epfd, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
+/* One round of the loop: waits up to timeout_ms for socket events and handles
+ * them. Only one thread runs this at a time (the I/O thread, or the single actor). */
+static void rb_poll(real_be *rb, int timeout_ms)
+{
+    struct epoll_event ev[64];
+    int n = epoll_wait(rb->epfd, ev, 64, timeout_ms);
+    for (int i = 0; i < n; i++) {
+        void *p = ev[i].data.ptr;
+        if (p == &rb->listen_fd) {
+            rb_accept(rb);
+            continue;
+        }
+        if (p == &rb->wake_fd) {
+            uint64_t v;
+            ssize_t r = read(rb->wake_fd, &v, sizeof v);
+            (void)r;
+            continue;
+        }
+        ps_conn *c = p;
+        if (c->fd < 0)
+            continue;
+        char why[300];
+        if (ev[i].events & EPOLLOUT) {
+            pthread_mutex_lock(&c->wmu);
+            int rc = ps_conn_flush(c, why, sizeof why);
+            if (rc == PS_OK && !c->qhead)
+                rb_set_out_interest(rb, c, 0);
+            pthread_cond_broadcast(&c->wcv);
+            pthread_mutex_unlock(&c->wmu);
+            if (rc) {
+                rb_drop(rb, c, why);
+                continue;
+            }
+        }
+        if (ev[i].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+            int rc = ps_conn_read(c, rb_on_frame, rb, why, sizeof why);
+            if (rc == PS_CONN_EOF) {
+                /* A peer closes our outgoing connection when it exits; its own
+                 * connections to us say whether that was clean. */
+                if (c->member && !c->bye && !c->outgoing)
+                    rb_drop(rb, c, "closed without saying goodbye (did the process die?)");
+                else {
+                    epoll_ctl(rb->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+                    ps_conn_close(c);
+                }
+            } else if (rc) {
+                rb_drop(rb, c, why);
+            }
+        }
+    }
+}
+
+/* ---- sending ---- */
+
+static ps_conn *rb_out_conn(real_be *rb, int node, ps_err *err)
+{
+    pthread_mutex_lock(&rb->mu);
+    ps_conn *c = rb->out[node];
+    if (c) {
+        pthread_mutex_unlock(&rb->mu);
+        return c;
+    }
+    char as[32];
+    int fd = ps_net_connect(&rb->peers[node], rb->p.timeout_s, err);
+    if (fd >= 0 && ps_rendezvous_hello(fd, rb->p.rank, rb->p.n_nodes, rb->token, err))
+        fd = (close(fd), -1);
+    if (fd < 0) {
+        pthread_mutex_unlock(&rb->mu);
+        ps_err e2 = *err;
+        ps_err_set(err, "node %d: cannot reach node %d at %s: %s", rb->p.rank, node,
+                   ps_net_addr_str(&rb->peers[node], as, sizeof as), e2.msg);
+        return NULL;
+    }
+    c = ps_conn_new(fd, node, 1, 0);
+    if (!c) {
+        close(fd);
+        pthread_mutex_unlock(&rb->mu);
+        ps_err_set(err, "out of memory");
+        return NULL;
+    }
+    snprintf(c->name, sizeof c->name, "to node %d (%s)", node,
+             ps_net_addr_str(&rb->peers[node], as, sizeof as));
+    c->member = 1;
+    ps_net_set_nonblocking(fd, 1);
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
+    epoll_ctl(rb->epfd, EPOLL_CTL_ADD, fd, &ev);
+    rb->out[node] = c;
+    pthread_mutex_unlock(&rb->mu);
+    return c;
+}
+
+static int rb_send(ps_backend *be, int to, void *buf, size_t len, ps_err *err)
+{
+    real_be *rb = rb_of(be);
+    if (to < 0 || to >= rb->n_actors) {
+        free(buf);
+        return ps_err_set(err, "send to unknown actor %d", to);
+    }
+    int node = rb->actor_node[to];
+    if (node == rb->p.rank) {
+        if (rb_deliver(rb, to, buf, len))
+            return ps_err_set(err, "out of memory");
+        return PS_OK;
+    }
+    ps_conn *c = rb_out_conn(rb, node, err);
+    if (!c) {
+        free(buf);
+        return PS_ERR;
+    }
+    char why[300];
+    pthread_mutex_lock(&c->wmu);
+    int had_queue = c->qhead != NULL;
+    int rc = c->fd < 0 ? ps_err_set(err, "connection %s is closed", c->name)
+                       : ps_conn_enqueue(c, (uint32_t)to, PS_WIRE_MSG, buf, len, why, sizeof why);
+    if (rc == PS_OK && c->qhead && !had_queue)
+        rb_set_out_interest(rb, c, 1);
+    /* Back-pressure: the queue is bounded; wait for the loop to drain it. */
+    while (rc == PS_OK && c->fd >= 0 && c->queued > rb->p.send_limit && !rb->failed) {
+        if (rb->inline_mode) {
+            pthread_mutex_unlock(&c->wmu);
+            rb_poll(rb, 100);
+            pthread_mutex_lock(&c->wmu);
+        } else {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_nsec += 100 * 1000 * 1000;
+            if (ts.tv_nsec >= 1000000000) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000;
+            }
+            pthread_cond_timedwait(&c->wcv, &c->wmu, &ts);
+        }
+    }
+    pthread_mutex_unlock(&c->wmu);
+    if (rc == PS_ERR && why[0] && !err->msg[0])
+        ps_err_set(err, "sending %s: %s", c->name, why);
+    if (rc == PS_OK && (c->fd < 0 || rb->failed))
+        rc = ps_err_set(err, "sending %s: %s", c->name,
+                        rb->failed ? rb->fail_msg : "connection closed");
+    return rc;
+}
+
+/* ---- receiving ---- */
+
+static double rb_now(ps_backend *be) { return ps_net_now() - rb_of(be)->t0; }
+
+static int rb_recv(ps_backend *be, double timeout_s, void **buf, size_t *len, ps_err *err)
+{
+    real_be *rb = rb_of(be);
+    int self = tl_self;
+    rb_mailbox *m = &rb->mbox[self];
+    double deadline = timeout_s < 0 ? -1 : ps_net_now() + timeout_s;
+    pthread_mutex_lock(&m->mu);
+    for (;;) {
+        rb_item *it = rb_take(m);
+        if (it) {
+            pthread_mutex_unlock(&m->mu);
+            *buf = it->buf;
+            *len = it->len;
+            free(it);
+            return PS_OK;
+        }
+        if (rb->failed) {
+            pthread_mutex_unlock(&m->mu);
+            return ps_err_set(err, "%s", rb->fail_msg);
+        }
+        double left = deadline < 0 ? 1.0 : deadline - ps_net_now();
+        if (left <= 0) {
+            pthread_mutex_unlock(&m->mu);
+            return PS_TIMEOUT;
+        }
+        if (rb->inline_mode) {
+            pthread_mutex_unlock(&m->mu);
+            rb_poll(rb, left > 1.0 ? 1000 : (int)(left * 1000) + 1);
+            pthread_mutex_lock(&m->mu);
+        } else {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            double w = left > 1.0 ? 1.0 : left;
+            ts.tv_sec += (time_t)w;
+            ts.tv_nsec += (long)((w - (double)(time_t)w) * 1e9);
+            if (ts.tv_nsec >= 1000000000) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000;
+            }
+            pthread_cond_timedwait(&m->cv, &m->mu, &ts);
+        }
+    }
+}
+
+/* ---- the rest of the ops ---- */
+
+static int rb_self(ps_backend *be)
+{
+    (void)be;
+    return tl_self;
+}
+static void rb_compute(ps_backend *be, double flops)
+{
+    (void)be;
+    (void)flops; /* the math really ran: wall time already passed */
+}
+static void rb_disk(ps_backend *be, size_t bytes, int is_write)
+{
+    (void)be;
+    (void)bytes;
+    (void)is_write; /* the store did the I/O itself */
+}
+static void rb_sleep(ps_backend *be, double s)
+{
+    (void)be;
+    if (s <= 0)
+        return;
+    struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
+    while (nanosleep(&ts, &ts) && errno == EINTR)
+        ;
+}
+static int rb_peer_failed(ps_backend *be, int peer)
+{
+    (void)peer;
+    return rb_of(be)->failed;
+}
+
+typedef struct rb_thread_arg {
+    real_be *rb;
+    const ps_actor_spec *spec;
+} rb_thread_arg;
+
+static void *rb_actor_thread(void *p)
+{
+    rb_thread_arg *a = p;
+    tl_self = a->spec->id;
+    a->spec->main(&a->rb->base, a->spec->arg);
+    pthread_mutex_lock(&a->rb->mu);
+    a->rb->live_actors--;
+    pthread_mutex_unlock(&a->rb->mu);
+    uint64_t one = 1;
+    ssize_t w = write(a->rb->wake_fd, &one, sizeof one);
+    (void)w;
+    return NULL;
+}
+
+/* Flushes every send queue, then says goodbye on each connection, so that peers
+ * see our EOF as a clean exit. Skipped after a failure: then peers must notice. */
+static void rb_say_goodbye(real_be *rb)
+{
+    double deadline = ps_net_now() + rb->p.timeout_s;
+    for (int r = 0; r < rb->p.n_nodes; r++) {
+        ps_conn *c = rb->out[r];
+        if (!c || c->fd < 0)
+            continue;
+        char why[300];
+        pthread_mutex_lock(&c->wmu);
+        int rc = ps_conn_enqueue(c, 0, PS_WIRE_BYE, NULL, 0, why, sizeof why);
+        pthread_mutex_unlock(&c->wmu);
+        ps_net_set_nonblocking(c->fd, 0);
+        while (rc == PS_OK && c->qhead && ps_net_now() < deadline) {
+            pthread_mutex_lock(&c->wmu);
+            rc = ps_conn_flush(c, why, sizeof why);
+            pthread_mutex_unlock(&c->wmu);
+        }
+        shutdown(c->fd, SHUT_WR);
+    }
+}
+
+static int rb_launch(ps_backend *be, const ps_actor_spec *actors, int n, ps_err *err)
+{
+    real_be *rb = rb_of(be);
+    rb->n_actors = n;
+    rb->actor_node = calloc((size_t)n, sizeof *rb->actor_node);
+    rb->mbox = calloc((size_t)n, sizeof *rb->mbox);
+    rb_thread_arg *args = calloc((size_t)n, sizeof *args);
+    pthread_t *th = calloc((size_t)n, sizeof *th);
+    if (!rb->actor_node || !rb->mbox || !args || !th) {
+        free(args);
+        free(th);
+        return ps_err_set(err, "out of memory for %d actors", n);
+    }
+    int local = 0, last = -1;
+    for (int i = 0; i < n; i++) {
+        if (actors[i].node < 0 || actors[i].node >= rb->p.n_nodes) {
+            free(args);
+            free(th);
+            return ps_err_set(err, "actor %s is on node %d, but the cluster has %d nodes",
+                              actors[i].name, actors[i].node, rb->p.n_nodes);
+        }
+        rb->actor_node[actors[i].id] = actors[i].node;
+        pthread_mutex_init(&rb->mbox[i].mu, NULL);
+        pthread_cond_init(&rb->mbox[i].cv, NULL);
+        if (actors[i].node == rb->p.rank) {
+            local++;
+            last = i;
+        }
+    }
+    rb->live_actors = local;
+    if (local == 1) {
+        rb->inline_mode = 1;
+        tl_self = actors[last].id;
+        actors[last].main(be, actors[last].arg);
+    } else if (local > 1) {
+        int started = 0;
+        for (int i = 0; i < n; i++) {
+            if (actors[i].node != rb->p.rank)
+                continue;
+            args[i] = (rb_thread_arg){.rb = rb, .spec = &actors[i]};
+            if (pthread_create(&th[i], NULL, rb_actor_thread, &args[i]) == 0)
+                started++;
+            else
+                rb_fail(rb, "cannot start an actor thread");
+        }
+        for (;;) {
+            pthread_mutex_lock(&rb->mu);
+            int live = rb->live_actors - (local - started);
+            pthread_mutex_unlock(&rb->mu);
+            if (live <= 0)
+                break;
+            rb_poll(rb, 200);
+        }
+        for (int i = 0; i < n; i++)
+            if (actors[i].node == rb->p.rank && args[i].rb)
+                pthread_join(th[i], NULL);
+    }
+    if (!rb->failed)
+        rb_say_goodbye(rb);
+    free(args);
+    free(th);
+    return PS_OK;
+}
+
+static void rb_destroy(ps_backend *be)
+{
+    real_be *rb = rb_of(be);
+    for (int r = 0; rb->out && r < rb->p.n_nodes; r++)
+        if (rb->out[r]) {
+            ps_conn_close(rb->out[r]);
+            ps_conn_free(rb->out[r]);
+        }
+    for (int i = 0; i < rb->n_in; i++) {
+        ps_conn_close(rb->in[i]);
+        ps_conn_free(rb->in[i]);
+    }
+    for (int i = 0; rb->mbox && i < rb->n_actors; i++) {
+        rb_item *it;
+        while ((it = rb_take(&rb->mbox[i]))) {
+            free(it->buf);
+            free(it);
+        }
+        pthread_mutex_destroy(&rb->mbox[i].mu);
+        pthread_cond_destroy(&rb->mbox[i].cv);
+    }
+    if (rb->listen_fd >= 0)
+        close(rb->listen_fd);
+    if (rb->epfd >= 0)
+        close(rb->epfd);
+    if (rb->wake_fd >= 0)
+        close(rb->wake_fd);
+    pthread_mutex_destroy(&rb->mu);
+    free(rb->in);
+    free(rb->out);
+    free(rb->peers);
+    free(rb->mbox);
+    free(rb->actor_node);
+    free(rb);
+}
+
+static const ps_backend_ops real_ops = {
+    .name = "real",
+    .launch = rb_launch,
+    .self = rb_self,
+    .send = rb_send,
+    .recv = rb_recv,
+    .now = rb_now,
+    .compute = rb_compute,
+    .disk = rb_disk,
+    .sleep = rb_sleep,
+    .peer_failed = rb_peer_failed,
+    .destroy = rb_destroy,
+};
+
+/* Registers an accepted, already-identified connection (a join) with the loop. */
+static int rb_adopt_in(real_be *rb, int fd, int rank, ps_err *err)
+{
+    ps_conn *c = ps_conn_new(fd, rank, 0, rb->p.recv_staging);
+    int cap = rb->cap_in ? 2 * rb->cap_in : 16;
+    ps_conn **in = rb->n_in == rb->cap_in ? realloc(rb->in, (size_t)cap * sizeof *in) : rb->in;
+    if (!c || !in) {
+        if (c)
+            ps_conn_free(c);
+        close(fd);
+        return ps_err_set(err, "out of memory");
+    }
+    if (rb->n_in == rb->cap_in) {
+        rb->in = in;
+        rb->cap_in = cap;
+    }
+    c->member = 1;
+    snprintf(c->name, sizeof c->name, "from node %d (%s)", rank, c->addr_str);
+    ps_net_set_nonblocking(fd, 1);
+    rb->in[rb->n_in++] = c;
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
+    epoll_ctl(rb->epfd, EPOLL_CTL_ADD, fd, &ev);
+    return PS_OK;
+}
+
+int ps_real_backend_create(ps_backend **out, ps_real_params *p, char **config_text,
+                           char **run_dir, ps_err *err)
+{
+    /* Large messages (dense pulls of millions of values) would otherwise be fresh
+     * mmap()s, page-faulted on every use; keep them in the reusable heap. */
+    mallopt(M_MMAP_THRESHOLD, 1 << 30);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+    if (p->rank == 0 && p->n_nodes < 2)
+        return ps_err_set(err, "a real cluster needs at least 2 nodes, not %d", p->n_nodes);
+    real_be *rb = calloc(1, sizeof *rb);
+    if (!rb)
+        return ps_err_set(err, "out of memory");
+    rb->base.ops = &real_ops;
+    rb->base.impl = rb;
+    if (p->send_limit == 0)
+        p->send_limit = 64u << 20;
+    if (p->recv_staging == 0)
+        p->recv_staging = 256u << 10;
+    rb->listen_fd = rb->epfd = rb->wake_fd = -1;
+    pthread_mutex_init(&rb->mu, NULL);
+    rb->t0 = p->start_time > 0 ? p->start_time : ps_net_now();
+    rb->epfd = epoll_create1(EPOLL_CLOEXEC);
+    rb->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    rb->p = *p;
+    if (rb->epfd < 0 || rb->wake_fd < 0) {
+        rb_destroy(&rb->base);
+        return ps_err_set(err, "cannot set up the event loop: %s", strerror(errno));
+    }
+    int join_fd = -1, *join_fds = NULL, rc;
+    if (p->rank == 0) {
+        rb->listen_fd = p->listen_fd;
+        rb->peers = calloc((size_t)p->n_nodes, sizeof *rb->peers);
+        join_fds = calloc((size_t)p->n_nodes, sizeof *join_fds);
+        rc = rb->peers && join_fds ? ps_rendezvous_host(p, rb->listen_fd, rb->peers, &rb->token,
+                                                        join_fds, err)
+                                   : ps_err_set(err, "out of memory");
+    } else {
+        rc = ps_rendezvous_join(p, &rb->listen_fd, &rb->peers, &rb->token, &join_fd, config_text,
+                                run_dir, err);
+        rb->p.n_nodes = p->n_nodes;
+    }
+    rb->out = rc == PS_OK ? calloc((size_t)rb->p.n_nodes, sizeof *rb->out) : NULL;
+    if (rc == PS_OK && !rb->out)
+        rc = ps_err_set(err, "out of memory");
+    for (int r = 1; rc == PS_OK && join_fds && r < rb->p.n_nodes; r++) {
+        rc = rb_adopt_in(rb, join_fds[r], r, err);
+        join_fds[r] = -1;
+    }
+    for (int r = 1; join_fds && r < rb->p.n_nodes; r++)
+        if (join_fds[r] >= 0)
+            close(join_fds[r]);
+    free(join_fds);
+    if (rc) {
+        if (join_fd >= 0)
+            close(join_fd);
+        rb_destroy(&rb->base);
+        return PS_ERR;
+    }
+    ps_net_set_nonblocking(rb->listen_fd, 1);
+    struct epoll_event lev = {.events = EPOLLIN, .data.ptr = &rb->listen_fd};
+    struct epoll_event wev = {.events = EPOLLIN, .data.ptr = &rb->wake_fd};
+    epoll_ctl(rb->epfd, EPOLL_CTL_ADD, rb->listen_fd, &lev);
+    epoll_ctl(rb->epfd, EPOLL_CTL_ADD, rb->wake_fd, &wev);
+    if (join_fd >= 0) {
+        /* The join connection carries this node's traffic to the coordinator's node. */
+        ps_conn *c = ps_conn_new(join_fd, 0, 1, 0);
+        if (!c) {
+            close(join_fd);
+            rb_destroy(&rb->base);
+            return ps_err_set(err, "out of memory");
+        }
+        char as[32];
+        snprintf(c->name, sizeof c->name, "to node 0 (%s)",
+                 ps_net_addr_str(&p->coordinator, as, sizeof as));
+        c->member = 1;
+        ps_net_set_nonblocking(join_fd, 1);
+        struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
+        epoll_ctl(rb->epfd, EPOLL_CTL_ADD, join_fd, &ev);
+        rb->out[0] = c;
+    }
+    *out = &rb->base;
+    return PS_OK;
+}

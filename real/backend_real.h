@@ -1,0 +1,30 @@
+/* The sockets backend (see backend_real.c) and how a node process joins a cluster. */
+#ifndef PS_REAL_BACKEND_H
+#define PS_REAL_BACKEND_H
+
+#include <stddef.h>
+
+#include "engine/backend.h"
+#include "real/net.h"
+
+typedef struct ps_real_params {
+    int rank;              /* this process's node */
+    int n_nodes;           /* rank 0: required; others: 0 = learn from the coordinator */
+    ps_addr coordinator;   /* where node 0 accepts joins (and peers) */
+    int listen_fd;         /* rank 0: its bound listening socket */
+    double timeout_s;      /* joining, connecting, shutting down */
+    size_t send_limit;     /* bytes queued per connection before send() blocks */
+    size_t recv_staging;   /* per-connection read buffer for small frames */
+    const char *config_text; /* rank 0: the resolved config, sent to joiners */
+    const char *run_dir;     /* rank 0: the run directory, sent to joiners */
+    double start_time;     /* monotonic origin of now(); 0 = at create */
+} ps_real_params;
+
+/* Joins the cluster (rank 0: waits for every other node; others: connect to the
+ * coordinator) and returns a backend whose launch() runs this node's actors.
+ * Non-zero ranks get the coordinator's config text and run directory (malloc'd,
+ * may be NULL when not wanted). */
+int ps_real_backend_create(ps_backend **be, ps_real_params *p, char **config_text,
+                           char **run_dir, ps_err *err);
+
+#endif

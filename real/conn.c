@@ -1,0 +1,254 @@
+/* Framing and queues of one connection; see conn.h. */
+#define _GNU_SOURCE
+#include "real/conn.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "engine/msg.h"
+#include "real/wire.h"
+
+ps_conn *ps_conn_new(int fd, int rank, int outgoing, size_t staging)
+{
+    ps_conn *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    c->rcap = staging ? staging : 4096;
+    c->rbuf = malloc(c->rcap);
+    if (!c->rbuf) {
+        free(c);
+        return NULL;
+    }
+    c->fd = fd;
+    c->rank = rank;
+    c->outgoing = outgoing;
+    pthread_mutex_init(&c->wmu, NULL);
+    pthread_cond_init(&c->wcv, NULL);
+    struct sockaddr_in sa;
+    socklen_t sl = sizeof sa;
+    if (getpeername(fd, (struct sockaddr *)&sa, &sl) == 0) {
+        char ip[INET_ADDRSTRLEN];
+        inet_ntop(AF_INET, &sa.sin_addr, ip, sizeof ip);
+        snprintf(c->addr_str, sizeof c->addr_str, "%s:%u", ip, ntohs(sa.sin_port));
+    } else {
+        snprintf(c->addr_str, sizeof c->addr_str, "?");
+    }
+    snprintf(c->name, sizeof c->name, "%s", c->addr_str);
+    return c;
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+/* Cuts complete frames out of the staging buffer. */
+static int conn_parse(ps_conn *c, ps_conn_frame_fn on_frame, void *ctx, char *why, size_t n)
+{
+    size_t off = 0;
+    int rc = 0;
+    while (rc == 0 && c->rlen - off >= PS_WIRE_FRAME_LEN) {
+        const uint8_t *f = c->rbuf + off;
+        uint32_t dest = get32(f), kind = get32(f + 4);
+        if (kind == PS_WIRE_BYE && c->member) {
+            c->bye = 1;
+            off += PS_WIRE_FRAME_LEN;
+            continue;
+        }
+        if (kind != PS_WIRE_MSG && kind != PS_WIRE_HELLO) {
+            snprintf(why, n, "unknown frame kind %u", kind);
+            return -1;
+        }
+        if (c->rlen - off < PS_WIRE_FRAME_LEN + PS_MSG_HEADER_LEN)
+            break;
+        size_t total;
+        ps_err e;
+        if (ps_msg_check_header(f + PS_WIRE_FRAME_LEN, PS_MSG_HEADER_LEN, &total, &e)) {
+            snprintf(why, n, "bad message header: %s", e.msg);
+            return -1;
+        }
+        if (!c->member && (kind != PS_WIRE_HELLO || total > PS_CONN_MAX_HELLO)) {
+            snprintf(why, n, "expected a handshake first, got a %zu-byte %s frame", total,
+                     kind == PS_WIRE_HELLO ? "hello" : "message");
+            return -1;
+        }
+        size_t avail = c->rlen - off - PS_WIRE_FRAME_LEN;
+        if (avail >= total) {
+            void *buf = malloc(total);
+            if (!buf) {
+                snprintf(why, n, "out of memory for a %zu-byte message", total);
+                return -1;
+            }
+            memcpy(buf, f + PS_WIRE_FRAME_LEN, total);
+            off += PS_WIRE_FRAME_LEN + total;
+            if (on_frame(ctx, c, kind, dest, buf, total, why, n)) {
+                free(buf);
+                return -1;
+            }
+        } else if (PS_WIRE_FRAME_LEN + total > c->rcap) {
+            c->big = malloc(total);
+            if (!c->big) {
+                snprintf(why, n, "out of memory for a %zu-byte message", total);
+                return -1;
+            }
+            memcpy(c->big, f + PS_WIRE_FRAME_LEN, avail);
+            c->big_len = total;
+            c->big_got = avail;
+            c->big_dest = dest;
+            c->big_kind = kind;
+            off = c->rlen;
+        } else {
+            break;
+        }
+    }
+    memmove(c->rbuf, c->rbuf + off, c->rlen - off);
+    c->rlen -= off;
+    return rc;
+}
+
+int ps_conn_read(ps_conn *c, ps_conn_frame_fn on_frame, void *ctx, char *why, size_t n)
+{
+    for (;;) {
+        if (c->fd < 0)
+            return PS_CONN_EOF;
+        if (c->big) {
+            ssize_t r = read(c->fd, c->big + c->big_got, c->big_len - c->big_got);
+            if (r > 0) {
+                c->big_got += (size_t)r;
+                if (c->big_got == c->big_len) {
+                    void *buf = c->big;
+                    c->big = NULL;
+                    if (on_frame(ctx, c, c->big_kind, c->big_dest, buf, c->big_len, why, n)) {
+                        free(buf);
+                        return -1;
+                    }
+                }
+                continue;
+            }
+            if (r == 0) {
+                snprintf(why, n, "stream ended inside a message (%zu of %zu bytes)", c->big_got,
+                         c->big_len);
+                return -1;
+            }
+        } else {
+            ssize_t r = read(c->fd, c->rbuf + c->rlen, c->rcap - c->rlen);
+            if (r > 0) {
+                c->rlen += (size_t)r;
+                if (conn_parse(c, on_frame, ctx, why, n))
+                    return -1;
+                continue;
+            }
+            if (r == 0) {
+                if (c->rlen) {
+                    snprintf(why, n, "stream ended inside a frame (%zu bytes pending)", c->rlen);
+                    return -1;
+                }
+                return PS_CONN_EOF;
+            }
+        }
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            return 0;
+        if (errno != EINTR) {
+            snprintf(why, n, "read: %s", strerror(errno));
+            return -1;
+        }
+    }
+}
+
+int ps_conn_flush(ps_conn *c, char *why, size_t n)
+{
+    while (c->qhead) {
+        struct iovec iov[64];
+        int k = 0;
+        for (ps_out_item *it = c->qhead; it && k < 62; it = it->next) {
+            if (it->off < PS_WIRE_FRAME_LEN) {
+                iov[k++] = (struct iovec){it->fh + it->off, PS_WIRE_FRAME_LEN - it->off};
+                if (it->len)
+                    iov[k++] = (struct iovec){it->buf, it->len};
+            } else {
+                size_t o = it->off - PS_WIRE_FRAME_LEN;
+                iov[k++] = (struct iovec){(uint8_t *)it->buf + o, it->len - o};
+            }
+        }
+        struct msghdr mh = {.msg_iov = iov, .msg_iovlen = (size_t)k};
+        ssize_t w = sendmsg(c->fd, &mh, MSG_NOSIGNAL);
+        if (w < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                return 0;
+            if (errno == EINTR)
+                continue;
+            snprintf(why, n, "write: %s", strerror(errno));
+            return -1;
+        }
+        size_t left = (size_t)w;
+        c->queued -= left;
+        while (left && c->qhead) {
+            ps_out_item *it = c->qhead;
+            size_t rest = PS_WIRE_FRAME_LEN + it->len - it->off;
+            if (left < rest) {
+                it->off += left;
+                break;
+            }
+            left -= rest;
+            c->qhead = it->next;
+            if (!c->qhead)
+                c->qtail = NULL;
+            free(it->buf);
+            free(it);
+        }
+    }
+    return 0;
+}
+
+int ps_conn_enqueue(ps_conn *c, uint32_t dest, uint32_t kind, void *buf, size_t len, char *why,
+                    size_t n)
+{
+    ps_out_item *it = malloc(sizeof *it);
+    if (!it) {
+        free(buf);
+        snprintf(why, n, "out of memory");
+        return -1;
+    }
+    ps_wire_frame(it->fh, dest, kind);
+    it->next = NULL;
+    it->buf = buf;
+    it->len = len;
+    it->off = 0;
+    if (c->qtail)
+        c->qtail->next = it;
+    else
+        c->qhead = it;
+    c->qtail = it;
+    c->queued += PS_WIRE_FRAME_LEN + len;
+    return c->qhead == it ? ps_conn_flush(c, why, n) : 0;
+}
+
+void ps_conn_close(ps_conn *c)
+{
+    if (c->fd >= 0)
+        close(c->fd);
+    c->fd = -1;
+}
+
+void ps_conn_free(ps_conn *c)
+{
+    while (c->qhead) {
+        ps_out_item *it = c->qhead;
+        c->qhead = it->next;
+        free(it->buf);
+        free(it);
+    }
+    free(c->big);
+    free(c->rbuf);
+    pthread_mutex_destroy(&c->wmu);
+    pthread_cond_destroy(&c->wcv);
+    free(c);
+}

@@ -1,0 +1,32 @@
+/* Starting a real cluster: as local processes on 127.0.0.1 (pslab run --backend
+ * real), or one `pslab node` per machine under Slurm, MPI launchers or ssh. */
+#ifndef PS_REAL_LAUNCH_H
+#define PS_REAL_LAUNCH_H
+
+#include <sys/types.h>
+
+#include "engine/backend.h"
+#include "engine/config.h"
+#include "engine/run.h"
+
+typedef struct ps_real_children {
+    int n;
+    pid_t *pid;   /* pid[r] of node r, r >= 1 */
+} ps_real_children;
+
+/* Listens on 127.0.0.1:real.port, forks nodes 1..N-1 (each joins, runs its actors
+ * and exits) and makes this process node 0; *be is its backend. Fork happens
+ * before any thread exists. */
+int ps_real_local_start(ps_run *run, const ps_config *cfg, const char *dir, ps_backend **be,
+                        ps_real_children *kids, ps_err *err);
+/* Waits for the children; if this node failed, stops them first. Nonzero when
+ * any node failed, with err naming them. */
+int ps_real_local_wait(ps_real_children *kids, int this_node_failed, ps_err *err);
+
+/* Points the run at the store chosen by server.store (rocksdb when built in). */
+int ps_real_select_store(ps_run *run, const ps_config *cfg, ps_err *err);
+
+/* `pslab node`: the per-process entry point on a cluster. */
+int ps_real_node_main(int argc, char **argv);
+
+#endif
