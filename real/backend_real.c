@@ -119,12 +119,23 @@ static rb_item *rb_take(rb_mailbox *m)
 
 /* ---- the event loop ---- */
 
+/* Under the write lock: an actor thread may be writing to this socket right now,
+ * and its fd number must not be reused under it. */
+static void rb_close_conn(real_be *rb, ps_conn *c)
+{
+    pthread_mutex_lock(&c->wmu);
+    if (c->fd >= 0)
+        epoll_ctl(rb->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+    ps_conn_close(c);
+    pthread_cond_broadcast(&c->wcv);
+    pthread_mutex_unlock(&c->wmu);
+}
+
 static void rb_drop(real_be *rb, ps_conn *c, const char *why)
 {
     fprintf(stderr, "pslab: node %d: closing connection %s: %s\n", rb->p.rank, c->name, why);
     int was_member = c->member && !c->bye;
-    epoll_ctl(rb->epfd, EPOLL_CTL_DEL, c->fd, NULL);
-    ps_conn_close(c);
+    rb_close_conn(rb, c);
     if (was_member) {
         char msg[400];
         snprintf(msg, sizeof msg, "lost %s: %s", c->name, why);
@@ -269,10 +280,8 @@ static void rb_poll(real_be *rb, int timeout_ms)
                  * connections to us say whether that was clean. */
                 if (c->member && !c->bye && !c->outgoing)
                     rb_drop(rb, c, "closed without saying goodbye (did the process die?)");
-                else {
-                    epoll_ctl(rb->epfd, EPOLL_CTL_DEL, c->fd, NULL);
-                    ps_conn_close(c);
-                }
+                else
+                    rb_close_conn(rb, c);
             } else if (rc) {
                 rb_drop(rb, c, why);
             }
@@ -337,7 +346,8 @@ static int rb_send(ps_backend *be, int to, void *buf, size_t len, ps_err *err)
         free(buf);
         return PS_ERR;
     }
-    char why[300];
+    char why[300] = "";
+    err->msg[0] = 0;
     pthread_mutex_lock(&c->wmu);
     int had_queue = c->qhead != NULL;
     int rc = c->fd < 0 ? ps_err_set(err, "connection %s is closed", c->name)
@@ -361,12 +371,14 @@ static int rb_send(ps_backend *be, int to, void *buf, size_t len, ps_err *err)
             pthread_cond_timedwait(&c->wcv, &c->wmu, &ts);
         }
     }
+    /* Closed with bytes still queued: they will never arrive. (Closed after all
+     * was written is a peer that got its message and finished.) */
+    if (rc == PS_OK && c->fd < 0 && c->qhead)
+        rc = ps_err_set(err, "sending %s: the connection closed with %zu bytes unsent", c->name,
+                        c->queued);
     pthread_mutex_unlock(&c->wmu);
     if (rc == PS_ERR && why[0] && !err->msg[0])
         ps_err_set(err, "sending %s: %s", c->name, why);
-    if (rc == PS_OK && (c->fd < 0 || rb->failed))
-        rc = ps_err_set(err, "sending %s: %s", c->name,
-                        rb->failed ? rb->fail_msg : "connection closed");
     return rc;
 }
 
