@@ -40,9 +40,12 @@ struct ps_store {
     const char **kptr;
     size_t *ksz, *vsz;
     char **vals, **errs;
-    uint32_t *slot; /* per requested key: index of its block in blk */
+    uint32_t *slot; /* unsorted calls: per requested key, index of its block in blk */
     size_t slot_cap;
-    char *data; /* add(): the blocks being rewritten */
+    int by_slot;    /* the last gather() filled slot (keys were not ascending) */
+    uint64_t klo, kspan; /* valid keys: klo <= k < klo + kspan */
+    char *zeros; /* a block never written: lets the pull loop skip a test per key */
+    char *data;  /* add(): the blocks being rewritten */
     size_t data_cap;
 };
 
@@ -109,7 +112,8 @@ static int st_err(const ps_store *st, ps_err *err, const char *what, char *rerr)
     return PS_ERR;
 }
 
-static int check_key(const ps_store *st, uint64_t k, ps_err *err)
+/* The message for a key outside the valid range; check_key() is the fast test. */
+static int bad_key(const ps_store *st, uint64_t k, ps_err *err)
 {
     if (st->n_keys && k >= st->n_keys) {
         char what[128];
@@ -124,6 +128,11 @@ static int check_key(const ps_store *st, uint64_t k, ps_err *err)
         return st_err(st, err, what, NULL);
     }
     return PS_OK;
+}
+
+static inline int check_key(const ps_store *st, uint64_t k, ps_err *err)
+{
+    return k - st->klo < st->kspan ? PS_OK : bad_key(st, k, err);
 }
 
 /* ---- scratch ---- */
@@ -183,14 +192,16 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* Lists in st->blk the distinct blocks of the requested keys, ascending, and for
- * listed keys sets st->slot[i] to the index of key i's block. Keys NULL means the
- * range lo .. lo+n-1, whose blocks are simply consecutive (no slots). Ascending keys
- * (the server's usual order) take one pass; any other order is sorted. Returns the
- * number of blocks, or -1 with err set. */
+/* Lists in st->blk the distinct blocks of the requested keys, ascending. Keys NULL
+ * means the range lo .. lo+n-1, whose blocks are simply consecutive. Listed keys in
+ * ascending blocks (the server's usual order) take one pass, and callers find each
+ * key's block by walking the list alongside; any other order is sorted and
+ * st->slot[i] gives key i's block (st->by_slot set). Returns the number of blocks,
+ * or -1 with err set. */
 static int64_t gather(ps_store *st, const uint64_t *keys, uint64_t lo, uint32_t n, ps_err *err)
 {
     const uint64_t bk = st->bk;
+    st->by_slot = 0;
     if (!keys) {
         if (lo + n < lo || check_key(st, lo, err) || check_key(st, lo + n - 1, err))
             return -1;
@@ -201,28 +212,32 @@ static int64_t gather(ps_store *st, const uint64_t *keys, uint64_t lo, uint32_t 
             st->blk[j] = first + j;
         return (int64_t)nb;
     }
-    if (grow_slots(st, n, err))
-        return -1;
     size_t nb = 0;
     uint32_t i;
+    /* Keys of the current block are [start, start + bk): one division per block,
+     * not per key, which is a visible share of a cached pull. */
+    uint64_t start = 1, end = 0;
     for (i = 0; i < n; i++) {
-        if (check_key(st, keys[i], err))
+        uint64_t k = keys[i];
+        if (check_key(st, k, err))
             return -1;
-        uint64_t b = keys[i] / bk;
-        if (nb == 0 || b > st->blk[nb - 1]) {
+        if (k >= end) {
             if (nb == st->blk_cap && grow_blocks(st, nb + 1, err))
                 return -1;
+            uint64_t b = k / bk;
             st->blk[nb++] = b;
-        } else if (b < st->blk[nb - 1]) {
+            start = b * bk;
+            end = start + bk;
+        } else if (k < start) {
             break; /* not ascending */
         }
-        st->slot[i] = (uint32_t)(nb - 1);
     }
     if (i == n)
         return (int64_t)nb;
     /* Unsorted: sort every key's block, drop repeats, then find each key's block. */
-    if (grow_blocks(st, n, err))
+    if (grow_blocks(st, n, err) || grow_slots(st, n, err))
         return -1;
+    st->by_slot = 1;
     for (i = 0; i < n; i++) {
         if (check_key(st, keys[i], err))
             return -1;
@@ -306,10 +321,27 @@ static int rdb_get(ps_store *st, const uint64_t *keys, uint64_t lo, uint32_t n, 
                 memset(dst, 0, run * sizeof *dst);
             k += run;
         }
-    } else {
+    } else if (st->by_slot) {
         for (uint32_t i = 0; i < n; i++) {
-            const char *v = st->vals[st->slot[i]];
-            out[i] = v ? load_f32(v + 4 * (keys[i] % bk)) : 0.0f;
+            uint32_t j = st->slot[i];
+            const char *v = st->vals[j];
+            out[i] = v ? load_f32(v + 4 * (keys[i] - st->blk[j] * bk)) : 0.0f;
+        }
+    } else {
+        /* Ascending blocks: each key is in the current block or the next listed one.
+         * This loop is the store's whole per-key cost on a cached pull. */
+        size_t j = 0;
+        uint64_t base = st->blk[0] * bk, end = base + bk;
+        const char *v = st->vals[0] ? st->vals[0] : st->zeros;
+        for (uint32_t i = 0; i < n; i++) {
+            uint64_t k = keys[i];
+            if (k >= end) {
+                j++;
+                base = st->blk[j] * bk;
+                end = base + bk;
+                v = st->vals[j] ? st->vals[j] : st->zeros;
+            }
+            out[i] = load_f32(v + 4 * (k - base));
         }
     }
     free_vals(st, (size_t)nb);
@@ -343,11 +375,14 @@ static int rdb_add(ps_store *st, const uint64_t *keys, uint64_t lo, uint32_t n,
     }
     free_vals(st, (size_t)nb);
     const uint32_t bk = st->bk;
-    const uint64_t first = lo / bk;
+    size_t j = 0; /* block of key i: walked along the list, unless by_slot */
     for (uint32_t i = 0; i < n; i++) {
         uint64_t k = keys ? keys[i] : lo + i;
-        size_t j = keys ? st->slot[i] : (size_t)(k / bk - first);
-        uint32_t off = (uint32_t)(k % bk);
+        if (st->by_slot)
+            j = st->slot[i];
+        else if (k >= (st->blk[j] + 1) * bk)
+            j++;
+        uint32_t off = (uint32_t)(k - st->blk[j] * bk);
         char *d = st->data + j * st->vbytes;
         store_f32(d + 4 * off, load_f32(d + 4 * off) + delta[i]);
         d[4 * (size_t)bk + off / 8] |= (char)(1u << (off % 8));
@@ -473,6 +508,7 @@ static void rdb_close(ps_store *st)
     free(st->errs);
     free(st->slot);
     free(st->data);
+    free(st->zeros);
     free(st->path);
     free(st);
 }
@@ -583,9 +619,10 @@ static int rdb_open(const ps_store_spec *spec, ps_store **out, ps_err *err)
     if (spec->block_keys == 0 || spec->block_keys > (1u << 24))
         return ps_err_set(err, "server %d: rocksdb store %s: block_keys %u not in 1..%u",
                           spec->server, spec->dir, spec->block_keys, 1u << 24);
-    if (spec->dense && spec->lo > spec->hi)
-        return ps_err_set(err, "server %d: rocksdb store %s: empty range [%" PRIu64 ", %" PRIu64 ")",
-                          spec->server, spec->dir, spec->lo, spec->hi);
+    if (spec->dense && (spec->lo > spec->hi || (spec->n_keys && spec->hi > spec->n_keys)))
+        return ps_err_set(err, "server %d: rocksdb store %s: bad shard [%" PRIu64 ", %" PRIu64
+                          ") of a table of %" PRIu64 " keys",
+                          spec->server, spec->dir, spec->lo, spec->hi, spec->n_keys);
     ps_store *st = calloc(1, sizeof *st);
     if (!st || !(st->path = strdup(spec->dir))) {
         free(st);
@@ -598,7 +635,13 @@ static int rdb_open(const ps_store_spec *spec, ps_store **out, ps_err *err)
     st->lo = spec->lo;
     st->hi = spec->hi;
     st->bk = spec->block_keys;
+    st->klo = spec->dense ? spec->lo : 0;
+    st->kspan = spec->dense ? spec->hi - spec->lo : spec->n_keys ? spec->n_keys : UINT64_MAX;
     st->vbytes = 4 * (size_t)st->bk + (st->bk + 7) / 8;
+    if (!(st->zeros = calloc(1, st->vbytes))) {
+        ps_err_set(err, "server %d: rocksdb store %s: out of memory", st->server, st->path);
+        goto fail;
+    }
     if (make_parents(st, err))
         goto fail;
     set_options(st, spec);
