@@ -43,6 +43,7 @@ struct ps_store {
     uint32_t *slot; /* unsorted calls: per requested key, index of its block in blk */
     size_t slot_cap;
     int by_slot;    /* the last gather() filled slot (keys were not ascending) */
+    int strict;     /* else: keys strictly increasing, so runs can be spotted */
     uint64_t klo, kspan; /* valid keys: klo <= k < klo + kspan */
     char *zeros; /* a block never written: lets the pull loop skip a test per key */
     char *data;  /* add(): the blocks being rewritten */
@@ -202,6 +203,7 @@ static int64_t gather(ps_store *st, const uint64_t *keys, uint64_t lo, uint32_t 
 {
     const uint64_t bk = st->bk;
     st->by_slot = 0;
+    st->strict = 1;
     if (!keys) {
         if (lo + n < lo || check_key(st, lo, err) || check_key(st, lo + n - 1, err))
             return -1;
@@ -221,6 +223,7 @@ static int64_t gather(ps_store *st, const uint64_t *keys, uint64_t lo, uint32_t 
         uint64_t k = keys[i];
         if (check_key(st, k, err))
             return -1;
+        st->strict &= i == 0 || k > keys[i - 1];
         if (k >= end) {
             if (nb == st->blk_cap && grow_blocks(st, nb + 1, err))
                 return -1;
@@ -328,20 +331,24 @@ static int rdb_get(ps_store *st, const uint64_t *keys, uint64_t lo, uint32_t n, 
             out[i] = v ? load_f32(v + 4 * (keys[i] - st->blk[j] * bk)) : 0.0f;
         }
     } else {
-        /* Ascending blocks: each key is in the current block or the next listed one.
-         * This loop is the store's whole per-key cost on a cached pull. */
-        size_t j = 0;
-        uint64_t base = st->blk[0] * bk, end = base + bk;
-        const char *v = st->vals[0] ? st->vals[0] : st->zeros;
-        for (uint32_t i = 0; i < n; i++) {
-            uint64_t k = keys[i];
-            if (k >= end) {
-                j++;
-                base = st->blk[j] * bk;
-                end = base + bk;
-                v = st->vals[j] ? st->vals[j] : st->zeros;
+        /* Ascending blocks: every listed block holds the next keys. Strictly
+         * increasing keys whose last one in the block is first + count - 1 are a
+         * consecutive run, copied whole; other keys one by one. This loop is the
+         * store's whole per-key cost on a cached pull. */
+        uint32_t i = 0;
+        for (size_t j = 0; i < n; j++) {
+            uint64_t base = st->blk[j] * bk, end = base + bk, k = keys[i];
+            const char *v = st->vals[j] ? st->vals[j] : st->zeros;
+            if (st->strict) {
+                uint64_t run = end - k < n - i ? end - k : n - i;
+                if (keys[i + run - 1] == k + run - 1) {
+                    copy_f32(out + i, v + 4 * (k - base), run);
+                    i += (uint32_t)run;
+                    continue;
+                }
             }
-            out[i] = load_f32(v + 4 * (k - base));
+            for (; i < n && keys[i] < end; i++)
+                out[i] = load_f32(v + 4 * (keys[i] - base));
         }
     }
     free_vals(st, (size_t)nb);

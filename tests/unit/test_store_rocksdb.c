@@ -164,6 +164,22 @@ static void test_dense_ranges(void)
     CU_ASSERT_FATAL(OPS->get(st, NULL, 10, 100, got, &err) == PS_OK);
     CU_ASSERT_EQUAL(got[0], d[0]);
     CU_ASSERT_EQUAL(got[99], d[99]);
+    /* Key lists: consecutive across blocks (copied as runs), then with one gap
+     * (key 25), so only some blocks are whole runs. */
+    uint64_t list[60];
+    for (int i = 0; i < 60; i++)
+        list[i] = 13 + (uint64_t)i + (i >= 12);
+    got[60] = 12345.0f;
+    for (int gap = 0; gap < 2; gap++) {
+        uint64_t *l = gap ? list : list + 12; /* list+12: 26..73, no gap */
+        uint32_t m = gap ? 60 : 48;
+        CU_ASSERT_FATAL(OPS->get(st, l, 0, m, got, &err) == PS_OK);
+        for (uint32_t i = 0; i < m; i++) {
+            uint64_t k = l[i];
+            CU_ASSERT_EQUAL(got[i], d[k - 10] + (k >= 30 && k < 33 ? d[k - 30] : 0.0f));
+        }
+        CU_ASSERT_EQUAL(got[60], 12345.0f);
+    }
     /* A single key, by list, in the middle of a block. */
     uint64_t one = 45;
     CU_ASSERT_FATAL(OPS->get(st, &one, 0, 1, got, &err) == PS_OK);
