@@ -48,7 +48,13 @@ enum ps_msg_type {
 /* PUSH: aux holds the keys (u64) of the sender's pull for clock+1, so one message
  * per server and iteration carries both; see engine/worker.c. */
 #define PS_MSG_F_PULL_NEXT 0x2u
-#define PS_MSG_F_ALL 0x3u
+/* PUSH/CLOCK closing a clock: the last 16 bytes of aux are the sender's timing of
+ * that iteration, two f64: when it started and how long it took (backend seconds).
+ * Sent only when the consistency model needs it (WSP), so BSP messages keep their
+ * size. */
+#define PS_MSG_F_TIMING 0x4u
+#define PS_MSG_TIMING_LEN 16u
+#define PS_MSG_F_ALL 0x7u
 
 /* A decoded message: a view into the buffer it was decoded from (no copies). */
 typedef struct ps_msg {

@@ -25,6 +25,8 @@ typedef struct ps_run {
     ps_dataset *all;                 /* loaded file data, parent of train/test views */
     const ps_consistency_ops *consistency;
     ps_consistency_params consistency_params;
+    double *slowdown;                /* per worker: injected straggler factor, >= 1 */
+    int trace;                       /* nonzero: write RUN_DIR/trace/ (pslab run --trace) */
     const ps_partitioner_ops *partitioner;
     ps_partition partition;
     int has_truth;                   /* synthetic data: the true model is known */

@@ -16,6 +16,8 @@ typedef struct held_pull {
     uint32_t nkeys;
     uint64_t *keys;
     double since;
+    int decided;               /* the model's decision is taken at the first check */
+    ps_gate_decision decision;
 } held_pull;
 
 typedef struct ps_server {
@@ -87,16 +89,29 @@ static int server_serve_pull(ps_server *s, const held_pull *p, ps_err *err)
     return ps_send(s->be, ps_worker_actor(s->run, p->worker), w.buf, w.len, err);
 }
 
+/* Whether the model lets p be served now. The decision is taken at the first
+ * check, which always comes after the clock that carried the pull has advanced. */
+static int server_can_serve(ps_server *s, held_pull *p)
+{
+    const ps_run *r = s->run;
+    if (!p->decided) {
+        p->decided = 1;
+        if (r->consistency->decide)
+            p->decision = r->consistency->decide(&r->consistency_params, &s->clocks, p->worker,
+                                                 p->clock, ps_now(s->be));
+    }
+    return r->consistency->can_serve(&r->consistency_params, &s->clocks, p->worker, p->clock,
+                                     &p->decision);
+}
+
 /* Serves, in arrival order, every held pull the model now allows. */
 static int server_serve_ready(ps_server *s, ps_err *err)
 {
-    const ps_run *r = s->run;
     size_t kept = 0;
     int rc = PS_OK;
     for (size_t i = 0; i < s->n_held; i++) {
         held_pull *p = &s->held[i];
-        if (rc == PS_OK &&
-            r->consistency->can_serve(&r->consistency_params, &s->clocks, p->worker, p->clock)) {
+        if (rc == PS_OK && server_can_serve(s, p)) {
             rc = server_serve_pull(s, p, err);
             free(p->keys);
         } else {
@@ -112,13 +127,11 @@ static int server_serve_ready(ps_server *s, ps_err *err)
  * just the newest keeps a burst of W pulls O(W) instead of O(W^2). */
 static int server_serve_newest(ps_server *s, int worker, int32_t clock, ps_err *err)
 {
-    const ps_run *r = s->run;
     if (s->n_held == 0)
         return PS_OK;
     held_pull *p = &s->held[s->n_held - 1];
     /* a clock advance in between may already have served it */
-    if (p->worker != worker || p->clock != clock ||
-        !r->consistency->can_serve(&r->consistency_params, &s->clocks, p->worker, p->clock))
+    if (p->worker != worker || p->clock != clock || !server_can_serve(s, p))
         return PS_OK;
     int rc = server_serve_pull(s, p, err);
     free(p->keys);
@@ -147,6 +160,8 @@ static int server_hold_pull(ps_server *s, int worker, int32_t clock, const uint6
     p->clock = clock;
     p->nkeys = n;
     p->since = ps_now(s->be);
+    p->decided = 0;
+    memset(&p->decision, 0, sizeof p->decision);
     s->n_held++;
     return PS_OK;
 }
@@ -194,13 +209,22 @@ static int server_advance_clock(ps_server *s, int w, ps_err *err)
     ps_clock_table *t = &s->clocks;
     int32_t d = t->done[w]++;
     if (d != t->min_done || --s->n_at_min > 0)
-        return PS_OK;
+        return s->run->consistency->recheck_on_any_clock ? server_serve_ready(s, err) : PS_OK;
     while (s->n_at_min == 0) {
         t->min_done++;
         for (int i = 0; i < t->n_workers; i++)
             s->n_at_min += t->done[i] == t->min_done;
     }
     return server_on_min_advance(s, err);
+}
+
+/* Worker w's timing of the iteration it is closing, for the model's predictions. */
+static void server_take_timing(ps_server *s, int w, const uint8_t *trailer)
+{
+    double t[2];
+    memcpy(t, trailer, sizeof t);
+    if (t[1] >= 0 && t[0] == t[0]) /* a negative duration or NaN is not a measurement */
+        ps_clock_table_timing(&s->clocks, w, t[0], t[1]);
 }
 
 /* A push (or clock-only message) of worker w: apply or defer the deltas, close
@@ -220,12 +244,21 @@ static int server_handle_push(ps_server *s, int w, const ps_msg *m, void *buf, s
         free(buf);
         return ps_err_set(err, "push with %u values per key, expected 1", m->vals_per_key);
     }
+    uint32_t keys_len = m->aux_len;
+    if (m->flags & PS_MSG_F_TIMING) {
+        if (!(m->flags & PS_MSG_F_CLOCK_END) || m->aux_len < PS_MSG_TIMING_LEN) {
+            free(buf);
+            return ps_err_set(err, "timing flag without a clock end and a %u-byte trailer",
+                              PS_MSG_TIMING_LEN);
+        }
+        keys_len -= PS_MSG_TIMING_LEN;
+    }
     if (m->flags & PS_MSG_F_PULL_NEXT) {
         /* aux is 8-byte aligned by the message format */
         const uint64_t *pull_keys = (const uint64_t *)m->aux;
-        uint32_t n_pull = m->aux_len / (uint32_t)sizeof(uint64_t);
-        if (m->aux_len % sizeof(uint64_t))
-            rc = ps_err_set(err, "pull keys are not a whole number of u64 (%u bytes)", m->aux_len);
+        uint32_t n_pull = keys_len / (uint32_t)sizeof(uint64_t);
+        if (keys_len % sizeof(uint64_t))
+            rc = ps_err_set(err, "pull keys are not a whole number of u64 (%u bytes)", keys_len);
         else if (server_check_keys(s, pull_keys, n_pull, err) == PS_OK)
             rc = server_hold_pull(s, w, m->clock + 1, pull_keys, n_pull, err);
         else
@@ -242,6 +275,8 @@ static int server_handle_push(ps_server *s, int w, const ps_msg *m, void *buf, s
     } else if (m->nkeys) {
         rc = server_apply(s, m, err);
     }
+    if (rc == PS_OK && (m->flags & PS_MSG_F_TIMING))
+        server_take_timing(s, w, m->aux + keys_len);
     free(buf);
     if (rc == PS_OK && (m->flags & PS_MSG_F_CLOCK_END))
         rc = server_advance_clock(s, w, err);
@@ -300,12 +335,12 @@ static int server_init(ps_server *s, ps_run *r, ps_backend *be, int index, ps_er
     s->be = be;
     s->index = index;
     int n = r->n_workers;
-    s->clocks.n_workers = n;
-    s->clocks.done = calloc((size_t)n, sizeof *s->clocks.done);
+    if (ps_clock_table_init(&s->clocks, n, err))
+        return PS_ERR;
     s->deferred = calloc((size_t)n, sizeof *s->deferred);
     s->deferred_len = calloc((size_t)n, sizeof *s->deferred_len);
     s->n_at_min = n;
-    if (!s->clocks.done || !s->deferred || !s->deferred_len)
+    if (!s->deferred || !s->deferred_len)
         return ps_err_set(err, "out of memory for %d workers", n);
     uint64_t expect = r->n_keys / (uint64_t)r->n_servers + 1;
     return ps_store_mem_init(&s->table, expect > 65536 ? 65536 : (uint32_t)expect, err);
@@ -320,7 +355,7 @@ static void server_free(ps_server *s)
         free(s->deferred[w]);
     free(s->deferred);
     free(s->deferred_len);
-    free(s->clocks.done);
+    ps_clock_table_free(&s->clocks);
     ps_store_mem_free(&s->table);
 }
 
