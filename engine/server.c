@@ -9,6 +9,7 @@
 #include "engine/msg.h"
 #include "engine/run.h"
 #include "engine/store_mem.h"
+#include "engine/trace.h"
 
 typedef struct held_pull {
     int worker;
@@ -32,6 +33,10 @@ typedef struct ps_server {
     held_pull *held;
     size_t n_held, cap_held;
     int32_t next_eval;       /* next clock at which to send a snapshot */
+    /* Staleness (clock - slowest's completed clocks) of the pulls served since the
+     * last snapshot, reported with it for metrics.csv. */
+    double stale_n, stale_sum, stale_max;
+    ps_trace trace;          /* open when run->trace */
 } ps_server;
 
 static void server_log_drop(ps_server *s, uint32_t from, const char *why)
@@ -57,15 +62,21 @@ static int server_check_keys(ps_server *s, const uint64_t *keys, uint32_t n, ps_
 static int server_send_snapshot(ps_server *s, int32_t clock, ps_err *err)
 {
     ps_msg_writer w;
-    double now = ps_now(s->be);
+    double aux[PS_SNAPSHOT_AUX] = {ps_now(s->be), s->stale_n, s->stale_sum, s->stale_max};
+    /* Under BSP every pull is served at staleness 0, and the snapshot stays the 8
+     * bytes of time it always was (BSP runs keep their message sizes, hence their
+     * simulated times); a stale pull under BSP would still be reported. */
+    uint32_t aux_len = s->run->consistency->defer_updates && s->stale_sum == 0
+                           ? sizeof aux[0] : sizeof aux;
     if (ps_msg_build(&w, PS_MSG_SNAPSHOT, 0, (uint32_t)ps_server_actor(s->index), 0, clock,
-                     s->table.n, 1, sizeof now, err))
+                     s->table.n, 1, aux_len, err))
         return PS_ERR;
+    s->stale_n = s->stale_sum = s->stale_max = 0;
     if (s->table.n) {
         memcpy(w.keys, s->table.keys, s->table.n * sizeof *w.keys);
         memcpy(w.vals, s->table.vals, s->table.n * sizeof *w.vals);
     }
-    memcpy(w.aux, &now, sizeof now);
+    memcpy(w.aux, aux, aux_len);
     return ps_send(s->be, PS_COORDINATOR_ID, w.buf, w.len, err);
 }
 
@@ -86,6 +97,15 @@ static int server_serve_pull(ps_server *s, const held_pull *p, ps_err *err)
         w.vals[i] = *v;
     }
     memcpy(w.aux, &held_s, sizeof held_s);
+    double stale = (double)p->clock - (double)s->clocks.min_done;
+    s->stale_n++;
+    s->stale_sum += stale;
+    s->stale_max = stale > s->stale_max ? stale : s->stale_max;
+    if (s->run->trace && ps_trace_pull(&s->trace, ps_now(s->be), p->worker, p->clock,
+                                       s->clocks.min_done, err)) {
+        free(w.buf);
+        return PS_ERR;
+    }
     return ps_send(s->be, ps_worker_actor(s->run, p->worker), w.buf, w.len, err);
 }
 
@@ -342,6 +362,8 @@ static int server_init(ps_server *s, ps_run *r, ps_backend *be, int index, ps_er
     s->n_at_min = n;
     if (!s->deferred || !s->deferred_len)
         return ps_err_set(err, "out of memory for %d workers", n);
+    if (r->trace && ps_trace_open_server(&s->trace, r->out_dir, index, err))
+        return PS_ERR;
     uint64_t expect = r->n_keys / (uint64_t)r->n_servers + 1;
     return ps_store_mem_init(&s->table, expect > 65536 ? 65536 : (uint32_t)expect, err);
 }
@@ -356,6 +378,7 @@ static void server_free(ps_server *s)
     free(s->deferred);
     free(s->deferred_len);
     ps_clock_table_free(&s->clocks);
+    ps_trace_abandon(&s->trace); /* a no-op once closed */
     ps_store_mem_free(&s->table);
 }
 
@@ -385,6 +408,10 @@ void ps_server_main(ps_backend *be, void *arg)
         if (rc == 1)
             break;
     }
+    /* the final shard closes the trace: told to stop, every update has arrived */
+    if (rc == 1 && a->run->trace)
+        rc = ps_trace_close_server(&s.trace, a->run->out_dir, s.table.keys, s.table.vals,
+                                   s.table.n, &err);
     if (rc < 0)
         ps_run_fail(a->run, who, &err);
     server_free(&s);

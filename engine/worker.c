@@ -11,6 +11,7 @@
 #include "engine/msg.h"
 #include "engine/run.h"
 #include "engine/straggler.h"
+#include "engine/trace.h"
 
 /* A batch's keys grouped by server: pos[start[s] .. start[s]+count[s]) are the
  * local indices of server s's keys, ascending (the batch's keys are sorted). */
@@ -31,6 +32,7 @@ typedef struct ps_worker {
     float *w_local, *grad;
     uint32_t cap_keys;
     ps_worker_stats stats;
+    ps_trace trace;              /* open when run->trace: what this worker pushed */
 } ps_worker;
 
 static int groups_build(ps_worker *wk, key_groups *g, const ps_batch *b, ps_err *err)
@@ -127,6 +129,10 @@ static int worker_send_pushes(ps_worker *wk, int cur, int32_t clock, int has_nex
             uint32_t k = g->pos[g->start[s] + i];
             m.keys[i] = b->keys[k];
             m.vals[i] = -lr * wk->grad[k];
+        }
+        if (r->trace && ps_trace_push(&wk->trace, m.keys, m.vals, nk, err)) {
+            free(m.buf);
+            return PS_ERR;
         }
         for (uint32_t i = 0; i < np; i++) {
             uint64_t key = bn->keys[gn->pos[gn->start[s] + i]];
@@ -258,7 +264,9 @@ static int worker_init(ps_worker *wk, ps_run *r, ps_backend *be, int index, ps_e
         if (!wk->groups[i].count || !wk->groups[i].start)
             return ps_err_set(err, "out of memory");
     }
-    return wk->rows ? PS_OK : ps_err_set(err, "out of memory");
+    if (!wk->rows)
+        return ps_err_set(err, "out of memory");
+    return r->trace ? ps_trace_open_worker(&wk->trace, r->out_dir, index, err) : PS_OK;
 }
 
 static void worker_free(ps_worker *wk)
@@ -269,6 +277,7 @@ static void worker_free(ps_worker *wk)
         free(wk->groups[i].start);
         free(wk->groups[i].pos);
     }
+    ps_trace_abandon(&wk->trace);
     ps_row_buf_free(&wk->rowbuf);
     free(wk->rows);
     free(wk->w_local);
@@ -285,6 +294,8 @@ void ps_worker_main(ps_backend *be, void *arg)
     int rc = worker_init(&wk, a->run, be, a->index, &err);
     if (rc == PS_OK)
         rc = worker_iterate(&wk, &err);
+    if (rc == PS_OK && a->run->trace)
+        rc = ps_trace_close_worker(&wk.trace, &err);
     if (rc)
         ps_run_fail(a->run, who, &err);
     /* Sent even after a failure (with fewer iterations than asked), so that the
