@@ -147,9 +147,27 @@ static const key_def keys[] = {
      "real: bytes queued per connection before a sender blocks (back-pressure)"},
 
     {"policy", "consistency", T_ENUM, OFF(consistency), "bsp", ANY, ps_consistency_names,
-     "consistency model: when a worker's pull may be served"},
+     "consistency model: when a worker's pull may be served (bsp, ssp = stale synchronous, "
+     "asp = asynchronous, wsp = worker-selection)"},
+    {"policy", "staleness", T_INT, OFF(staleness), "2", IN(0, 1e6), NULL,
+     "ssp: a pull for clock c waits until every worker finished c-staleness-1; wsp: the "
+     "most clocks a read may lag"},
+    {"policy", "wsp_wait_weight", T_DOUBLE, OFF(wsp_wait_weight), "1", IN(0, 1e6), NULL,
+     "wsp: cost of a predicted wait, per iteration of the pulling worker"},
+    {"policy", "wsp_staleness_weight", T_DOUBLE, OFF(wsp_staleness_weight), "1", IN(0, 1e6), NULL,
+     "wsp: cost of staleness, per clock of updates missing, averaged over the workers"},
     {"policy", "partitioner", T_ENUM, OFF(partitioner), "range", ANY, ps_partitioner_names,
      "how model keys are split among the servers"},
+
+    {"stragglers", "fraction", T_DOUBLE, OFF(straggler_fraction), "0", IN(0, 1), NULL,
+     "share of the workers (chosen from the seed) that are slow for the whole run"},
+    {"stragglers", "factor", T_DOUBLE, OFF(straggler_factor), "1", IN(1, 1000), NULL,
+     "how many times longer a slow worker's compute takes (sim: simulated time; real: "
+     "it sleeps in proportion to its measured compute)"},
+    {"stragglers", "iteration_prob", T_DOUBLE, OFF(straggler_iteration_prob), "0", IN(0, 1), NULL,
+     "chance that any one iteration of any worker is slow, drawn from the seed"},
+    {"stragglers", "iteration_factor", T_DOUBLE, OFF(straggler_iteration_factor), "1",
+     IN(1, 1000), NULL, "how many times longer a slow iteration's compute takes"},
 };
 
 #define N_KEYS (sizeof keys / sizeof keys[0])

@@ -68,7 +68,16 @@ typedef struct ps_config {
 
     /* [policy] */
     char *consistency;
+    int staleness;                /* SSP bound; WSP's maximum staleness */
+    double wsp_wait_weight;
+    double wsp_staleness_weight;
     char *partitioner;
+
+    /* [stragglers] */
+    double straggler_fraction;    /* share of workers slowed for the whole run */
+    double straggler_factor;
+    double straggler_iteration_prob; /* chance that any one iteration is slowed */
+    double straggler_iteration_factor;
 } ps_config;
 
 /* Every key at its default; required keys are unset (zero). Owns its strings. */

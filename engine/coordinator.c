@@ -49,7 +49,7 @@ static int coord_eval_index(const ps_coord *c, int32_t clock)
 static int coord_evaluate(ps_coord *c, eval_point *e, ps_err *err)
 {
     const ps_run *r = c->run;
-    double time_s = 0;
+    double time_s = 0, pulls = 0, stale_sum = 0, stale_max = 0;
     for (int s = 0; s < r->n_servers; s++) {
         ps_msg m;
         if (ps_msg_decode(e->snap[s], e->len[s], &m, err))
@@ -61,15 +61,19 @@ static int coord_evaluate(ps_coord *c, eval_point *e, ps_err *err)
                                   (unsigned long long)key);
             c->w[key] = m.vals[i];
         }
-        double t;
-        memcpy(&t, m.aux, sizeof t);
-        time_s = t > time_s ? t : time_s;
+        double aux[PS_SNAPSHOT_AUX] = {0};
+        memcpy(aux, m.aux, m.aux_len);
+        time_s = aux[0] > time_s ? aux[0] : time_s;
+        pulls += aux[1];
+        stale_sum += aux[2];
+        stale_max = aux[3] > stale_max ? aux[3] : stale_max;
         free(e->snap[s]);
         e->snap[s] = NULL;
     }
     double loss, acc;
     ps_lr_evaluate(r->test, c->w, r->n_features, &loss, &acc);
-    if (ps_outputs_metrics_row(c->metrics, time_s, 0, e->clock, loss, acc, err))
+    ps_outputs_staleness st = {pulls > 0 ? stale_sum / pulls : 0, stale_max};
+    if (ps_outputs_metrics_row(c->metrics, time_s, 0, e->clock, loss, acc, &st, err))
         return PS_ERR;
     c->last_loss = loss;
     c->last_acc = acc;
@@ -84,7 +88,7 @@ static int coord_take_snapshot(ps_coord *c, void *buf, size_t len, const ps_msg 
 {
     int s = (int)m->sender - ps_server_actor(0), e = coord_eval_index(c, m->clock);
     if (s < 0 || s >= c->run->n_servers || e < 0 || c->evals[e].snap[s] || e < c->next_eval ||
-        m->vals_per_key != 1 || m->aux_len != sizeof(double)) {
+        m->vals_per_key != 1 || (m->aux_len != sizeof(double) && m->aux_len != PS_SNAPSHOT_AUX * sizeof(double))) {
         free(buf);
         return ps_err_set(err, "unexpected snapshot from actor %u for clock %d", m->sender,
                           m->clock);

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/check.h"
 #include "engine/config.h"
 #include "engine/outputs.h"
 #include "engine/run.h"
@@ -24,7 +25,7 @@
 
 static const char run_usage[] =
     "usage: pslab run CONFIG [--backend sim] [--set SECTION.KEY=VALUE]... [--out DIR]\n"
-    "                 [--cfg=SIMGRID_OPTION]... [--log=SIMGRID_LOG]...\n"
+    "                 [--trace] [--cfg=SIMGRID_OPTION]... [--log=SIMGRID_LOG]...\n"
     "       pslab run --help-config\n"
     "\n"
     "Runs the experiment described by the INI file CONFIG and writes a run directory:\n"
@@ -36,6 +37,9 @@ static const char run_usage[] =
     "                   (one local process per node on 127.0.0.1)\n"
     "  --set K=V        override a config key, e.g. --set model.lr=0.1 (repeatable)\n"
     "  --out DIR        the run directory to create\n"
+    "  --trace          also write DIR/trace/: every pull served (with the slowest\n"
+    "                   worker's clock), every worker's pushed sums, the final model;\n"
+    "                   `pslab check DIR` verifies the consistency model with it\n"
     "  --help-config    print every config key with its type, default and meaning\n"
     "  --cfg=..., --log=...  passed to SimGrid (sim backend)\n";
 
@@ -52,6 +56,7 @@ typedef struct run_args {
     int n_sets;
     char *sim_argv[MAX_SETS + 2];
     int sim_argc;
+    int trace;
 } run_args;
 
 static int parse_run_args(int argc, char **argv, run_args *a, ps_err *err)
@@ -70,6 +75,8 @@ static int parse_run_args(int argc, char **argv, run_args *a, ps_err *err)
             a->sets[a->n_sets++] = backend_set;
         } else if (!strcmp(s, "--out")) {
             a->out = argv[++i];
+        } else if (!strcmp(s, "--trace")) {
+            a->trace = 1;
         } else if ((!strncmp(s, "--cfg=", 6) || !strncmp(s, "--log=", 6)) && a->sim_argc < MAX_SETS) {
             a->sim_argv[a->sim_argc++] = argv[i];
         } else if (s[0] == '-') {
@@ -218,6 +225,7 @@ static int cmd_run(int argc, char **argv)
         rc = make_backend(&a, &cfg, &run, dir, &be, &err);
     if (rc == PS_OK) {
         run.progress = isatty(STDERR_FILENO);
+        run.trace = a.trace;
         double t0 = wall_seconds();
         rc = ps_run_launch(&run, be, &err);
 #ifdef PSLAB_HAVE_REAL
@@ -244,7 +252,8 @@ static const char usage[] =
     "  run CONFIG ...     run an experiment (pslab run --help)\n"
     "  node ...           one node of a real cluster (pslab node --help)\n"
     "  platform ...       write a SimGrid platform file (pslab platform --help)\n"
-    "  plot RUN_DIR ...   plot runs with gnuplot (pslab plot --help)\n";
+    "  plot RUN_DIR ...   plot runs with gnuplot (pslab plot --help)\n"
+    "  check RUN_DIR      verify a traced run's consistency model (pslab check --help)\n";
 
 int main(int argc, char **argv)
 {
@@ -260,6 +269,8 @@ int main(int argc, char **argv)
     if (!strcmp(argv[1], "node"))
         return ps_real_node_main(argc - 1, argv + 1);
 #endif
+    if (!strcmp(argv[1], "check"))
+        return ps_check_main(argc - 1, argv + 1);
 #ifdef PSLAB_HAVE_SIMGRID
     if (!strcmp(argv[1], "platform"))
         return ps_platform_main(argc - 1, argv + 1);

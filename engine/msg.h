@@ -51,7 +51,13 @@ enum ps_msg_type {
 /* The keys are the range key_lo .. key_lo+nkeys-1 and the keys section holds only
  * key_lo: dense pulls, pushes and snapshots carry 4 bytes per value, not 12. */
 #define PS_MSG_F_KEY_RANGE 0x8u
-#define PS_MSG_F_ALL 0xBu
+/* PUSH/CLOCK closing a clock: the last 16 bytes of aux are the sender's timing of
+ * that iteration, two f64: when it started and how long it took (backend seconds).
+ * Sent only when the consistency model needs it (WSP), so BSP messages keep their
+ * size. */
+#define PS_MSG_F_TIMING 0x4u
+#define PS_MSG_TIMING_LEN 16u
+#define PS_MSG_F_ALL 0xFu
 
 /* A decoded message: a view into the buffer it was decoded from (no copies). */
 typedef struct ps_msg {

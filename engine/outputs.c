@@ -85,11 +85,12 @@ int ps_outputs_open_metrics(const char *dir, FILE **out, ps_err *err)
 }
 
 int ps_outputs_metrics_row(FILE *f, double time_s, int stage, int iteration, double loss,
-                           double accuracy, ps_err *err)
+                           double accuracy, const ps_outputs_staleness *st, ps_err *err)
 {
     /* %.12g keeps loss exact enough to compare backends at 1e-9 and golden files
      * stable; each row is flushed so that a crash later loses nothing. */
-    if (fprintf(f, "%.6f,%d,%d,%.12g,%.12g\n", time_s, stage, iteration, loss, accuracy) < 0 ||
+    if (fprintf(f, "%.6f,%d,%d,%.12g,%.12g,%.6g,%.0f\n", time_s, stage, iteration, loss,
+                accuracy, st->mean, st->max) < 0 ||
         fflush(f))
         return ps_err_set(err, "cannot write metrics.csv: %s", strerror(errno));
     return PS_OK;

@@ -10,7 +10,14 @@
 #include "engine/err.h"
 #include "engine/run.h"
 
-#define PS_METRICS_HEADER "time_s,stage,iteration,loss,accuracy"
+/* staleness_mean and staleness_max describe the pulls served since the previous
+ * evaluation point, over all servers; a pull's staleness is its clock minus the
+ * clocks completed by the slowest worker when it was served (0 under BSP). */
+#define PS_METRICS_HEADER "time_s,stage,iteration,loss,accuracy,staleness_mean,staleness_max"
+
+typedef struct ps_outputs_staleness {
+    double mean, max;
+} ps_outputs_staleness;
 
 typedef struct ps_outputs_summary {
     int iterations_done;
@@ -26,7 +33,7 @@ int ps_outputs_new_run_dir(const char *base, char *out, size_t out_len, ps_err *
 int ps_outputs_write_config(const char *dir, const ps_config *cfg, ps_err *err);
 int ps_outputs_open_metrics(const char *dir, FILE **out, ps_err *err);
 int ps_outputs_metrics_row(FILE *f, double time_s, int stage, int iteration, double loss,
-                           double accuracy, ps_err *err);
+                           double accuracy, const ps_outputs_staleness *st, ps_err *err);
 int ps_outputs_write_workers(const char *dir, const ps_worker_stats *st, int n, ps_err *err);
 int ps_outputs_write_summary(const char *dir, const ps_run *r, const ps_outputs_summary *s,
                              ps_err *err);

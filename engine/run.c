@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "engine/model_lr.h"
+#include "engine/straggler.h"
 
 static int run_load_data(ps_run *r, const ps_config *cfg, ps_err *err)
 {
@@ -42,6 +43,13 @@ int ps_run_init(ps_run *r, const ps_config *cfg, const char *out_dir, ps_err *er
     r->partitioner = ps_partitioner_by_name(cfg->partitioner);
     if (!r->consistency || !r->partitioner)
         return ps_err_set(err, "unknown policy %s/%s", cfg->consistency, cfg->partitioner);
+    r->consistency_params = (ps_consistency_params){
+        .staleness = cfg->staleness,
+        .wsp_wait_weight = cfg->wsp_wait_weight,
+        .wsp_staleness_weight = cfg->wsp_staleness_weight,
+    };
+    if (ps_stragglers_fixed(cfg, r->n_workers, &r->slowdown, err))
+        return PS_ERR;
     if (run_load_data(r, cfg, err))
         return PS_ERR;
     if (ps_dataset_rows(r->train) < (uint64_t)r->n_workers)
@@ -60,6 +68,8 @@ void ps_run_free(ps_run *r)
     ps_dataset_free(r->train);
     ps_dataset_free(r->test);
     ps_dataset_free(r->all);
+    free(r->slowdown);
+    r->slowdown = NULL;
 }
 
 int ps_run_launch(ps_run *r, ps_backend *be, ps_err *err)

@@ -26,6 +26,8 @@ typedef struct ps_run {
     ps_dataset *all;                 /* loaded file data, parent of train/test views */
     const ps_consistency_ops *consistency;
     ps_consistency_params consistency_params;
+    double *slowdown;                /* per worker: injected straggler factor, >= 1 */
+    int trace;                       /* nonzero: write RUN_DIR/trace/ (pslab run --trace) */
     const ps_partitioner_ops *partitioner;
     ps_partition partition;
     const ps_store_ops *store_ops;   /* mem unless the composition root picks another */
@@ -61,6 +63,11 @@ static inline int32_t ps_run_next_eval(const ps_run *r, int32_t c)
 
 /* Reports an actor's fatal error once, on stderr, and marks the run failed. */
 void ps_run_fail(ps_run *r, const char *who, const ps_err *err);
+
+/* A snapshot's aux: f64 time, then the staleness of the pulls its server served
+ * since its previous snapshot: count, sum, max. The three are left out (aux is
+ * just the time) when the model is BSP and no pull was stale. */
+#define PS_SNAPSHOT_AUX 4
 
 /* What a worker reports to the coordinator when it finishes (DONE's aux). */
 typedef struct ps_worker_stats {

@@ -9,6 +9,7 @@
 #include "engine/msg.h"
 #include "engine/run.h"
 #include "engine/store.h"
+#include "engine/trace.h"
 
 typedef struct held_pull {
     int worker;
@@ -17,6 +18,8 @@ typedef struct held_pull {
     uint64_t *keys;          /* NULL: the key range lo .. lo+nkeys-1 */
     uint64_t lo;
     double since;
+    int decided;               /* the model's decision is taken at the first check */
+    ps_gate_decision decision;
 } held_pull;
 
 typedef struct ps_server {
@@ -35,6 +38,10 @@ typedef struct ps_server {
     held_pull *held;
     size_t n_held, cap_held;
     int32_t next_eval;       /* next clock at which to send a snapshot */
+    /* Staleness (clock - slowest's completed clocks) of the pulls served since the
+     * last snapshot, reported with it for metrics.csv. */
+    double stale_n, stale_sum, stale_max;
+    ps_trace trace;          /* open when run->trace */
 } ps_server;
 
 static void server_log_drop(ps_server *s, uint32_t from, const char *why)
@@ -91,7 +98,12 @@ static void server_charge_io(ps_server *s)
 static int server_send_snapshot(ps_server *s, int32_t clock, ps_err *err)
 {
     ps_msg_writer w;
-    double now = ps_now(s->be);
+    double aux[PS_SNAPSHOT_AUX] = {ps_now(s->be), s->stale_n, s->stale_sum, s->stale_max};
+    /* Under BSP every pull is served at staleness 0, and the snapshot stays the 8
+     * bytes of time it always was (BSP runs keep their message sizes, hence their
+     * simulated times); a stale pull under BSP would still be reported. */
+    uint32_t aux_len = s->run->consistency->defer_updates && s->stale_sum == 0
+                           ? sizeof aux[0] : sizeof aux;
     uint64_t n = s->hi - s->lo, *keys = NULL;
     float *vals = NULL;
     if (!s->dense && s->store_ops->dump(s->store, &keys, &vals, &n, err))
@@ -102,7 +114,8 @@ static int server_send_snapshot(ps_server *s, int32_t clock, ps_err *err)
                    (unsigned long long)n);
     } else if (ps_msg_build(&w, PS_MSG_SNAPSHOT, s->dense ? PS_MSG_F_KEY_RANGE : 0,
                             (uint32_t)ps_server_actor(s->index), 0, clock, (uint32_t)n, 1,
-                            sizeof now, err) == PS_OK) {
+                            aux_len, err) == PS_OK) {
+        s->stale_n = s->stale_sum = s->stale_max = 0;
         if (s->dense && n) {
             w.keys[0] = s->lo;
             rc = s->store_ops->get(s->store, NULL, s->lo, (uint32_t)n, w.vals, err);
@@ -113,7 +126,7 @@ static int server_send_snapshot(ps_server *s, int32_t clock, ps_err *err)
         } else {
             rc = PS_OK;
         }
-        memcpy(w.aux, &now, sizeof now);
+        memcpy(w.aux, aux, aux_len);
         if (rc == PS_OK) {
             server_charge_io(s);
             rc = ps_send(s->be, PS_COORDINATOR_ID, w.buf, w.len, err);
@@ -146,19 +159,41 @@ static int server_serve_pull(ps_server *s, const held_pull *p, ps_err *err)
         server_charge_io(s);
     }
     memcpy(w.aux, &held_s, sizeof held_s);
+    double stale = (double)p->clock - (double)s->clocks.min_done;
+    s->stale_n++;
+    s->stale_sum += stale;
+    s->stale_max = stale > s->stale_max ? stale : s->stale_max;
+    if (s->run->trace && ps_trace_pull(&s->trace, ps_now(s->be), p->worker, p->clock,
+                                       s->clocks.min_done, err)) {
+        free(w.buf);
+        return PS_ERR;
+    }
     return ps_send(s->be, ps_worker_actor(s->run, p->worker), w.buf, w.len, err);
+}
+
+/* Whether the model lets p be served now. The decision is taken at the first
+ * check, which always comes after the clock that carried the pull has advanced. */
+static int server_can_serve(ps_server *s, held_pull *p)
+{
+    const ps_run *r = s->run;
+    if (!p->decided) {
+        p->decided = 1;
+        if (r->consistency->decide)
+            p->decision = r->consistency->decide(&r->consistency_params, &s->clocks, p->worker,
+                                                 p->clock, ps_now(s->be));
+    }
+    return r->consistency->can_serve(&r->consistency_params, &s->clocks, p->worker, p->clock,
+                                     &p->decision);
 }
 
 /* Serves, in arrival order, every held pull the model now allows. */
 static int server_serve_ready(ps_server *s, ps_err *err)
 {
-    const ps_run *r = s->run;
     size_t kept = 0;
     int rc = PS_OK;
     for (size_t i = 0; i < s->n_held; i++) {
         held_pull *p = &s->held[i];
-        if (rc == PS_OK &&
-            r->consistency->can_serve(&r->consistency_params, &s->clocks, p->worker, p->clock)) {
+        if (rc == PS_OK && server_can_serve(s, p)) {
             rc = server_serve_pull(s, p, err);
             free(p->keys);
         } else {
@@ -174,13 +209,11 @@ static int server_serve_ready(ps_server *s, ps_err *err)
  * just the newest keeps a burst of W pulls O(W) instead of O(W^2). */
 static int server_serve_newest(ps_server *s, int worker, int32_t clock, ps_err *err)
 {
-    const ps_run *r = s->run;
     if (s->n_held == 0)
         return PS_OK;
     held_pull *p = &s->held[s->n_held - 1];
     /* a clock advance in between may already have served it */
-    if (p->worker != worker || p->clock != clock ||
-        !r->consistency->can_serve(&r->consistency_params, &s->clocks, p->worker, p->clock))
+    if (p->worker != worker || p->clock != clock || !server_can_serve(s, p))
         return PS_OK;
     int rc = server_serve_pull(s, p, err);
     free(p->keys);
@@ -213,6 +246,8 @@ static int server_hold_pull(ps_server *s, int worker, int32_t clock, const uint6
     p->clock = clock;
     p->nkeys = n;
     p->since = ps_now(s->be);
+    p->decided = 0;
+    memset(&p->decision, 0, sizeof p->decision);
     s->n_held++;
     return PS_OK;
 }
@@ -257,13 +292,22 @@ static int server_advance_clock(ps_server *s, int w, ps_err *err)
     ps_clock_table *t = &s->clocks;
     int32_t d = t->done[w]++;
     if (d != t->min_done || --s->n_at_min > 0)
-        return PS_OK;
+        return s->run->consistency->recheck_on_any_clock ? server_serve_ready(s, err) : PS_OK;
     while (s->n_at_min == 0) {
         t->min_done++;
         for (int i = 0; i < t->n_workers; i++)
             s->n_at_min += t->done[i] == t->min_done;
     }
     return server_on_min_advance(s, err);
+}
+
+/* Worker w's timing of the iteration it is closing, for the model's predictions. */
+static void server_take_timing(ps_server *s, int w, const uint8_t *trailer)
+{
+    double t[2];
+    memcpy(t, trailer, sizeof t);
+    if (t[1] >= 0 && t[0] == t[0]) /* a negative duration or NaN is not a measurement */
+        ps_clock_table_timing(&s->clocks, w, t[0], t[1]);
 }
 
 /* A push (or clock-only message) of worker w: apply or defer the deltas, close
@@ -283,12 +327,21 @@ static int server_handle_push(ps_server *s, int w, const ps_msg *m, void *buf, s
         free(buf);
         return ps_err_set(err, "push with %u values per key, expected 1", m->vals_per_key);
     }
+    uint32_t keys_len = m->aux_len;
+    if (m->flags & PS_MSG_F_TIMING) {
+        if (!(m->flags & PS_MSG_F_CLOCK_END) || m->aux_len < PS_MSG_TIMING_LEN) {
+            free(buf);
+            return ps_err_set(err, "timing flag without a clock end and a %u-byte trailer",
+                              PS_MSG_TIMING_LEN);
+        }
+        keys_len -= PS_MSG_TIMING_LEN;
+    }
     if (m->flags & PS_MSG_F_PULL_NEXT) {
         /* aux is 8-byte aligned by the message format */
         const uint64_t *pull_keys = (const uint64_t *)m->aux;
-        uint32_t n_pull = m->aux_len / (uint32_t)sizeof(uint64_t);
-        if (m->aux_len % sizeof(uint64_t))
-            rc = ps_err_set(err, "pull keys are not a whole number of u64 (%u bytes)", m->aux_len);
+        uint32_t n_pull = keys_len / (uint32_t)sizeof(uint64_t);
+        if (keys_len % sizeof(uint64_t))
+            rc = ps_err_set(err, "pull keys are not a whole number of u64 (%u bytes)", keys_len);
         else if (server_check_keys(s, pull_keys, 0, n_pull, err) == PS_OK)
             rc = server_hold_pull(s, w, m->clock + 1, pull_keys, 0, n_pull, err);
         else
@@ -305,6 +358,8 @@ static int server_handle_push(ps_server *s, int w, const ps_msg *m, void *buf, s
     } else if (m->nkeys) {
         rc = server_apply(s, m, err);
     }
+    if (rc == PS_OK && (m->flags & PS_MSG_F_TIMING))
+        server_take_timing(s, w, m->aux + keys_len);
     free(buf);
     if (rc == PS_OK && (m->flags & PS_MSG_F_CLOCK_END))
         rc = server_advance_clock(s, w, err);
@@ -363,13 +418,15 @@ static int server_init(ps_server *s, ps_run *r, ps_backend *be, int index, ps_er
     s->be = be;
     s->index = index;
     int n = r->n_workers;
-    s->clocks.n_workers = n;
-    s->clocks.done = calloc((size_t)n, sizeof *s->clocks.done);
+    if (ps_clock_table_init(&s->clocks, n, err))
+        return PS_ERR;
     s->deferred = calloc((size_t)n, sizeof *s->deferred);
     s->deferred_len = calloc((size_t)n, sizeof *s->deferred_len);
     s->n_at_min = n;
-    if (!s->clocks.done || !s->deferred || !s->deferred_len)
+    if (!s->deferred || !s->deferred_len)
         return ps_err_set(err, "out of memory for %d workers", n);
+    if (r->trace && ps_trace_open_server(&s->trace, r->out_dir, index, err))
+        return PS_ERR;
     ps_store_spec spec = {.dir = NULL, .server = index, .n_keys = r->n_keys,
                           .block_keys = r->store_block_keys, .cache_bytes = r->store_cache_bytes};
     spec.dense = r->partitioner->shard_range &&
@@ -395,9 +452,25 @@ static void server_free(ps_server *s)
         free(s->deferred[w]);
     free(s->deferred);
     free(s->deferred_len);
-    free(s->clocks.done);
+    ps_clock_table_free(&s->clocks);
+    ps_trace_abandon(&s->trace); /* a no-op once closed */
     if (s->store)
         s->store_ops->close(s->store);
+}
+
+/* The trace ends with the final shard, as the store holds it. */
+static int server_close_trace(ps_server *s, ps_err *err)
+{
+    uint64_t *keys = NULL, n = 0;
+    float *vals = NULL;
+    if (s->store_ops->dump(s->store, &keys, &vals, &n, err))
+        return PS_ERR;
+    int rc = n > UINT32_MAX ? ps_err_set(err, "shard too large to trace")
+                            : ps_trace_close_server(&s->trace, s->run->out_dir, keys, vals,
+                                                    (uint32_t)n, err);
+    free(keys);
+    free(vals);
+    return rc;
 }
 
 void ps_server_main(ps_backend *be, void *arg)
@@ -426,6 +499,9 @@ void ps_server_main(ps_backend *be, void *arg)
         if (rc == 1)
             break;
     }
+    /* the final shard closes the trace: told to stop, every update has arrived */
+    if (rc == 1 && a->run->trace)
+        rc = server_close_trace(&s, &err);
     if (rc < 0)
         ps_run_fail(a->run, who, &err);
     server_free(&s);

@@ -10,6 +10,8 @@
 #include "engine/model_lr.h"
 #include "engine/msg.h"
 #include "engine/run.h"
+#include "engine/straggler.h"
+#include "engine/trace.h"
 
 /* A batch's keys grouped by server: pos[start[s] .. start[s]+count[s]) are the
  * local indices of server s's keys, ascending (the batch's keys are sorted). */
@@ -30,6 +32,7 @@ typedef struct ps_worker {
     float *w_local, *grad;
     uint32_t cap_keys;
     ps_worker_stats stats;
+    ps_trace trace;              /* open when run->trace: what this worker pushed */
 } ps_worker;
 
 static int groups_build(ps_worker *wk, key_groups *g, const ps_batch *b, ps_err *err)
@@ -100,25 +103,36 @@ static int worker_send_pulls(ps_worker *wk, int slot, int32_t clock, ps_err *err
 }
 
 /* Sends, to every server, the deltas of clock `clock` on its keys (or just the
- * clock, so that every server sees every clock), with the keys of the next pull. */
-static int worker_send_pushes(ps_worker *wk, int cur, int32_t clock, int has_next, ps_err *err)
+ * clock, so that every server sees every clock), with the keys of the next pull,
+ * and, when the model wants it, this iteration's start and duration (timing[2]). */
+static int worker_send_pushes(ps_worker *wk, int cur, int32_t clock, int has_next,
+                              const double timing[2], ps_err *err)
 {
     const ps_run *r = wk->run;
     const key_groups *g = &wk->groups[cur], *gn = &wk->groups[!cur];
     const ps_batch *b = &wk->batch[cur], *bn = &wk->batch[!cur];
     float lr = (float)ps_lr_rate(r->cfg->lr, r->cfg->lr_decay, clock);
+    int timed = r->consistency->needs_timing;
     for (int s = 0; s < r->n_servers; s++) {
         uint32_t nk = g->count[s], np = has_next ? gn->count[s] : 0;
-        uint16_t flags = PS_MSG_F_CLOCK_END | (np ? PS_MSG_F_PULL_NEXT : 0);
+        uint16_t flags = PS_MSG_F_CLOCK_END | (np ? PS_MSG_F_PULL_NEXT : 0) |
+                         (timed ? PS_MSG_F_TIMING : 0);
         uint8_t type = nk || np ? PS_MSG_PUSH : PS_MSG_CLOCK;
+        uint32_t keys_len = np * (uint32_t)sizeof(uint64_t);
         ps_msg_writer m;
         if (ps_msg_build(&m, type, flags, (uint32_t)ps_worker_actor(r, wk->index), 0, clock, nk,
-                         type == PS_MSG_PUSH, np * (uint32_t)sizeof(uint64_t), err))
+                         type == PS_MSG_PUSH, keys_len + (timed ? PS_MSG_TIMING_LEN : 0), err))
             return PS_ERR;
+        if (timed)
+            memcpy(m.aux + keys_len, timing, PS_MSG_TIMING_LEN);
         for (uint32_t i = 0; i < nk; i++) {
             uint32_t k = g->pos[g->start[s] + i];
             m.keys[i] = b->keys[k];
             m.vals[i] = -lr * wk->grad[k];
+        }
+        if (r->trace && ps_trace_push(&wk->trace, m.keys, m.vals, nk, err)) {
+            free(m.buf);
+            return PS_ERR;
         }
         for (uint32_t i = 0; i < np; i++) {
             uint64_t key = bn->keys[gn->pos[gn->start[s] + i]];
@@ -192,12 +206,17 @@ static int worker_iterate(ps_worker *wk, ps_err *err)
     if (worker_build_batch(wk, cur, 0, err) || worker_send_pulls(wk, cur, 0, err))
         return PS_ERR;
     double sent_at = ps_now(wk->be);
+    double iter_start = sent_at; /* iteration c runs from here to its pushes */
     for (int32_t c = 0; c < cfg->iterations; c++) {
         if (worker_wait_replies(wk, cur, c, sent_at, err))
             return PS_ERR;
         double t0 = ps_now(wk->be), loss;
         double flops = ps_lr_loss_grad(&wk->batch[cur], wk->w_local, cfg->l2, wk->grad, &loss);
         ps_compute(wk->be, flops * cfg->flop_scale);
+        double slow = (wk->run->slowdown ? wk->run->slowdown[wk->index] : 1.0) *
+                      ps_straggler_iteration(cfg, wk->index, c);
+        if (slow > 1) /* stretch the compute just measured: the same on both backends */
+            ps_sleep(wk->be, (slow - 1) * (ps_now(wk->be) - t0));
         wk->stats.compute_s += ps_now(wk->be) - t0;
         wk->stats.flops += flops;
         wk->stats.loss_sum += loss;
@@ -205,9 +224,10 @@ static int worker_iterate(ps_worker *wk, ps_err *err)
         int has_next = c + 1 < cfg->iterations;
         if (has_next && worker_build_batch(wk, !cur, c + 1, err))
             return PS_ERR;
-        if (worker_send_pushes(wk, cur, c, has_next, err))
+        double now = ps_now(wk->be), timing[2] = {iter_start, now - iter_start};
+        if (worker_send_pushes(wk, cur, c, has_next, timing, err))
             return PS_ERR;
-        sent_at = ps_now(wk->be);
+        sent_at = iter_start = ps_now(wk->be);
         wk->stats.iterations = c + 1;
         cur = !cur;
     }
@@ -244,7 +264,9 @@ static int worker_init(ps_worker *wk, ps_run *r, ps_backend *be, int index, ps_e
         if (!wk->groups[i].count || !wk->groups[i].start)
             return ps_err_set(err, "out of memory");
     }
-    return wk->rows ? PS_OK : ps_err_set(err, "out of memory");
+    if (!wk->rows)
+        return ps_err_set(err, "out of memory");
+    return r->trace ? ps_trace_open_worker(&wk->trace, r->out_dir, index, err) : PS_OK;
 }
 
 static void worker_free(ps_worker *wk)
@@ -255,6 +277,7 @@ static void worker_free(ps_worker *wk)
         free(wk->groups[i].start);
         free(wk->groups[i].pos);
     }
+    ps_trace_abandon(&wk->trace);
     ps_row_buf_free(&wk->rowbuf);
     free(wk->rows);
     free(wk->w_local);
@@ -271,6 +294,8 @@ void ps_worker_main(ps_backend *be, void *arg)
     int rc = worker_init(&wk, a->run, be, a->index, &err);
     if (rc == PS_OK)
         rc = worker_iterate(&wk, &err);
+    if (rc == PS_OK && a->run->trace)
+        rc = ps_trace_close_worker(&wk.trace, &err);
     if (rc)
         ps_run_fail(a->run, who, &err);
     /* Sent even after a failure (with fewer iterations than asked), so that the

@@ -12,8 +12,9 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-/* The header engine/outputs.h writes (PS_PLOT_METRICS_HEADER); spelled out here because
- * outputs.h drags in the whole run context, which a plotter has no use for. */
+/* The first columns of the header engine/outputs.h writes (PS_METRICS_HEADER; later
+ * columns are accepted and ignored); spelled out here because outputs.h drags in the
+ * whole run context, which a plotter has no use for. */
 #define PS_PLOT_METRICS_HEADER "time_s,stage,iteration,loss,accuracy"
 
 typedef struct row {
@@ -65,8 +66,8 @@ static int parse_row(char *line, row *r, const char *path, long lineno, ps_err *
     static const char *const names[5] = {"time_s", "stage", "iteration", "loss", "accuracy"};
     char *f[5];
     int k = split_csv(line, f, 5);
-    if (k != 5)
-        return ps_err_set(err, "%s:%ld: expected 5 comma-separated fields (%s), got %d", path,
+    if (k < 5) /* later columns (staleness statistics) are not plotted */
+        return ps_err_set(err, "%s:%ld: expected at least 5 comma-separated fields (%s), got %d", path,
                           lineno, PS_PLOT_METRICS_HEADER, k);
     int bad = parse_real(f[0], &r->time_s) ? 0
               : parse_long(f[1], &r->stage)  ? 1
@@ -112,7 +113,8 @@ static int read_lines(FILE *f, run_data *d, const char *path, ps_err *err)
         chomp(line);
         row r;
         if (++lineno == 1) {
-            if (strcmp(line, PS_PLOT_METRICS_HEADER) != 0)
+            size_t n = strlen(PS_PLOT_METRICS_HEADER);
+            if (strncmp(line, PS_PLOT_METRICS_HEADER, n) != 0 || (line[n] && line[n] != ','))
                 rc = ps_err_set(err, "%s:1: expected header '%s', got '%.200s'", path,
                                 PS_PLOT_METRICS_HEADER, line);
         } else if (line[0] && (rc = parse_row(line, &r, path, lineno, err)) == PS_OK) {

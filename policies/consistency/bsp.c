@@ -4,10 +4,11 @@
 #include "policies/consistency/consistency.h"
 
 static int bsp_can_serve(const ps_consistency_params *p, const ps_clock_table *t, int worker,
-                         int32_t clock)
+                         int32_t clock, const ps_gate_decision *d)
 {
     (void)p;
     (void)worker;
+    (void)d;
     return t->min_done >= clock;
 }
 
@@ -16,4 +17,5 @@ const ps_consistency_ops ps_consistency_bsp = {
     .doc = "bulk synchronous: a pull for clock c waits until all workers finished c-1",
     .defer_updates = 1,
     .can_serve = bsp_can_serve,
+    .reset = ps_consistency_reset_table,
 };

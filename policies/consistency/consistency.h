@@ -1,22 +1,38 @@
 /* Consistency model interface, enforced at the servers on pull. A server keeps a
- * ps_clock_table (how many clocks each worker has completed); the model decides
+ * ps_clock_table (how many clocks each worker has completed and, for WSP, when each
+ * worker's iteration started and how long the last one took); the model decides
  * whether a pull for clock c from worker w may be served now, and whether pushes
  * are held until their clock completes (BSP) or applied at once (SSP, ASP, WSP).
- * reset() moves the model to a new worker set at a stage change (FlexPS). */
+ * The gate functions are pure over the table, so tests drive them with scripted
+ * tables; reset() moves the tracker to a new worker set at a stage change (FlexPS). */
 #ifndef PS_CONSISTENCY_H
 #define PS_CONSISTENCY_H
 
 #include <stdint.h>
 
+#include "engine/err.h"
+
 typedef struct ps_clock_table {
     int n_workers;
     int32_t *done;      /* done[w] = clocks completed by worker w */
     int32_t min_done;   /* min over workers of done[w] */
+    /* Timing of each worker as it last reported it (WSP): start[w] is when its
+     * iteration in progress began, exec[w] how long its last iteration took, in
+     * backend seconds; exec[w] < 0 while unknown (no clock reported yet). */
+    double *start, *exec;
 } ps_clock_table;
 
 typedef struct ps_consistency_params {
-    int staleness;      /* SSP bound s */
+    int staleness;          /* SSP bound s; WSP's maximum staleness */
+    double wsp_wait_weight;      /* WSP: weight of the predicted wait, per own iteration */
+    double wsp_staleness_weight; /* WSP: weight of the staleness, per missing clock */
 } ps_consistency_params;
+
+/* A pull's gate decision, taken once when the pull arrives (DRPS's WSP decides at
+ * the end of the worker's iteration which workers to wait for) and kept with it. */
+typedef struct ps_gate_decision {
+    double deadline;    /* WSP: wait for workers predicted to finish by this time */
+} ps_gate_decision;
 
 typedef struct ps_consistency_ops {
     const char *name;
@@ -24,9 +40,33 @@ typedef struct ps_consistency_ops {
     /* Nonzero: a push of clock c is held and applied, in worker order, when
      * every worker has completed c. */
     int defer_updates;
-    /* Nonzero when a pull by `worker` for clock `clock` may be served now. */
+    /* Nonzero: workers send their iteration timing with each clock (engine/msg.h
+     * PS_MSG_F_TIMING); off for BSP, so that its messages stay as they were. */
+    int needs_timing;
+    /* Nonzero: a held pull may become servable when any worker's clock moves,
+     * not only the slowest one's, so the server re-checks on every clock. */
+    int recheck_on_any_clock;
+    /* Optional: the decision for a pull by `worker` for `clock` arriving at `now`. */
+    ps_gate_decision (*decide)(const ps_consistency_params *p, const ps_clock_table *t,
+                               int worker, int32_t clock, double now);
+    /* Nonzero when a pull by `worker` for `clock`, with decision d, may be served. */
     int (*can_serve)(const ps_consistency_params *p, const ps_clock_table *t, int worker,
-                     int32_t clock);
+                     int32_t clock, const ps_gate_decision *d);
+    /* Moves the tracker to a new set of n workers, all having completed `clock`
+     * clocks, timing forgotten (a stage change). */
+    int (*reset)(const ps_consistency_params *p, ps_clock_table *t, int n_workers,
+                 int32_t clock, ps_err *err);
 } ps_consistency_ops;
+
+/* Clock tables (clock_table.c). */
+int ps_clock_table_init(ps_clock_table *t, int n_workers, ps_err *err);
+void ps_clock_table_free(ps_clock_table *t);
+/* Resizes to n workers, all at `clock`, timing unknown. */
+int ps_clock_table_reset(ps_clock_table *t, int n_workers, int32_t clock, ps_err *err);
+/* Records worker w's report of its iteration: started at `start`, took `exec`. */
+void ps_clock_table_timing(ps_clock_table *t, int w, double start, double exec);
+/* The common reset of every model: all the state is in the table. */
+int ps_consistency_reset_table(const ps_consistency_params *p, ps_clock_table *t,
+                               int n_workers, int32_t clock, ps_err *err);
 
 #endif

@@ -68,9 +68,9 @@ static void test_bsp_can_serve(void)
     int32_t done[3] = {2, 1, 3};
     ps_clock_table t = {.n_workers = 3, .done = done, .min_done = 1};
     ps_consistency_params p = {0};
-    CU_ASSERT_TRUE(bsp->can_serve(&p, &t, 0, 0));
-    CU_ASSERT_TRUE(bsp->can_serve(&p, &t, 0, 1));
-    CU_ASSERT_FALSE(bsp->can_serve(&p, &t, 2, 2));
+    CU_ASSERT_TRUE(bsp->can_serve(&p, &t, 0, 0, NULL));
+    CU_ASSERT_TRUE(bsp->can_serve(&p, &t, 0, 1, NULL));
+    CU_ASSERT_FALSE(bsp->can_serve(&p, &t, 2, 2, NULL));
     CU_ASSERT_TRUE(bsp->defer_updates);
 }
 
