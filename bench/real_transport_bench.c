@@ -1,0 +1,436 @@
+/* Benchmark of the real backend on loopback against this machine's raw limits: the
+ * engine's own server actor, over the sockets backend, serving dense pushes and
+ * pulls (1M and 10M float values) and 1-key push-pull round trips, for 1 worker
+ * with 1 server and 4 workers with 2 servers; beside them a raw single-stream TCP
+ * bandwidth and small-message round trip measured here. Prints medians. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "engine/msg.h"
+#include "engine/run.h"
+#include "real/backend_real.h"
+#include "real/net.h"
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* ---- raw TCP on loopback ---- */
+
+static int raw_pair(int *a, int *b)
+{
+    ps_addr at, bound;
+    ps_err err;
+    ps_net_parse_addr("127.0.0.1:0", &at, &err);
+    int l = ps_net_listen(&at, &bound, &err);
+    if (l < 0)
+        return -1;
+    *a = ps_net_connect(&bound, 5, &err);
+    *b = ps_net_accept(l, ps_net_now() + 5, NULL, &err);
+    close(l);
+    return *a >= 0 && *b >= 0 ? 0 : -1;
+}
+
+static double raw_bandwidth(size_t total, int reps)
+{
+    double r[16];
+    for (int k = 0; k < reps; k++) {
+        int a, b;
+        if (raw_pair(&a, &b))
+            return 0;
+        size_t chunk = 4u << 20;
+        char *buf = calloc(1, chunk);
+        pid_t pid = fork();
+        if (pid == 0) {
+            close(a);
+            size_t got = 0;
+            while (got < total) {
+                ssize_t n = read(b, buf, chunk);
+                if (n <= 0)
+                    _exit(1);
+                got += (size_t)n;
+            }
+            ssize_t w = write(b, "k", 1);
+            _exit(w == 1 ? 0 : 1);
+        }
+        close(b);
+        double t0 = ps_net_now();
+        for (size_t sent = 0; sent < total; sent += chunk) {
+            ps_err err;
+            if (ps_net_write_full(a, buf, chunk, &err))
+                break;
+        }
+        char ack;
+        if (read(a, &ack, 1) != 1)
+            fprintf(stderr, "raw: no ack\n");
+        r[k] = (double)total / (ps_net_now() - t0);
+        waitpid(pid, NULL, 0);
+        close(a);
+        free(buf);
+    }
+    return median(r, reps);
+}
+
+static double raw_rtt(int trips)
+{
+    int a, b;
+    if (raw_pair(&a, &b))
+        return 0;
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(a);
+        char m[64];
+        for (int i = 0; i < trips; i++) {
+            if (read(b, m, sizeof m) <= 0 || write(b, m, 48) != 48)
+                _exit(1);
+        }
+        _exit(0);
+    }
+    close(b);
+    char m[64] = {0};
+    double *t = malloc((size_t)trips * sizeof *t);
+    for (int i = 0; i < trips; i++) {
+        double t0 = ps_net_now();
+        if (write(a, m, 48) != 48 || read(a, m, sizeof m) <= 0)
+            break;
+        t[i] = ps_net_now() - t0;
+    }
+    waitpid(pid, NULL, 0);
+    close(a);
+    double med = median(t, trips);
+    free(t);
+    return med;
+}
+
+/* ---- pslab: the engine's server over the real backend ---- */
+
+typedef struct bench {
+    ps_run run;
+    ps_config cfg;
+    uint64_t n_vals;     /* dense values per worker per push or pull */
+    int reps, trips;
+    double *push_s, *pull_s, *rtt_s; /* results of worker 0 */
+} bench;
+
+static void sink_main(ps_backend *be, void *arg)
+{
+    bench *b = arg;
+    int done = 0;
+    while (done < b->run.n_workers) {
+        void *buf;
+        size_t len;
+        ps_err err;
+        ps_msg m;
+        if (ps_recv(be, PS_FOREVER, &buf, &len, &err))
+            return;
+        if (ps_msg_decode(buf, len, &m, &err) == PS_OK && m.type == PS_MSG_DONE)
+            done++;
+        free(buf);
+    }
+}
+
+static int wait_reply(ps_backend *be, int want, ps_err *err)
+{
+    for (int got = 0; got < want; got++) {
+        void *buf;
+        size_t len;
+        ps_msg m;
+        if (ps_recv(be, PS_FOREVER, &buf, &len, err))
+            return PS_ERR;
+        int rc = ps_msg_decode(buf, len, &m, err);
+        if (rc == PS_OK && m.type != PS_MSG_PULL_REPLY)
+            rc = ps_err_set(err, "unexpected %s", ps_msg_type_name(m.type));
+        free(buf);
+        if (rc)
+            return PS_ERR;
+    }
+    return PS_OK;
+}
+
+/* This worker's dense range on server s: its share of the server's shard. */
+static void worker_range(const bench *b, int w, int s, uint64_t *lo, uint32_t *n)
+{
+    uint64_t per = b->run.n_keys / (uint64_t)b->run.n_servers;
+    uint64_t slice = per / (uint64_t)b->run.n_workers;
+    *lo = (uint64_t)s * per + (uint64_t)w * slice;
+    *n = (uint32_t)slice;
+}
+
+/* Closes clock c at every server: a dense push of this worker's range, or (with
+ * one_key) a 1-key push carrying the pull of one key for c+1. */
+static int send_clock(bench *b, ps_backend *be, int w, int32_t c, int dense, int one_key,
+                      ps_err *err)
+{
+    uint32_t me = (uint32_t)ps_worker_actor(&b->run, w);
+    for (int s = 0; s < b->run.n_servers; s++) {
+        uint64_t lo;
+        uint32_t n;
+        worker_range(b, w, s, &lo, &n);
+        ps_msg_writer m;
+        int is_mine = s == w % b->run.n_servers;
+        if (dense) {
+            if (ps_msg_build(&m, PS_MSG_PUSH, PS_MSG_F_CLOCK_END | PS_MSG_F_KEY_RANGE, me, 0, c, n,
+                             1, 0, err))
+                return PS_ERR;
+            m.keys[0] = lo;
+            for (uint32_t i = 0; i < n; i++)
+                m.vals[i] = 1e-6f;
+        } else if (one_key && is_mine) {
+            if (ps_msg_build(&m, PS_MSG_PUSH, PS_MSG_F_CLOCK_END | PS_MSG_F_PULL_NEXT, me, 0, c, 1, 1,
+                             8, err))
+                return PS_ERR;
+            m.keys[0] = lo;
+            m.vals[0] = 1e-6f;
+            memcpy(m.aux, &lo, 8);
+        } else {
+            if (ps_msg_build(&m, PS_MSG_CLOCK, PS_MSG_F_CLOCK_END, me, 0, c, 0, 0, 0, err))
+                return PS_ERR;
+        }
+        if (ps_send(be, ps_server_actor(s), m.buf, m.len, err))
+            return PS_ERR;
+    }
+    return PS_OK;
+}
+
+static int send_pull(bench *b, ps_backend *be, int w, int32_t c, int dense, ps_err *err)
+{
+    for (int s = 0; s < b->run.n_servers; s++) {
+        uint64_t lo;
+        uint32_t n;
+        worker_range(b, w, s, &lo, &n);
+        if (!dense && s != w % b->run.n_servers)
+            continue;
+        ps_msg_writer m;
+        if (ps_msg_build(&m, PS_MSG_PULL, PS_MSG_F_KEY_RANGE, (uint32_t)ps_worker_actor(&b->run, w),
+                         0, c, dense ? n : 1, 0, 0, err))
+            return PS_ERR;
+        m.keys[0] = lo;
+        if (ps_send(be, ps_server_actor(s), m.buf, m.len, err))
+            return PS_ERR;
+    }
+    return PS_OK;
+}
+
+static void worker_main(ps_backend *be, void *arg)
+{
+    bench *b = arg;
+    int w = ps_self(be) - ps_worker_actor(&b->run, 0), S = b->run.n_servers;
+    int32_t c = 0;
+    ps_err err;
+    int rc = PS_OK;
+    /* Dense: push clock c (then a 1-key pull of c+1 tells that it was applied),
+     * then pull the whole range at c+1. */
+    for (int k = 0; rc == PS_OK && k < b->reps; k++) {
+        double t0 = ps_now(be);
+        rc = send_clock(b, be, w, c, 1, 0, &err);
+        if (rc == PS_OK)
+            rc = send_pull(b, be, w, c + 1, 0, &err);
+        if (rc == PS_OK)
+            rc = wait_reply(be, 1, &err);
+        double t1 = ps_now(be);
+        if (rc == PS_OK)
+            rc = send_pull(b, be, w, c + 1, 1, &err);
+        if (rc == PS_OK)
+            rc = wait_reply(be, S, &err);
+        double t2 = ps_now(be);
+        if (w == 0 && b->push_s) {
+            b->push_s[k] = t1 - t0;
+            b->pull_s[k] = t2 - t1;
+        }
+        c++;
+    }
+    /* 1-key push-pull: the push of clock c carries the pull for c+1, as workers do. */
+    if (rc == PS_OK)
+        rc = send_pull(b, be, w, c, 0, &err);
+    if (rc == PS_OK)
+        rc = wait_reply(be, 1, &err);
+    for (int k = 0; rc == PS_OK && k < b->trips; k++) {
+        double t0 = ps_now(be);
+        rc = send_clock(b, be, w, c, 0, 1, &err);
+        if (rc == PS_OK)
+            rc = wait_reply(be, 1, &err);
+        if (w == 0 && b->rtt_s)
+            b->rtt_s[k] = ps_now(be) - t0;
+        c++;
+    }
+    if (rc)
+        fprintf(stderr, "bench worker %d: %s\n", w, err.msg);
+    ps_msg_writer m;
+    if (ps_msg_build(&m, PS_MSG_DONE, 0, (uint32_t)ps_self(be), 0, c, 0, 0, 0, &err) == PS_OK)
+        ps_send(be, PS_COORDINATOR_ID, m.buf, m.len, &err);
+    if (w == 0)
+        for (int s = 0; s < S; s++)
+            if (ps_msg_build(&m, PS_MSG_STOP, 0, (uint32_t)ps_self(be), 0, 0, 0, 0, 0, &err) == PS_OK)
+                ps_send(be, ps_server_actor(s), m.buf, m.len, &err);
+}
+
+/* One configuration: nodes 0 (sink), 1..S (servers), S+1.. (workers), each its own
+ * process; node W0's measurements come back through a pipe. */
+static int run_case(int S, int W, uint64_t n_vals, int reps, int trips, double *push, double *pull,
+                    double *rtt)
+{
+    bench b;
+    memset(&b, 0, sizeof b);
+    ps_config_init_defaults(&b.cfg);
+    b.cfg.iterations = 1 << 30;
+    b.cfg.eval_every = 1 << 30;
+    b.run.cfg = &b.cfg;
+    b.run.n_servers = S;
+    b.run.n_workers = W;
+    b.run.n_keys = n_vals * (uint64_t)W; /* each worker owns a slice of every shard */
+    b.run.consistency = ps_consistency_by_name("bsp");
+    b.run.partitioner = ps_partitioner_by_name("range");
+    ps_partition_init(&b.run.partition, b.run.n_keys, S);
+    b.run.store_ops = &ps_store_mem_ops;
+    b.run.out_dir = "/tmp";
+    b.reps = reps;
+    b.trips = trips;
+    int n_nodes = 1 + S + W;
+    ps_actor_arg *sargs = calloc((size_t)S, sizeof *sargs);
+    ps_actor_spec *spec = calloc((size_t)n_nodes, sizeof *spec);
+    for (int i = 0; i < n_nodes; i++) {
+        spec[i].id = i;
+        spec[i].node = i;
+        spec[i].name = i == 0 ? "sink" : i <= S ? "server" : "worker";
+        if (i == 0) {
+            spec[i].main = sink_main;
+            spec[i].arg = &b;
+        } else if (i <= S) {
+            sargs[i - 1] = (ps_actor_arg){.run = &b.run, .index = i - 1};
+            spec[i].main = ps_server_main;
+            spec[i].arg = &sargs[i - 1];
+        } else {
+            spec[i].main = worker_main;
+            spec[i].arg = &b;
+        }
+    }
+    ps_addr at, bound;
+    ps_err err;
+    ps_net_parse_addr("127.0.0.1:0", &at, &err);
+    int lfd = ps_net_listen(&at, &bound, &err);
+    int fds[2];
+    if (lfd < 0 || pipe(fds))
+        return -1;
+    pid_t *pid = calloc((size_t)n_nodes, sizeof *pid);
+    for (int r = 1; r < n_nodes; r++) {
+        if ((pid[r] = fork()) == 0) {
+            close(lfd);
+            close(fds[0]);
+            ps_real_params p = {.rank = r, .n_nodes = n_nodes, .coordinator = bound,
+                                .listen_fd = -1, .timeout_s = 30};
+            ps_backend *be;
+            if (r == S + 1) {
+                b.push_s = calloc((size_t)reps + 1, sizeof(double));
+                b.pull_s = calloc((size_t)reps + 1, sizeof(double));
+                b.rtt_s = calloc((size_t)trips + 1, sizeof(double));
+            }
+            int rc = ps_real_backend_create(&be, &p, NULL, NULL, &err);
+            if (rc == PS_OK)
+                rc = be->ops->launch(be, spec, n_nodes, &err);
+            if (rc)
+                fprintf(stderr, "bench node %d: %s\n", r, err.msg);
+            if (r == S + 1) {
+                ssize_t x = write(fds[1], b.push_s, (size_t)reps * sizeof(double));
+                x += write(fds[1], b.pull_s, (size_t)reps * sizeof(double));
+                x += write(fds[1], b.rtt_s, (size_t)trips * sizeof(double));
+                (void)x;
+            }
+            _exit(rc ? 1 : 0);
+        }
+    }
+    close(fds[1]);
+    ps_real_params p = {.rank = 0, .n_nodes = n_nodes, .coordinator = bound, .listen_fd = lfd,
+                        .timeout_s = 30};
+    ps_backend *be;
+    int rc = ps_real_backend_create(&be, &p, NULL, NULL, &err);
+    if (rc == PS_OK) {
+        rc = be->ops->launch(be, spec, n_nodes, &err);
+        be->ops->destroy(be);
+    }
+    double *pu = calloc((size_t)reps, sizeof *pu), *pl = calloc((size_t)reps, sizeof *pl),
+           *rt = calloc((size_t)trips, sizeof *rt);
+    FILE *f = fdopen(fds[0], "rb");
+    int ok = fread(pu, sizeof *pu, (size_t)reps, f) == (size_t)reps &&
+             fread(pl, sizeof *pl, (size_t)reps, f) == (size_t)reps &&
+             fread(rt, sizeof *rt, (size_t)trips, f) == (size_t)trips;
+    fclose(f);
+    for (int r = 1; r < n_nodes; r++) {
+        int st;
+        waitpid(pid[r], &st, 0);
+        if (!WIFEXITED(st) || WEXITSTATUS(st))
+            ok = 0;
+    }
+    *push = median(pu, reps);
+    *pull = median(pl, reps);
+    /* the first trips pay for connection set-up: skip a tenth */
+    *rtt = median(rt + trips / 10, trips - trips / 10);
+    free(pu);
+    free(pl);
+    free(rt);
+    free(pid);
+    free(spec);
+    free(sargs);
+    ps_config_free(&b.cfg);
+    return rc == PS_OK && ok ? 0 : -1;
+}
+
+int main(int argc, char **argv)
+{
+    int reps = 7, trips = 20000;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--reps") && i + 1 < argc)
+            reps = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--trips") && i + 1 < argc)
+            trips = atoi(argv[++i]);
+        else {
+            fprintf(stderr, "usage: %s [--reps N] [--trips N]\n", argv[0]);
+            return 2;
+        }
+    }
+    if (reps < 1 || reps > 15 || trips < 10) {
+        fprintf(stderr, "--reps must be 1..15 and --trips at least 10\n");
+        return 2;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    double bw = raw_bandwidth(1u << 30, reps < 5 ? reps : 5), rtt = raw_rtt(trips);
+    printf("raw loopback TCP, one stream:     %8.0f MB/s\n", bw / 1e6);
+    printf("raw loopback TCP, 48-byte RTT:    %8.1f us\n", rtt * 1e6);
+    int fail = 0;
+    struct { int S, W; uint64_t n; } cases[] = {{1, 1, 1000000}, {1, 1, 10000000},
+                                                {2, 4, 1000000}, {2, 4, 10000000}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        double push, pull, krtt;
+        int S = cases[i].S, W = cases[i].W;
+        if (run_case(S, W, cases[i].n, reps, trips / (W > 1 ? 4 : 1), &push, &pull, &krtt)) {
+            printf("%d worker(s) x %d server(s): FAILED\n", W, S);
+            fail = 1;
+            continue;
+        }
+        /* every worker moves n values at once: the rate is all workers' values */
+        double bytes = 4.0 * (double)cases[i].n * W;
+        printf("pslab %dw x %ds, %5.0fM values per worker: push %7.1f ms %6.0f MB/s (%3.0f%% of "
+               "raw), pull %7.1f ms %6.0f MB/s (%3.0f%% of raw)\n", W, S,
+               (double)cases[i].n / 1e6, push * 1e3, bytes / push / 1e6, 100 * bytes / push / bw,
+               pull * 1e3, bytes / pull / 1e6, 100 * bytes / pull / bw);
+        if (cases[i].n == 1000000)
+            printf("pslab %dw x %ds, 1-key push-pull round trip: %6.1f us (%.2fx raw RTT)\n", W, S,
+                   krtt * 1e6, krtt / rtt);
+    }
+    return fail;
+}
