@@ -221,11 +221,12 @@ static int cmd_run(int argc, char **argv)
         rc = ps_run_init(&run, &cfg, dir, &err);
     if (rc == PS_OK)
         rc = select_store(&run, &cfg, &err);
+    /* set before make_backend: the real backend forks the other nodes there */
+    run.progress = isatty(STDERR_FILENO);
+    run.trace = a.trace;
     if (rc == PS_OK)
         rc = make_backend(&a, &cfg, &run, dir, &be, &err);
     if (rc == PS_OK) {
-        run.progress = isatty(STDERR_FILENO);
-        run.trace = a.trace;
         double t0 = wall_seconds();
         rc = ps_run_launch(&run, be, &err);
 #ifdef PSLAB_HAVE_REAL

@@ -13,7 +13,7 @@
 #include "real/launch.h"
 
 static const char node_usage[] =
-    "usage: pslab node --coordinator HOST:PORT [--rank R] [--nodes N] [--out DIR]\n"
+    "usage: pslab node --coordinator HOST:PORT [--rank R] [--nodes N] [--out DIR] [--trace]\n"
     "                  [CONFIG [--set SECTION.KEY=VALUE]...]\n"
     "\n"
     "Runs one node of a real cluster. Node 0 is the coordinator (and server 0): it\n"
@@ -27,7 +27,8 @@ static const char node_usage[] =
     "The rank comes from --rank, else from the launcher's environment:\n"
     "SLURM_PROCID/SLURM_NTASKS (srun), OMPI_COMM_WORLD_RANK/SIZE (Open MPI),\n"
     "PMI_RANK/PMI_SIZE (MPICH, Intel MPI). A node that cannot reach the coordinator\n"
-    "or a peer within real.timeout says which address failed and exits with 1.\n";
+    "or a peer within real.timeout says which address failed and exits with 1.\n"
+    "--trace: this node writes its part of DIR/trace/ (give it to every node).\n";
 
 static int env_int(const char *a, const char *b, const char *c, int *out)
 {
@@ -66,7 +67,7 @@ static char *write_temp_config(const char *text, ps_err *err)
 typedef struct node_args {
     const char *coordinator, *config, *out;
     const char *sets[256];
-    int n_sets, rank, nodes;
+    int n_sets, rank, nodes, trace;
 } node_args;
 
 static int parse_node_args(int argc, char **argv, node_args *a, ps_err *err)
@@ -82,6 +83,8 @@ static int parse_node_args(int argc, char **argv, node_args *a, ps_err *err)
             a->rank = atoi(argv[++i]);
         else if (!strcmp(s, "--nodes") && has)
             a->nodes = atoi(argv[++i]);
+        else if (!strcmp(s, "--trace"))
+            a->trace = 1;
         else if (!strcmp(s, "--out") && has)
             a->out = argv[++i];
         else if (!strcmp(s, "--set") && has && a->n_sets < 256)
@@ -113,6 +116,7 @@ static int node_run(node_args *a, ps_config *cfg, const char *dir, ps_backend *b
 {
     ps_run run;
     int rc = ps_run_init(&run, cfg, dir, err);
+    run.trace = a->trace;
     if (rc == PS_OK)
         rc = ps_real_select_store(&run, cfg, err);
     if (rc == PS_OK)
