@@ -104,6 +104,26 @@ static int mem_check_dense(const ps_store *t, uint64_t key, ps_err *err)
     return PS_OK;
 }
 
+/* The value slot of one key: NULL with *failed set when the key is outside a dense
+ * shard or memory ran out; NULL alone when a sparse shard lacks it (not create). */
+static float *mem_value(ps_store *t, uint64_t key, int create, int *failed, ps_err *err)
+{
+    if (t->dense) {
+        if (mem_check_dense(t, key, err)) {
+            *failed = 1;
+            return NULL;
+        }
+        return &t->vals[key - t->lo];
+    }
+    int oom = 0;
+    float *v = mem_sparse_slot(t, key, create, &oom);
+    if (oom) {
+        *failed = 1;
+        ps_err_set(err, "out of memory growing the shard");
+    }
+    return v;
+}
+
 static int mem_get(ps_store *t, const uint64_t *keys, uint64_t lo, uint32_t n, float *out,
                    ps_err *err)
 {
@@ -114,16 +134,11 @@ static int mem_get(ps_store *t, const uint64_t *keys, uint64_t lo, uint32_t n, f
         return PS_OK;
     }
     for (uint32_t i = 0; i < n; i++) {
-        uint64_t key = keys ? keys[i] : lo + i;
-        if (t->dense) {
-            if (mem_check_dense(t, key, err))
-                return PS_ERR;
-            out[i] = t->vals[key - t->lo];
-        } else {
-            int oom = 0;
-            const float *v = mem_sparse_slot(t, key, 0, &oom);
-            out[i] = v ? *v : 0.0f;
-        }
+        int failed = 0;
+        const float *v = mem_value(t, keys ? keys[i] : lo + i, 0, &failed, err);
+        if (failed)
+            return PS_ERR;
+        out[i] = v ? *v : 0.0f;
     }
     return PS_OK;
 }
@@ -141,18 +156,11 @@ static int mem_add(ps_store *t, const uint64_t *keys, uint64_t lo, uint32_t n, c
         return PS_OK;
     }
     for (uint32_t i = 0; i < n; i++) {
-        uint64_t key = keys ? keys[i] : lo + i;
-        if (t->dense) {
-            if (mem_check_dense(t, key, err))
-                return PS_ERR;
-            t->vals[key - t->lo] += delta[i];
-        } else {
-            int oom = 0;
-            float *v = mem_sparse_slot(t, key, 1, &oom);
-            if (!v)
-                return ps_err_set(err, "out of memory growing the shard");
-            *v += delta[i];
-        }
+        int failed = 0;
+        float *v = mem_value(t, keys ? keys[i] : lo + i, 1, &failed, err);
+        if (!v)
+            return PS_ERR;
+        *v += delta[i];
     }
     return PS_OK;
 }

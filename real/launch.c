@@ -31,7 +31,7 @@ int ps_real_select_store(ps_run *run, const ps_config *cfg, ps_err *err)
     return ps_err_set(err, "server.store = %s is not built into this binary", cfg->store);
 }
 
-static char *read_file(const char *path)
+char *ps_real_read_file(const char *path)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
@@ -105,7 +105,7 @@ int ps_real_local_start(ps_run *run, const ps_config *cfg, const char *dir, ps_b
     }
     char cfg_path[4200];
     snprintf(cfg_path, sizeof cfg_path, "%s/config.ini", dir);
-    char *text = read_file(cfg_path);
+    char *text = ps_real_read_file(cfg_path);
     ps_real_params p = {.rank = 0, .n_nodes = n, .coordinator = bound, .listen_fd = lfd,
                         .timeout_s = cfg->real_timeout,
                         .send_limit = (size_t)cfg->real_send_buffer,

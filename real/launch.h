@@ -26,6 +26,9 @@ int ps_real_local_wait(ps_real_children *kids, int this_node_failed, ps_err *err
 /* Points the run at the store chosen by server.store (rocksdb when built in). */
 int ps_real_select_store(ps_run *run, const ps_config *cfg, ps_err *err);
 
+/* A whole (config) file as a string, or NULL; the caller frees. */
+char *ps_real_read_file(const char *path);
+
 /* `pslab node`: the per-process entry point on a cluster. */
 int ps_real_node_main(int argc, char **argv);
 

@@ -163,13 +163,8 @@ int ps_real_node_main(int argc, char **argv)
             rc = ps_outputs_write_config(dir, &cfg, &err);
         char path[4200];
         snprintf(path, sizeof path, "%s/config.ini", dir);
-        FILE *f = rc == PS_OK ? fopen(path, "rb") : NULL;
-        if (f) {
-            text = calloc(1, 1 << 20);
-            if (text && fread(text, 1, (1 << 20) - 1, f) == 0)
-                rc = ps_err_set(&err, "cannot read back %s", path);
-            fclose(f);
-        }
+        if (rc == PS_OK && !(text = ps_real_read_file(path)))
+            rc = ps_err_set(&err, "cannot read back %s", path);
         ps_addr any = {.ip = 0, .port = p.coordinator.port}, bound;
         if (rc == PS_OK && (p.listen_fd = ps_net_listen(&any, &bound, &err)) < 0)
             rc = PS_ERR;
