@@ -22,6 +22,16 @@ typedef struct held_pull {
     ps_gate_decision decision;
 } held_pull;
 
+/* A push held by a model that defers updates until its clock completes. A worker
+ * may split one clock's push into several messages, and a worker that pushes
+ * ahead keeps its later clocks queued behind, so each worker has a queue. */
+typedef struct deferred_push {
+    struct deferred_push *next;
+    int32_t clock;
+    size_t len;
+    void *buf;
+} deferred_push;
+
 typedef struct ps_server {
     ps_run *run;
     ps_backend *be;
@@ -33,8 +43,7 @@ typedef struct ps_server {
     uint64_t io_read, io_written; /* store I/O already charged to the backend */
     ps_clock_table clocks;
     int32_t n_at_min;        /* workers whose done == min_done */
-    void **deferred;         /* per worker: a push held until its clock completes */
-    size_t *deferred_len;
+    deferred_push **deferred_head, **deferred_tail; /* per worker, in arrival order */
     held_pull *held;
     size_t n_held, cap_held;
     int32_t next_eval;       /* next clock at which to send a snapshot */
@@ -265,16 +274,20 @@ static int server_apply(ps_server *s, const ps_msg *m, ps_err *err)
 static int server_on_min_advance(ps_server *s, ps_err *err)
 {
     for (int w = 0; w < s->clocks.n_workers; w++) {
-        if (!s->deferred[w])
-            continue;
-        ps_msg m;
-        if (ps_msg_decode(s->deferred[w], s->deferred_len[w], &m, err))
-            return PS_ERR;
-        int rc = server_apply(s, &m, err);
-        free(s->deferred[w]);
-        s->deferred[w] = NULL;
-        if (rc)
-            return PS_ERR;
+        deferred_push *d;
+        while ((d = s->deferred_head[w]) && d->clock < s->clocks.min_done) {
+            ps_msg m;
+            int rc = ps_msg_decode(d->buf, d->len, &m, err);
+            if (rc == PS_OK)
+                rc = server_apply(s, &m, err);
+            s->deferred_head[w] = d->next;
+            if (!d->next)
+                s->deferred_tail[w] = NULL;
+            free(d->buf);
+            free(d);
+            if (rc)
+                return PS_ERR;
+        }
     }
     /* Under BSP the minimum moves one clock at a time; a model that lets it jump
      * labels the skipped evaluation points with the newest state, which is all the
@@ -352,8 +365,17 @@ static int server_handle_push(ps_server *s, int w, const ps_msg *m, void *buf, s
         }
     }
     if (m->nkeys && s->run->consistency->defer_updates) {
-        s->deferred[w] = buf; /* one push per worker and clock: the slot is free */
-        s->deferred_len[w] = len;
+        deferred_push *d = malloc(sizeof *d);
+        if (!d) {
+            free(buf);
+            return ps_err_set(err, "out of memory deferring a push of worker %d", w);
+        }
+        *d = (deferred_push){.next = NULL, .clock = m->clock, .len = len, .buf = buf};
+        if (s->deferred_tail[w])
+            s->deferred_tail[w]->next = d;
+        else
+            s->deferred_head[w] = d;
+        s->deferred_tail[w] = d;
         buf = NULL;
     } else if (m->nkeys) {
         rc = server_apply(s, m, err);
@@ -420,10 +442,10 @@ static int server_init(ps_server *s, ps_run *r, ps_backend *be, int index, ps_er
     int n = r->n_workers;
     if (ps_clock_table_init(&s->clocks, n, err))
         return PS_ERR;
-    s->deferred = calloc((size_t)n, sizeof *s->deferred);
-    s->deferred_len = calloc((size_t)n, sizeof *s->deferred_len);
+    s->deferred_head = calloc((size_t)n, sizeof *s->deferred_head);
+    s->deferred_tail = calloc((size_t)n, sizeof *s->deferred_tail);
     s->n_at_min = n;
-    if (!s->deferred || !s->deferred_len)
+    if (!s->deferred_head || !s->deferred_tail)
         return ps_err_set(err, "out of memory for %d workers", n);
     if (r->trace && ps_trace_open_server(&s->trace, r->out_dir, index, err))
         return PS_ERR;
@@ -448,10 +470,16 @@ static void server_free(ps_server *s)
     for (size_t i = 0; i < s->n_held; i++)
         free(s->held[i].keys);
     free(s->held);
-    for (int w = 0; s->deferred && w < s->clocks.n_workers; w++)
-        free(s->deferred[w]);
-    free(s->deferred);
-    free(s->deferred_len);
+    for (int w = 0; s->deferred_head && w < s->clocks.n_workers; w++) {
+        while (s->deferred_head[w]) {
+            deferred_push *d = s->deferred_head[w];
+            s->deferred_head[w] = d->next;
+            free(d->buf);
+            free(d);
+        }
+    }
+    free(s->deferred_head);
+    free(s->deferred_tail);
     ps_clock_table_free(&s->clocks);
     ps_trace_abandon(&s->trace); /* a no-op once closed */
     if (s->store)

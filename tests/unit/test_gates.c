@@ -347,6 +347,29 @@ static void test_server_wsp(void)
     CU_ASSERT_EQUAL(st.n_out, 3); /* snapshots 0 and 1, one reply */
 }
 
+/* BSP defers pushes: a clock's push split into parts is applied whole, and a
+ * push of the next clock sent ahead stays invisible until that clock completes. */
+static void test_server_bsp_parts_and_ahead(void)
+{
+    setup_model("bsp", 0);
+    ps_msg_writer m;
+    CU_ASSERT_FATAL(ps_msg_build(&m, PS_MSG_PUSH, 0, (uint32_t)worker_id(0), 0, 0, 1, 1, 0,
+                                 NULL) == PS_OK);
+    m.keys[0] = 5;
+    m.vals[0] = 2.0f; /* first part of worker 0's clock 0, no clock end */
+    script_push_in(&st, m.buf, m.len);
+    send_push(0, 0, 5, 3.0f, 1, NULL);
+    send_push(0, 1, 5, 100.0f, 0, NULL); /* ahead: clock 1 while the others are at 0 */
+    send_push(1, 0, 5, 4.0f, 1, NULL);
+    send_push(2, 0, 5, 1.0f, 1, NULL);
+    run_server();
+    reply r[8];
+    int n = replies(r, 8);
+    CU_ASSERT_EQUAL_FATAL(n, 3);
+    for (int i = 0; i < 3; i++)
+        CU_ASSERT_DOUBLE_EQUAL(r[i].value, 10.0f, 1e-6);
+}
+
 /* A timing flag without its trailer is refused, and the clock does not move. */
 static void test_server_bad_timing(void)
 {
@@ -377,6 +400,7 @@ static CU_TestInfo server_tests[] = {
     {"asp through a server", test_server_asp},
     {"wsp through a server", test_server_wsp},
     {"timing flag without trailer", test_server_bad_timing},
+    {"bsp: split push and a push ahead", test_server_bsp_parts_and_ahead},
     CU_TEST_INFO_NULL,
 };
 
