@@ -3,8 +3,11 @@
  * much the engine adds. --mode selects how messages are sent, to compare SimGrid's
  * ways of doing eager sends (see the comment at enum send_mode).
  *   raw_simgrid_ps PLATFORM.xml SERVERS WORKERS ITERATIONS [--mode M] [--flops F]
- *                  [--flops-spread X] [--size BYTES] [--size-spread X]
- * plus SimGrid's own --cfg=... and --log=... arguments. */
+ *                  [--flops-spread X] [--size BYTES] [--size-spread X] [--pattern FILE]
+ * plus SimGrid's own --cfg=... and --log=... arguments. --pattern replays the exact
+ * message sizes and worker flops of a pslab run recorded with PSLAB_SIM_PATTERN=FILE
+ * (sim/backend_sim.c): the k-th message from A to B here has the size of pslab's
+ * k-th message from A to B, the k-th execution of a worker pslab's k-th flops. */
 #include <simgrid/actor.h>
 #include <simgrid/comm.h>
 #include <simgrid/engine.h>
@@ -116,8 +119,22 @@ typedef struct actor_ctx {
     unsigned direct; /* unreclaimed sends this actor started itself */
 } actor_ctx;
 
+/* A recorded pattern, per ordered pair: sizes of worker w's requests to server s at
+ * req[req_off[w*S+s] ...], of server s's replies to worker w at rep[rep_off[s*W+w]
+ * ...], and worker w's flops at flops[flops_off[w] ...]; cursors say how many were
+ * used. Messages past the recorded ones (none when the runs match) take the default
+ * size, and are counted. */
+typedef struct pattern {
+    uint32_t *req, *rep;
+    double *flops;
+    size_t *req_off, *rep_off, *flops_off;
+    size_t *req_cur, *rep_cur, *flops_cur;
+    unsigned long long misses;
+} pattern;
+
 static struct {
     enum send_mode mode;
+    pattern *pat;
     int servers, workers, iters;
     double flops, flops_spread, size_spread;
     long req_size, rep_size;
@@ -199,9 +216,22 @@ static long msg_size(long size)
     return 32 + (long)((double)(size - 32) * (1 + g.size_spread * (2 * u - 1)));
 }
 
+static long pattern_size(int from, int to, long fallback)
+{
+    pattern *p = g.pat;
+    int S = g.servers, W = g.workers;
+    size_t pair = from >= S ? (size_t)(from - S) * (size_t)S + (size_t)to
+                            : (size_t)from * (size_t)W + (size_t)(to - S);
+    size_t *off = from >= S ? p->req_off : p->rep_off, *cur = from >= S ? p->req_cur : p->rep_cur;
+    if (off[pair] + cur[pair] < off[pair + 1])
+        return (from >= S ? p->req : p->rep)[off[pair] + cur[pair]++];
+    p->misses++;
+    return fallback;
+}
+
 static void send_msg(actor_ctx *a, int to, int clock_end, int pull, long size)
 {
-    size = msg_size(size);
+    size = g.pat ? pattern_size(a->idx, to, size) : msg_size(size);
     bmsg *m = oom(malloc(sizeof *m));
     *m = (bmsg){a->idx, clock_end, pull};
     g.messages++;
@@ -314,6 +344,13 @@ static void server_main(int argc, char **argv)
  * real run (synchronous bursts let SimGrid batch the network model's updates). */
 static double work_flops(int worker, int iter)
 {
+    pattern *p = g.pat;
+    if (p) {
+        int w = worker - g.servers; /* worker is the actor's index */
+        if (p->flops_off[w] + p->flops_cur[w] < p->flops_off[w + 1])
+            return p->flops[p->flops_off[w] + p->flops_cur[w]++];
+        p->misses++;
+    }
     uint64_t x = (uint64_t)worker * 0x9E3779B97F4A7C15u ^ (uint64_t)iter * 0xC2B2AE3D27D4EB4Fu;
     x ^= x >> 31, x *= 0xBF58476D1CE4E5B9u, x ^= x >> 29;
     double u = (double)(x >> 11) / 9007199254740992.0; /* [0, 1) */
@@ -367,11 +404,113 @@ static int host_cmp(const void *p, const void *q)
     return natural_cmp(sg_host_get_name(*(sg_host_t const *)p), sg_host_get_name(*(sg_host_t const *)q));
 }
 
+/* Reads a pattern recorded by pslab's sim backend (see sim/backend_sim.c): pslab's
+ * actor 0 is its coordinator (not replayed), server s is actor 1+s, worker w actor
+ * 1+S+w. Two passes: count per pair, then fill. */
+#define PATTERN_COMPUTE UINT32_MAX
+typedef struct pattern_rec {
+    uint32_t from, to;
+    double value;
+} pattern_rec;
+
+static int pattern_pass(FILE *f, const char *path, pattern *p, int fill)
+{
+    int S = g.servers, W = g.workers;
+    pattern_rec r[4096];
+    size_t n;
+    unsigned long long at = 0;
+    while ((n = fread(r, sizeof *r, 4096, f)) > 0) {
+        for (size_t i = 0; i < n; i++, at++) {
+            if (r[i].from == 0 || r[i].to == 0)
+                continue; /* the coordinator's traffic */
+            long from = (long)r[i].from - 1, to = r[i].to == PATTERN_COMPUTE ? -1 : (long)r[i].to - 1;
+            if (from >= S + W || to >= S + W) {
+                fprintf(stderr, "raw_simgrid_ps: %s: record %llu names actor %ld, past %d servers "
+                                "and %d workers: not a run of this size\n",
+                        path, at, (from > to ? from : to) + 1, S, W);
+                return -1;
+            }
+            size_t *slot;
+            if (to < 0 && from >= S)
+                slot = &p->flops_cur[from - S];
+            else if (to >= 0 && from >= S && to < S)
+                slot = &p->req_cur[(size_t)(from - S) * (size_t)S + (size_t)to];
+            else if (to >= S && from < S)
+                slot = &p->rep_cur[(size_t)from * (size_t)W + (size_t)(to - S)];
+            else
+                continue; /* not part of the replayed pattern */
+            if (fill) {
+                if (to < 0)
+                    p->flops[p->flops_off[from - S] + *slot] = r[i].value;
+                else if (from >= S)
+                    p->req[p->req_off[slot - p->req_cur] + *slot] = (uint32_t)r[i].value;
+                else
+                    p->rep[p->rep_off[slot - p->rep_cur] + *slot] = (uint32_t)r[i].value;
+            }
+            ++*slot;
+        }
+    }
+    if (ferror(f)) {
+        fprintf(stderr, "raw_simgrid_ps: reading %s failed\n", path);
+        return -1;
+    }
+    return 0;
+}
+
+/* counts in cur become offsets in off (one more entry), cur is zeroed */
+static size_t counts_to_offsets(size_t *cur, size_t *off, size_t n)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++) {
+        off[i] = total;
+        total += cur[i];
+        cur[i] = 0;
+    }
+    off[n] = total;
+    return total;
+}
+
+static int pattern_load(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    char magic[8];
+    if (!f || fread(magic, 8, 1, f) != 1 || memcmp(magic, "PSPAT1\n", 8)) {
+        fprintf(stderr, "raw_simgrid_ps: %s is not a pattern recorded with PSLAB_SIM_PATTERN\n", path);
+        if (f)
+            fclose(f);
+        return -1;
+    }
+    size_t S = (size_t)g.servers, W = (size_t)g.workers;
+    pattern *p = oom(calloc(1, sizeof *p));
+    p->req_cur = oom(calloc(W * S, sizeof(size_t)));
+    p->rep_cur = oom(calloc(W * S, sizeof(size_t)));
+    p->flops_cur = oom(calloc(W, sizeof(size_t)));
+    p->req_off = oom(malloc((W * S + 1) * sizeof(size_t)));
+    p->rep_off = oom(malloc((W * S + 1) * sizeof(size_t)));
+    p->flops_off = oom(malloc((W + 1) * sizeof(size_t)));
+    if (pattern_pass(f, path, p, 0)) {
+        fclose(f);
+        return -1;
+    }
+    p->req = oom(malloc((counts_to_offsets(p->req_cur, p->req_off, W * S) + 1) * sizeof *p->req));
+    p->rep = oom(malloc((counts_to_offsets(p->rep_cur, p->rep_off, W * S) + 1) * sizeof *p->rep));
+    p->flops = oom(malloc((counts_to_offsets(p->flops_cur, p->flops_off, W) + 1) * sizeof *p->flops));
+    fseek(f, 8, SEEK_SET);
+    int rc = pattern_pass(f, path, p, 1);
+    fclose(f);
+    for (size_t i = 0; i < W * S; i++)
+        p->req_cur[i] = p->rep_cur[i] = 0;
+    for (size_t i = 0; i < W; i++)
+        p->flops_cur[i] = 0;
+    g.pat = p;
+    return rc;
+}
+
 static int parse_args(int argc, char **argv, const char **platform)
 {
     int pos = 0;
     long size = 0;
-    const char *posv[4] = {0};
+    const char *posv[4] = {0}, *pattern_path = NULL;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--mode") && i + 1 < argc) {
             const char *m = argv[++i];
@@ -392,6 +531,8 @@ static int parse_args(int argc, char **argv, const char **platform)
             g.size_spread = atof(argv[++i]);
         } else if (!strcmp(argv[i], "--size") && i + 1 < argc) {
             size = atol(argv[++i]);
+        } else if (!strcmp(argv[i], "--pattern") && i + 1 < argc) {
+            pattern_path = argv[++i];
         } else if (pos < 4) {
             posv[pos++] = argv[i];
         } else {
@@ -402,7 +543,8 @@ static int parse_args(int argc, char **argv, const char **platform)
     if (pos != 4) {
         fprintf(stderr, "usage: raw_simgrid_ps PLATFORM.xml SERVERS WORKERS ITERATIONS\n"
                         "  [--mode detached|perm|async-test|async-waitany|async-rdv|postman]\n"
-                        "  [--flops F] [--flops-spread X] [--size BYTES] [--size-spread X] [--cfg=...] [--log=...]\n");
+                        "  [--flops F] [--flops-spread X] [--size BYTES] [--size-spread X] [--pattern FILE]\n"
+                        "  [--cfg=...] [--log=...]\n");
         return -1;
     }
     *platform = posv[0];
@@ -416,7 +558,7 @@ static int parse_args(int argc, char **argv, const char **platform)
     /* ~2000 keys spread over the servers; 12 bytes a key (u64 key + f32 value). */
     long k = 2000 / g.servers;
     g.req_size = g.rep_size = size > 0 ? size : 32 + 12 * k;
-    return 0;
+    return pattern_path ? pattern_load(pattern_path) : 0;
 }
 
 /* One actor per host: servers on the first hosts in natural order, then workers. */
@@ -461,6 +603,16 @@ int main(int argc, char **argv)
            " msgs_per_s %.0f\n",
            sg_host_count(), g.servers, g.workers, g.iters, mode_names[g.mode], g.messages,
            simgrid_get_clock(), wall, (double)g.messages / wall);
+    if (g.pat && g.pat->misses)
+        fprintf(stderr, "raw_simgrid_ps: %llu messages or executions past the recorded pattern took "
+                        "the default size or flops\n", g.pat->misses);
+    if (g.pat) {
+        pattern *p = g.pat;
+        free(p->req), free(p->rep), free(p->flops);
+        free(p->req_off), free(p->rep_off), free(p->flops_off);
+        free(p->req_cur), free(p->rep_cur), free(p->flops_cur);
+        free(p);
+    }
     for (int i = 0; i < n; i++)
         free(g.mbox_name[i]);
     free(g.mbox_name);

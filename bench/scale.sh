@@ -4,6 +4,11 @@
 # messages per wall second, for pslab and for bench/raw_simgrid_ps.c (a minimal
 # raw-SimGrid program with the same message pattern), and the ratio of their
 # wall cost per message.   bench/scale.sh [--full] [ITERATIONS] [SIZES...]
+# The pslab run records its pattern (PSLAB_SIM_PATTERN: every message's size and
+# every worker's flops, in order; the cost of recording is counted against pslab)
+# and raw_simgrid_ps --pattern replays it exactly, so both programs move the same
+# messages between the same actors, of the same sizes, with the same computations
+# in between: their simulated times agree to a few parts per 10^4.
 # By default both programs run in scale mode (platform.worker_links = 0, SimGrid
 # precision 10 us; see README "Scale"); --full keeps every host's link, the
 # backbone and exact event times.
@@ -26,7 +31,7 @@ measure() {
     rss_mb=$((rss_kb / 1024))
 }
 
-printf '%-8s %6s %6s %6s %9s %9s %12s %12s %12s\n' what hosts servers workers wall_s peak_MB messages msgs_per_s us_per_msg
+printf '%-8s %6s %6s %6s %9s %9s %12s %12s %12s %10s\n' what hosts servers workers wall_s peak_MB messages msgs_per_s us_per_msg sim_s
 for n in "${sizes[@]}"; do
     s=$(( (n * 5 + 99) / 100 )); w=$((n - s))
     if [ $full = 1 ]; then
@@ -34,21 +39,23 @@ for n in "${sizes[@]}"; do
     else
         modeset=(); linked=$s; prec=1e-5
     fi
-    measure pslab build-bench/pslab run bench/scale.ini --set run.iterations="$iters" \
-        --set cluster.servers="$s" --set cluster.workers="$w" "${modeset[@]}" --out "$tmp/run-$n"
+    PSLAB_SIM_PATTERN="$tmp/pattern-$n" measure pslab build-bench/pslab run bench/scale.ini \
+        --set run.iterations="$iters" --set cluster.servers="$s" --set cluster.workers="$w" \
+        "${modeset[@]}" --out "$tmp/run-$n"
     msgs=$(sed -n 's/.* \([0-9]*\) messages .*/\1/p' "$tmp/out")
+    sim_s=$(sed -n 's/^sim_time_s: //p' "$tmp/run-$n/summary.txt")
     e_us=$(awk -v t="$wall" -v m="$msgs" 'BEGIN { printf "%.2f", t / m * 1e6 }')
-    printf '%-8s %6d %6d %6d %9.2f %9d %12d %12.0f %12s\n' pslab "$n" "$s" "$w" "$wall" "$rss_mb" "$msgs" \
-        "$(awk -v t="$wall" -v m="$msgs" 'BEGIN { print m / t }')" "$e_us"
+    printf '%-8s %6d %6d %6d %9.2f %9d %12d %12.0f %12s %10.6f\n' pslab "$n" "$s" "$w" "$wall" "$rss_mb" \
+        "$msgs" "$(awk -v t="$wall" -v m="$msgs" 'BEGIN { print m / t }')" "$e_us" "$sim_s"
     build-bench/pslab platform --hosts "$n" --linked-hosts "$linked" -o "$tmp/platform-$n.xml" >/dev/null
-    # the engine's pattern: per-server key counts vary (~+-25%), a worker's
-    # gradient takes ~13k flops, and workers finish at slightly different instants
     measure raw build-bench/bench/raw_simgrid_ps "$tmp/platform-$n.xml" "$s" "$w" "$iters" \
-        --size-spread 0.25 --flops 13000 --flops-spread 0.1 \
-        --cfg=network/crosstraffic:0 --cfg=surf/precision:$prec
+        --pattern "$tmp/pattern-$n" --cfg=network/crosstraffic:0 --cfg=surf/precision:$prec
+    rm -f "$tmp/pattern-$n"
+    grep 'raw_simgrid_ps:' "$tmp/err" || true
     rmsgs=$(awk '{ for (i = 1; i < NF; i++) if ($i == "messages") print $(i + 1) }' "$tmp/out")
     r_us=$(awk -v t="$wall" -v m="$rmsgs" 'BEGIN { printf "%.2f", t / m * 1e6 }')
-    printf '%-8s %6d %6d %6d %9.2f %9d %12d %12.0f %12s\n' raw "$n" "$s" "$w" "$wall" "$rss_mb" "$rmsgs" \
-        "$(awk -v t="$wall" -v m="$rmsgs" 'BEGIN { print m / t }')" "$r_us"
+    rsim=$(awk '{ for (i = 1; i < NF; i++) if ($i == "sim_s") print $(i + 1) }' "$tmp/out")
+    printf '%-8s %6d %6d %6d %9.2f %9d %12d %12.0f %12s %10.6f\n' raw "$n" "$s" "$w" "$wall" "$rss_mb" \
+        "$rmsgs" "$(awk -v t="$wall" -v m="$rmsgs" 'BEGIN { print m / t }')" "$r_us" "$rsim"
     echo "ratio   hosts=$n  pslab/raw wall cost per message: $(awk -v a="$e_us" -v b="$r_us" 'BEGIN { printf "%.3f", a / b }')  (target <= 1.25)"
 done

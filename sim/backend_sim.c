@@ -120,7 +120,29 @@ struct ps__sim {
     ps__env live;        /* sentinel of the sent-not-received list */
     ps__postman postmen; /* sentinel of the postmen not yet freed */
     int launched;
+    FILE *pattern; /* PSLAB_SIM_PATTERN: every send and compute, for bench/raw_simgrid_ps */
 };
+
+/* The message pattern of a run, for bench/raw_simgrid_ps --pattern to replay the
+ * same sizes and flops: after an 8-byte magic, records of (from actor, to actor or
+ * PS__PATTERN_COMPUTE, bytes or flops), in the order the simulation made them. */
+#define PS__PATTERN_MAGIC "PSPAT1\n"
+#define PS__PATTERN_COMPUTE UINT32_MAX
+typedef struct ps__pattern_rec {
+    uint32_t from, to;
+    double value;
+} ps__pattern_rec;
+
+static void ps__pattern_note(ps__sim *sim, int from, uint32_t to, double value)
+{
+    ps__pattern_rec r = {(uint32_t)from, to, value};
+    if (sim->pattern && fwrite(&r, sizeof r, 1, sim->pattern) != 1) {
+        fprintf(stderr, "pslab: sim: writing the message pattern failed: %s; not recording it\n",
+                strerror(errno));
+        fclose(sim->pattern);
+        sim->pattern = NULL;
+    }
+}
 
 static int ps__simgrid_initialised;
 
@@ -362,6 +384,8 @@ static int ps__send(ps_backend *be, int to, void *buf, size_t len, ps_err *err)
         free(buf);
         return ps_err_set(err, "sim: out of memory sending %zu bytes from actor %d", len, a->spec.id);
     }
+    if (sim->pattern)
+        ps__pattern_note(sim, a->spec.id, (uint32_t)to, (double)len);
     *e = (ps__env){buf, len, &sim->live, sim->live.next};
     e->next->prev = e;
     sim->live.next = e;
@@ -454,7 +478,11 @@ static double ps__now(ps_backend *be)
 
 static void ps__compute(ps_backend *be, double flops)
 {
-    (void)be;
+    ps__sim *sim = be->impl;
+    if (sim->pattern) {
+        ps__actor *a = ps__self_actor(sim);
+        ps__pattern_note(sim, a ? a->spec.id : -1, PS__PATTERN_COMPUTE, flops);
+    }
     if (flops > 0)
         sg_actor_execute(flops);
 }
@@ -608,6 +636,8 @@ static void ps__destroy(ps_backend *be)
     free(sim->mbox);
     free(sim->actors);
     free(sim->hosts);
+    if (sim->pattern && fclose(sim->pattern))
+        fprintf(stderr, "pslab: sim: closing the message pattern failed: %s\n", strerror(errno));
     free(sim);
 }
 
@@ -702,6 +732,16 @@ int ps_sim_backend_create(ps_backend **out, const char *platform_path, int *argc
     sim->be.impl = sim;
     sim->live.prev = sim->live.next = &sim->live;
     sim->postmen.prev = sim->postmen.next = &sim->postmen;
+    const char *pattern = getenv("PSLAB_SIM_PATTERN");
+    if (pattern && *pattern) {
+        sim->pattern = fopen(pattern, "wb");
+        if (!sim->pattern || fwrite(PS__PATTERN_MAGIC, 8, 1, sim->pattern) != 1) {
+            ps_err_set(err, "sim: cannot write the message pattern to %s (PSLAB_SIM_PATTERN): %s",
+                       pattern, strerror(errno));
+            ps__destroy(&sim->be);
+            return PS_ERR;
+        }
+    }
     if (ps__init_simgrid(argc, argv, err) || ps__load_hosts(sim, platform_path, err)) {
         ps__destroy(&sim->be);
         return PS_ERR;
