@@ -145,6 +145,14 @@ static void sink_main(ps_backend *be, void *arg)
             done++;
         free(buf);
     }
+    /* Only now: a worker that stopped the servers when it finished could cut off
+     * another's last reply (their messages travel on different connections). */
+    for (int s = 0; s < b->run.n_servers; s++) {
+        ps_err err;
+        ps_msg_writer m;
+        if (ps_msg_build(&m, PS_MSG_STOP, 0, (uint32_t)ps_self(be), 0, 0, 0, 0, 0, &err) == PS_OK)
+            ps_send(be, ps_server_actor(s), m.buf, m.len, &err);
+    }
 }
 
 static int wait_reply(ps_backend *be, int want, ps_err *err)
@@ -301,10 +309,6 @@ static void worker_main(ps_backend *be, void *arg)
     ps_msg_writer m;
     if (ps_msg_build(&m, PS_MSG_DONE, 0, (uint32_t)ps_self(be), 0, c, 0, 0, 0, &err) == PS_OK)
         ps_send(be, PS_COORDINATOR_ID, m.buf, m.len, &err);
-    if (w == 0)
-        for (int s = 0; s < S; s++)
-            if (ps_msg_build(&m, PS_MSG_STOP, 0, (uint32_t)ps_self(be), 0, 0, 0, 0, 0, &err) == PS_OK)
-                ps_send(be, ps_server_actor(s), m.buf, m.len, &err);
 }
 
 /* One configuration: nodes 0 (sink), 1..S (servers), S+1.. (workers), each its own
