@@ -15,23 +15,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bench/bench_stats.h"
 #include "engine/msg.h"
 #include "engine/run.h"
 #include "real/backend_real.h"
 #include "real/net.h"
 
 #define PS_BENCH_MAX_SERVERS 2
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 /* ---- raw TCP on loopback ---- */
 
@@ -86,7 +76,7 @@ static double raw_bandwidth(size_t total, int reps)
         close(a);
         free(buf);
     }
-    return median(r, reps);
+    return ps_bench_median(r, reps);
 }
 
 static double raw_rtt(int trips)
@@ -115,7 +105,7 @@ static double raw_rtt(int trips)
     }
     waitpid(pid, NULL, 0);
     close(a);
-    double med = median(t, trips);
+    double med = ps_bench_median(t, trips);
     free(t);
     return med;
 }
@@ -407,10 +397,10 @@ static int run_case(int S, int W, uint64_t n_vals, int reps, int trips, double *
         if (!WIFEXITED(st) || WEXITSTATUS(st))
             ok = 0;
     }
-    *push = median(pu, reps);
-    *pull = median(pl, reps);
+    *push = ps_bench_median(pu, reps);
+    *pull = ps_bench_median(pl, reps);
     /* the first trips pay for connection set-up: skip a tenth */
-    *rtt = median(rt + trips / 10, trips - trips / 10);
+    *rtt = ps_bench_median(rt + trips / 10, trips - trips / 10);
     free(pu);
     free(pl);
     free(rt);

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/bench_stats.h"
 #include "real/store_rocksdb.h"
 
 static const ps_store_ops *OPS = &ps_store_rocksdb_ops;
@@ -56,18 +57,6 @@ static double now(void)
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_d);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
 static void die(const char *what, const ps_err *err)
@@ -221,7 +210,7 @@ static void check_values(const opts *o, ps_store *st, uint64_t *keys, float *out
 
 static double rate(double *t, int reps, uint64_t keys)
 {
-    return (double)keys / median(t, reps) / 1e6;
+    return (double)keys / ps_bench_median(t, reps) / 1e6;
 }
 
 static void bench_reads(const opts *o, uint64_t cache, uint64_t *keys, float *out,
@@ -343,7 +332,7 @@ int main(int argc, char **argv)
     for (int r = 0; r < o.reps; r++)
         ta[r] = add_all(st, &o, keys, buf);
     printf("%-18s add(), read-modify-write  : %7.2f Mkeys/s\n", "[update]",
-           (double)o.keys / median(ta, o.reps) / 1e6);
+           (double)o.keys / ps_bench_median(ta, o.reps) / 1e6);
     free(ta);
     ps_err err;
     /* Reads are timed against table files, as on a server that has run a while,

@@ -269,20 +269,27 @@ static int server_apply(ps_server *s, const ps_msg *m, ps_err *err)
     return PS_OK;
 }
 
+/* Takes the oldest deferred push of worker w (there is one). */
+static deferred_push *server_deferred_pop(ps_server *s, int w)
+{
+    deferred_push *d = s->deferred_head[w];
+    s->deferred_head[w] = d->next;
+    if (!d->next)
+        s->deferred_tail[w] = NULL;
+    return d;
+}
+
 /* The slowest clock moved: apply held pushes in worker order (so the sum is the
  * same on every run and backend), snapshot at evaluation points, serve pulls. */
 static int server_on_min_advance(ps_server *s, ps_err *err)
 {
     for (int w = 0; w < s->clocks.n_workers; w++) {
-        deferred_push *d;
-        while ((d = s->deferred_head[w]) && d->clock < s->clocks.min_done) {
+        while (s->deferred_head[w] && s->deferred_head[w]->clock < s->clocks.min_done) {
+            deferred_push *d = server_deferred_pop(s, w);
             ps_msg m;
             int rc = ps_msg_decode(d->buf, d->len, &m, err);
             if (rc == PS_OK)
                 rc = server_apply(s, &m, err);
-            s->deferred_head[w] = d->next;
-            if (!d->next)
-                s->deferred_tail[w] = NULL;
             free(d->buf);
             free(d);
             if (rc)
@@ -472,8 +479,7 @@ static void server_free(ps_server *s)
     free(s->held);
     for (int w = 0; s->deferred_head && w < s->clocks.n_workers; w++) {
         while (s->deferred_head[w]) {
-            deferred_push *d = s->deferred_head[w];
-            s->deferred_head[w] = d->next;
+            deferred_push *d = server_deferred_pop(s, w);
             free(d->buf);
             free(d);
         }

@@ -648,7 +648,9 @@ int ps_real_backend_create(ps_backend **out, ps_real_params *p, char **config_te
                            char **run_dir, ps_err *err)
 {
     /* Large messages (dense pulls of millions of values) would otherwise be fresh
-     * mmap()s, page-faulted on every use; keep them in the reusable heap. */
+     * mmap()s, page-faulted on every use; keep them in the reusable heap. This is
+     * for glibc's malloc (sanitized builds, -DPSLAB_WITH_JEMALLOC=OFF); jemalloc's
+     * own settings are in engine/jemalloc_conf.c. */
     mallopt(M_MMAP_THRESHOLD, 1 << 30);
     mallopt(M_TRIM_THRESHOLD, 1 << 30);
     if (p->rank == 0 && p->n_nodes < 2)
