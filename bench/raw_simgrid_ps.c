@@ -480,6 +480,14 @@ static int pattern_load(const char *path)
             fclose(f);
         return -1;
     }
+    /* a recording cut short (a full disk, a killed run) must not replay as if whole */
+    long end = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+    if (end < 8 || (end - 8) % (long)sizeof(pattern_rec) || fseek(f, 8, SEEK_SET)) {
+        fprintf(stderr, "raw_simgrid_ps: %s is truncated: %ld bytes after the header is not a "
+                        "whole number of %zu-byte records\n", path, end - 8, sizeof(pattern_rec));
+        fclose(f);
+        return -1;
+    }
     size_t S = (size_t)g.servers, W = (size_t)g.workers;
     pattern *p = oom(calloc(1, sizeof *p));
     p->req_cur = oom(calloc(W * S, sizeof(size_t)));
