@@ -28,6 +28,15 @@ for _ in $(seq 100); do
     sleep 0.05
 done
 [ -n "$port" ] || fail "no coordinator port in: $(cat "$TMP/err")"
+# Strangers must meet the running cluster, not the join phase (which has its own
+# checks, and which a slow build, e.g. under ASan, may still be in): wait for the
+# first evaluation row, written once every node has joined.
+for _ in $(seq 600); do
+    [ "$(wc -l < "$TMP/run/metrics.csv" 2>/dev/null || echo 0)" -ge 2 ] && break
+    sleep 0.1
+done
+[ "$(wc -l < "$TMP/run/metrics.csv" 2>/dev/null || echo 0)" -ge 2 ] ||
+    fail "the run wrote no evaluation row: $(cat "$TMP/err")"
 send() { # bytes as a printf format
     exec 3<>/dev/tcp/127.0.0.1/$port || fail "cannot connect to the coordinator"
     printf "$1" >&3
