@@ -330,6 +330,22 @@ static void server_take_timing(ps_server *s, int w, const uint8_t *trailer)
         ps_clock_table_timing(&s->clocks, w, t[0], t[1]);
 }
 
+/* Whether a push of worker w for clock c, under a model that defers updates, can
+ * be applied on arrival with the same result as at the clock's end: every other
+ * worker has completed c (so no pull for c can still come, and pulls for c+1 wait
+ * for w's clock end), and no push ahead of it in worker order is still held. A
+ * push split in parts is then applied part by part as the parts arrive, while the
+ * next ones are on the wire. */
+static int server_may_apply_early(const ps_server *s, int w, int32_t c)
+{
+    if (s->clocks.min_done != c || s->n_at_min != 1)
+        return 0;
+    for (int v = 0; v <= w; v++)
+        if (s->deferred_head[v])
+            return 0;
+    return 1;
+}
+
 /* A push (or clock-only message) of worker w: apply or defer the deltas, close
  * the clock, then register the piggy-backed pull for the next clock. The buffer
  * is consumed (kept while deferred). */
@@ -371,7 +387,7 @@ static int server_handle_push(ps_server *s, int w, const ps_msg *m, void *buf, s
             return PS_ERR;
         }
     }
-    if (m->nkeys && s->run->consistency->defer_updates) {
+    if (m->nkeys && s->run->consistency->defer_updates && !server_may_apply_early(s, w, m->clock)) {
         deferred_push *d = malloc(sizeof *d);
         if (!d) {
             free(buf);

@@ -370,6 +370,42 @@ static void test_server_bsp_parts_and_ahead(void)
         CU_ASSERT_DOUBLE_EQUAL(r[i].value, 10.0f, 1e-6);
 }
 
+/* A part of worker w's push of `clock` that does not close the clock. */
+static void send_part(int w, int32_t clock, uint64_t key, float delta)
+{
+    ps_msg_writer m;
+    CU_ASSERT_FATAL(ps_msg_build(&m, PS_MSG_PUSH, 0, (uint32_t)worker_id(w), 0, clock, 1, 1, 0,
+                                 NULL) == PS_OK);
+    m.keys[0] = key;
+    m.vals[0] = delta;
+    script_push_in(&st, m.buf, m.len);
+}
+
+/* The last worker of a clock may have its parts applied as they arrive, but only
+ * when that keeps worker order: 1e8 - 1e8 + 1 is 1 in float, while adding worker
+ * 2's 1 first would give 0 (1e8 + 1 rounds to 1e8). Worker 0 arriving last takes
+ * the early path and must still come first. */
+static void test_server_bsp_last_worker_parts(void)
+{
+    setup_model("bsp", 0);
+    send_push(0, 0, 5, 1e8f, 0, NULL);
+    send_push(1, 0, 5, -1e8f, 0, NULL);
+    send_part(2, 0, 5, 0.5f);
+    send_push(2, 0, 5, 0.5f, 1, NULL);
+    send_pull(0, 1, 5);
+    send_part(1, 1, 5, -1e8f); /* clock 1: worker 0 last */
+    send_push(1, 1, 5, 0.0f, 0, NULL);
+    send_push(2, 1, 5, 1.0f, 0, NULL);
+    send_part(0, 1, 5, 5e7f);
+    send_push(0, 1, 5, 5e7f, 1, NULL);
+    run_server();
+    reply r[4];
+    CU_ASSERT_EQUAL_FATAL(replies(r, 4), 3);
+    EXPECT_REPLY(r[0], 2, 1, 1.0f);
+    EXPECT_REPLY(r[1], 0, 1, 1.0f);
+    EXPECT_REPLY(r[2], 0, 2, 1.0f);
+}
+
 /* A timing flag without its trailer is refused, and the clock does not move. */
 static void test_server_bad_timing(void)
 {
@@ -401,6 +437,7 @@ static CU_TestInfo server_tests[] = {
     {"wsp through a server", test_server_wsp},
     {"timing flag without trailer", test_server_bad_timing},
     {"bsp: split push and a push ahead", test_server_bsp_parts_and_ahead},
+    {"bsp: the last worker's parts keep worker order", test_server_bsp_last_worker_parts},
     CU_TEST_INFO_NULL,
 };
 
