@@ -2,7 +2,10 @@
  * engine's own server actor, over the sockets backend, serving dense pushes and
  * pulls (1M and 10M float values) and 1-key push-pull round trips, for 1 worker
  * with 1 server and 4 workers with 2 servers; beside them a raw single-stream TCP
- * bandwidth and small-message round trip measured here. Prints medians. */
+ * bandwidth and small-message round trip measured here. Prints medians.
+ * A dense push or pull travels as messages of --part values (1 MB by default), so
+ * that the server applies or copies one part while the next is on the wire; under
+ * BSP the server applies the last worker's parts as they arrive (engine/server.c). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <netinet/in.h>
@@ -22,6 +25,7 @@
 #include "real/net.h"
 
 #define PS_BENCH_MAX_SERVERS 2
+#define PS_BENCH_MAX_PARTS 128 /* messages per server per push or pull */
 
 /* ---- raw TCP on loopback ---- */
 
@@ -39,14 +43,13 @@ static int raw_pair(int *a, int *b)
     return *a >= 0 && *b >= 0 ? 0 : -1;
 }
 
-static double raw_bandwidth(size_t total, int reps)
+static double raw_bandwidth_chunk(size_t total, size_t chunk, int reps)
 {
     double r[16];
     for (int k = 0; k < reps; k++) {
         int a, b;
         if (raw_pair(&a, &b))
             return 0;
-        size_t chunk = 4u << 20;
         char *buf = calloc(1, chunk);
         pid_t pid = fork();
         if (pid == 0) {
@@ -77,6 +80,20 @@ static double raw_bandwidth(size_t total, int reps)
         free(buf);
     }
     return ps_bench_median(r, reps);
+}
+
+/* The best single-stream rate over the write sizes an application might use: the
+ * smaller ones stay in the caches, the larger ones make fewer system calls, and
+ * which wins depends on the machine. */
+static double raw_bandwidth(size_t total, int reps)
+{
+    static const size_t chunks[] = {64u << 10, 256u << 10, 1u << 20, 4u << 20};
+    double best = 0;
+    for (size_t i = 0; i < sizeof chunks / sizeof chunks[0]; i++) {
+        double bw = raw_bandwidth_chunk(total, chunks[i], reps);
+        best = bw > best ? bw : best;
+    }
+    return best;
 }
 
 static double raw_rtt(int trips)
@@ -116,6 +133,7 @@ typedef struct bench {
     ps_run run;
     ps_config cfg;
     uint64_t n_vals;     /* dense values per worker per push or pull */
+    uint32_t part_vals;  /* at most this many values per message (0: one message) */
     int reps, trips;
     double *push_s, *pull_s, *rtt_s; /* results of worker 0 */
 } bench;
@@ -172,76 +190,118 @@ static void worker_range(const bench *b, int w, int s, uint64_t *lo, uint32_t *n
     *n = (uint32_t)slice;
 }
 
-/* Builds the messages closing clock c at every server: a dense push of this
- * worker's range, or (with one_key) a 1-key push carrying the pull of one key for
- * c+1, or a bare clock. Building is the worker's own work (its gradient written
- * into the message), so the timed push starts after it, as a ps-lite or FlexPS
- * push starts with its values ready. */
+/* How many messages carry a range of n values, and the values in part p of them. */
+static uint32_t range_parts(const bench *b, uint32_t n)
+{
+    uint32_t per = b->part_vals ? b->part_vals : n;
+    uint32_t k = per ? (n + per - 1) / per : 1;
+    return k ? k : 1;
+}
+
+static void range_part(const bench *b, uint64_t lo, uint32_t n, uint32_t p, uint64_t *plo,
+                       uint32_t *pn)
+{
+    uint32_t k = range_parts(b, n), per = n / k, extra = n % k;
+    *plo = lo + (uint64_t)p * per + (p < extra ? p : extra);
+    *pn = per + (p < extra);
+}
+
+/* Builds the messages closing clock c at every server, in sending order, and
+ * returns how many: a dense push of this worker's range (in parts of at most
+ * part_vals values, the last closing the clock), or (with one_key) a 1-key push
+ * carrying the pull of one key for c+1, or a bare clock. Building is the worker's
+ * own work (its gradient written into the message), so the timed push starts after
+ * it, as a ps-lite or FlexPS push starts with its values ready. */
 static int build_clock(bench *b, int w, int32_t c, int dense, int one_key, ps_msg_writer *out,
-                       ps_err *err)
+                       int *n_out, ps_err *err)
 {
     uint32_t me = (uint32_t)ps_worker_actor(&b->run, w);
-    for (int s = 0; s < b->run.n_servers; s++) {
+    int k = 0, rc = PS_OK;
+    for (int s = 0; rc == PS_OK && s < b->run.n_servers; s++) {
         uint64_t lo;
         uint32_t n;
         worker_range(b, w, s, &lo, &n);
-        ps_msg_writer *m = &out[s];
-        int is_mine = s == w % b->run.n_servers, rc;
+        int is_mine = s == w % b->run.n_servers;
         if (dense) {
-            rc = ps_msg_build(m, PS_MSG_PUSH, PS_MSG_F_CLOCK_END | PS_MSG_F_KEY_RANGE, me, 0, c, n,
-                              1, 0, err);
-            if (rc == PS_OK) {
-                m->keys[0] = lo;
-                for (uint32_t i = 0; i < n; i++)
-                    m->vals[i] = 1e-6f;
+            uint32_t parts = range_parts(b, n);
+            for (uint32_t p = 0; rc == PS_OK && p < parts; p++) {
+                uint64_t plo;
+                uint32_t pn;
+                range_part(b, lo, n, p, &plo, &pn);
+                uint32_t flags = PS_MSG_F_KEY_RANGE | (p + 1 == parts ? PS_MSG_F_CLOCK_END : 0);
+                ps_msg_writer *m = &out[k];
+                rc = ps_msg_build(m, PS_MSG_PUSH, flags, me, 0, c, pn, 1, 0, err);
+                if (rc == PS_OK) {
+                    k++;
+                    m->keys[0] = plo;
+                    for (uint32_t i = 0; i < pn; i++)
+                        m->vals[i] = 1e-6f;
+                }
             }
         } else if (one_key && is_mine) {
+            ps_msg_writer *m = &out[k];
             rc = ps_msg_build(m, PS_MSG_PUSH, PS_MSG_F_CLOCK_END | PS_MSG_F_PULL_NEXT, me, 0, c, 1,
                               1, 8, err);
             if (rc == PS_OK) {
+                k++;
                 m->keys[0] = lo;
                 m->vals[0] = 1e-6f;
                 memcpy(m->aux, &lo, 8);
             }
         } else {
-            rc = ps_msg_build(m, PS_MSG_CLOCK, PS_MSG_F_CLOCK_END, me, 0, c, 0, 0, 0, err);
-        }
-        if (rc) {
-            while (s-- > 0)
-                free(out[s].buf);
-            return PS_ERR;
+            rc = ps_msg_build(&out[k], PS_MSG_CLOCK, PS_MSG_F_CLOCK_END, me, 0, c, 0, 0, 0, err);
+            k += rc == PS_OK;
         }
     }
+    if (rc) {
+        while (k-- > 0)
+            free(out[k].buf);
+        return PS_ERR;
+    }
+    *n_out = k;
     return PS_OK;
 }
 
-static int send_clock(bench *b, ps_backend *be, ps_msg_writer *m, ps_err *err)
+/* Sends the messages of build_clock to their servers (the same number to each). */
+static int send_clock(bench *b, ps_backend *be, ps_msg_writer *m, int n, ps_err *err)
 {
-    int rc = PS_OK;
-    for (int s = 0; s < b->run.n_servers; s++) {
+    int rc = PS_OK, per = n / b->run.n_servers;
+    for (int i = 0; i < n; i++) {
         if (rc == PS_OK)
-            rc = ps_send(be, ps_server_actor(s), m[s].buf, m[s].len, err);
+            rc = ps_send(be, ps_server_actor(i / per), m[i].buf, m[i].len, err);
         else
-            free(m[s].buf);
+            free(m[i].buf);
     }
     return rc;
 }
 
-static int send_pull(bench *b, ps_backend *be, int w, int32_t c, int dense, ps_err *err)
+/* Sends the pull of this worker's range (dense, in parts) or of its one key on its
+ * own server, and returns how many replies to wait for. */
+static int send_pull(bench *b, ps_backend *be, int w, int32_t c, int dense, int *replies,
+                     ps_err *err)
 {
+    *replies = 0;
     for (int s = 0; s < b->run.n_servers; s++) {
         uint64_t lo;
         uint32_t n;
         worker_range(b, w, s, &lo, &n);
         if (!dense && s != w % b->run.n_servers)
             continue;
-        ps_msg_writer m;
-        if (ps_msg_build(&m, PS_MSG_PULL, PS_MSG_F_KEY_RANGE, (uint32_t)ps_worker_actor(&b->run, w),
-                         0, c, dense ? n : 1, 0, 0, err))
-            return PS_ERR;
-        m.keys[0] = lo;
-        if (ps_send(be, ps_server_actor(s), m.buf, m.len, err))
-            return PS_ERR;
+        uint32_t parts = dense ? range_parts(b, n) : 1;
+        for (uint32_t p = 0; p < parts; p++) {
+            uint64_t plo = lo;
+            uint32_t pn = 1;
+            if (dense)
+                range_part(b, lo, n, p, &plo, &pn);
+            ps_msg_writer m;
+            if (ps_msg_build(&m, PS_MSG_PULL, PS_MSG_F_KEY_RANGE,
+                             (uint32_t)ps_worker_actor(&b->run, w), 0, c, pn, 0, 0, err))
+                return PS_ERR;
+            m.keys[0] = plo;
+            if (ps_send(be, ps_server_actor(s), m.buf, m.len, err))
+                return PS_ERR;
+            ++*replies;
+        }
     }
     return PS_OK;
 }
@@ -249,27 +309,27 @@ static int send_pull(bench *b, ps_backend *be, int w, int32_t c, int dense, ps_e
 static void worker_main(ps_backend *be, void *arg)
 {
     bench *b = arg;
-    int w = ps_self(be) - ps_worker_actor(&b->run, 0), S = b->run.n_servers;
+    int w = ps_self(be) - ps_worker_actor(&b->run, 0), replies = 0, n = 0;
     int32_t c = 0;
     ps_err err;
     int rc = PS_OK;
+    ps_msg_writer m[PS_BENCH_MAX_SERVERS * PS_BENCH_MAX_PARTS];
     /* Dense: push clock c (then a 1-key pull of c+1 tells that it was applied),
      * then pull the whole range at c+1. */
     for (int k = 0; rc == PS_OK && k < b->reps; k++) {
-        ps_msg_writer m[PS_BENCH_MAX_SERVERS];
-        rc = build_clock(b, w, c, 1, 0, m, &err);
+        rc = build_clock(b, w, c, 1, 0, m, &n, &err);
         double t0 = ps_now(be);
         if (rc == PS_OK)
-            rc = send_clock(b, be, m, &err);
+            rc = send_clock(b, be, m, n, &err);
         if (rc == PS_OK)
-            rc = send_pull(b, be, w, c + 1, 0, &err);
+            rc = send_pull(b, be, w, c + 1, 0, &replies, &err);
         if (rc == PS_OK)
-            rc = wait_reply(be, 1, &err);
+            rc = wait_reply(be, replies, &err);
         double t1 = ps_now(be);
         if (rc == PS_OK)
-            rc = send_pull(b, be, w, c + 1, 1, &err);
+            rc = send_pull(b, be, w, c + 1, 1, &replies, &err);
         if (rc == PS_OK)
-            rc = wait_reply(be, S, &err);
+            rc = wait_reply(be, replies, &err);
         double t2 = ps_now(be);
         if (w == 0 && b->push_s) {
             b->push_s[k] = t1 - t0;
@@ -279,15 +339,14 @@ static void worker_main(ps_backend *be, void *arg)
     }
     /* 1-key push-pull: the push of clock c carries the pull for c+1, as workers do. */
     if (rc == PS_OK)
-        rc = send_pull(b, be, w, c, 0, &err);
+        rc = send_pull(b, be, w, c, 0, &replies, &err);
     if (rc == PS_OK)
-        rc = wait_reply(be, 1, &err);
+        rc = wait_reply(be, replies, &err);
     for (int k = 0; rc == PS_OK && k < b->trips; k++) {
-        ps_msg_writer m[PS_BENCH_MAX_SERVERS];
-        rc = build_clock(b, w, c, 0, 1, m, &err);
+        rc = build_clock(b, w, c, 0, 1, m, &n, &err);
         double t0 = ps_now(be);
         if (rc == PS_OK)
-            rc = send_clock(b, be, m, &err);
+            rc = send_clock(b, be, m, n, &err);
         if (rc == PS_OK)
             rc = wait_reply(be, 1, &err);
         if (w == 0 && b->rtt_s)
@@ -296,16 +355,22 @@ static void worker_main(ps_backend *be, void *arg)
     }
     if (rc)
         fprintf(stderr, "bench worker %d: %s\n", w, err.msg);
-    ps_msg_writer m;
-    if (ps_msg_build(&m, PS_MSG_DONE, 0, (uint32_t)ps_self(be), 0, c, 0, 0, 0, &err) == PS_OK)
-        ps_send(be, PS_COORDINATOR_ID, m.buf, m.len, &err);
+    ps_msg_writer done;
+    if (ps_msg_build(&done, PS_MSG_DONE, 0, (uint32_t)ps_self(be), 0, c, 0, 0, 0, &err) == PS_OK)
+        ps_send(be, PS_COORDINATOR_ID, done.buf, done.len, &err);
 }
 
 /* One configuration: nodes 0 (sink), 1..S (servers), S+1.. (workers), each its own
  * process; node W0's measurements come back through a pipe. */
-static int run_case(int S, int W, uint64_t n_vals, int reps, int trips, double *push, double *pull,
-                    double *rtt)
+typedef struct bench_opts {
+    int reps;
+    uint32_t part_vals;
+} bench_opts;
+
+static int run_case(int S, int W, uint64_t n_vals, const bench_opts *o, int trips, double *push,
+                    double *pull, double *rtt)
 {
+    int reps = o->reps;
     bench b;
     memset(&b, 0, sizeof b);
     ps_config_init_defaults(&b.cfg);
@@ -316,6 +381,7 @@ static int run_case(int S, int W, uint64_t n_vals, int reps, int trips, double *
     b.run.n_workers = W;
     b.run.n_keys = n_vals * (uint64_t)W; /* each worker owns a slice of every shard */
     b.run.consistency = ps_consistency_by_name("bsp");
+    b.part_vals = o->part_vals;
     b.run.partitioner = ps_partitioner_by_name("range");
     ps_partition_init(&b.run.partition, b.run.n_keys, S);
     b.run.store_ops = &ps_store_mem_ops;
@@ -414,20 +480,30 @@ static int run_case(int S, int W, uint64_t n_vals, int reps, int trips, double *
 int main(int argc, char **argv)
 {
     int reps = 7, trips = 20000, only = -1;
+    bench_opts o = {.part_vals = 1u << 18};
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--reps") && i + 1 < argc)
             reps = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--trips") && i + 1 < argc)
             trips = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--part") && i + 1 < argc)
+            o.part_vals = (uint32_t)atol(argv[++i]);
         else if (!strcmp(argv[i], "--case") && i + 1 < argc)
             only = atoi(argv[++i]);
         else {
-            fprintf(stderr, "usage: %s [--reps N] [--trips N] [--case 0..3]\n", argv[0]);
+            fprintf(stderr, "usage: %s [--reps N] [--trips N] [--case 0..3] [--part VALUES]\n"
+                            "  --part: values per message of a dense push or pull (default %u;\n"
+                            "          0 sends each as one message)\n", argv[0], o.part_vals);
             return 2;
         }
     }
     if (reps < 1 || reps > 15 || trips < 10) {
         fprintf(stderr, "--reps must be 1..15 and --trips at least 10\n");
+        return 2;
+    }
+    if (o.part_vals && (10000000u + o.part_vals - 1) / o.part_vals > PS_BENCH_MAX_PARTS) {
+        fprintf(stderr, "--part %u splits 10M values into more than %d messages\n", o.part_vals,
+                PS_BENCH_MAX_PARTS);
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
@@ -445,7 +521,8 @@ int main(int argc, char **argv)
         double case_bw = raw_bandwidth(512u << 20, 3), case_rtt = raw_rtt(trips / 4);
         double push, pull, krtt;
         int S = cases[i].S, W = cases[i].W;
-        if (run_case(S, W, cases[i].n, reps, trips / (W > 1 ? 4 : 1), &push, &pull, &krtt)) {
+        o.reps = reps;
+        if (run_case(S, W, cases[i].n, &o, trips / (W > 1 ? 4 : 1), &push, &pull, &krtt)) {
             printf("%d worker(s) x %d server(s): FAILED\n", W, S);
             fail = 1;
             continue;
