@@ -36,6 +36,13 @@ typedef struct ps_backend_ops {
     /* Eager send: never blocks the sender; takes ownership of buf (malloc'd), also
      * on error. The buffer is an encoded engine message (engine/msg.h). */
     int (*send)(ps_backend *be, int to, void *buf, size_t len, ps_err *err);
+    /* Optional. Sends the message head[0..at) + view + head[at..head_len): head is
+     * owned as in send; view is the caller's memory (a dense range of the store),
+     * read only during the call. A backend that can write it straight to the wire
+     * copies only what the wire does not take at once; without this op,
+     * ps_send_spliced joins the pieces and calls send. */
+    int (*send_spliced)(ps_backend *be, int to, void *head, size_t head_len, size_t at,
+                        const void *view, size_t view_len, ps_err *err);
     /* Next message of the caller's mailbox; timeout < 0 waits forever. Returns
      * PS_OK (caller owns *buf and frees it), PS_TIMEOUT or PS_ERR. */
     int (*recv)(ps_backend *be, double timeout_s, void **buf, size_t *len, ps_err *err);
@@ -67,6 +74,8 @@ static inline int ps_send(ps_backend *be, int to, void *buf, size_t len, ps_err 
     be->bytes_sent += len;
     return be->ops->send(be, to, buf, len, err);
 }
+int ps_send_spliced(ps_backend *be, int to, void *head, size_t head_len, size_t at,
+                    const void *view, size_t view_len, ps_err *err);
 static inline int ps_recv(ps_backend *be, double timeout_s, void **buf, size_t *len, ps_err *err)
 {
     return be->ops->recv(be, timeout_s, buf, len, err);

@@ -55,27 +55,25 @@ static uint16_t get16(const uint8_t *p)
     return v;
 }
 
-int ps_msg_build(ps_msg_writer *w, uint8_t type, uint16_t flags, uint32_t sender,
-                 uint32_t table, int32_t clock, uint32_t nkeys, uint32_t vals_per_key,
-                 uint32_t aux_len, ps_err *err)
+static int msg_check_build(uint8_t type, uint16_t flags, uint32_t nkeys, uint32_t vals_per_key,
+                           uint32_t aux_len, size_t *len, ps_err *err)
 {
     if (type < 1 || type > PS_MSG_TYPE_MAX)
         return ps_err_set(err, "cannot build a message of unknown type %u", type);
     if (flags & ~PS_MSG_F_ALL)
         return ps_err_set(err, "cannot build a message with unknown flags 0x%x", flags);
-    size_t len = ps_msg_encoded_size_flags(flags, nkeys, vals_per_key, aux_len);
-    if (len == 0)
+    *len = ps_msg_encoded_size_flags(flags, nkeys, vals_per_key, aux_len);
+    if (*len == 0)
         return ps_err_set(err, "message of %u keys x %u values + %u aux bytes is over the "
                           "format's limits", nkeys, vals_per_key, aux_len);
-    /* Not calloc: zeroing a dense pull's 40 MB only for callers to overwrite it
-     * costs as much as sending it. Callers fill keys and values; the header, the
-     * values' padding and aux are zeroed here, so the bytes stay deterministic. */
-    uint8_t *b = malloc(len);
-    if (!b)
-        return ps_err_set(err, "out of memory for a %zu-byte message", len);
+    return PS_OK;
+}
+
+static void msg_put_header(uint8_t *b, uint8_t type, uint16_t flags, uint32_t sender,
+                           uint32_t table, int32_t clock, uint32_t nkeys, uint32_t vals_per_key,
+                           size_t len)
+{
     memset(b, 0, PS_MSG_HEADER_LEN);
-    uint64_t vals_end = PS_MSG_HEADER_LEN + keys_len(flags, nkeys) + 4ull * nkeys * vals_per_key;
-    memset(b + vals_end, 0, len - vals_end);
     put32(b, PS_MSG_MAGIC);
     b[4] = PS_MSG_VERSION;
     b[5] = type;
@@ -86,12 +84,55 @@ int ps_msg_build(ps_msg_writer *w, uint8_t type, uint16_t flags, uint32_t sender
     put32(b + 20, nkeys);
     put32(b + 24, vals_per_key);
     put32(b + 28, (uint32_t)(len - PS_MSG_HEADER_LEN));
+}
+
+int ps_msg_build(ps_msg_writer *w, uint8_t type, uint16_t flags, uint32_t sender,
+                 uint32_t table, int32_t clock, uint32_t nkeys, uint32_t vals_per_key,
+                 uint32_t aux_len, ps_err *err)
+{
+    size_t len;
+    if (msg_check_build(type, flags, nkeys, vals_per_key, aux_len, &len, err))
+        return PS_ERR;
+    /* Not calloc: zeroing a dense pull's 40 MB only for callers to overwrite it
+     * costs as much as sending it. Callers fill keys and values; the header, the
+     * values' padding and aux are zeroed here, so the bytes stay deterministic. */
+    uint8_t *b = malloc(len);
+    if (!b)
+        return ps_err_set(err, "out of memory for a %zu-byte message", len);
+    uint64_t vals_end = PS_MSG_HEADER_LEN + keys_len(flags, nkeys) + 4ull * nkeys * vals_per_key;
+    memset(b + vals_end, 0, len - vals_end);
+    msg_put_header(b, type, flags, sender, table, clock, nkeys, vals_per_key, len);
     uint8_t *body = b + PS_MSG_HEADER_LEN;
     w->buf = b;
     w->len = len;
     w->keys = nkeys ? (uint64_t *)(void *)body : NULL;
     w->vals = nkeys && vals_per_key ? (float *)(void *)(body + keys_len(flags, nkeys)) : NULL;
     w->aux = aux_len ? body + body_len(flags, nkeys, vals_per_key) : NULL;
+    return PS_OK;
+}
+
+int ps_msg_build_spliced(ps_msg_writer *w, uint8_t type, uint16_t flags, uint32_t sender,
+                         uint32_t table, int32_t clock, uint32_t nkeys, uint32_t vals_per_key,
+                         uint32_t aux_len, size_t *at, size_t *vals_len, ps_err *err)
+{
+    size_t len;
+    if (msg_check_build(type, flags, nkeys, vals_per_key, aux_len, &len, err))
+        return PS_ERR;
+    size_t k_len = keys_len(flags, nkeys), v_len = 4ull * nkeys * vals_per_key;
+    size_t head_len = len - v_len;
+    uint8_t *b = malloc(head_len);
+    if (!b)
+        return ps_err_set(err, "out of memory for a %zu-byte message", head_len);
+    memset(b + PS_MSG_HEADER_LEN + k_len, 0, head_len - PS_MSG_HEADER_LEN - k_len);
+    msg_put_header(b, type, flags, sender, table, clock, nkeys, vals_per_key, len);
+    uint8_t *body = b + PS_MSG_HEADER_LEN;
+    w->buf = b;
+    w->len = head_len;
+    w->keys = nkeys ? (uint64_t *)(void *)body : NULL;
+    w->vals = NULL;
+    w->aux = aux_len ? body + body_len(flags, nkeys, vals_per_key) - v_len : NULL;
+    *at = PS_MSG_HEADER_LEN + k_len;
+    *vals_len = v_len;
     return PS_OK;
 }
 

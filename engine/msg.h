@@ -100,6 +100,12 @@ int ps_msg_build(ps_msg_writer *w, uint8_t type, uint16_t flags, uint32_t sender
                  uint32_t table, int32_t clock, uint32_t nkeys, uint32_t vals_per_key,
                  uint32_t aux_len, ps_err *err);
 
+/* Like ps_msg_build, but the buffer leaves the values section out, for values that
+ * already sit in memory (a dense pull answered from the store): w->vals is NULL,
+ * *at is where the *vals_len bytes of values belong. Send with ps_send_spliced. */
+int ps_msg_build_spliced(ps_msg_writer *w, uint8_t type, uint16_t flags, uint32_t sender,
+                         uint32_t table, int32_t clock, uint32_t nkeys, uint32_t vals_per_key,
+                         uint32_t aux_len, size_t *at, size_t *vals_len, ps_err *err);
 /* Validates a 32-byte header alone (magic, version, type, flags, counts, length);
  * on success *total_len is the whole message's length. The sockets backend calls
  * this before reading a payload, so a hostile length is refused before allocating. */

@@ -152,16 +152,25 @@ static int server_serve_pull(ps_server *s, const held_pull *p, ps_err *err)
 {
     ps_msg_writer w;
     double held_s = ps_now(s->be) - p->since;
-    if (ps_msg_build(&w, PS_MSG_PULL_REPLY, p->keys ? 0 : PS_MSG_F_KEY_RANGE,
-                     (uint32_t)ps_server_actor(s->index), 0, p->clock, p->nkeys, 1,
-                     sizeof held_s, err))
+    uint16_t flags = p->keys ? 0 : PS_MSG_F_KEY_RANGE;
+    uint32_t me = (uint32_t)ps_server_actor(s->index);
+    /* A dense range the store keeps side by side goes out from the store itself,
+     * not through a copy: on the sockets backend the kernel's copy is the only one. */
+    const float *view = !p->keys && p->nkeys && s->store_ops->view
+                            ? s->store_ops->view(s->store, p->lo, p->nkeys)
+                            : NULL;
+    size_t at = 0, view_len = 0;
+    if (view ? ps_msg_build_spliced(&w, PS_MSG_PULL_REPLY, flags, me, 0, p->clock, p->nkeys, 1,
+                                    sizeof held_s, &at, &view_len, err)
+             : ps_msg_build(&w, PS_MSG_PULL_REPLY, flags, me, 0, p->clock, p->nkeys, 1,
+                            sizeof held_s, err))
         return PS_ERR;
     if (p->nkeys) {
         if (p->keys)
             memcpy(w.keys, p->keys, p->nkeys * sizeof *w.keys);
         else
             w.keys[0] = p->lo;
-        if (s->store_ops->get(s->store, p->keys, p->lo, p->nkeys, w.vals, err)) {
+        if (!view && s->store_ops->get(s->store, p->keys, p->lo, p->nkeys, w.vals, err)) {
             free(w.buf);
             return PS_ERR;
         }
@@ -177,7 +186,10 @@ static int server_serve_pull(ps_server *s, const held_pull *p, ps_err *err)
         free(w.buf);
         return PS_ERR;
     }
-    return ps_send(s->be, ps_worker_actor(s->run, p->worker), w.buf, w.len, err);
+    int to = ps_worker_actor(s->run, p->worker);
+    if (view)
+        return ps_send_spliced(s->be, to, w.buf, w.len, at, view, view_len, err);
+    return ps_send(s->be, to, w.buf, w.len, err);
 }
 
 /* Whether the model lets p be served now. The decision is taken at the first

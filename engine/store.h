@@ -30,6 +30,10 @@ typedef struct ps_store_ops {
      * written reads as 0, the model's initial value. */
     int (*get)(ps_store *st, const uint64_t *keys, uint64_t lo, uint32_t n, float *out,
                ps_err *err);
+    /* Optional: the values of keys lo .. lo+n-1 where the store keeps them side by
+     * side, valid until the next add; NULL when it does not (then use get). Lets a
+     * server answer a dense pull without copying it first. */
+    const float *(*view)(ps_store *st, uint64_t lo, uint32_t n);
     /* value[keys[i]] += delta[i] (keys NULL: key lo+i), durably for on-disk stores
      * (one write batch, WAL on). Keys within one call are distinct. */
     int (*add)(ps_store *st, const uint64_t *keys, uint64_t lo, uint32_t n, const float *delta,

@@ -146,6 +146,14 @@ static int mem_get(ps_store *t, const uint64_t *keys, uint64_t lo, uint32_t n, f
     return PS_OK;
 }
 
+static const float *mem_view(ps_store *t, uint64_t lo, uint32_t n)
+{
+    if (!t->dense || n == 0 || lo < t->lo || lo - t->lo > t->n_dense ||
+        n > t->n_dense - (lo - t->lo))
+        return NULL;
+    return t->vals + (lo - t->lo);
+}
+
 static int mem_add(ps_store *t, const uint64_t *keys, uint64_t lo, uint32_t n, const float *delta,
                    ps_err *err)
 {
@@ -211,6 +219,7 @@ const ps_store_ops ps_store_mem_ops = {
     .doc = "in memory: a dense array per range shard, a hash map per hash shard",
     .open = mem_open,
     .get = mem_get,
+    .view = mem_view,
     .add = mem_add,
     .dump = mem_dump,
     .io_bytes = mem_io_bytes,

@@ -328,15 +328,30 @@ static ps_conn *rb_out_conn(real_be *rb, int node, ps_err *err)
     return c;
 }
 
-static int rb_send(ps_backend *be, int to, void *buf, size_t len, ps_err *err)
+/* Sends one message to actor `to`: buf[0..at) + view + buf[at..len) (view_len 0:
+ * just buf). Takes buf; view is read only during the call. */
+static int rb_send_message(real_be *rb, int to, void *buf, size_t len, size_t at,
+                           const void *view, size_t view_len, ps_err *err)
 {
-    real_be *rb = rb_of(be);
     if (to < 0 || to >= rb->n_actors) {
         free(buf);
         return ps_err_set(err, "send to unknown actor %d", to);
     }
     int node = rb->actor_node[to];
     if (node == rb->p.rank) {
+        if (view_len) { /* a local mailbox keeps the message: join the pieces */
+            uint8_t *joined = malloc(len + view_len);
+            if (!joined) {
+                free(buf);
+                return ps_err_set(err, "out of memory");
+            }
+            memcpy(joined, buf, at);
+            memcpy(joined + at, view, view_len);
+            memcpy(joined + at + view_len, (uint8_t *)buf + at, len - at);
+            free(buf);
+            buf = joined;
+            len += view_len;
+        }
         if (rb_deliver(rb, to, buf, len))
             return ps_err_set(err, "out of memory");
         return PS_OK;
@@ -349,9 +364,16 @@ static int rb_send(ps_backend *be, int to, void *buf, size_t len, ps_err *err)
     char why[300] = "";
     err->msg[0] = 0;
     pthread_mutex_lock(&c->wmu);
-    int had_queue = c->qhead != NULL;
-    int rc = c->fd < 0 ? ps_err_set(err, "connection %s is closed", c->name)
-                       : ps_conn_enqueue(c, (uint32_t)to, PS_WIRE_MSG, buf, len, why, sizeof why);
+    int had_queue = c->qhead != NULL, rc;
+    if (c->fd < 0) {
+        free(buf);
+        rc = ps_err_set(err, "connection %s is closed", c->name);
+    } else if (view_len) {
+        rc = ps_conn_send_spliced(c, (uint32_t)to, PS_WIRE_MSG, buf, len, at, view, view_len,
+                                  why, sizeof why) ? PS_ERR : PS_OK;
+    } else {
+        rc = ps_conn_enqueue(c, (uint32_t)to, PS_WIRE_MSG, buf, len, why, sizeof why);
+    }
     if (rc == PS_OK && c->qhead && !had_queue)
         rb_set_out_interest(rb, c, 1);
     /* Back-pressure: the queue is bounded; wait for the loop to drain it. */
@@ -380,6 +402,17 @@ static int rb_send(ps_backend *be, int to, void *buf, size_t len, ps_err *err)
     if (rc == PS_ERR && why[0] && !err->msg[0])
         ps_err_set(err, "sending %s: %s", c->name, why);
     return rc;
+}
+
+static int rb_send(ps_backend *be, int to, void *buf, size_t len, ps_err *err)
+{
+    return rb_send_message(rb_of(be), to, buf, len, len, NULL, 0, err);
+}
+
+static int rb_send_spliced(ps_backend *be, int to, void *head, size_t head_len, size_t at,
+                           const void *view, size_t view_len, ps_err *err)
+{
+    return rb_send_message(rb_of(be), to, head, head_len, at, view, view_len, err);
 }
 
 /* ---- receiving ---- */
@@ -610,6 +643,7 @@ static const ps_backend_ops real_ops = {
     .launch = rb_launch,
     .self = rb_self,
     .send = rb_send,
+    .send_spliced = rb_send_spliced,
     .recv = rb_recv,
     .now = rb_now,
     .compute = rb_compute,

@@ -29,6 +29,7 @@ typedef struct ps_conn {
     uint8_t *big;       /* a payload too big for staging, read in place */
     size_t big_len, big_got;
     uint32_t big_dest, big_kind;
+    int after_big;      /* the last message was big: read the next header alone */
     pthread_mutex_t wmu;
     pthread_cond_t wcv;
     ps_out_item *qhead, *qtail;
@@ -48,6 +49,13 @@ int ps_conn_read(ps_conn *c, ps_conn_frame_fn on_frame, void *ctx, char *why, si
  * what the socket takes now. */
 int ps_conn_enqueue(ps_conn *c, uint32_t dest, uint32_t kind, void *buf, size_t len, char *why,
                     size_t why_len);
+/* Under wmu: sends the message head[0..at) + view + head[at..head_len). With
+ * nothing queued it goes straight from the caller's memory to the socket, and
+ * only what the socket does not take is copied and queued: a dense pull reply
+ * leaves the store with the kernel's copy alone. Takes head; view is read only
+ * during the call. */
+int ps_conn_send_spliced(ps_conn *c, uint32_t dest, uint32_t kind, void *head, size_t head_len,
+                         size_t at, const void *view, size_t view_len, char *why, size_t why_len);
 /* Under wmu: writes queued frames until the socket would block. */
 int ps_conn_flush(ps_conn *c, char *why, size_t why_len);
 void ps_conn_close(ps_conn *c);

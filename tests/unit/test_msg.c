@@ -215,6 +215,47 @@ static void test_fuzz_mutations(void)
     free(bad);
 }
 
+/* A spliced build with its values put back at *at is byte for byte the message
+ * ps_msg_build makes, for key lists and ranges, odd and even value counts (the
+ * padding after the values stays in the head). */
+static void test_spliced_build(void)
+{
+    uint32_t counts[] = {1, 2, 7, 1000};
+    for (int range = 0; range < 2; range++)
+        for (size_t k = 0; k < 4; k++) {
+            uint32_t n = counts[k];
+            uint16_t flags = range ? PS_MSG_F_KEY_RANGE : 0;
+            float *vals = malloc(n * sizeof *vals);
+            for (uint32_t i = 0; i < n; i++)
+                vals[i] = 0.5f * (float)i - 3.0f;
+            ps_msg_writer full, head;
+            size_t at, vals_len;
+            CU_ASSERT_FATAL(ps_msg_build(&full, PS_MSG_PULL_REPLY, flags, 4, 0, 9, n, 1, 8,
+                                         NULL) == PS_OK);
+            CU_ASSERT_FATAL(ps_msg_build_spliced(&head, PS_MSG_PULL_REPLY, flags, 4, 0, 9, n, 1,
+                                                 8, &at, &vals_len, NULL) == PS_OK);
+            CU_ASSERT_PTR_NULL(head.vals);
+            CU_ASSERT_EQUAL(vals_len, 4u * n);
+            CU_ASSERT_EQUAL(head.len + vals_len, full.len);
+            for (uint32_t i = 0; i < (range ? 1 : n); i++)
+                full.keys[i] = head.keys[i] = 100 + 3ull * i;
+            memcpy(full.vals, vals, vals_len);
+            memcpy(full.aux, "abcdefgh", 8);
+            memcpy(head.aux, "abcdefgh", 8);
+            uint8_t *joined = malloc(full.len);
+            memcpy(joined, head.buf, at);
+            memcpy(joined + at, vals, vals_len);
+            memcpy(joined + at + vals_len, (uint8_t *)head.buf + at, head.len - at);
+            CU_ASSERT_EQUAL(memcmp(joined, full.buf, full.len), 0);
+            ps_msg m;
+            CU_ASSERT_EQUAL(ps_msg_decode(joined, full.len, &m, NULL), PS_OK);
+            free(joined);
+            free(full.buf);
+            free(head.buf);
+            free(vals);
+        }
+}
+
 static CU_TestInfo tests[] = {
     {"round trips of every type and shape", test_round_trips},
     {"builds are byte-identical", test_build_is_deterministic},
@@ -223,6 +264,7 @@ static CU_TestInfo tests[] = {
     {"header check alone gives the length", test_check_header_alone},
     {"key ranges", test_key_ranges},
     {"random corruption never crashes", test_fuzz_mutations},
+    {"a spliced build joins into the same bytes", test_spliced_build},
     CU_TEST_INFO_NULL,
 };
 

@@ -66,10 +66,40 @@ static void test_dense_refuses_foreign_keys(void)
     ps_store_mem_ops.close(st);
 }
 
+/* A view of a dense shard is its values in place, only within the shard; a sparse
+ * shard has none. */
+static void test_view(void)
+{
+    const ps_store_ops *o = &ps_store_mem_ops;
+    ps_store *st = open_store(1);
+    ps_err err;
+    float d[3] = {1.0f, 2.0f, 3.0f};
+    CU_ASSERT_EQUAL(o->add(st, NULL, 150, 3, d, &err), PS_OK);
+    const float *v = o->view(st, 149, 5);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+    CU_ASSERT_EQUAL(v[0], 0.0f);
+    CU_ASSERT_EQUAL(v[1], 1.0f);
+    CU_ASSERT_EQUAL(v[3], 3.0f);
+    CU_ASSERT_EQUAL(v[4], 0.0f);
+    CU_ASSERT_PTR_NOT_NULL(o->view(st, 100, 100));
+    CU_ASSERT_PTR_NULL(o->view(st, 100, 101));
+    CU_ASSERT_PTR_NULL(o->view(st, 99, 2));
+    CU_ASSERT_PTR_NULL(o->view(st, 199, 2));
+    CU_ASSERT_PTR_NULL(o->view(st, 200, 1));
+    CU_ASSERT_PTR_NULL(o->view(st, 150, 0));
+    CU_ASSERT_PTR_NULL(o->view(st, UINT64_MAX, 2));
+    o->close(st);
+    st = open_store(0);
+    CU_ASSERT_EQUAL(o->add(st, NULL, 150, 3, d, &err), PS_OK);
+    CU_ASSERT_PTR_NULL(o->view(st, 150, 3));
+    o->close(st);
+}
+
 static CU_TestInfo tests[] = {
     {"dense shard", test_dense},
     {"sparse shard", test_sparse},
     {"dense shard refuses foreign keys", test_dense_refuses_foreign_keys},
+    {"views of a dense shard", test_view},
     CU_TEST_INFO_NULL,
 };
 
