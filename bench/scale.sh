@@ -41,8 +41,11 @@ measure() {
     rss_mb=$((rss_kb / 1024))
 }
 
-# median X...: the middle value (the lower middle of an even count)
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+# median X...: the middle value (the mean of the two middle ones of an even count)
+median() {
+    printf '%s\n' "$@" | sort -g |
+        awk '{ v[NR] = $1 } END { m = int((NR + 1) / 2); print (NR % 2 ? v[m] : (v[m] + v[m + 1]) / 2) }'
+}
 
 printf '%-8s %6s %6s %6s %9s %9s %12s %12s %12s %10s\n' what hosts servers workers wall_s peak_MB messages msgs_per_s us_per_msg sim_s
 for n in "${sizes[@]}"; do
