@@ -486,8 +486,15 @@ int main(int argc, char **argv)
             reps = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--trips") && i + 1 < argc)
             trips = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--part") && i + 1 < argc)
-            o.part_vals = (uint32_t)atol(argv[++i]);
+        else if (!strcmp(argv[i], "--part") && i + 1 < argc) {
+            char *end;
+            unsigned long v = strtoul(argv[++i], &end, 10);
+            if (*end || end == argv[i] || argv[i][0] == '-' || v > UINT32_MAX) {
+                fprintf(stderr, "--part wants a count of values, not '%s'\n", argv[i]);
+                return 2;
+            }
+            o.part_vals = (uint32_t)v;
+        }
         else if (!strcmp(argv[i], "--case") && i + 1 < argc)
             only = atoi(argv[++i]);
         else {

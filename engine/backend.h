@@ -76,6 +76,10 @@ static inline int ps_send(ps_backend *be, int to, void *buf, size_t len, ps_err 
 }
 int ps_send_spliced(ps_backend *be, int to, void *head, size_t head_len, size_t at,
                     const void *view, size_t view_len, ps_err *err);
+/* The message of a spliced send in one malloc'd buffer (NULL when out of memory),
+ * for a backend that must keep it. */
+void *ps_splice_join(const void *head, size_t head_len, size_t at, const void *view,
+                     size_t view_len);
 static inline int ps_recv(ps_backend *be, double timeout_s, void **buf, size_t *len, ps_err *err)
 {
     return be->ops->recv(be, timeout_s, buf, len, err);

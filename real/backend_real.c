@@ -340,15 +340,10 @@ static int rb_send_message(real_be *rb, int to, void *buf, size_t len, size_t at
     int node = rb->actor_node[to];
     if (node == rb->p.rank) {
         if (view_len) { /* a local mailbox keeps the message: join the pieces */
-            uint8_t *joined = malloc(len + view_len);
-            if (!joined) {
-                free(buf);
-                return ps_err_set(err, "out of memory");
-            }
-            memcpy(joined, buf, at);
-            memcpy(joined + at, view, view_len);
-            memcpy(joined + at + view_len, (uint8_t *)buf + at, len - at);
+            void *joined = ps_splice_join(buf, len, at, view, view_len);
             free(buf);
+            if (!joined)
+                return ps_err_set(err, "out of memory");
             buf = joined;
             len += view_len;
         }

@@ -253,18 +253,19 @@ static void spliced_init(spliced *m, const uint8_t *fh, const void *head, size_t
                    {PS_WIRE_FRAME_LEN, at, view_len, head_len - at}};
 }
 
-/* Copies wire bytes [from, end) of m into dst. */
-static void spliced_copy(const spliced *m, size_t from, uint8_t *dst)
+/* The wire bytes [from, end) of m as up to 4 iovecs; returns how many. */
+static int spliced_iov(const spliced *m, size_t from, struct iovec *iov)
 {
+    int k = 0;
     for (int i = 0; i < 4; i++) {
-        if (from < m->len[i]) {
-            memcpy(dst, m->piece[i] + from, m->len[i] - from);
-            dst += m->len[i] - from;
-            from = 0;
-        } else {
+        if (from >= m->len[i]) {
             from -= m->len[i];
+            continue;
         }
+        iov[k++] = (struct iovec){(void *)(m->piece[i] + from), m->len[i] - from};
+        from = 0;
     }
+    return k;
 }
 
 int ps_conn_send_spliced(ps_conn *c, uint32_t dest, uint32_t kind, void *head, size_t head_len,
@@ -277,17 +278,7 @@ int ps_conn_send_spliced(ps_conn *c, uint32_t dest, uint32_t kind, void *head, s
     size_t total = PS_WIRE_FRAME_LEN + head_len + view_len, sent = 0;
     while (!c->qhead && sent < total) {
         struct iovec iov[4];
-        int k = 0;
-        size_t skip = sent;
-        for (int i = 0; i < 4; i++) {
-            if (skip >= m.len[i]) {
-                skip -= m.len[i];
-                continue;
-            }
-            iov[k++] = (struct iovec){(void *)(m.piece[i] + skip), m.len[i] - skip};
-            skip = 0;
-        }
-        struct msghdr mh = {.msg_iov = iov, .msg_iovlen = (size_t)k};
+        struct msghdr mh = {.msg_iov = iov, .msg_iovlen = (size_t)spliced_iov(&m, sent, iov)};
         ssize_t w = sendmsg(c->fd, &mh, MSG_NOSIGNAL);
         if (w < 0) {
             if (errno == EINTR)
@@ -318,7 +309,12 @@ int ps_conn_send_spliced(ps_conn *c, uint32_t dest, uint32_t kind, void *head, s
         snprintf(why, n, "out of memory queueing %zu bytes", rest);
         return -1;
     }
-    spliced_copy(&m, from, buf);
+    struct iovec iov[4];
+    uint8_t *dst = buf;
+    for (int i = 0, k = spliced_iov(&m, from, iov); i < k; i++) {
+        memcpy(dst, iov[i].iov_base, iov[i].iov_len);
+        dst += iov[i].iov_len;
+    }
     free(head);
     memcpy(it->fh, fh, sizeof fh);
     it->next = NULL;
