@@ -35,17 +35,11 @@ static int batch_reserve(ps_batch *b, uint32_t rows, uint32_t nnz)
     if (cn != b->cap_nnz) {
         float *v = realloc(b->val, cn * sizeof *v);
         uint64_t *k = v ? realloc(b->keys, cn * sizeof *k) : NULL;
-        uint64_t *s = k ? realloc(b->scratch, cn * sizeof *s) : NULL;
-        uint64_t *s2 = s ? realloc(b->scratch2, cn * sizeof *s2) : NULL;
         if (v)
             b->val = v;
-        if (k)
-            b->keys = k;
-        if (s)
-            b->scratch = s;
-        if (!s2)
+        if (!k)
             return PS_ERR;
-        b->scratch2 = s2;
+        b->keys = k;
         b->cap_keys = cn;
     }
     b->cap_rows = cr;
@@ -76,6 +70,41 @@ static uint64_t *radix_sort_pairs(uint64_t *a, uint64_t *tmp, uint32_t n)
     return a;
 }
 
+/* Sort space for ps_batch_build, one per OS thread. A simulation runs all its
+ * workers on one thread and a build never yields, so they share one buffer that
+ * stays in cache, where a buffer per worker was cold again at each of its builds
+ * (a thousand workers run between two builds of one). */
+static _Thread_local struct {
+    uint64_t *a, *b;
+    uint32_t cap;
+} sort_space;
+
+/* Keeps the pairs already written (a batch grows row by row). */
+static int sort_space_reserve(uint32_t n)
+{
+    if (n <= sort_space.cap)
+        return PS_OK;
+    uint32_t cap = n + n / 2 + 16;
+    uint64_t *a = realloc(sort_space.a, cap * sizeof *a);
+    if (!a)
+        return PS_ERR;
+    sort_space.a = a;
+    uint64_t *b = realloc(sort_space.b, cap * sizeof *b);
+    if (!b)
+        return PS_ERR;
+    sort_space.b = b;
+    sort_space.cap = cap;
+    return PS_OK;
+}
+
+void ps_batch_release_sort_space(void)
+{
+    free(sort_space.a);
+    free(sort_space.b);
+    sort_space.a = sort_space.b = NULL;
+    sort_space.cap = 0;
+}
+
 int ps_batch_build(ps_batch *b, const ps_dataset *d, const uint64_t *rows, uint32_t n_rows,
                    ps_row_buf *buf, ps_err *err)
 {
@@ -85,20 +114,21 @@ int ps_batch_build(ps_batch *b, const ps_dataset *d, const uint64_t *rows, uint3
     for (uint32_t r = 0; r < n_rows; r++) {
         ps_row row;
         ps_dataset_row(d, rows[r], &row, buf);
-        if (batch_reserve(b, n_rows, b->nnz + row.nnz + 1))
+        if (batch_reserve(b, n_rows, b->nnz + row.nnz + 1) ||
+            sort_space_reserve(b->nnz + row.nnz + 1))
             return ps_err_set(err, "out of memory for a batch");
         b->row_ptr[r] = b->nnz;
         b->label[r] = row.label;
         for (uint32_t k = 0; k < row.nnz; k++) {
-            b->scratch[b->nnz] = (uint64_t)row.idx[k] << 32 | b->nnz;
+            sort_space.a[b->nnz] = (uint64_t)row.idx[k] << 32 | b->nnz;
             b->val[b->nnz++] = row.val[k];
         }
         /* the bias is a feature of value 1 in every row */
-        b->scratch[b->nnz] = bias << 32 | b->nnz;
+        sort_space.a[b->nnz] = bias << 32 | b->nnz;
         b->val[b->nnz++] = 1.0f;
     }
     b->row_ptr[n_rows] = b->nnz;
-    const uint64_t *sorted = radix_sort_pairs(b->scratch, b->scratch2, b->nnz);
+    const uint64_t *sorted = radix_sort_pairs(sort_space.a, sort_space.b, b->nnz);
     uint32_t n = 0;
     for (uint32_t i = 0; i < b->nnz; i++) {
         uint64_t key = sorted[i] >> 32;
@@ -107,6 +137,36 @@ int ps_batch_build(ps_batch *b, const ps_dataset *d, const uint64_t *rows, uint3
         b->col[(uint32_t)sorted[i]] = n - 1;
     }
     b->n_keys = n;
+    b->bias = n - 1;
+    return PS_OK;
+}
+
+int ps_batch_group(ps_batch *b, const uint32_t *group_of, int n_groups, uint32_t *start,
+                   uint32_t *count, ps_err *err)
+{
+    /* the sort space (free again after a build) holds the keys' new places and
+     * a copy of the keys */
+    if (sort_space_reserve(b->n_keys))
+        return ps_err_set(err, "out of memory grouping %u keys", b->n_keys);
+    uint64_t *place = sort_space.a, *old_keys = sort_space.b;
+    memset(count, 0, (size_t)n_groups * sizeof *count);
+    for (uint32_t k = 0; k < b->n_keys; k++)
+        count[group_of[k]]++;
+    for (uint32_t g = 0, at = 0; g < (uint32_t)n_groups; g++) {
+        start[g] = at;
+        at += count[g];
+    }
+    for (uint32_t k = 0; k < b->n_keys; k++)
+        place[k] = start[group_of[k]]++;
+    for (int g = 0; g < n_groups; g++)
+        start[g] -= count[g];
+    memcpy(old_keys, b->keys, b->n_keys * sizeof *old_keys);
+    for (uint32_t k = 0; k < b->n_keys; k++)
+        b->keys[place[k]] = old_keys[k];
+    for (uint32_t i = 0; i < b->nnz; i++)
+        b->col[i] = (uint32_t)place[b->col[i]];
+    if (b->n_keys)
+        b->bias = (uint32_t)place[b->bias];
     return PS_OK;
 }
 
@@ -117,8 +177,6 @@ void ps_batch_free(ps_batch *b)
     free(b->val);
     free(b->label);
     free(b->keys);
-    free(b->scratch);
-    free(b->scratch2);
     memset(b, 0, sizeof *b);
 }
 
@@ -138,7 +196,9 @@ double ps_lr_loss_grad(const ps_batch *b, const float *w_local, double l2, float
             grad[b->col[i]] += g * b->val[i];
     }
     double reg = 0;
-    for (uint32_t k = 0; k + 1 < b->n_keys; k++) { /* the last key is the bias */
+    for (uint32_t k = 0; k < b->n_keys; k++) {
+        if (k == b->bias)
+            continue; /* the bias is not regularised */
         reg += (double)w_local[k] * w_local[k];
         grad[k] += (float)(l2 * w_local[k]);
     }

@@ -13,11 +13,11 @@
 #include "engine/straggler.h"
 #include "engine/trace.h"
 
-/* A batch's keys grouped by server: pos[start[s] .. start[s]+count[s]) are the
- * local indices of server s's keys, ascending (the batch's keys are sorted). */
+/* A batch's keys grouped by server (ps_batch_group): server s's keys, weights and
+ * gradient are the slice [start[s], start[s]+count[s]) of the batch's arrays, so
+ * that a reply or a push touches a few cache lines, not one per key. */
 typedef struct key_groups {
-    uint32_t *count, *start, *pos;
-    uint32_t cap;
+    uint32_t *count, *start;
 } key_groups;
 
 typedef struct ps_worker {
@@ -28,6 +28,8 @@ typedef struct ps_worker {
     ps_batch batch[2];
     key_groups groups[2];
     ps_row_buf rowbuf;
+    uint32_t *server_of;         /* per key of the batch being grouped */
+    uint32_t cap_server_of;
     uint64_t *rows;
     float *w_local, *grad;
     uint32_t cap_keys;
@@ -35,30 +37,19 @@ typedef struct ps_worker {
     ps_trace trace;              /* open when run->trace: what this worker pushed */
 } ps_worker;
 
-static int groups_build(ps_worker *wk, key_groups *g, const ps_batch *b, ps_err *err)
+static int groups_build(ps_worker *wk, key_groups *g, ps_batch *b, ps_err *err)
 {
     const ps_run *r = wk->run;
-    int S = r->n_servers;
-    if (b->n_keys > g->cap) {
-        uint32_t *p = realloc(g->pos, b->n_keys * sizeof *p);
+    if (b->n_keys > wk->cap_server_of) {
+        uint32_t *p = realloc(wk->server_of, b->n_keys * sizeof *p);
         if (!p)
             return ps_err_set(err, "out of memory grouping %u keys", b->n_keys);
-        g->pos = p;
-        g->cap = b->n_keys;
+        wk->server_of = p;
+        wk->cap_server_of = b->n_keys;
     }
-    memset(g->count, 0, (size_t)S * sizeof *g->count);
     for (uint32_t k = 0; k < b->n_keys; k++)
-        g->count[ps_partition_server(r->partitioner, &r->partition, b->keys[k])]++;
-    for (int s = 0, at = 0; s < S; s++) {
-        g->start[s] = (uint32_t)at;
-        at += (int)g->count[s];
-    }
-    /* start[] doubles as a fill cursor, then is restored */
-    for (uint32_t k = 0; k < b->n_keys; k++)
-        g->pos[g->start[ps_partition_server(r->partitioner, &r->partition, b->keys[k])]++] = k;
-    for (int s = 0; s < S; s++)
-        g->start[s] -= g->count[s];
-    return PS_OK;
+        wk->server_of[k] = (uint32_t)ps_partition_server(r->partitioner, &r->partition, b->keys[k]);
+    return ps_batch_group(b, wk->server_of, r->n_servers, g->start, g->count, err);
 }
 
 static int worker_build_batch(ps_worker *wk, int slot, int32_t clock, ps_err *err)
@@ -94,8 +85,7 @@ static int worker_send_pulls(ps_worker *wk, int slot, int32_t clock, ps_err *err
         if (ps_msg_build(&m, PS_MSG_PULL, 0, (uint32_t)ps_worker_actor(wk->run, wk->index), 0,
                          clock, g->count[s], 0, 0, err))
             return PS_ERR;
-        for (uint32_t i = 0; i < g->count[s]; i++)
-            m.keys[i] = b->keys[g->pos[g->start[s] + i]];
+        memcpy(m.keys, b->keys + g->start[s], g->count[s] * sizeof *m.keys);
         if (ps_send(wk->be, ps_server_actor(s), m.buf, m.len, err))
             return PS_ERR;
     }
@@ -125,19 +115,15 @@ static int worker_send_pushes(ps_worker *wk, int cur, int32_t clock, int has_nex
             return PS_ERR;
         if (timed)
             memcpy(m.aux + keys_len, timing, PS_MSG_TIMING_LEN);
-        for (uint32_t i = 0; i < nk; i++) {
-            uint32_t k = g->pos[g->start[s] + i];
-            m.keys[i] = b->keys[k];
-            m.vals[i] = -lr * wk->grad[k];
-        }
+        memcpy(m.keys, b->keys + g->start[s], nk * sizeof *m.keys);
+        for (uint32_t i = 0; i < nk; i++)
+            m.vals[i] = -lr * wk->grad[g->start[s] + i];
         if (r->trace && ps_trace_push(&wk->trace, m.keys, m.vals, nk, err)) {
             free(m.buf);
             return PS_ERR;
         }
-        for (uint32_t i = 0; i < np; i++) {
-            uint64_t key = bn->keys[gn->pos[gn->start[s] + i]];
-            memcpy(m.aux + i * sizeof key, &key, sizeof key);
-        }
+        if (np)
+            memcpy(m.aux, bn->keys + gn->start[s], np * sizeof *bn->keys);
         if (ps_send(wk->be, ps_server_actor(s), m.buf, m.len, err))
             return PS_ERR;
     }
@@ -157,13 +143,13 @@ static int worker_take_reply(ps_worker *wk, int cur, const ps_msg *m, int32_t cl
     if (m->clock != clock || m->nkeys != g->count[s] || m->vals_per_key != 1)
         return ps_err_set(err, "server %d answered clock %d with %u keys, expected clock %d "
                           "with %u keys", s, m->clock, m->nkeys, clock, g->count[s]);
-    for (uint32_t i = 0; i < m->nkeys; i++) {
-        uint32_t k = g->pos[g->start[s] + i];
-        if (ps_msg_key(m, i) != b->keys[k])
+    const uint64_t *asked = b->keys + g->start[s];
+    for (uint32_t i = 0; i < m->nkeys; i++)
+        if (ps_msg_key(m, i) != asked[i])
             return ps_err_set(err, "server %d answered key %llu where %llu was asked", s,
-                              (unsigned long long)ps_msg_key(m, i), (unsigned long long)b->keys[k]);
-        wk->w_local[k] = m->vals[i];
-    }
+                              (unsigned long long)ps_msg_key(m, i), (unsigned long long)asked[i]);
+    if (m->nkeys)
+        memcpy(wk->w_local + g->start[s], m->vals, m->nkeys * sizeof *m->vals);
     return PS_OK;
 }
 
@@ -271,14 +257,15 @@ static int worker_init(ps_worker *wk, ps_run *r, ps_backend *be, int index, ps_e
 
 static void worker_free(ps_worker *wk)
 {
+    ps_batch_release_sort_space();
     for (int i = 0; i < 2; i++) {
         ps_batch_free(&wk->batch[i]);
         free(wk->groups[i].count);
         free(wk->groups[i].start);
-        free(wk->groups[i].pos);
     }
     ps_trace_abandon(&wk->trace);
     ps_row_buf_free(&wk->rowbuf);
+    free(wk->server_of);
     free(wk->rows);
     free(wk->w_local);
     free(wk->grad);
