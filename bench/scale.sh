@@ -7,11 +7,14 @@
 # --repeat K runs each pair K times, alternating, and takes the ratio of the median
 # walls: on a shared VM the machine's speed drifts over minutes, and one pair of
 # long runs can differ by tens of percent from the next.
-# The pslab run records its pattern (PSLAB_SIM_PATTERN: every message's size and
-# every worker's flops, in order; the cost of recording is counted against pslab)
-# and raw_simgrid_ps --pattern replays it exactly, so both programs move the same
+# A first pslab run records its pattern (PSLAB_SIM_PATTERN: every message's size and
+# every worker's flops, in order; printed as "pslab+rec", not in the ratio) and
+# raw_simgrid_ps --pattern replays it exactly, so both programs move the same
 # messages between the same actors, of the same sizes, with the same computations
-# in between: their simulated times agree to a few parts per 10^4.
+# in between: their simulated times agree to a few parts per 10^4. The timed pslab
+# runs record nothing, as a user's runs do, and must give the same simulated time.
+# The ratio is of wall seconds; the one of CPU seconds (user + system) is printed
+# beside it, since a VM's stolen time inflates walls but not CPU time.
 # By default both programs run in scale mode (platform.worker_links = 0, SimGrid
 # precision 10 us; see README "Scale"); --full keeps every host's link, the
 # backbone and exact event times.
@@ -32,12 +35,14 @@ cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build-bench -j"$(nproc)" --target pslab raw_simgrid_ps >/dev/null
 tmp=$(mktemp -d /tmp/pslab-bench.XXXXXX); trap 'rm -rf "$tmp"' EXIT
 
-# measure LABEL CMD...: runs CMD under /usr/bin/time, sets wall, rss_mb, out
+# measure LABEL CMD...: runs CMD under /usr/bin/time, sets wall, cpu, rss_mb, out
 measure() {
     local label=$1; shift
-    /usr/bin/time -f "%e %M" -o "$tmp/time" "$@" > "$tmp/out" 2> "$tmp/err" || {
+    /usr/bin/time -f "%e %M %U %S" -o "$tmp/time" "$@" > "$tmp/out" 2> "$tmp/err" || {
         echo "bench: $label failed:"; cat "$tmp/err"; exit 1; }
-    read -r wall rss_kb < "$tmp/time"
+    local user sys
+    read -r wall rss_kb user sys < "$tmp/time"
+    cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
     rss_mb=$((rss_kb / 1024))
 }
 
@@ -47,7 +52,21 @@ median() {
         awk '{ v[NR] = $1 } END { m = int((NR + 1) / 2); print (NR % 2 ? v[m] : (v[m] + v[m + 1]) / 2) }'
 }
 
-printf '%-8s %6s %6s %6s %9s %9s %12s %12s %12s %10s\n' what hosts servers workers wall_s peak_MB messages msgs_per_s us_per_msg sim_s
+printf '%-9s %6s %6s %6s %9s %8s %9s %12s %12s %12s %10s\n' what hosts servers workers wall_s cpu_s peak_MB messages msgs_per_s us_per_msg sim_s
+# row LABEL HOSTS SERVERS WORKERS MESSAGES SIM_S: one line of the table, from measure's figures
+row() {
+    printf '%-9s %6d %6d %6d %9.2f %8.2f %9d %12d %12.0f %12s %10.6f\n' "$1" "$2" "$3" "$4" "$wall" "$cpu" \
+        "$rss_mb" "$5" "$(awk -v t="$wall" -v m="$5" 'BEGIN { print m / t }')" \
+        "$(awk -v t="$wall" -v m="$5" 'BEGIN { printf "%.2f", t / m * 1e6 }')" "$6"
+}
+# pslab_sim: sets msgs and sim_s from the pslab run just measured, and removes it
+pslab_sim() {
+    msgs=$(sed -n 's/.* \([0-9]*\) messages .*/\1/p' "$tmp/out")
+    sim_s=$(sed -n 's/^sim_time_s: //p' "$tmp/run-$n/summary.txt")
+    rm -rf "$tmp/run-$n"
+}
+# per_msg_ratio PSLAB_SECONDS RAW_SECONDS: pslab's cost per message over raw's
+per_msg_ratio() { awk -v a="$1" -v b="$2" -v m="$msgs" -v r="$rmsgs" 'BEGIN { printf "%.3f", (a / m) / (b / r) }'; }
 for n in "${sizes[@]}"; do
     s=$(( (n * 5 + 99) / 100 )); w=$((n - s))
     if [ $full = 1 ]; then
@@ -56,29 +75,31 @@ for n in "${sizes[@]}"; do
         modeset=(); linked=$s; prec=1e-5
     fi
     build-bench/pslab platform --hosts "$n" --linked-hosts "$linked" -o "$tmp/platform-$n.xml" >/dev/null
-    p_walls=() r_walls=()
+    pslab_run=(build-bench/pslab run bench/scale.ini --set run.iterations="$iters" --set cluster.servers="$s"
+               --set cluster.workers="$w" "${modeset[@]}" --out "$tmp/run-$n")
+    PSLAB_SIM_PATTERN="$tmp/pattern-$n" measure pslab+rec "${pslab_run[@]}"
+    pslab_sim
+    rec_sim=$sim_s
+    row pslab+rec "$n" "$s" "$w" "$msgs" "$sim_s"
+    p_walls=() r_walls=() p_cpus=() r_cpus=()
     for ((rep = 1; rep <= repeat; rep++)); do
-        PSLAB_SIM_PATTERN="$tmp/pattern-$n" measure pslab build-bench/pslab run bench/scale.ini \
-            --set run.iterations="$iters" --set cluster.servers="$s" --set cluster.workers="$w" \
-            "${modeset[@]}" --out "$tmp/run-$n"
-        msgs=$(sed -n 's/.* \([0-9]*\) messages .*/\1/p' "$tmp/out")
-        sim_s=$(sed -n 's/^sim_time_s: //p' "$tmp/run-$n/summary.txt")
-        rm -rf "$tmp/run-$n"
-        e_us=$(awk -v t="$wall" -v m="$msgs" 'BEGIN { printf "%.2f", t / m * 1e6 }')
-        p_walls+=("$wall")
-        printf '%-8s %6d %6d %6d %9.2f %9d %12d %12.0f %12s %10.6f\n' pslab "$n" "$s" "$w" "$wall" "$rss_mb" \
-            "$msgs" "$(awk -v t="$wall" -v m="$msgs" 'BEGIN { print m / t }')" "$e_us" "$sim_s"
+        measure pslab "${pslab_run[@]}"
+        pslab_sim
+        if [ "$sim_s" != "$rec_sim" ]; then
+            echo "bench: pslab's simulated time changed between runs ($rec_sim, then $sim_s)" >&2; exit 1
+        fi
+        p_walls+=("$wall") p_cpus+=("$cpu")
+        row pslab "$n" "$s" "$w" "$msgs" "$sim_s"
         measure raw build-bench/bench/raw_simgrid_ps "$tmp/platform-$n.xml" "$s" "$w" "$iters" \
             --pattern "$tmp/pattern-$n" --cfg=network/crosstraffic:0 --cfg=surf/precision:$prec
-        rm -f "$tmp/pattern-$n"
         grep 'raw_simgrid_ps:' "$tmp/err" || true
         rmsgs=$(awk '{ for (i = 1; i < NF; i++) if ($i == "messages") print $(i + 1) }' "$tmp/out")
-        r_us=$(awk -v t="$wall" -v m="$rmsgs" 'BEGIN { printf "%.2f", t / m * 1e6 }')
         rsim=$(awk '{ for (i = 1; i < NF; i++) if ($i == "sim_s") print $(i + 1) }' "$tmp/out")
-        r_walls+=("$wall")
-        printf '%-8s %6d %6d %6d %9.2f %9d %12d %12.0f %12s %10.6f\n' raw "$n" "$s" "$w" "$wall" "$rss_mb" \
-            "$rmsgs" "$(awk -v t="$wall" -v m="$rmsgs" 'BEGIN { print m / t }')" "$r_us" "$rsim"
+        r_walls+=("$wall") r_cpus+=("$cpu")
+        row raw "$n" "$s" "$w" "$rmsgs" "$rsim"
     done
+    rm -f "$tmp/pattern-$n"
     pm=$(median "${p_walls[@]}") rm_=$(median "${r_walls[@]}")
-    echo "ratio   hosts=$n  pslab/raw wall cost per message: $(awk -v a="$pm" -v b="$rm_" -v m="$msgs" -v r="$rmsgs" 'BEGIN { printf "%.3f", (a / m) / (b / r) }')  (median walls of $repeat: pslab $pm s, raw $rm_ s; target <= 1.25)"
+    pc=$(median "${p_cpus[@]}") rc=$(median "${r_cpus[@]}")
+    echo "ratio     hosts=$n  pslab/raw wall cost per message: $(per_msg_ratio "$pm" "$rm_")  (median walls of $repeat: pslab $pm s, raw $rm_ s; target <= 1.25)  cpu: $(per_msg_ratio "$pc" "$rc")"
 done
