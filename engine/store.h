@@ -16,6 +16,8 @@ typedef struct ps_store_spec {
                              * missing, reopened if present); mem: unused */
     int server;             /* which server, for error messages */
     uint64_t n_keys;        /* keys of the whole table are 0 .. n_keys-1 */
+    int shards;             /* how many shards the table has (0: unknown), for a
+                             * store that sizes itself by its share of memory */
     int dense;              /* nonzero: the shard is exactly the keys [lo, hi) */
     uint64_t lo, hi;
     uint32_t block_keys;    /* blocked stores: consecutive keys stored together */

@@ -1,4 +1,4 @@
-/* The in-memory store, dense (a key range) and sparse (a hash shard): unwritten
+/* The in-memory store, dense (a key range) and hash shards (direct and mapped): unwritten
  * keys read 0, adds accumulate, ranges and key lists agree, dumps list what is
  * held, and keys outside a dense shard are refused rather than written. */
 #include <stdlib.h>
@@ -7,18 +7,21 @@
 #include "engine/store.h"
 #include "tests/unit/cu_main.h"
 
-static ps_store *open_store(int dense)
+/* kind: 1 dense; 0 hash shard, mapped (too many keys for the direct budget, which
+ * is 256 MiB over all shards); 2 hash shard, direct */
+static ps_store *open_store(int kind)
 {
-    ps_store_spec spec = {.server = 0, .n_keys = 1000, .dense = dense, .lo = 100, .hi = 200};
+    ps_store_spec spec = {.server = 0, .n_keys = 1000, .dense = kind == 1, .lo = 100, .hi = 200,
+                          .shards = kind == 2 ? 4 : 0};
     ps_store *st = NULL;
     ps_err err;
     CU_ASSERT_FATAL(ps_store_mem_ops.open(&spec, &st, &err) == PS_OK);
     return st;
 }
 
-static void check_semantics(int dense)
+static void check_semantics(int kind)
 {
-    ps_store *st = open_store(dense);
+    ps_store *st = open_store(kind);
     const ps_store_ops *o = &ps_store_mem_ops;
     ps_err err;
     uint64_t keys[] = {150, 101, 199};
@@ -41,7 +44,7 @@ static void check_semantics(int dense)
     uint64_t *dk, n;
     float *dv;
     CU_ASSERT_EQUAL_FATAL(o->dump(st, &dk, &dv, &n, &err), PS_OK);
-    CU_ASSERT_EQUAL(n, dense ? 100u : 12u);
+    CU_ASSERT_EQUAL(n, kind == 1 ? 100u : 12u);
     double sum = 0;
     for (uint64_t i = 0; i < n; i++)
         sum += dv[i];
@@ -53,6 +56,47 @@ static void check_semantics(int dense)
 
 static void test_dense(void) { check_semantics(1); }
 static void test_sparse(void) { check_semantics(0); }
+static void test_direct(void) { check_semantics(2); }
+
+/* A direct shard dumps the keys written, in the order first written (as a mapped
+ * one does), with their values, and refuses keys outside the table. */
+static void test_direct_dump_and_bounds(void)
+{
+    ps_store *st = open_store(2), *mapped = open_store(0);
+    const ps_store_ops *o = &ps_store_mem_ops;
+    ps_err err;
+    uint64_t keys[] = {999, 3, 500, 3, 0};
+    float d[] = {1, 2, 3, 4, 5};
+    for (int i = 0; i < 5; i++) {
+        CU_ASSERT_EQUAL(o->add(st, &keys[i], 0, 1, &d[i], &err), PS_OK);
+        CU_ASSERT_EQUAL(o->add(mapped, &keys[i], 0, 1, &d[i], &err), PS_OK);
+    }
+    uint64_t *dk, *mk, n, mn;
+    float *dv, *mv;
+    CU_ASSERT_EQUAL_FATAL(o->dump(st, &dk, &dv, &n, &err), PS_OK);
+    CU_ASSERT_EQUAL_FATAL(o->dump(mapped, &mk, &mv, &mn, &err), PS_OK);
+    CU_ASSERT_EQUAL_FATAL(n, 4u);
+    CU_ASSERT_EQUAL(mn, n);
+    uint64_t want_k[] = {999, 3, 500, 0};
+    float want_v[] = {1, 6, 3, 5};
+    for (int i = 0; i < 4; i++) {
+        CU_ASSERT_EQUAL(dk[i], want_k[i]);
+        CU_ASSERT_EQUAL(dv[i], want_v[i]);
+        CU_ASSERT_EQUAL(mk[i], dk[i]);
+        CU_ASSERT_EQUAL(mv[i], dv[i]);
+    }
+    free(dk);
+    free(dv);
+    free(mk);
+    free(mv);
+    uint64_t outside = 1000;
+    float out;
+    CU_ASSERT_EQUAL(o->add(st, &outside, 0, 1, d, &err), PS_ERR);
+    CU_ASSERT(strstr(err.msg, "outside the table") != NULL);
+    CU_ASSERT_EQUAL(o->get(st, &outside, 0, 1, &out, &err), PS_ERR);
+    o->close(st);
+    o->close(mapped);
+}
 
 static void test_dense_refuses_foreign_keys(void)
 {
@@ -97,6 +141,8 @@ static void test_view(void)
 
 static CU_TestInfo tests[] = {
     {"dense shard", test_dense},
+    {"hash shard, direct", test_direct},
+    {"hash shard, direct: dump order and bounds", test_direct_dump_and_bounds},
     {"sparse shard", test_sparse},
     {"dense shard refuses foreign keys", test_dense_refuses_foreign_keys},
     {"views of a dense shard", test_view},
