@@ -423,12 +423,10 @@ static int ps__send(ps_backend *be, int to, void *buf, size_t len, ps_err *err)
     }
     if (!buf)
         return ps_err_set(err, "sim: actor %d sends a NULL buffer to actor %d", a->spec.id, to);
-    ps__env *e = ps__env_take(&sim->envs);
     /* Room for this send whichever way it goes, before anything is started. */
-    if (!e || ps__ring_reserve(&a->pend, a->pend.n + a->outq.n + 1) ||
-        ps__ring_reserve(&a->outq, a->outq.n + 1)) {
-        if (e)
-            ps__env_give(&sim->envs, e);
+    ps__env *e = NULL;
+    if (ps__ring_reserve(&a->pend, a->pend.n + a->outq.n + 1) ||
+        ps__ring_reserve(&a->outq, a->outq.n + 1) || !(e = ps__env_take(&sim->envs))) {
         free(buf);
         return ps_err_set(err, "sim: out of memory sending %zu bytes from actor %d", len, a->spec.id);
     }
