@@ -57,6 +57,8 @@ int ps_run_init(ps_run *r, const ps_config *cfg, const char *out_dir, ps_err *er
                           (unsigned long long)ps_dataset_rows(r->train), r->n_workers);
     r->n_keys = (uint64_t)r->n_features + 1; /* the bias is the last key */
     ps_partition_init(&r->partition, r->n_keys, r->n_servers);
+    /* 8 bytes a key: 8 MB for a million features, shared by every simulated node */
+    ps_partition_place(&r->partition, r->partitioner, (uint64_t)64 << 20);
     r->store_ops = &ps_store_mem_ops;
     r->store_block_keys = 64;
     r->store_cache_bytes = 64u << 20;
@@ -70,6 +72,7 @@ void ps_run_free(ps_run *r)
     ps_dataset_free(r->all);
     free(r->slowdown);
     r->slowdown = NULL;
+    ps_partition_free(&r->partition);
 }
 
 int ps_run_launch(ps_run *r, ps_backend *be, ps_err *err)

@@ -484,10 +484,14 @@ static int server_init(ps_server *s, ps_run *r, ps_backend *be, int index, ps_er
         return ps_err_set(err, "out of memory for %d workers", n);
     if (r->trace && ps_trace_open_server(&s->trace, r->out_dir, index, err))
         return PS_ERR;
-    ps_store_spec spec = {.dir = NULL, .server = index, .n_keys = r->n_keys, .shards = r->n_servers,
+    ps_store_spec spec = {.dir = NULL, .server = index, .n_keys = r->n_keys,
                           .block_keys = r->store_block_keys, .cache_bytes = r->store_cache_bytes};
     spec.dense = r->partitioner->shard_range &&
                  r->partitioner->shard_range(&r->partition, index, &spec.lo, &spec.hi);
+    if (!spec.dense && r->partition.place) {
+        spec.place = r->partition.place;
+        spec.shard_keys = r->partition.shard_keys[index];
+    }
     s->dense = spec.dense;
     s->lo = spec.lo;
     s->hi = spec.hi;

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "engine/err.h"
+#include "policies/partitioner/partitioner.h"
 
 typedef struct ps_store ps_store;
 
@@ -16,10 +17,13 @@ typedef struct ps_store_spec {
                              * missing, reopened if present); mem: unused */
     int server;             /* which server, for error messages */
     uint64_t n_keys;        /* keys of the whole table are 0 .. n_keys-1 */
-    int shards;             /* how many shards the table has (0: unknown), for a
-                             * store that sizes itself by its share of memory */
     int dense;              /* nonzero: the shard is exactly the keys [lo, hi) */
     uint64_t lo, hi;
+    /* Optional, for a sparse shard: every key's server and slot (place[key], key <
+     * n_keys), and how many keys this server has; a store may then keep the shard
+     * in an array of that size. */
+    const ps_key_place *place;
+    uint64_t shard_keys;
     uint32_t block_keys;    /* blocked stores: consecutive keys stored together */
     uint64_t cache_bytes;   /* blocked stores: bound on the block cache */
 } ps_store_spec;

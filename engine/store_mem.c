@@ -1,9 +1,9 @@
 /* The in-memory store: a dense array when the shard is a contiguous key range
- * (range partitioning). A hash shard is an array over the whole table's keys when
- * all shards' arrays fit PS_MEM_DIRECT_BUDGET (one load per key, where a map probe
- * and its slot missed the cache up to four times: 17% of a 100-host run), else a
- * key -> slot map that grows as keys are first written. Both keep the keys written,
- * in the order first written, for dumps. */
+ * (range partitioning). A hash shard is an array of the shard's size indexed by
+ * each key's slot when the partition's places are given (one load per key, where a
+ * map probe and its slot missed the cache up to four times: 17% of a 100-host run),
+ * else a key -> slot map that grows as keys are first written. Both keep the keys
+ * written, in the order first written, for dumps. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,14 +13,13 @@
 /* four floats, for the dense add (GCC and Clang vector extension) */
 typedef float ps_v4f __attribute__((vector_size(16)));
 
-#define PS_MEM_DIRECT_BUDGET ((uint64_t)256 << 20)
-
 struct ps_store {
     int dense;
     uint64_t lo, n_dense;   /* dense: vals[key - lo] */
-    int direct;             /* hash shard, direct: vals[key], key < n_direct */
-    uint64_t n_direct;
-    uint8_t *written;       /* direct: a bit per key, set once written */
+    int server;
+    const ps_key_place *place; /* hash shard, placed: vals[place[key].slot] */
+    uint64_t n_place;       /* placed: keys of the table, which place covers */
+    uint8_t *written;       /* placed: a bit per slot, set once written */
     ps_keymap map;          /* hash shard, mapped: key -> index into keys/vals */
     uint64_t *keys;         /* hash shard: keys written, in the order first written */
     float *vals;
@@ -42,13 +41,13 @@ static int mem_open(const ps_store_spec *spec, ps_store **out, ps_err *err)
             return ps_err_set(err, "server %d: out of memory for %llu parameters", spec->server,
                               (unsigned long long)(spec->hi - spec->lo));
         }
-    } else if (spec->shards > 0 &&
-               spec->n_keys <= PS_MEM_DIRECT_BUDGET / sizeof(float) / (uint64_t)spec->shards) {
-        t->direct = 1;
-        t->n_direct = spec->n_keys;
+    } else if (spec->place) {
+        t->server = spec->server;
+        t->place = spec->place;
+        t->n_place = spec->n_keys;
         t->cap = 1024;
-        t->vals = calloc(t->n_direct ? t->n_direct : 1, sizeof *t->vals);
-        t->written = calloc(t->n_direct / 8 + 1, 1);
+        t->vals = calloc(spec->shard_keys ? spec->shard_keys : 1, sizeof *t->vals);
+        t->written = calloc(spec->shard_keys / 8 + 1, 1);
         t->keys = malloc(t->cap * sizeof *t->keys);
         if (!t->vals || !t->written || !t->keys) {
             free(t->vals);
@@ -56,7 +55,7 @@ static int mem_open(const ps_store_spec *spec, ps_store **out, ps_err *err)
             free(t->keys);
             free(t);
             return ps_err_set(err, "server %d: out of memory for %llu parameters", spec->server,
-                              (unsigned long long)spec->n_keys);
+                              (unsigned long long)spec->shard_keys);
         }
     } else {
         t->cap = 1024;
@@ -77,7 +76,7 @@ static void mem_close(ps_store *t)
 {
     if (!t)
         return;
-    if (!t->dense && !t->direct)
+    if (!t->dense && !t->place)
         ps_keymap_free(&t->map);
     free(t->written);
     free(t->keys);
@@ -93,7 +92,7 @@ static int mem_grow(ps_store *t)
     if (!k)
         return PS_ERR;
     t->keys = k;
-    if (t->direct) {
+    if (t->place) {
         t->cap = cap;
         return PS_OK;
     }
@@ -137,27 +136,35 @@ static int mem_check_dense(const ps_store *t, uint64_t key, ps_err *err)
     return PS_OK;
 }
 
-/* The slot of key in a direct shard, noting its first write when create is set;
- * NULL with *failed set for a key outside the table or out of memory. */
-static float *mem_direct_slot(ps_store *t, uint64_t key, int create, int *failed, ps_err *err)
+/* The value of key in a placed shard, noting its first write when create is set;
+ * NULL with *failed set for a key outside the table or of another server, or out of
+ * memory. */
+static float *mem_placed_slot(ps_store *t, uint64_t key, int create, int *failed, ps_err *err)
 {
-    if (key >= t->n_direct) {
+    if (key >= t->n_place) {
         *failed = 1;
         ps_err_set(err, "key %llu is outside the table [0, %llu)", (unsigned long long)key,
-                   (unsigned long long)t->n_direct);
+                   (unsigned long long)t->n_place);
         return NULL;
     }
-    uint8_t bit = (uint8_t)(1u << (key & 7));
-    if (create && !(t->written[key >> 3] & bit)) {
+    ps_key_place p = t->place[key];
+    if (p.server != (uint32_t)t->server) {
+        *failed = 1;
+        ps_err_set(err, "key %llu belongs to server %u, not to this shard (server %d)",
+                   (unsigned long long)key, p.server, t->server);
+        return NULL;
+    }
+    uint8_t bit = (uint8_t)(1u << (p.slot & 7));
+    if (create && !(t->written[p.slot >> 3] & bit)) {
         if (t->n == t->cap && mem_grow(t)) {
             *failed = 1;
             ps_err_set(err, "out of memory growing the shard");
             return NULL;
         }
         t->keys[t->n++] = key;
-        t->written[key >> 3] |= bit;
+        t->written[p.slot >> 3] |= bit;
     }
-    return &t->vals[key];
+    return &t->vals[p.slot];
 }
 
 /* The value slot of one key: NULL with *failed set when the key is outside a dense
@@ -165,8 +172,8 @@ static float *mem_direct_slot(ps_store *t, uint64_t key, int create, int *failed
  * (not create). */
 static float *mem_value(ps_store *t, uint64_t key, int create, int *failed, ps_err *err)
 {
-    if (t->direct)
-        return mem_direct_slot(t, key, create, failed, err);
+    if (t->place)
+        return mem_placed_slot(t, key, create, failed, err);
     if (t->dense) {
         if (mem_check_dense(t, key, err)) {
             *failed = 1;
@@ -257,9 +264,9 @@ static int mem_dump(ps_store *t, uint64_t **keys, float **vals, uint64_t *n, ps_
     }
     for (uint64_t i = 0; i < count; i++)
         (*keys)[i] = t->dense ? t->lo + i : t->keys[i];
-    if (t->direct)
+    if (t->place)
         for (uint64_t i = 0; i < count; i++)
-            (*vals)[i] = t->vals[t->keys[i]];
+            (*vals)[i] = t->vals[t->place[t->keys[i]].slot];
     else if (count)
         memcpy(*vals, t->vals, count * sizeof **vals);
     *n = count;
@@ -275,8 +282,8 @@ static void mem_io_bytes(ps_store *t, uint64_t *read, uint64_t *written)
 
 const ps_store_ops ps_store_mem_ops = {
     .name = "mem",
-    .doc = "in memory: a dense array per range shard; per hash shard an array over all keys "
-           "(when every shard's fits 256 MiB together), else a hash map",
+    .doc = "in memory: a dense array per range shard; per hash shard an array of its size "
+           "(when the partition's key places fit 64 MiB), else a hash map",
     .open = mem_open,
     .get = mem_get,
     .view = mem_view,

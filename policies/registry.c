@@ -35,12 +35,3 @@ const ps_partitioner_ops *ps_partitioner_by_name(const char *name)
             return partitioner_table[i];
     return NULL;
 }
-
-void ps_partition_init(ps_partition *p, uint64_t n_keys, int n_servers)
-{
-    p->n_keys = n_keys;
-    p->n_servers = n_servers;
-    p->chunk = (n_keys + (uint64_t)n_servers - 1) / (uint64_t)n_servers;
-    if (p->chunk == 0)
-        p->chunk = 1;
-}

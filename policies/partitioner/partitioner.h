@@ -5,10 +5,21 @@
 
 #include <stdint.h>
 
+/* Where a key lives: its server, and its index among that server's keys in key
+ * order (so a store can keep the shard in an array of its own size). */
+typedef struct ps_key_place {
+    uint32_t server, slot;
+} ps_key_place;
+
 typedef struct ps_partition {
     uint64_t n_keys;    /* keys are 0 .. n_keys-1 */
     int n_servers;
     uint64_t chunk;     /* range: keys per contiguous chunk */
+    /* Optional (ps_partition_place): every key's place, and each server's key count.
+     * The partitioner's answer for every key, computed once: a load per key instead
+     * of a hash, for the worker grouping its batch and the server checking a message. */
+    ps_key_place *place;
+    uint64_t *shard_keys;
 } ps_partition;
 
 typedef struct ps_partitioner_ops {
@@ -23,9 +34,17 @@ typedef struct ps_partitioner_ops {
 static inline int ps_partition_server(const ps_partitioner_ops *ops, const ps_partition *p,
                                       uint64_t key)
 {
+    if (p->place && key < p->n_keys)
+        return (int)p->place[key].server;
     return ops->server_of(p, key);
 }
 
 void ps_partition_init(ps_partition *p, uint64_t n_keys, int n_servers);
+
+/* Fills p->place and p->shard_keys for a partitioner without shard ranges (a range
+ * shard's place is key - lo already) when the table takes at most `budget` bytes;
+ * otherwise, or if memory is short, leaves them NULL: they are only a cache. */
+void ps_partition_place(ps_partition *p, const ps_partitioner_ops *ops, uint64_t budget);
+void ps_partition_free(ps_partition *p);
 
 #endif

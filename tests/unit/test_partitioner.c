@@ -52,6 +52,40 @@ static void test_hash_balanced(void)
               ps_partition_server(ops, &p, 1) != ps_partition_server(ops, &p, 2));
 }
 
+/* A hash partition's places agree with the partitioner for every key, number each
+ * server's keys 0, 1, ... in key order, and count them; a range partition and a
+ * table over the budget get none. */
+static void test_hash_places(void)
+{
+    const ps_partitioner_ops *ops = ps_partitioner_by_name("hash");
+    enum { S = 5, N = 10007 };
+    ps_partition p;
+    ps_partition_init(&p, N, S);
+    ps_partition_place(&p, ops, (uint64_t)N * sizeof(ps_key_place));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p.place);
+    uint64_t next[S] = {0};
+    for (uint64_t k = 0; k < N; k++) {
+        int s = ops->server_of(&p, k);
+        CU_ASSERT_EQUAL_FATAL(p.place[k].server, (uint32_t)s);
+        CU_ASSERT_EQUAL_FATAL(p.place[k].slot, next[s]);
+        next[s]++;
+        CU_ASSERT_EQUAL(ps_partition_server(ops, &p, k), s);
+    }
+    for (int s = 0; s < S; s++)
+        CU_ASSERT_EQUAL(p.shard_keys[s], next[s]);
+    /* keys past the table still get the partitioner's answer */
+    CU_ASSERT_EQUAL(ps_partition_server(ops, &p, N + 3), ops->server_of(&p, N + 3));
+    ps_partition_free(&p);
+    CU_ASSERT_PTR_NULL(p.place);
+
+    ps_partition_init(&p, N, S);
+    ps_partition_place(&p, ops, (uint64_t)N * sizeof(ps_key_place) - 1);
+    CU_ASSERT_PTR_NULL(p.place);
+    ps_partition_init(&p, N, S);
+    ps_partition_place(&p, ps_partitioner_by_name("range"), UINT64_MAX);
+    CU_ASSERT_PTR_NULL(p.place);
+}
+
 static void test_registry(void)
 {
     for (int i = 0; ps_partitioner_names[i]; i++)
@@ -78,6 +112,7 @@ static CU_TestInfo tests[] = {
     {"range is contiguous and balanced", test_range_contiguous_and_balanced},
     {"range with more servers than keys", test_range_more_servers_than_keys},
     {"hash is balanced", test_hash_balanced},
+    {"hash places match the partitioner", test_hash_places},
     {"registry finds every listed name", test_registry},
     {"bsp gate predicate", test_bsp_can_serve},
     CU_TEST_INFO_NULL,

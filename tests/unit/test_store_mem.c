@@ -1,18 +1,24 @@
-/* The in-memory store, dense (a key range) and hash shards (direct and mapped): unwritten
+/* The in-memory store, dense (a key range) and hash shards (placed and mapped): unwritten
  * keys read 0, adds accumulate, ranges and key lists agree, dumps list what is
- * held, and keys outside a dense shard are refused rather than written. */
+ * held, and keys outside a dense or placed shard are refused rather than written. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine/store.h"
 #include "tests/unit/cu_main.h"
 
-/* kind: 1 dense; 0 hash shard, mapped (too many keys for the direct budget, which
- * is 256 MiB over all shards); 2 hash shard, direct */
+/* The places of a 1000-key table: keys 900 and up belong to server 1, the others
+ * to server 0, which numbers them backwards (slot 899 - key), so that a store
+ * indexing by key instead of slot would not pass. */
+static ps_key_place places[1000];
+
+/* kind: 1 dense; 0 hash shard, mapped (no places given); 2 hash shard, placed */
 static ps_store *open_store(int kind)
 {
+    for (uint32_t k = 0; k < 1000; k++)
+        places[k] = k < 900 ? (ps_key_place){0, 899 - k} : (ps_key_place){1, k - 900};
     ps_store_spec spec = {.server = 0, .n_keys = 1000, .dense = kind == 1, .lo = 100, .hi = 200,
-                          .shards = kind == 2 ? 4 : 0};
+                          .place = kind == 2 ? places : NULL, .shard_keys = 900};
     ps_store *st = NULL;
     ps_err err;
     CU_ASSERT_FATAL(ps_store_mem_ops.open(&spec, &st, &err) == PS_OK);
@@ -56,16 +62,17 @@ static void check_semantics(int kind)
 
 static void test_dense(void) { check_semantics(1); }
 static void test_sparse(void) { check_semantics(0); }
-static void test_direct(void) { check_semantics(2); }
+static void test_placed(void) { check_semantics(2); }
 
-/* A direct shard dumps the keys written, in the order first written (as a mapped
- * one does), with their values, and refuses keys outside the table. */
-static void test_direct_dump_and_bounds(void)
+/* A placed shard dumps the keys written, in the order first written (as a mapped
+ * one does), with their values, and refuses keys outside the table or another
+ * server's. */
+static void test_placed_dump_and_bounds(void)
 {
     ps_store *st = open_store(2), *mapped = open_store(0);
     const ps_store_ops *o = &ps_store_mem_ops;
     ps_err err;
-    uint64_t keys[] = {999, 3, 500, 3, 0};
+    uint64_t keys[] = {899, 3, 500, 3, 0};
     float d[] = {1, 2, 3, 4, 5};
     for (int i = 0; i < 5; i++) {
         CU_ASSERT_EQUAL(o->add(st, &keys[i], 0, 1, &d[i], &err), PS_OK);
@@ -77,7 +84,7 @@ static void test_direct_dump_and_bounds(void)
     CU_ASSERT_EQUAL_FATAL(o->dump(mapped, &mk, &mv, &mn, &err), PS_OK);
     CU_ASSERT_EQUAL_FATAL(n, 4u);
     CU_ASSERT_EQUAL(mn, n);
-    uint64_t want_k[] = {999, 3, 500, 0};
+    uint64_t want_k[] = {899, 3, 500, 0};
     float want_v[] = {1, 6, 3, 5};
     for (int i = 0; i < 4; i++) {
         CU_ASSERT_EQUAL(dk[i], want_k[i]);
@@ -94,6 +101,10 @@ static void test_direct_dump_and_bounds(void)
     CU_ASSERT_EQUAL(o->add(st, &outside, 0, 1, d, &err), PS_ERR);
     CU_ASSERT(strstr(err.msg, "outside the table") != NULL);
     CU_ASSERT_EQUAL(o->get(st, &outside, 0, 1, &out, &err), PS_ERR);
+    uint64_t foreign = 900;
+    CU_ASSERT_EQUAL(o->add(st, &foreign, 0, 1, d, &err), PS_ERR);
+    CU_ASSERT(strstr(err.msg, "belongs to server 1") != NULL);
+    CU_ASSERT_EQUAL(o->get(st, &foreign, 0, 1, &out, &err), PS_ERR);
     o->close(st);
     o->close(mapped);
 }
@@ -141,8 +152,8 @@ static void test_view(void)
 
 static CU_TestInfo tests[] = {
     {"dense shard", test_dense},
-    {"hash shard, direct", test_direct},
-    {"hash shard, direct: dump order and bounds", test_direct_dump_and_bounds},
+    {"hash shard, placed", test_placed},
+    {"hash shard, placed: dump order, bounds and owner", test_placed_dump_and_bounds},
     {"sparse shard", test_sparse},
     {"dense shard refuses foreign keys", test_dense_refuses_foreign_keys},
     {"views of a dense shard", test_view},
