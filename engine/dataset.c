@@ -33,19 +33,62 @@ double ps_ctr_true_bias(const ps_ctr_params *p)
     return 0.0;
 }
 
-/* Inverse CDF of a continuous power law on [1, n+1), floored to [0, n). */
-static uint32_t draw_feature(const ps_dataset *d, ps_rng *r)
+/* The continuous power law's inverse CDF on [1, n+1): increasing in u. */
+static double power_law_x(const ps_dataset *d, double u)
 {
-    uint32_t n = d->ctr.n_features;
-    if (d->ctr.zipf == 0)
-        return (uint32_t)ps_rng_below(r, n);
-    double u = ps_rng_unit(r), x;
     if (fabs(d->ctr.zipf - 1.0) < 1e-12)
-        x = exp(u * d->log_n1);
-    else
-        x = pow(1.0 + u * d->pow_n1, d->inv_1ma);
+        return exp(u * d->log_n1);
+    return pow(1.0 + u * d->pow_n1, d->inv_1ma);
+}
+
+static uint32_t x_to_feature(double x, uint32_t n)
+{
     double k = floor(x) - 1.0;
     return k < 0 ? 0 : k >= n ? n - 1 : (uint32_t)k;
+}
+
+uint32_t ps_synth_feature_computed(const ps_dataset *d, uint64_t x)
+{
+    return x_to_feature(power_law_x(d, ps_u64_to_unit(x)), d->ctr.n_features);
+}
+
+#define DRAW_TABLE_BITS 16
+#define DRAW_TABLE_NONE UINT32_MAX /* the bucket spans several features: compute */
+
+uint32_t ps_synth_feature(const ps_dataset *d, uint64_t x)
+{
+    uint32_t k = d->draw_table[x >> (64 - DRAW_TABLE_BITS)];
+    return k != DRAW_TABLE_NONE ? k : ps_synth_feature_computed(d, x);
+}
+
+/* Row generation spent a fifth of its time in pow. The feature is a monotone
+ * function of x, so where the features at both ends of a bucket of x (its top 16
+ * bits) are equal, every x in it draws that feature: 69% of draws at zipf 1.1 and
+ * 1M features, for a 256 KB table. The same bits as computing it, not an
+ * approximation: the ends are widened by 2^-40 relative before the comparison, far
+ * more than pow's and exp's error (under 1 ulp, 2^-52), so a bucket whose computed
+ * values could straddle an integer is never taken as settled. */
+static int draw_table_build(ps_dataset *d)
+{
+    size_t n = (size_t)1 << DRAW_TABLE_BITS;
+    d->draw_table = malloc(n * sizeof *d->draw_table);
+    if (!d->draw_table)
+        return PS_ERR;
+    const double widen = 0x1p-40;
+    unsigned shift = 64 - DRAW_TABLE_BITS;
+    for (size_t b = 0; b < n; b++) {
+        uint64_t first = (uint64_t)b << shift, last = first | ((UINT64_C(1) << shift) - 1);
+        double lo = power_law_x(d, ps_u64_to_unit(first)), hi = power_law_x(d, ps_u64_to_unit(last));
+        if (lo > hi) {
+            double t = lo;
+            lo = hi;
+            hi = t;
+        }
+        uint32_t a = x_to_feature(lo * (1.0 - widen), d->ctr.n_features),
+                 z = x_to_feature(hi * (1.0 + widen), d->ctr.n_features);
+        d->draw_table[b] = a == z ? a : DRAW_TABLE_NONE;
+    }
+    return PS_OK;
 }
 
 static void sort_unique(uint32_t *a, uint32_t *n)
@@ -80,7 +123,8 @@ static void synth_row(const ps_dataset *d, uint64_t i, ps_row *row, ps_row_buf *
     ps_rng r;
     ps_rng_init(&r, d->ctr.seed, ((uint64_t)PS_STREAM_DATA << 56) ^ (d->first + i));
     for (uint32_t k = 0; k < nnz; k++) {
-        buf->idx[k] = draw_feature(d, &r);
+        buf->idx[k] = d->ctr.zipf == 0 ? (uint32_t)ps_rng_below(&r, d->ctr.n_features)
+                                       : ps_synth_feature(d, ps_rng_u64(&r));
         /* the label's sum below reads these: start the (mostly missing) loads now,
          * so that they overlap the other draws and the sort */
         __builtin_prefetch(&d->truth[buf->idx[k]]);
@@ -124,6 +168,11 @@ int ps_dataset_synthetic(ps_dataset **out, const ps_ctr_params *p, uint64_t firs
     }
     for (uint32_t j = 0; j < p->n_features; j++)
         d->truth[j] = (float)ps_ctr_true_weight(p, j);
+    if (p->zipf != 0 && draw_table_build(d)) {
+        free(d->truth);
+        free(d);
+        return ps_err_set(err, "out of memory for the feature sampler's table");
+    }
     *out = d;
     return PS_OK;
 }
@@ -218,5 +267,6 @@ void ps_dataset_free(ps_dataset *d)
     free(d->val);
     free(d->label);
     free(d->truth);
+    free(d->draw_table);
     free(d);
 }

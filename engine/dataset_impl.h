@@ -14,6 +14,7 @@ struct ps_dataset {
     ps_ctr_params ctr;
     uint64_t first;
     double log_n1, pow_n1, inv_1ma; /* power-law sampling constants */
+    uint32_t *draw_table;           /* power law: see ps_synth_feature */
     float *truth;                   /* true weights, computed once (labels need them) */
     /* stored (CSR) */
     uint64_t *row_ptr;
@@ -24,5 +25,11 @@ struct ps_dataset {
     uint64_t *map;
     int owns_map;
 };
+
+/* The feature that a synthetic row draws from the 64-bit random number x: the
+ * power law's inverse CDF at u = ps_u64_to_unit(x), looked up in draw_table where
+ * x's top 16 bits settle it and computed otherwise (ps_synth_feature_computed). */
+uint32_t ps_synth_feature(const ps_dataset *d, uint64_t x);
+uint32_t ps_synth_feature_computed(const ps_dataset *d, uint64_t x);
 
 #endif

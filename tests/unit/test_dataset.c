@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include "engine/dataset.h"
+#include "engine/dataset_impl.h"
+#include "engine/rng.h"
 #include "tests/unit/cu_main.h"
 
 static ps_ctr_params params(uint64_t seed)
@@ -186,9 +188,49 @@ static void test_split(void)
     unlink(path);
 }
 
+/* The sampler's table gives exactly the computed feature: at both ends of every
+ * bucket and next to them, and for a million random draws, over several skews and
+ * feature counts; and it settles most draws where the skew is strong (else it
+ * would save nothing). */
+static void test_feature_table_exact(void)
+{
+    const double zipfs[] = {0.5, 0.9, 1.0, 1.1, 2.0};
+    const uint32_t features[] = {10, 1000, 1000000};
+    for (size_t zi = 0; zi < sizeof zipfs / sizeof *zipfs; zi++) {
+        for (size_t fi = 0; fi < sizeof features / sizeof *features; fi++) {
+            ps_ctr_params p = {.seed = 3, .n_features = features[fi], .nnz = 5, .zipf = zipfs[zi],
+                               .weight_scale = 1};
+            ps_dataset *d;
+            CU_ASSERT_FATAL(ps_dataset_synthetic(&d, &p, 0, 10, NULL) == PS_OK);
+            unsigned mismatches = 0;
+            for (uint64_t b = 0; b < 65536; b++) {
+                uint64_t first = b << 48, last = first | ((UINT64_C(1) << 48) - 1);
+                const uint64_t xs[] = {first, first + 1, first + 2048, last - 2048, last - 1, last};
+                for (size_t i = 0; i < sizeof xs / sizeof *xs; i++)
+                    mismatches += ps_synth_feature(d, xs[i]) != ps_synth_feature_computed(d, xs[i]);
+            }
+            ps_rng r;
+            ps_rng_init(&r, 11, zi * 10 + fi);
+            unsigned settled = 0;
+            for (int i = 0; i < 1000000; i++) {
+                uint64_t x = ps_rng_u64(&r);
+                mismatches += ps_synth_feature(d, x) != ps_synth_feature_computed(d, x);
+                settled += d->draw_table[x >> 48] != UINT32_MAX;
+            }
+            CU_ASSERT_EQUAL(mismatches, 0);
+            if (zipfs[zi] == 1.1 && features[fi] == 1000000)
+                CU_ASSERT(settled > 650000); /* measured: 69% */
+            if (features[fi] == 10)
+                CU_ASSERT(settled > 990000);
+            ps_dataset_free(d);
+        }
+    }
+}
+
 static CU_TestInfo tests[] = {
     {"generator is a pure function of seed and index", test_generator_deterministic},
     {"generator: sorted in-range features, power law, labels", test_generator_shape},
+    {"generator: the feature table gives the computed features", test_feature_table_exact},
     {"libsvm: a good file", test_libsvm_good},
     {"libsvm: every malformed case names file and line", test_libsvm_errors},
     {"split: deterministic, disjoint, complete", test_split},
