@@ -13,7 +13,8 @@ typedef struct ps_batch {
     uint32_t cap_rows, cap_nnz, cap_keys;
     uint32_t *row_ptr;   /* n_rows+1 */
     uint32_t *col;       /* local key index per nonzero (the bias is one per row) */
-    float *val, *label;
+    float *val, *label;  /* val: written only once a value is not 1 (unit_vals 0) */
+    int unit_vals;       /* every value is 1, as in one-hot data: val is not used */
     uint64_t *keys;      /* n_keys global keys, ascending (within each group once
                           * grouped); keys[bias] is the bias key */
     uint32_t bias;

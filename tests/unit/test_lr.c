@@ -2,7 +2,9 @@
  * the loss at zero, flop counting, the learning-rate schedule, and plain SGD on
  * generated data reaching the true model's held-out accuracy. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "engine/model_lr.h"
 #include "engine/rng.h"
@@ -23,6 +25,31 @@ static void build(ps_batch *b, ps_dataset *d, uint64_t first, uint32_t n)
     ps_row_buf_free(&buf);
 }
 
+/* The batch's gradient against central finite differences of its loss, at random
+ * weights. */
+static void check_gradient(const ps_batch *b, ps_rng *r)
+{
+    float *w = malloc(b->n_keys * sizeof *w), *g = malloc(b->n_keys * sizeof *g),
+          *g2 = malloc(b->n_keys * sizeof *g2);
+    for (uint32_t k = 0; k < b->n_keys; k++)
+        w[k] = (float)(ps_rng_normal(r) * 0.5);
+    double loss, lp, lm, l2 = 0.03;
+    ps_lr_loss_grad(b, w, l2, g, &loss);
+    for (uint32_t k = 0; k < b->n_keys; k++) {
+        float keep = w[k], h = 1e-2f;
+        w[k] = keep + h;
+        ps_lr_loss_grad(b, w, l2, g2, &lp);
+        w[k] = keep - h;
+        ps_lr_loss_grad(b, w, l2, g2, &lm);
+        w[k] = keep;
+        double fd = (lp - lm) / (2.0 * h);
+        CU_ASSERT_DOUBLE_EQUAL(g[k], fd, 1e-4 + 1e-3 * fabs(fd));
+    }
+    free(w);
+    free(g);
+    free(g2);
+}
+
 static void test_gradient_matches_finite_differences(void)
 {
     ps_ctr_params p = params();
@@ -33,26 +60,44 @@ static void test_gradient_matches_finite_differences(void)
     ps_rng_init(&r, 3, 3);
     for (int trial = 0; trial < 5; trial++) {
         build(&b, d, (uint64_t)trial * 40, 32);
-        float *w = malloc(b.n_keys * sizeof *w), *g = malloc(b.n_keys * sizeof *g),
-              *g2 = malloc(b.n_keys * sizeof *g2);
-        for (uint32_t k = 0; k < b.n_keys; k++)
-            w[k] = (float)(ps_rng_normal(&r) * 0.5);
-        double loss, lp, lm, l2 = 0.03;
-        ps_lr_loss_grad(&b, w, l2, g, &loss);
-        for (uint32_t k = 0; k < b.n_keys; k++) {
-            float keep = w[k], h = 1e-2f;
-            w[k] = keep + h;
-            ps_lr_loss_grad(&b, w, l2, g2, &lp);
-            w[k] = keep - h;
-            ps_lr_loss_grad(&b, w, l2, g2, &lm);
-            w[k] = keep;
-            double fd = (lp - lm) / (2.0 * h);
-            CU_ASSERT_DOUBLE_EQUAL(g[k], fd, 1e-4 + 1e-3 * fabs(fd));
-        }
-        free(w);
-        free(g);
-        free(g2);
+        CU_ASSERT(b.unit_vals); /* synthetic rows are one-hot */
+        check_gradient(&b, &r);
     }
+    ps_batch_free(&b);
+    ps_dataset_free(d);
+}
+
+/* Values other than 1 (a LIBSVM file's), first met after one-hot rows: the batch
+ * writes its values from then on, the earlier ones as 1, and its gradient and loss
+ * are those of the rows' values. */
+static void test_gradient_with_values(void)
+{
+    char path[] = "/tmp/pslab-test-lr-XXXXXX";
+    int fd = mkstemp(path);
+    CU_ASSERT_FATAL(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    fputs("1 1:1 4:1\n0 2:1 3:1\n1 1:0.5 3:2.5\n0 4:-1.5\n", f);
+    fclose(f);
+    ps_dataset *d;
+    CU_ASSERT_FATAL(ps_dataset_load_libsvm(&d, path, 5, NULL) == PS_OK);
+    unlink(path);
+    ps_batch b = {0};
+    build(&b, d, 0, 2);
+    CU_ASSERT(b.unit_vals);
+    build(&b, d, 0, 4);
+    CU_ASSERT_FATAL(!b.unit_vals);
+    ps_rng r;
+    ps_rng_init(&r, 4, 4);
+    check_gradient(&b, &r);
+    /* the loss at w = 1 everywhere, computed from the file's rows by hand: margins
+     * (bias included) 3, 3, 4, -0.5 */
+    float w[16], g[16];
+    for (int k = 0; k < 16; k++)
+        w[k] = 1.0f;
+    double loss, want = (log1p(exp(-3.0)) + log1p(exp(3.0)) + log1p(exp(-4.0)) + log1p(exp(-0.5))) / 4;
+    CU_ASSERT_FATAL(b.n_keys <= 16);
+    ps_lr_loss_grad(&b, w, 0.0, g, &loss);
+    CU_ASSERT_DOUBLE_EQUAL(loss, want, 1e-9);
     ps_batch_free(&b);
     ps_dataset_free(d);
 }
@@ -213,6 +258,7 @@ static void test_sgd_reaches_true_accuracy(void)
 
 static CU_TestInfo tests[] = {
     {"gradient matches finite differences", test_gradient_matches_finite_differences},
+    {"gradient with values other than 1", test_gradient_with_values},
     {"batch keys sorted, bias last, columns map back", test_batch_keys_and_bias},
     {"batch grouped: contiguous groups, bias followed, same gradient", test_batch_group},
     {"loss at zero is log 2; flops grow", test_zero_weights_and_flops},
