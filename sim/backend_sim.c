@@ -103,6 +103,7 @@ typedef struct ps__pend { /* a started send, not yet reclaimed */
 typedef struct ps__out { /* a send queued for the postman */
     int to;
     ps__env *env;
+    size_t len; /* the envelope's, so that the postman need not load it (a miss) */
 } ps__out;
 
 typedef struct ps__sim ps__sim;
@@ -287,7 +288,7 @@ static void ps__postman_main(int argc, char **argv)
         sg_sem_acquire(p->wake);
         while (!p->quit && a->outq.n > 0) {
             ps__out o = *(ps__out *)ps__ring_front(&a->outq);
-            ps__pend e = {sg_mailbox_put_async(a->sim->mbox[o.to], o.env, (long)o.env->len), p};
+            ps__pend e = {sg_mailbox_put_async(a->sim->mbox[o.to], o.env, (long)o.len), p};
             ps__ring_push(&a->pend, &e);
             ps__ring_pop(&a->outq);
             p->issued++;
@@ -450,7 +451,7 @@ static int ps__send(ps_backend *be, int to, void *buf, size_t len, ps_err *err)
         a->direct++;
         return PS_OK;
     }
-    ps__ring_push(&a->outq, &(ps__out){to, e});
+    ps__ring_push(&a->outq, &(ps__out){to, e, len});
     if (a->post->idle) {
         a->post->idle = 0;
         sg_sem_release(a->post->wake);
