@@ -12,10 +12,23 @@
 
 static uint64_t pad8(uint64_t n) { return (n + 7) & ~(uint64_t)7; }
 
-/* Bytes of the keys section: a range stores only its first key. */
+/* Bytes of the keys section: a range stores only its first key, a reply of the
+ * keys asked none. */
 static uint64_t keys_len(uint16_t flags, uint32_t nkeys)
 {
+    if (flags & PS_MSG_F_KEYS_ASKED)
+        return 0;
     return (flags & PS_MSG_F_KEY_RANGE) ? (nkeys ? 8u : 0u) : 8ull * nkeys;
+}
+
+/* NULL when the flags may go together, else what is wrong with them. */
+static const char *flags_conflict(uint8_t type, uint16_t flags)
+{
+    if ((flags & PS_MSG_F_KEYS_ASKED) && (flags & PS_MSG_F_KEY_RANGE))
+        return "a key range cannot also leave its keys out";
+    if ((flags & PS_MSG_F_KEYS_ASKED) && type != PS_MSG_PULL_REPLY)
+        return "only a pull reply can leave its keys out";
+    return NULL;
 }
 
 /* Bytes of keys plus padded values; 64-bit so that hostile counts cannot wrap. */
@@ -62,6 +75,9 @@ static int msg_check_build(uint8_t type, uint16_t flags, uint32_t nkeys, uint32_
         return ps_err_set(err, "cannot build a message of unknown type %u", type);
     if (flags & ~PS_MSG_F_ALL)
         return ps_err_set(err, "cannot build a message with unknown flags 0x%x", flags);
+    const char *conflict = flags_conflict(type, flags);
+    if (conflict)
+        return ps_err_set(err, "cannot build a message with flags 0x%x: %s", flags, conflict);
     *len = ps_msg_encoded_size_flags(flags, nkeys, vals_per_key, aux_len);
     if (*len == 0)
         return ps_err_set(err, "message of %u keys x %u values + %u aux bytes is over the "
@@ -105,7 +121,7 @@ int ps_msg_build(ps_msg_writer *w, uint8_t type, uint16_t flags, uint32_t sender
     uint8_t *body = b + PS_MSG_HEADER_LEN;
     w->buf = b;
     w->len = len;
-    w->keys = nkeys ? (uint64_t *)(void *)body : NULL;
+    w->keys = nkeys && keys_len(flags, nkeys) ? (uint64_t *)(void *)body : NULL;
     w->vals = nkeys && vals_per_key ? (float *)(void *)(body + keys_len(flags, nkeys)) : NULL;
     w->aux = aux_len ? body + body_len(flags, nkeys, vals_per_key) : NULL;
     return PS_OK;
@@ -128,7 +144,7 @@ int ps_msg_build_spliced(ps_msg_writer *w, uint8_t type, uint16_t flags, uint32_
     uint8_t *body = b + PS_MSG_HEADER_LEN;
     w->buf = b;
     w->len = head_len;
-    w->keys = nkeys ? (uint64_t *)(void *)body : NULL;
+    w->keys = nkeys && k_len ? (uint64_t *)(void *)body : NULL;
     w->vals = NULL;
     w->aux = aux_len ? body + body_len(flags, nkeys, vals_per_key) - v_len : NULL;
     *at = PS_MSG_HEADER_LEN + k_len;
@@ -150,6 +166,9 @@ int ps_msg_check_header(const void *hdr, size_t hdr_len, size_t *total_len, ps_e
     if (get16(h + 6) & ~PS_MSG_F_ALL)
         return ps_err_set(err, "unknown flags 0x%x", get16(h + 6));
     uint16_t flags = get16(h + 6);
+    const char *conflict = flags_conflict(h[5], flags);
+    if (conflict)
+        return ps_err_set(err, "flags 0x%x: %s", flags, conflict);
     uint32_t nkeys = get32(h + 20), vpk = get32(h + 24), payload = get32(h + 28);
     if (vpk > PS_MSG_MAX_VALS_PER_KEY)
         return ps_err_set(err, "%u values per key, more than the limit %u", vpk,
@@ -190,7 +209,7 @@ int ps_msg_decode(const void *buf, size_t len, ps_msg *out, ps_err *err)
     uint64_t kbytes = keys_len(out->flags, out->nkeys);
     out->aux_len = (uint32_t)(total - PS_MSG_HEADER_LEN - body_bytes);
     int range = (out->flags & PS_MSG_F_KEY_RANGE) != 0;
-    out->keys = out->nkeys && !range ? (const uint64_t *)(const void *)body : NULL;
+    out->keys = out->nkeys && !range && kbytes ? (const uint64_t *)(const void *)body : NULL;
     out->key_lo = 0;
     if (range && out->nkeys) {
         memcpy(&out->key_lo, body, 8);

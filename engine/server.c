@@ -152,7 +152,7 @@ static int server_serve_pull(ps_server *s, const held_pull *p, ps_err *err)
 {
     ps_msg_writer w;
     double held_s = ps_now(s->be) - p->since;
-    uint16_t flags = p->keys ? 0 : PS_MSG_F_KEY_RANGE;
+    uint16_t flags = p->keys ? PS_MSG_F_KEYS_ASKED : PS_MSG_F_KEY_RANGE;
     uint32_t me = (uint32_t)ps_server_actor(s->index);
     /* A dense range the store keeps side by side goes out from the store itself,
      * not through a copy: on the sockets backend the kernel's copy is the only one. */
@@ -166,9 +166,7 @@ static int server_serve_pull(ps_server *s, const held_pull *p, ps_err *err)
                             sizeof held_s, err))
         return PS_ERR;
     if (p->nkeys) {
-        if (p->keys)
-            memcpy(w.keys, p->keys, p->nkeys * sizeof *w.keys);
-        else
+        if (!p->keys)
             w.keys[0] = p->lo;
         if (!view && s->store_ops->get(s->store, p->keys, p->lo, p->nkeys, w.vals, err)) {
             free(w.buf);

@@ -131,7 +131,8 @@ static int worker_send_pushes(ps_worker *wk, int cur, int32_t clock, int has_nex
 }
 
 /* Copies one reply's values into the batch's local weights, after checking that
- * it answers exactly the keys asked of that server. */
+ * it answers the clock and as many keys as were asked of that server (and the very
+ * keys, when it carries them). */
 static int worker_take_reply(ps_worker *wk, int cur, const ps_msg *m, int32_t clock, ps_err *err)
 {
     const key_groups *g = &wk->groups[cur];
@@ -144,7 +145,7 @@ static int worker_take_reply(ps_worker *wk, int cur, const ps_msg *m, int32_t cl
         return ps_err_set(err, "server %d answered clock %d with %u keys, expected clock %d "
                           "with %u keys", s, m->clock, m->nkeys, clock, g->count[s]);
     const uint64_t *asked = b->keys + g->start[s];
-    for (uint32_t i = 0; i < m->nkeys; i++)
+    for (uint32_t i = 0; !(m->flags & PS_MSG_F_KEYS_ASKED) && i < m->nkeys; i++)
         if (ps_msg_key(m, i) != asked[i])
             return ps_err_set(err, "server %d answered key %llu where %llu was asked", s,
                               (unsigned long long)ps_msg_key(m, i), (unsigned long long)asked[i]);

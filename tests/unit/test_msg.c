@@ -181,6 +181,46 @@ static void test_key_ranges(void)
     free(w.buf);
 }
 
+/* A pull reply of the keys asked carries no keys: 4 bytes per value; the flag goes
+ * with pull replies only and never with a key range, in a build or a decode. */
+static void test_keys_asked(void)
+{
+    ps_msg_writer w;
+    ps_msg m;
+    ps_err err;
+    CU_ASSERT_FATAL(ps_msg_build(&w, PS_MSG_PULL_REPLY, PS_MSG_F_KEYS_ASKED, 2, 0, 4, 3, 1, 8,
+                                 &err) == PS_OK);
+    CU_ASSERT_EQUAL(w.len, PS_MSG_HEADER_LEN + 16 + 8); /* 3 values padded to 16, aux */
+    CU_ASSERT_PTR_NULL(w.keys);
+    for (int i = 0; i < 3; i++)
+        w.vals[i] = (float)i + 0.5f;
+    memset(w.aux, 7, 8);
+    CU_ASSERT_FATAL(ps_msg_decode(w.buf, w.len, &m, &err) == PS_OK);
+    CU_ASSERT_PTR_NULL(m.keys);
+    CU_ASSERT_EQUAL(m.nkeys, 3);
+    CU_ASSERT_EQUAL(m.vals[2], 2.5f);
+    CU_ASSERT_EQUAL(m.aux_len, 8);
+    CU_ASSERT_EQUAL(m.aux[7], 7);
+    /* as a push, or with a key range too, the same bytes are refused */
+    uint8_t type = PS_MSG_PUSH;
+    memcpy((uint8_t *)w.buf + 5, &type, 1);
+    CU_ASSERT_EQUAL(ps_msg_decode(w.buf, w.len, &m, &err), PS_ERR);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "only a pull reply"));
+    type = PS_MSG_PULL_REPLY;
+    memcpy((uint8_t *)w.buf + 5, &type, 1);
+    uint16_t both = PS_MSG_F_KEYS_ASKED | PS_MSG_F_KEY_RANGE;
+    memcpy((uint8_t *)w.buf + 6, &both, 2);
+    CU_ASSERT_EQUAL(ps_msg_decode(w.buf, w.len, &m, &err), PS_ERR);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "key range"));
+    CU_ASSERT_EQUAL(ps_msg_check_header(w.buf, w.len, NULL, &err), PS_ERR);
+    free(w.buf);
+    CU_ASSERT_EQUAL(ps_msg_build(&w, PS_MSG_PUSH, PS_MSG_F_KEYS_ASKED, 2, 0, 4, 3, 1, 0, &err),
+                    PS_ERR);
+    CU_ASSERT_EQUAL(ps_msg_build(&w, PS_MSG_PULL_REPLY, PS_MSG_F_KEYS_ASKED | PS_MSG_F_KEY_RANGE,
+                                 2, 0, 4, 3, 1, 0, &err),
+                    PS_ERR);
+}
+
 /* Random corruption of valid messages: the decoder either refuses or returns a
  * view that lies wholly inside the buffer. */
 static void test_fuzz_mutations(void)
@@ -263,6 +303,7 @@ static CU_TestInfo tests[] = {
     {"every malformed buffer is refused", test_malformed},
     {"header check alone gives the length", test_check_header_alone},
     {"key ranges", test_key_ranges},
+    {"pull replies of the keys asked", test_keys_asked},
     {"random corruption never crashes", test_fuzz_mutations},
     {"a spliced build joins into the same bytes", test_spliced_build},
     CU_TEST_INFO_NULL,
