@@ -145,10 +145,12 @@ static int worker_take_reply(ps_worker *wk, int cur, const ps_msg *m, int32_t cl
         return ps_err_set(err, "server %d answered clock %d with %u keys, expected clock %d "
                           "with %u keys", s, m->clock, m->nkeys, clock, g->count[s]);
     const uint64_t *asked = b->keys + g->start[s];
-    for (uint32_t i = 0; !(m->flags & PS_MSG_F_KEYS_ASKED) && i < m->nkeys; i++)
-        if (ps_msg_key(m, i) != asked[i])
-            return ps_err_set(err, "server %d answered key %llu where %llu was asked", s,
-                              (unsigned long long)ps_msg_key(m, i), (unsigned long long)asked[i]);
+    if (!(m->flags & PS_MSG_F_KEYS_ASKED))
+        for (uint32_t i = 0; i < m->nkeys; i++)
+            if (ps_msg_key(m, i) != asked[i])
+                return ps_err_set(err, "server %d answered key %llu where %llu was asked", s,
+                                  (unsigned long long)ps_msg_key(m, i),
+                                  (unsigned long long)asked[i]);
     if (m->nkeys)
         memcpy(wk->w_local + g->start[s], m->vals, m->nkeys * sizeof *m->vals);
     return PS_OK;
