@@ -12,7 +12,7 @@
 
 static uint64_t pad8(uint64_t n) { return (n + 7) & ~(uint64_t)7; }
 
-/* Bytes of the keys section: a range stores only its first key, a reply of the
+/* Bytes of the keys section: a range stores only its first key, a message of the
  * keys asked none. */
 static uint64_t keys_len(uint16_t flags, uint32_t nkeys)
 {
@@ -26,8 +26,8 @@ static const char *flags_conflict(uint8_t type, uint16_t flags)
 {
     if ((flags & PS_MSG_F_KEYS_ASKED) && (flags & PS_MSG_F_KEY_RANGE))
         return "a key range cannot also leave its keys out";
-    if ((flags & PS_MSG_F_KEYS_ASKED) && type != PS_MSG_PULL_REPLY)
-        return "only a pull reply can leave its keys out";
+    if ((flags & PS_MSG_F_KEYS_ASKED) && type != PS_MSG_PULL_REPLY && type != PS_MSG_PUSH)
+        return "only a pull reply or a push can leave its keys out";
     return NULL;
 }
 

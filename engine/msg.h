@@ -58,10 +58,13 @@ enum ps_msg_type {
  * size. */
 #define PS_MSG_F_TIMING 0x4u
 #define PS_MSG_TIMING_LEN 16u
-/* PULL_REPLY: the keys are those of the pull it answers, in its order, and the keys
- * section is empty: the worker knows what it asked, so a sparse reply carries 4
- * bytes per value, not 12 (at 1000 hosts, 30 MB less written and read per
- * iteration). Never with KEY_RANGE. */
+/* The keys section is empty: the keys are those of a pull both ends know, in its
+ * order. On a PULL_REPLY, the pull it answers: the worker knows what it asked, so a
+ * sparse reply carries 4 bytes per value, not 12 (at 1000 hosts, 30 MB less written
+ * and read per iteration). On a PUSH, the sender's pull of the same clock from this
+ * server, which the server keeps from serving it: a worker pushes deltas for
+ * exactly the keys it pulled, so the keys cross the wire and are checked once per
+ * iteration, not twice. Never with KEY_RANGE. */
 #define PS_MSG_F_KEYS_ASKED 0x10u
 #define PS_MSG_F_ALL 0x1Fu
 

@@ -22,13 +22,28 @@ typedef struct held_pull {
     ps_gate_decision decision;
 } held_pull;
 
-/* A push held by a model that defers updates until its clock completes. A worker
- * may split one clock's push into several messages, and a worker that pushes
- * ahead keeps its later clocks queued behind, so each worker has a queue. */
+/* The keys of the last pull served to a worker, kept for its push of the same
+ * clock, which names them by PS_MSG_F_KEYS_ASKED instead of carrying them. */
+typedef struct pulled_keys {
+    int32_t clock; /* -1: none kept */
+    uint32_t nkeys;
+    uint64_t *keys; /* NULL: the key range lo .. lo+nkeys-1 */
+    uint64_t lo;
+} pulled_keys;
+
+/* A push held by a model that defers updates until its clock completes, decoded
+ * once on arrival (its keys and values point into buf, or the keys are those kept
+ * from the pull). A worker may split one clock's push into several messages, and a
+ * worker that pushes ahead keeps its later clocks queued behind, so each worker has
+ * a queue. */
 typedef struct deferred_push {
     struct deferred_push *next;
     int32_t clock;
-    size_t len;
+    uint32_t nkeys;
+    const uint64_t *keys; /* NULL: the key range lo .. lo+nkeys-1 */
+    uint64_t lo;
+    const float *vals;
+    uint64_t *owned_keys; /* the pull's keys, when the push named them */
     void *buf;
 } deferred_push;
 
@@ -44,6 +59,7 @@ typedef struct ps_server {
     ps_clock_table clocks;
     int32_t n_at_min;        /* workers whose done == min_done */
     deferred_push **deferred_head, **deferred_tail; /* per worker, in arrival order */
+    pulled_keys *pulled;     /* per worker */
     held_pull *held;
     size_t n_held, cap_held;
     int32_t next_eval;       /* next clock at which to send a snapshot */
@@ -205,6 +221,15 @@ static int server_can_serve(ps_server *s, held_pull *p)
                                      &p->decision);
 }
 
+/* After serving p: its keys become those its worker's next push names. */
+static void server_keep_pulled(ps_server *s, held_pull *p)
+{
+    pulled_keys *k = &s->pulled[p->worker];
+    free(k->keys);
+    *k = (pulled_keys){.clock = p->clock, .nkeys = p->nkeys, .keys = p->keys, .lo = p->lo};
+    p->keys = NULL;
+}
+
 /* Serves, in arrival order, every held pull the model now allows. */
 static int server_serve_ready(ps_server *s, ps_err *err)
 {
@@ -214,7 +239,7 @@ static int server_serve_ready(ps_server *s, ps_err *err)
         held_pull *p = &s->held[i];
         if (rc == PS_OK && server_can_serve(s, p)) {
             rc = server_serve_pull(s, p, err);
-            free(p->keys);
+            server_keep_pulled(s, p);
         } else {
             s->held[kept++] = *p;
         }
@@ -235,7 +260,7 @@ static int server_serve_newest(ps_server *s, int worker, int32_t clock, ps_err *
     if (p->worker != worker || p->clock != clock || !server_can_serve(s, p))
         return PS_OK;
     int rc = server_serve_pull(s, p, err);
-    free(p->keys);
+    server_keep_pulled(s, p);
     s->n_held--;
     return rc;
 }
@@ -271,9 +296,10 @@ static int server_hold_pull(ps_server *s, int worker, int32_t clock, const uint6
     return PS_OK;
 }
 
-static int server_apply(ps_server *s, const ps_msg *m, ps_err *err)
+static int server_apply(ps_server *s, const uint64_t *keys, uint64_t lo, uint32_t n,
+                        const float *vals, ps_err *err)
 {
-    if (s->store_ops->add(s->store, m->keys, m->key_lo, m->nkeys, m->vals, err))
+    if (s->store_ops->add(s->store, keys, lo, n, vals, err))
         return PS_ERR;
     server_charge_io(s);
     return PS_OK;
@@ -296,10 +322,8 @@ static int server_on_min_advance(ps_server *s, ps_err *err)
     for (int w = 0; w < s->clocks.n_workers; w++) {
         while (s->deferred_head[w] && s->deferred_head[w]->clock < s->clocks.min_done) {
             deferred_push *d = server_deferred_pop(s, w);
-            ps_msg m;
-            int rc = ps_msg_decode(d->buf, d->len, &m, err);
-            if (rc == PS_OK)
-                rc = server_apply(s, &m, err);
+            int rc = server_apply(s, d->keys, d->lo, d->nkeys, d->vals, err);
+            free(d->owned_keys);
             free(d->buf);
             free(d);
             if (rc)
@@ -356,33 +380,56 @@ static int server_may_apply_early(const ps_server *s, int w, int32_t c)
     return 1;
 }
 
+/* The keys a push of worker w applies to: its own, or, when it names them
+ * (PS_MSG_F_KEYS_ASKED), those of w's pull of the same clock, which pass to the
+ * caller in *owned. */
+static int server_push_keys(ps_server *s, int w, const ps_msg *m, const uint64_t **keys,
+                            uint64_t *lo, uint64_t **owned, ps_err *err)
+{
+    *keys = m->keys;
+    *lo = m->key_lo;
+    *owned = NULL;
+    if (!(m->flags & PS_MSG_F_KEYS_ASKED) || !m->nkeys)
+        return PS_OK;
+    pulled_keys *k = &s->pulled[w];
+    if (k->clock != m->clock || k->nkeys != m->nkeys) {
+        if (k->clock < 0)
+            return ps_err_set(err, "push of clock %d names the keys of its pull, but worker %d "
+                              "has no served pull awaiting its push", m->clock, w);
+        return ps_err_set(err, "push of clock %d names %u keys of its pull, but worker %d's "
+                          "served pull awaiting its push is of clock %d with %u keys", m->clock,
+                          m->nkeys, w, k->clock, k->nkeys);
+    }
+    *keys = *owned = k->keys;
+    *lo = k->lo;
+    *k = (pulled_keys){.clock = -1};
+    return PS_OK;
+}
+
 /* A push (or clock-only message) of worker w: apply or defer the deltas, close
  * the clock, then register the piggy-backed pull for the next clock. The buffer
  * is consumed (kept while deferred). */
-static int server_handle_push(ps_server *s, int w, const ps_msg *m, void *buf, size_t len,
-                              ps_err *err)
+static int server_handle_push(ps_server *s, int w, const ps_msg *m, void *buf, ps_err *err)
 {
     ps_clock_table *t = &s->clocks;
     int rc = PS_OK;
-    if (m->clock != t->done[w]) {
-        free(buf);
-        return ps_err_set(err, "worker %d pushed clock %d while at clock %d", w, m->clock,
-                          t->done[w]);
-    }
-    if (m->type == PS_MSG_PUSH && m->vals_per_key != 1) {
-        free(buf);
-        return ps_err_set(err, "push with %u values per key, expected 1", m->vals_per_key);
-    }
+    const uint64_t *keys;
+    uint64_t lo, *owned = NULL;
+    if (m->clock != t->done[w])
+        rc = ps_err_set(err, "worker %d pushed clock %d while at clock %d", w, m->clock,
+                        t->done[w]);
+    else if (m->type == PS_MSG_PUSH && m->vals_per_key != 1)
+        rc = ps_err_set(err, "push with %u values per key, expected 1", m->vals_per_key);
     uint32_t keys_len = m->aux_len;
-    if (m->flags & PS_MSG_F_TIMING) {
-        if (!(m->flags & PS_MSG_F_CLOCK_END) || m->aux_len < PS_MSG_TIMING_LEN) {
-            free(buf);
-            return ps_err_set(err, "timing flag without a clock end and a %u-byte trailer",
-                              PS_MSG_TIMING_LEN);
-        }
+    if (rc == PS_OK && (m->flags & PS_MSG_F_TIMING)) {
+        if (!(m->flags & PS_MSG_F_CLOCK_END) || m->aux_len < PS_MSG_TIMING_LEN)
+            rc = ps_err_set(err, "timing flag without a clock end and a %u-byte trailer",
+                            PS_MSG_TIMING_LEN);
         keys_len -= PS_MSG_TIMING_LEN;
     }
-    if (m->flags & PS_MSG_F_PULL_NEXT) {
+    if (rc == PS_OK)
+        rc = server_push_keys(s, w, m, &keys, &lo, &owned, err);
+    if (rc == PS_OK && (m->flags & PS_MSG_F_PULL_NEXT)) {
         /* aux is 8-byte aligned by the message format */
         const uint64_t *pull_keys = (const uint64_t *)m->aux;
         uint32_t n_pull = keys_len / (uint32_t)sizeof(uint64_t);
@@ -392,29 +439,34 @@ static int server_handle_push(ps_server *s, int w, const ps_msg *m, void *buf, s
             rc = server_hold_pull(s, w, m->clock + 1, pull_keys, 0, n_pull, err);
         else
             rc = PS_ERR;
-        if (rc) {
-            free(buf);
-            return PS_ERR;
-        }
+    }
+    if (rc) {
+        free(owned);
+        free(buf);
+        return PS_ERR;
     }
     if (m->nkeys && s->run->consistency->defer_updates && !server_may_apply_early(s, w, m->clock)) {
         deferred_push *d = malloc(sizeof *d);
         if (!d) {
+            free(owned);
             free(buf);
             return ps_err_set(err, "out of memory deferring a push of worker %d", w);
         }
-        *d = (deferred_push){.next = NULL, .clock = m->clock, .len = len, .buf = buf};
+        *d = (deferred_push){.next = NULL, .clock = m->clock, .nkeys = m->nkeys, .keys = keys,
+                             .lo = lo, .vals = m->vals, .owned_keys = owned, .buf = buf};
         if (s->deferred_tail[w])
             s->deferred_tail[w]->next = d;
         else
             s->deferred_head[w] = d;
         s->deferred_tail[w] = d;
         buf = NULL;
+        owned = NULL;
     } else if (m->nkeys) {
-        rc = server_apply(s, m, err);
+        rc = server_apply(s, keys, lo, m->nkeys, m->vals, err);
     }
     if (rc == PS_OK && (m->flags & PS_MSG_F_TIMING))
         server_take_timing(s, w, m->aux + keys_len);
+    free(owned);
     free(buf);
     if (rc == PS_OK && (m->flags & PS_MSG_F_CLOCK_END))
         rc = server_advance_clock(s, w, err);
@@ -451,12 +503,13 @@ static int server_handle(ps_server *s, void *buf, size_t len, ps_err *err)
                                             m.type != PS_MSG_CLOCK)) {
         snprintf(why.msg, sizeof why.msg, "unexpected %s message", ps_msg_type_name(m.type));
         rc = PS_ERR;
-    } else if (server_check_keys(s, m.keys, m.key_lo, m.nkeys, &why)) {
-        rc = PS_ERR;
+    } else if (!(m.flags & PS_MSG_F_KEYS_ASKED) &&
+               server_check_keys(s, m.keys, m.key_lo, m.nkeys, &why)) {
+        rc = PS_ERR; /* a push naming its pull's keys had them checked with the pull */
     } else if (m.type == PS_MSG_PULL) {
         rc = server_handle_pull(s, w, &m, &why);
     } else {
-        rc = server_handle_push(s, w, &m, buf, len, &why);
+        rc = server_handle_push(s, w, &m, buf, &why);
         buf = NULL;
     }
     free(buf);
@@ -477,9 +530,12 @@ static int server_init(ps_server *s, ps_run *r, ps_backend *be, int index, ps_er
         return PS_ERR;
     s->deferred_head = calloc((size_t)n, sizeof *s->deferred_head);
     s->deferred_tail = calloc((size_t)n, sizeof *s->deferred_tail);
+    s->pulled = calloc((size_t)n, sizeof *s->pulled);
     s->n_at_min = n;
-    if (!s->deferred_head || !s->deferred_tail)
+    if (!s->deferred_head || !s->deferred_tail || !s->pulled)
         return ps_err_set(err, "out of memory for %d workers", n);
+    for (int w = 0; w < n; w++)
+        s->pulled[w].clock = -1;
     if (r->trace && ps_trace_open_server(&s->trace, r->out_dir, index, err))
         return PS_ERR;
     ps_store_spec spec = {.dir = NULL, .server = index, .n_keys = r->n_keys,
@@ -510,10 +566,14 @@ static void server_free(ps_server *s)
     for (int w = 0; s->deferred_head && w < s->clocks.n_workers; w++) {
         while (s->deferred_head[w]) {
             deferred_push *d = server_deferred_pop(s, w);
+            free(d->owned_keys);
             free(d->buf);
             free(d);
         }
     }
+    for (int w = 0; s->pulled && w < s->clocks.n_workers; w++)
+        free(s->pulled[w].keys);
+    free(s->pulled);
     free(s->deferred_head);
     free(s->deferred_tail);
     ps_clock_table_free(&s->clocks);

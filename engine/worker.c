@@ -94,7 +94,9 @@ static int worker_send_pulls(ps_worker *wk, int slot, int32_t clock, ps_err *err
 
 /* Sends, to every server, the deltas of clock `clock` on its keys (or just the
  * clock, so that every server sees every clock), with the keys of the next pull,
- * and, when the model wants it, this iteration's start and duration (timing[2]). */
+ * and, when the model wants it, this iteration's start and duration (timing[2]).
+ * The deltas are for the very keys this clock pulled from that server, in the same
+ * order, so the push names them (PS_MSG_F_KEYS_ASKED) instead of carrying them. */
 static int worker_send_pushes(ps_worker *wk, int cur, int32_t clock, int has_next,
                               const double timing[2], ps_err *err)
 {
@@ -106,7 +108,7 @@ static int worker_send_pushes(ps_worker *wk, int cur, int32_t clock, int has_nex
     for (int s = 0; s < r->n_servers; s++) {
         uint32_t nk = g->count[s], np = has_next ? gn->count[s] : 0;
         uint16_t flags = PS_MSG_F_CLOCK_END | (np ? PS_MSG_F_PULL_NEXT : 0) |
-                         (timed ? PS_MSG_F_TIMING : 0);
+                         (timed ? PS_MSG_F_TIMING : 0) | (nk ? PS_MSG_F_KEYS_ASKED : 0);
         uint8_t type = nk || np ? PS_MSG_PUSH : PS_MSG_CLOCK;
         uint32_t keys_len = np * (uint32_t)sizeof(uint64_t);
         ps_msg_writer m;
@@ -115,10 +117,9 @@ static int worker_send_pushes(ps_worker *wk, int cur, int32_t clock, int has_nex
             return PS_ERR;
         if (timed)
             memcpy(m.aux + keys_len, timing, PS_MSG_TIMING_LEN);
-        memcpy(m.keys, b->keys + g->start[s], nk * sizeof *m.keys);
         for (uint32_t i = 0; i < nk; i++)
             m.vals[i] = -lr * wk->grad[g->start[s] + i];
-        if (r->trace && ps_trace_push(&wk->trace, m.keys, m.vals, nk, err)) {
+        if (r->trace && ps_trace_push(&wk->trace, b->keys + g->start[s], m.vals, nk, err)) {
             free(m.buf);
             return PS_ERR;
         }

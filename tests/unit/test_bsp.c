@@ -64,6 +64,26 @@ static void send_push(int w, int32_t clock, uint64_t key, float delta, int pull_
     script_push_in(&st, m.buf, m.len);
 }
 
+/* A push of deltas for the n keys of worker w's pull of `clock`, naming them
+ * (PS_MSG_F_KEYS_ASKED) instead of carrying them; next_key >= 0 is pulled for
+ * clock+1. */
+static void send_push_named(int w, int32_t clock, uint32_t n, float delta, int64_t next_key)
+{
+    ps_msg_writer m;
+    uint16_t flags = PS_MSG_F_CLOCK_END | PS_MSG_F_KEYS_ASKED |
+                     (next_key >= 0 ? PS_MSG_F_PULL_NEXT : 0);
+    CU_ASSERT_FATAL(ps_msg_build(&m, PS_MSG_PUSH, flags, (uint32_t)worker_id(w), 0, clock, n, 1,
+                                 next_key >= 0 ? 8 : 0, NULL) == PS_OK);
+    CU_ASSERT_PTR_NULL(m.keys);
+    for (uint32_t i = 0; i < n; i++)
+        m.vals[i] = delta;
+    if (next_key >= 0) {
+        uint64_t k = (uint64_t)next_key;
+        memcpy(m.aux, &k, sizeof k);
+    }
+    script_push_in(&st, m.buf, m.len);
+}
+
 static void send_clock(int w, int32_t clock)
 {
     ps_msg_writer m;
@@ -182,6 +202,52 @@ static void test_bad_key_dropped(void)
     expect_reply(1, 0, 0, 0.0f);
 }
 
+/* Pushes that name the keys of their pull update those keys (key 3 here; a server
+ * reading the missing keys section as a range would update key 0), also when held
+ * for the clock's end, and the pull piggy-backed on them is kept in turn. */
+static void test_push_names_pulled_keys(void)
+{
+    for (int w = 0; w < N_WORKERS; w++)
+        send_pull(w, 0, 3);
+    send_push_named(0, 0, 1, 1.0f, 3);
+    send_push_named(1, 0, 1, 2.0f, 3);
+    send_push_named(2, 0, 1, 4.0f, -1);
+    send_push_named(0, 1, 1, 8.0f, -1); /* the keys of its clock-1 pull, key 3 again */
+    send_clock(1, 1);
+    send_clock(2, 1);
+    send_pull(2, 2, 3);
+    run_server();
+    CU_ASSERT_EQUAL(st.n_out, 9);
+    expect_snapshot(0, 0);
+    for (int w = 0; w < N_WORKERS; w++)
+        expect_reply(1 + w, w, 0, 0.0f);
+    expect_snapshot(4, 1);
+    expect_reply(5, 0, 1, 7.0f);
+    expect_reply(6, 1, 1, 7.0f);
+    expect_snapshot(7, 2);
+    expect_reply(8, 2, 2, 15.0f);
+}
+
+/* A push naming pulled keys is dropped, its clock not closed, when no pull was
+ * served to that worker, or one of another clock or another number of keys. */
+static void test_push_naming_unknown_keys_dropped(void)
+{
+    send_push_named(0, 0, 1, 1.0f, -1); /* nothing pulled yet */
+    send_pull(0, 0, 2);
+    send_push_named(0, 0, 2, 1.0f, -1); /* pulled 1 key, names 2 */
+    send_push_named(0, 0, 1, 5.0f, -1);
+    send_clock(1, 0);
+    send_clock(2, 0);
+    send_push_named(0, 1, 1, 1.0f, -1); /* its clock-0 keys are used up, no pull of clock 1 */
+    send_pull(0, 1, 2);
+    run_server();
+    CU_ASSERT_EQUAL(st.n_out, 4);
+    expect_snapshot(0, 0);
+    expect_reply(1, 0, 0, 0.0f);
+    expect_snapshot(2, 1);
+    expect_reply(3, 0, 1, 5.0f);
+}
+
 static CU_TestInfo tests[] = {
     {"pull at clock 0 is served at once", test_pull_clock0_served_at_once},
     {"pull waits for the slowest worker", test_pull_waits_for_slowest},
@@ -189,6 +255,8 @@ static CU_TestInfo tests[] = {
     {"held updates applied in worker order", test_updates_applied_in_worker_order},
     {"push of a wrong clock is dropped", test_wrong_clock_dropped},
     {"out-of-range key is dropped", test_bad_key_dropped},
+    {"pushes naming their pull's keys", test_push_names_pulled_keys},
+    {"push naming keys never pulled is dropped", test_push_naming_unknown_keys_dropped},
     CU_TEST_INFO_NULL,
 };
 

@@ -181,8 +181,9 @@ static void test_key_ranges(void)
     free(w.buf);
 }
 
-/* A pull reply of the keys asked carries no keys: 4 bytes per value; the flag goes
- * with pull replies only and never with a key range, in a build or a decode. */
+/* A pull reply or a push of the keys asked carries no keys: 4 bytes per value; the
+ * flag goes with those two types only and never with a key range, in a build or a
+ * decode. */
 static void test_keys_asked(void)
 {
     ps_msg_writer w;
@@ -201,11 +202,18 @@ static void test_keys_asked(void)
     CU_ASSERT_EQUAL(m.vals[2], 2.5f);
     CU_ASSERT_EQUAL(m.aux_len, 8);
     CU_ASSERT_EQUAL(m.aux[7], 7);
-    /* as a push, or with a key range too, the same bytes are refused */
+    /* as a push they mean the same; as a pull, or with a key range too, they are
+     * refused */
     uint8_t type = PS_MSG_PUSH;
     memcpy((uint8_t *)w.buf + 5, &type, 1);
+    CU_ASSERT_FATAL(ps_msg_decode(w.buf, w.len, &m, &err) == PS_OK);
+    CU_ASSERT_PTR_NULL(m.keys);
+    CU_ASSERT_EQUAL(m.vals[1], 1.5f);
+    type = PS_MSG_PULL;
+    memcpy((uint8_t *)w.buf + 5, &type, 1);
     CU_ASSERT_EQUAL(ps_msg_decode(w.buf, w.len, &m, &err), PS_ERR);
-    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "only a pull reply"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "only a pull reply or a push"));
+    CU_ASSERT_EQUAL(ps_msg_check_header(w.buf, w.len, NULL, &err), PS_ERR);
     type = PS_MSG_PULL_REPLY;
     memcpy((uint8_t *)w.buf + 5, &type, 1);
     uint16_t both = PS_MSG_F_KEYS_ASKED | PS_MSG_F_KEY_RANGE;
@@ -214,8 +222,15 @@ static void test_keys_asked(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "key range"));
     CU_ASSERT_EQUAL(ps_msg_check_header(w.buf, w.len, NULL, &err), PS_ERR);
     free(w.buf);
-    CU_ASSERT_EQUAL(ps_msg_build(&w, PS_MSG_PUSH, PS_MSG_F_KEYS_ASKED, 2, 0, 4, 3, 1, 0, &err),
+    CU_ASSERT_EQUAL(ps_msg_build(&w, PS_MSG_PULL, PS_MSG_F_KEYS_ASKED, 2, 0, 4, 3, 0, 0, &err),
                     PS_ERR);
+    CU_ASSERT_EQUAL(ps_msg_build(&w, PS_MSG_CLOCK, PS_MSG_F_KEYS_ASKED, 2, 0, 4, 0, 0, 0, &err),
+                    PS_ERR);
+    CU_ASSERT_FATAL(ps_msg_build(&w, PS_MSG_PUSH, PS_MSG_F_KEYS_ASKED, 2, 0, 4, 3, 1, 0, &err) ==
+                    PS_OK);
+    CU_ASSERT_EQUAL(w.len, PS_MSG_HEADER_LEN + 16);
+    CU_ASSERT_PTR_NULL(w.keys);
+    free(w.buf);
     CU_ASSERT_EQUAL(ps_msg_build(&w, PS_MSG_PULL_REPLY, PS_MSG_F_KEYS_ASKED | PS_MSG_F_KEY_RANGE,
                                  2, 0, 4, 3, 1, 0, &err),
                     PS_ERR);
@@ -242,7 +257,9 @@ static void test_fuzz_mutations(void)
             continue;
         accepted++;
         const uint8_t *lo = (const uint8_t *)bad, *hi = lo + cut;
-        uint64_t kbytes = m.keys ? 8ull * m.nkeys : (m.nkeys ? 8u : 0u);
+        uint64_t kbytes = m.keys                               ? 8ull * m.nkeys
+                          : (m.flags & PS_MSG_F_KEYS_ASKED) || !m.nkeys ? 0u
+                                                                        : 8u;
         uint64_t need = kbytes + 4ull * m.nkeys * m.vals_per_key + m.aux_len;
         CU_ASSERT_FATAL(need <= cut - PS_MSG_HEADER_LEN);
         if (m.keys)
