@@ -31,5 +31,7 @@ struct ps_dataset {
  * x's top 16 bits settle it and computed otherwise (ps_synth_feature_computed). */
 uint32_t ps_synth_feature(const ps_dataset *d, uint64_t x);
 uint32_t ps_synth_feature_computed(const ps_dataset *d, uint64_t x);
+/* Sorts a[0..*n) ascending and merges equal values, leaving *n distinct ones. */
+void ps_sort_unique_u32(uint32_t *a, uint32_t *n);
 
 #endif

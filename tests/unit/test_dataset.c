@@ -75,6 +75,34 @@ static void test_generator_shape(void)
     ps_dataset_free(d);
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Rows' draws are sorted and merged as qsort and a merge of neighbours do it, on
+ * both sides of the rank sort's limit of 64, with few and with many duplicates. */
+static void test_sort_unique(void)
+{
+    ps_rng r;
+    ps_rng_init(&r, 5, 0);
+    uint32_t a[200], want[200];
+    for (int trial = 0; trial < 3000; trial++) {
+        uint32_t n = (uint32_t)ps_rng_below(&r, 130), range = 1u + (uint32_t)ps_rng_below(&r, 300);
+        for (uint32_t i = 0; i < n; i++)
+            a[i] = want[i] = (uint32_t)ps_rng_below(&r, range) * 0x01000193u;
+        qsort(want, n, sizeof *want, cmp_u32);
+        uint32_t m = 0;
+        for (uint32_t i = 0; i < n; i++)
+            if (m == 0 || want[m - 1] != want[i])
+                want[m++] = want[i];
+        ps_sort_unique_u32(a, &n);
+        CU_ASSERT_EQUAL_FATAL(n, m);
+        CU_ASSERT_FATAL(memcmp(a, want, m * sizeof *a) == 0);
+    }
+}
+
 static char *write_file(const char *text)
 {
     static char path[64];
@@ -231,6 +259,7 @@ static CU_TestInfo tests[] = {
     {"generator is a pure function of seed and index", test_generator_deterministic},
     {"generator: sorted in-range features, power law, labels", test_generator_shape},
     {"generator: the feature table gives the computed features", test_feature_table_exact},
+    {"generator: draws sorted with duplicates merged", test_sort_unique},
     {"libsvm: a good file", test_libsvm_good},
     {"libsvm: every malformed case names file and line", test_libsvm_errors},
     {"split: deterministic, disjoint, complete", test_split},
