@@ -15,7 +15,8 @@ typedef struct held_pull {
     int worker;
     int32_t clock;
     uint32_t nkeys;
-    uint64_t *keys;          /* NULL: the key range lo .. lo+nkeys-1 */
+    uint64_t *keys;          /* NULL: the key range lo .. lo+nkeys-1; malloc'd */
+    uint32_t *slots;         /* NULL, or the keys' slots in the store: after keys, same block */
     uint64_t lo;
     double since;
     int decided;               /* the model's decision is taken at the first check */
@@ -28,6 +29,7 @@ typedef struct pulled_keys {
     int32_t clock; /* -1: none kept */
     uint32_t nkeys;
     uint64_t *keys; /* NULL: the key range lo .. lo+nkeys-1 */
+    uint32_t *slots; /* as held_pull's */
     uint64_t lo;
 } pulled_keys;
 
@@ -41,6 +43,7 @@ typedef struct deferred_push {
     int32_t clock;
     uint32_t nkeys;
     const uint64_t *keys; /* NULL: the key range lo .. lo+nkeys-1 */
+    const uint32_t *slots; /* NULL, or the keys' slots (pulled keys only) */
     uint64_t lo;
     const float *vals;
     uint64_t *owned_keys; /* the pull's keys, when the push named them */
@@ -54,6 +57,7 @@ typedef struct ps_server {
     const ps_store_ops *store_ops;
     ps_store *store;
     int dense;               /* the shard is the key range [lo, hi) */
+    int by_slot;             /* pulled keys are resolved to store slots (see store.h) */
     uint64_t lo, hi;
     uint64_t io_read, io_written; /* store I/O already charged to the backend */
     ps_clock_table clocks;
@@ -75,9 +79,10 @@ static void server_log_drop(ps_server *s, uint32_t from, const char *why)
 }
 
 /* Every key must be one of ours: a wrong key is a peer's bug or a hostile message.
- * keys NULL: the range lo .. lo+n-1. */
+ * keys NULL: the range lo .. lo+n-1. slots non-NULL (keys given, s->by_slot): each
+ * key's slot in the store, from the same load of its place that checks it. */
 static int server_check_keys(ps_server *s, const uint64_t *keys, uint64_t lo, uint32_t n,
-                             ps_err *err)
+                             uint32_t *slots, ps_err *err)
 {
     const ps_run *r = s->run;
     if (!keys && n) {
@@ -91,6 +96,21 @@ static int server_check_keys(ps_server *s, const uint64_t *keys, uint64_t lo, ui
                               (unsigned long long)s->lo, (unsigned long long)s->hi);
         if (s->dense)
             return PS_OK;
+    }
+    if (slots && keys) {
+        const ps_key_place *place = r->partition.place;
+        for (uint32_t i = 0; i < n; i++) {
+            uint64_t key = keys[i];
+            if (key >= r->n_keys || key >= r->partition.n_keys)
+                return ps_err_set(err, "key %llu out of range (table has %llu keys)",
+                                  (unsigned long long)key, (unsigned long long)r->n_keys);
+            ps_key_place pl = place[key];
+            if (pl.server != (uint32_t)s->index)
+                return ps_err_set(err, "key %llu belongs to server %u", (unsigned long long)key,
+                                  pl.server);
+            slots[i] = pl.slot;
+        }
+        return PS_OK;
     }
     for (uint32_t i = 0; i < n; i++) {
         uint64_t key = keys ? keys[i] : lo + i;
@@ -184,7 +204,9 @@ static int server_serve_pull(ps_server *s, const held_pull *p, ps_err *err)
     if (p->nkeys) {
         if (!p->keys)
             w.keys[0] = p->lo;
-        if (!view && s->store_ops->get(s->store, p->keys, p->lo, p->nkeys, w.vals, err)) {
+        if (!view && (p->slots ? s->store_ops->get_slots(s->store, p->slots, p->nkeys, w.vals, err)
+                               : s->store_ops->get(s->store, p->keys, p->lo, p->nkeys, w.vals,
+                                                   err))) {
             free(w.buf);
             return PS_ERR;
         }
@@ -226,8 +248,10 @@ static void server_keep_pulled(ps_server *s, held_pull *p)
 {
     pulled_keys *k = &s->pulled[p->worker];
     free(k->keys);
-    *k = (pulled_keys){.clock = p->clock, .nkeys = p->nkeys, .keys = p->keys, .lo = p->lo};
+    *k = (pulled_keys){.clock = p->clock, .nkeys = p->nkeys, .keys = p->keys, .slots = p->slots,
+                       .lo = p->lo};
     p->keys = NULL;
+    p->slots = NULL;
 }
 
 /* Serves, in arrival order, every held pull the model now allows. */
@@ -265,6 +289,8 @@ static int server_serve_newest(ps_server *s, int worker, int32_t clock, ps_err *
     return rc;
 }
 
+/* Holds a pull until the model lets it be served, after checking its keys (and
+ * resolving them to slots). */
 static int server_hold_pull(ps_server *s, int worker, int32_t clock, const uint64_t *keys,
                             uint64_t lo, uint32_t n, ps_err *err)
 {
@@ -278,13 +304,21 @@ static int server_hold_pull(ps_server *s, int worker, int32_t clock, const uint6
     }
     held_pull *p = &s->held[s->n_held];
     p->keys = NULL;
+    p->slots = NULL;
     p->lo = lo;
     if (keys) {
-        p->keys = malloc((n ? n : 1) * sizeof *keys);
+        size_t per_key = sizeof *keys + (s->by_slot ? sizeof *p->slots : 0);
+        p->keys = malloc((n ? n : 1) * per_key);
         if (!p->keys)
             return ps_err_set(err, "out of memory holding a pull");
+        if (s->by_slot)
+            p->slots = (uint32_t *)(p->keys + n);
         if (n)
             memcpy(p->keys, keys, n * sizeof *keys);
+    }
+    if (server_check_keys(s, keys, lo, n, p->slots, err)) {
+        free(p->keys);
+        return PS_ERR;
     }
     p->worker = worker;
     p->clock = clock;
@@ -296,10 +330,11 @@ static int server_hold_pull(ps_server *s, int worker, int32_t clock, const uint6
     return PS_OK;
 }
 
-static int server_apply(ps_server *s, const uint64_t *keys, uint64_t lo, uint32_t n,
-                        const float *vals, ps_err *err)
+static int server_apply(ps_server *s, const uint64_t *keys, const uint32_t *slots, uint64_t lo,
+                        uint32_t n, const float *vals, ps_err *err)
 {
-    if (s->store_ops->add(s->store, keys, lo, n, vals, err))
+    if (slots ? s->store_ops->add_slots(s->store, keys, slots, n, vals, err)
+              : s->store_ops->add(s->store, keys, lo, n, vals, err))
         return PS_ERR;
     server_charge_io(s);
     return PS_OK;
@@ -322,7 +357,7 @@ static int server_on_min_advance(ps_server *s, ps_err *err)
     for (int w = 0; w < s->clocks.n_workers; w++) {
         while (s->deferred_head[w] && s->deferred_head[w]->clock < s->clocks.min_done) {
             deferred_push *d = server_deferred_pop(s, w);
-            int rc = server_apply(s, d->keys, d->lo, d->nkeys, d->vals, err);
+            int rc = server_apply(s, d->keys, d->slots, d->lo, d->nkeys, d->vals, err);
             free(d->owned_keys);
             free(d->buf);
             free(d);
@@ -384,9 +419,10 @@ static int server_may_apply_early(const ps_server *s, int w, int32_t c)
  * (PS_MSG_F_KEYS_ASKED), those of w's pull of the same clock, which pass to the
  * caller in *owned. */
 static int server_push_keys(ps_server *s, int w, const ps_msg *m, const uint64_t **keys,
-                            uint64_t *lo, uint64_t **owned, ps_err *err)
+                            const uint32_t **slots, uint64_t *lo, uint64_t **owned, ps_err *err)
 {
     *keys = m->keys;
+    *slots = NULL;
     *lo = m->key_lo;
     *owned = NULL;
     if (!(m->flags & PS_MSG_F_KEYS_ASKED) || !m->nkeys)
@@ -401,6 +437,7 @@ static int server_push_keys(ps_server *s, int w, const ps_msg *m, const uint64_t
                           m->nkeys, w, k->clock, k->nkeys);
     }
     *keys = *owned = k->keys;
+    *slots = k->slots;
     *lo = k->lo;
     *k = (pulled_keys){.clock = -1};
     return PS_OK;
@@ -414,6 +451,7 @@ static int server_handle_push(ps_server *s, int w, const ps_msg *m, void *buf, p
     ps_clock_table *t = &s->clocks;
     int rc = PS_OK;
     const uint64_t *keys;
+    const uint32_t *slots = NULL;
     uint64_t lo, *owned = NULL;
     if (m->clock != t->done[w])
         rc = ps_err_set(err, "worker %d pushed clock %d while at clock %d", w, m->clock,
@@ -428,17 +466,15 @@ static int server_handle_push(ps_server *s, int w, const ps_msg *m, void *buf, p
         keys_len -= PS_MSG_TIMING_LEN;
     }
     if (rc == PS_OK)
-        rc = server_push_keys(s, w, m, &keys, &lo, &owned, err);
+        rc = server_push_keys(s, w, m, &keys, &slots, &lo, &owned, err);
     if (rc == PS_OK && (m->flags & PS_MSG_F_PULL_NEXT)) {
         /* aux is 8-byte aligned by the message format */
         const uint64_t *pull_keys = (const uint64_t *)m->aux;
         uint32_t n_pull = keys_len / (uint32_t)sizeof(uint64_t);
         if (keys_len % sizeof(uint64_t))
             rc = ps_err_set(err, "pull keys are not a whole number of u64 (%u bytes)", keys_len);
-        else if (server_check_keys(s, pull_keys, 0, n_pull, err) == PS_OK)
-            rc = server_hold_pull(s, w, m->clock + 1, pull_keys, 0, n_pull, err);
         else
-            rc = PS_ERR;
+            rc = server_hold_pull(s, w, m->clock + 1, pull_keys, 0, n_pull, err);
     }
     if (rc) {
         free(owned);
@@ -453,7 +489,8 @@ static int server_handle_push(ps_server *s, int w, const ps_msg *m, void *buf, p
             return ps_err_set(err, "out of memory deferring a push of worker %d", w);
         }
         *d = (deferred_push){.next = NULL, .clock = m->clock, .nkeys = m->nkeys, .keys = keys,
-                             .lo = lo, .vals = m->vals, .owned_keys = owned, .buf = buf};
+                             .slots = slots, .lo = lo, .vals = m->vals, .owned_keys = owned,
+                             .buf = buf};
         if (s->deferred_tail[w])
             s->deferred_tail[w]->next = d;
         else
@@ -462,7 +499,7 @@ static int server_handle_push(ps_server *s, int w, const ps_msg *m, void *buf, p
         buf = NULL;
         owned = NULL;
     } else if (m->nkeys) {
-        rc = server_apply(s, keys, lo, m->nkeys, m->vals, err);
+        rc = server_apply(s, keys, slots, lo, m->nkeys, m->vals, err);
     }
     if (rc == PS_OK && (m->flags & PS_MSG_F_TIMING))
         server_take_timing(s, w, m->aux + keys_len);
@@ -503,9 +540,9 @@ static int server_handle(ps_server *s, void *buf, size_t len, ps_err *err)
                                             m.type != PS_MSG_CLOCK)) {
         snprintf(why.msg, sizeof why.msg, "unexpected %s message", ps_msg_type_name(m.type));
         rc = PS_ERR;
-    } else if (!(m.flags & PS_MSG_F_KEYS_ASKED) &&
-               server_check_keys(s, m.keys, m.key_lo, m.nkeys, &why)) {
-        rc = PS_ERR; /* a push naming its pull's keys had them checked with the pull */
+    } else if (m.type != PS_MSG_PULL && !(m.flags & PS_MSG_F_KEYS_ASKED) &&
+               server_check_keys(s, m.keys, m.key_lo, m.nkeys, NULL, &why)) {
+        rc = PS_ERR; /* pulls are checked as they are held, and their keys with them */
     } else if (m.type == PS_MSG_PULL) {
         rc = server_handle_pull(s, w, &m, &why);
     } else {
@@ -547,6 +584,7 @@ static int server_init(ps_server *s, ps_run *r, ps_backend *be, int index, ps_er
         spec.shard_keys = r->partition.shard_keys[index];
     }
     s->dense = spec.dense;
+    s->by_slot = spec.place && r->store_ops->get_slots && r->store_ops->add_slots;
     s->lo = spec.lo;
     s->hi = spec.hi;
     char dir[4200];

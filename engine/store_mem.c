@@ -19,6 +19,7 @@ struct ps_store {
     int server;
     const ps_key_place *place; /* hash shard, placed: vals[place[key].slot] */
     uint64_t n_place;       /* placed: keys of the table, which place covers */
+    uint64_t n_slots;       /* placed: keys of this shard */
     uint8_t *written;       /* placed: a bit per slot, set once written */
     ps_keymap map;          /* hash shard, mapped: key -> index into keys/vals */
     uint64_t *keys;         /* hash shard: keys written, in the order first written */
@@ -32,6 +33,7 @@ static int mem_open(const ps_store_spec *spec, ps_store **out, ps_err *err)
     if (!t)
         return ps_err_set(err, "server %d: out of memory", spec->server);
     t->dense = spec->dense;
+    t->server = spec->server;
     if (t->dense) {
         t->lo = spec->lo;
         t->n_dense = spec->hi - spec->lo;
@@ -42,9 +44,9 @@ static int mem_open(const ps_store_spec *spec, ps_store **out, ps_err *err)
                               (unsigned long long)(spec->hi - spec->lo));
         }
     } else if (spec->place) {
-        t->server = spec->server;
         t->place = spec->place;
         t->n_place = spec->n_keys;
+        t->n_slots = spec->shard_keys;
         t->cap = 1024;
         t->vals = calloc(spec->shard_keys ? spec->shard_keys : 1, sizeof *t->vals);
         t->written = calloc(spec->shard_keys / 8 + 1, 1);
@@ -136,6 +138,19 @@ static int mem_check_dense(const ps_store *t, uint64_t key, ps_err *err)
     return PS_OK;
 }
 
+/* Notes the first write of key, in slot, for dumps. */
+static int mem_placed_note_write(ps_store *t, uint64_t key, uint32_t slot, ps_err *err)
+{
+    uint8_t bit = (uint8_t)(1u << (slot & 7));
+    if (t->written[slot >> 3] & bit)
+        return PS_OK;
+    if (t->n == t->cap && mem_grow(t))
+        return ps_err_set(err, "out of memory growing the shard");
+    t->keys[t->n++] = key;
+    t->written[slot >> 3] |= bit;
+    return PS_OK;
+}
+
 /* The value of key in a placed shard, noting its first write when create is set;
  * NULL with *failed set for a key outside the table or of another server, or out of
  * memory. */
@@ -154,15 +169,9 @@ static float *mem_placed_slot(ps_store *t, uint64_t key, int create, int *failed
                    (unsigned long long)key, p.server, t->server);
         return NULL;
     }
-    uint8_t bit = (uint8_t)(1u << (p.slot & 7));
-    if (create && !(t->written[p.slot >> 3] & bit)) {
-        if (t->n == t->cap && mem_grow(t)) {
-            *failed = 1;
-            ps_err_set(err, "out of memory growing the shard");
-            return NULL;
-        }
-        t->keys[t->n++] = key;
-        t->written[p.slot >> 3] |= bit;
+    if (create && mem_placed_note_write(t, key, p.slot, err)) {
+        *failed = 1;
+        return NULL;
     }
     return &t->vals[p.slot];
 }
@@ -250,6 +259,40 @@ static int mem_add(ps_store *t, const uint64_t *keys, uint64_t lo, uint32_t n, c
     return PS_OK;
 }
 
+static int mem_check_slots(const ps_store *t, const uint32_t *slots, uint32_t n, ps_err *err)
+{
+    if (!t->place)
+        return ps_err_set(err, "server %d: keys named by slots, but the shard was not opened "
+                          "with places", t->server);
+    for (uint32_t i = 0; i < n; i++)
+        if (slots[i] >= t->n_slots)
+            return ps_err_set(err, "slot %u is outside the shard's %llu slots", slots[i],
+                              (unsigned long long)t->n_slots);
+    return PS_OK;
+}
+
+static int mem_get_slots(ps_store *t, const uint32_t *slots, uint32_t n, float *out, ps_err *err)
+{
+    if (mem_check_slots(t, slots, n, err))
+        return PS_ERR;
+    for (uint32_t i = 0; i < n; i++)
+        out[i] = t->vals[slots[i]];
+    return PS_OK;
+}
+
+static int mem_add_slots(ps_store *t, const uint64_t *keys, const uint32_t *slots, uint32_t n,
+                         const float *delta, ps_err *err)
+{
+    if (mem_check_slots(t, slots, n, err))
+        return PS_ERR;
+    for (uint32_t i = 0; i < n; i++) {
+        if (mem_placed_note_write(t, keys[i], slots[i], err))
+            return PS_ERR;
+        t->vals[slots[i]] += delta[i];
+    }
+    return PS_OK;
+}
+
 static int mem_dump(ps_store *t, uint64_t **keys, float **vals, uint64_t *n, ps_err *err)
 {
     uint64_t count = t->dense ? t->n_dense : t->n;
@@ -288,6 +331,8 @@ const ps_store_ops ps_store_mem_ops = {
     .get = mem_get,
     .view = mem_view,
     .add = mem_add,
+    .get_slots = mem_get_slots,
+    .add_slots = mem_add_slots,
     .dump = mem_dump,
     .io_bytes = mem_io_bytes,
     .close = mem_close,

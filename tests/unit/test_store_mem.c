@@ -109,6 +109,52 @@ static void test_placed_dump_and_bounds(void)
     o->close(mapped);
 }
 
+/* Keys named by their slots read and add the same values as by key, note first
+ * writes for dumps alike, and are refused outside the shard's slots or by a store
+ * opened without places. */
+static void test_placed_by_slot(void)
+{
+    ps_store *st = open_store(2);
+    const ps_store_ops *o = &ps_store_mem_ops;
+    ps_err err;
+    uint64_t keys[] = {7, 420, 0};
+    uint32_t slots[3];
+    for (int i = 0; i < 3; i++)
+        slots[i] = places[keys[i]].slot;
+    float d[] = {1.0f, 2.0f, 3.0f}, out[3];
+    CU_ASSERT_EQUAL(o->add_slots(st, keys, slots, 3, d, &err), PS_OK);
+    CU_ASSERT_EQUAL(o->add(st, &keys[1], 0, 1, &d[2], &err), PS_OK);
+    CU_ASSERT_EQUAL(o->get(st, keys, 0, 3, out, &err), PS_OK);
+    CU_ASSERT_EQUAL(out[0], 1.0f);
+    CU_ASSERT_EQUAL(out[1], 5.0f);
+    CU_ASSERT_EQUAL(out[2], 3.0f);
+    CU_ASSERT_EQUAL(o->add_slots(st, &keys[1], &slots[1], 1, &d[0], &err), PS_OK);
+    CU_ASSERT_EQUAL(o->get_slots(st, slots, 3, out, &err), PS_OK);
+    CU_ASSERT_EQUAL(out[0], 1.0f);
+    CU_ASSERT_EQUAL(out[1], 6.0f);
+    CU_ASSERT_EQUAL(out[2], 3.0f);
+    uint64_t *dk, n;
+    float *dv;
+    CU_ASSERT_EQUAL_FATAL(o->dump(st, &dk, &dv, &n, &err), PS_OK);
+    CU_ASSERT_EQUAL_FATAL(n, 3u);
+    for (int i = 0; i < 3; i++) {
+        CU_ASSERT_EQUAL(dk[i], keys[i]);
+        CU_ASSERT_EQUAL(dv[i], out[i]);
+    }
+    free(dk);
+    free(dv);
+    uint32_t past = 900;
+    CU_ASSERT_EQUAL(o->get_slots(st, &past, 1, out, &err), PS_ERR);
+    CU_ASSERT(strstr(err.msg, "outside the shard's 900 slots") != NULL);
+    CU_ASSERT_EQUAL(o->add_slots(st, keys, &past, 1, d, &err), PS_ERR);
+    o->close(st);
+    ps_store *mapped = open_store(0);
+    CU_ASSERT_EQUAL(o->get_slots(mapped, slots, 1, out, &err), PS_ERR);
+    CU_ASSERT(strstr(err.msg, "not opened with places") != NULL);
+    CU_ASSERT_EQUAL(o->add_slots(mapped, keys, slots, 1, d, &err), PS_ERR);
+    o->close(mapped);
+}
+
 static void test_dense_refuses_foreign_keys(void)
 {
     ps_store *st = open_store(1);
@@ -154,6 +200,7 @@ static CU_TestInfo tests[] = {
     {"dense shard", test_dense},
     {"hash shard, placed", test_placed},
     {"hash shard, placed: dump order, bounds and owner", test_placed_dump_and_bounds},
+    {"hash shard, placed: keys named by slots", test_placed_by_slot},
     {"sparse shard", test_sparse},
     {"dense shard refuses foreign keys", test_dense_refuses_foreign_keys},
     {"views of a dense shard", test_view},
