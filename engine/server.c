@@ -97,29 +97,16 @@ static int server_check_keys(ps_server *s, const uint64_t *keys, uint64_t lo, ui
         if (s->dense)
             return PS_OK;
     }
-    if (slots && keys) {
-        const ps_key_place *place = r->partition.place;
-        for (uint32_t i = 0; i < n; i++) {
-            uint64_t key = keys[i];
-            if (key >= r->n_keys || key >= r->partition.n_keys)
-                return ps_err_set(err, "key %llu out of range (table has %llu keys)",
-                                  (unsigned long long)key, (unsigned long long)r->n_keys);
-            ps_key_place pl = place[key];
-            if (pl.server != (uint32_t)s->index)
-                return ps_err_set(err, "key %llu belongs to server %u", (unsigned long long)key,
-                                  pl.server);
-            slots[i] = pl.slot;
-        }
-        return PS_OK;
-    }
     for (uint32_t i = 0; i < n; i++) {
         uint64_t key = keys ? keys[i] : lo + i;
-        if (key >= r->n_keys)
+        if (key >= r->n_keys || (slots && key >= r->partition.n_keys))
             return ps_err_set(err, "key %llu out of range (table has %llu keys)",
                               (unsigned long long)key, (unsigned long long)r->n_keys);
         if (ps_partition_server(r->partitioner, &r->partition, key) != s->index)
             return ps_err_set(err, "key %llu belongs to server %d", (unsigned long long)key,
                               ps_partition_server(r->partitioner, &r->partition, key));
+        if (slots) /* the place the owner check just loaded */
+            slots[i] = r->partition.place[key].slot;
     }
     return PS_OK;
 }
