@@ -5,7 +5,7 @@
  * bandwidth and small-message round trip measured here. Prints medians.
  * A dense push or pull travels as messages of --part values (1 MB by default), so
  * that the server applies or copies one part while the next is on the wire; under
- * BSP the server applies the last worker's parts as they arrive (engine/server.c). */
+ * BSP the server applies the last worker's parts as they arrive (engine/ps/server.c). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <netinet/in.h>
@@ -19,8 +19,8 @@
 #include <unistd.h>
 
 #include "bench/bench_stats.h"
-#include "engine/msg.h"
-#include "engine/run.h"
+#include "engine/ps/msg.h"
+#include "engine/ps/run.h"
 #include "real/backend_real.h"
 #include "real/net.h"
 

@@ -8,10 +8,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "engine/check.h"
-#include "engine/config.h"
-#include "engine/outputs.h"
-#include "engine/run.h"
+#include "engine/trace/check.h"
+#include "engine/core/config.h"
+#include "engine/ps/outputs.h"
+#include "engine/ps/run.h"
 #include "plots/plot.h"
 #ifdef PSLAB_HAVE_REAL
 #include "real/launch.h"

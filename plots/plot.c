@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-/* The first columns of the header engine/outputs.h writes (PS_METRICS_HEADER; later
+/* The first columns of the header engine/ps/outputs.h writes (PS_METRICS_HEADER; later
  * columns are accepted and ignored); spelled out here because outputs.h drags in the
  * whole run context, which a plotter has no use for. */
 #define PS_PLOT_METRICS_HEADER "time_s,stage,iteration,loss,accuracy"

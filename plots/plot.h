@@ -4,7 +4,7 @@
 #ifndef PS_PLOT_H
 #define PS_PLOT_H
 
-#include "engine/err.h"
+#include "engine/core/err.h"
 
 /* Plots the runs as series: loss vs time and loss vs iteration (and accuracy vs
  * time and iteration), writing <out_prefix>.png and <out_prefix>.svg. gnuplot is

@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "engine/msg.h"
+#include "engine/ps/msg.h"
 #include "real/conn.h"
 #include "real/net.h"
 #include "real/rendezvous.h"
@@ -485,11 +485,6 @@ static void rb_sleep(ps_backend *be, double s)
     while (nanosleep(&ts, &ts) && errno == EINTR)
         ;
 }
-static int rb_peer_failed(ps_backend *be, int peer)
-{
-    (void)peer;
-    return rb_of(be)->failed;
-}
 
 typedef struct rb_thread_arg {
     real_be *rb;
@@ -644,7 +639,6 @@ static const ps_backend_ops real_ops = {
     .compute = rb_compute,
     .disk = rb_disk,
     .sleep = rb_sleep,
-    .peer_failed = rb_peer_failed,
     .destroy = rb_destroy,
 };
 
@@ -679,7 +673,7 @@ int ps_real_backend_create(ps_backend **out, ps_real_params *p, char **config_te
     /* Large messages (dense pulls of millions of values) would otherwise be fresh
      * mmap()s, page-faulted on every use; keep them in the reusable heap. This is
      * for glibc's malloc (sanitized builds, -DPSLAB_WITH_JEMALLOC=OFF); jemalloc's
-     * own settings are in engine/jemalloc_conf.c. */
+     * own settings are in engine/core/jemalloc_conf.c. */
     mallopt(M_MMAP_THRESHOLD, 1 << 30);
     mallopt(M_TRIM_THRESHOLD, 1 << 30);
     if (p->rank == 0 && p->n_nodes < 2)

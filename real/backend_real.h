@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#include "engine/backend.h"
+#include "engine/core/backend.h"
 #include "real/net.h"
 
 typedef struct ps_real_params {

@@ -11,7 +11,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#include "engine/msg.h"
+#include "engine/ps/msg.h"
 #include "real/wire.h"
 
 ps_conn *ps_conn_new(int fd, int rank, int outgoing, size_t staging)

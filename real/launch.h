@@ -5,9 +5,9 @@
 
 #include <sys/types.h>
 
-#include "engine/backend.h"
-#include "engine/config.h"
-#include "engine/run.h"
+#include "engine/core/backend.h"
+#include "engine/core/config.h"
+#include "engine/ps/run.h"
 
 typedef struct ps_real_children {
     int n;

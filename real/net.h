@@ -6,7 +6,7 @@
 
 #include <stdint.h>
 
-#include "engine/err.h"
+#include "engine/core/err.h"
 
 typedef struct ps_addr {
     uint32_t ip;     /* network byte order */

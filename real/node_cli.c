@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "engine/outputs.h"
+#include "engine/ps/outputs.h"
 #include "real/backend_real.h"
 #include "real/launch.h"
 

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "engine/msg.h"
+#include "engine/ps/msg.h"
 #include "real/conn.h"
 #include "real/wire.h"
 

@@ -1,4 +1,4 @@
-/* The RocksDB store of a server's shard; see store_rocksdb.h and engine/store.h.
+/* The RocksDB store of a server's shard; see store_rocksdb.h and engine/store/store.h.
  * On disk: key = block id (u64 big-endian), value = block_keys float32 little-endian,
  * then a bitmap of ceil(block_keys/8) bytes marking the keys ever add()ed, so that
  * dump() returns exactly the keys written (a block also holds keys of other shards

@@ -1,14 +1,14 @@
 /* The RocksDB parameter store (ps_store_rocksdb_ops): one database per server, WAL on,
  * a bounded LRU block cache, parameters packed in blocks of block_keys consecutive keys.
- * The engine reaches it only through engine/store.h; the extra calls below are for the
+ * The engine reaches it only through engine/store/store.h; the extra calls below are for the
  * benchmark and the tests. This header deliberately does not include RocksDB's. */
 #ifndef PS_STORE_ROCKSDB_H
 #define PS_STORE_ROCKSDB_H
 
 #include <stdint.h>
 
-#include "engine/err.h"
-#include "engine/store.h"
+#include "engine/core/err.h"
+#include "engine/store/store.h"
 
 struct rocksdb_t;
 

@@ -1,6 +1,6 @@
 /* What the sockets backend puts on a TCP stream around the engine's messages: an
  * 8-byte frame header (destination actor, frame kind), then, for MSG and HELLO
- * frames, one engine message (engine/msg.h), validated before it is delivered. */
+ * frames, one engine message (engine/ps/msg.h), validated before it is delivered. */
 #ifndef PS_REAL_WIRE_H
 #define PS_REAL_WIRE_H
 

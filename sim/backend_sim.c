@@ -1,4 +1,4 @@
-/* The SimGrid backend (engine/backend.h over SimGrid 3.32's C API): engine actors
+/* The SimGrid backend (engine/core/backend.h over SimGrid 3.32's C API): engine actors
  * run as SimGrid actors on the platform's hosts, messages travel as SimGrid comms
  * sized by their true byte length, compute/disk/sleep advance simulated time.
  *
@@ -549,16 +549,6 @@ static void ps__sleep(ps_backend *be, double seconds)
         sg_actor_sleep_for(seconds);
 }
 
-/* A peer is failed when its host is off; an id that names no actor counts as failed
- * (nobody will ever answer for it). */
-static int ps__peer_failed(ps_backend *be, int peer)
-{
-    ps__sim *sim = be->impl;
-    if (!sim->actors || peer < 0 || peer >= sim->n_actors)
-        return 1;
-    return !sg_host_is_on(sim->actors[peer].host);
-}
-
 /* ---- launch ---- */
 
 static int ps__check_specs(const ps__sim *sim, const ps_actor_spec *specs, int n, ps_err *err)
@@ -690,7 +680,6 @@ static const ps_backend_ops ps__sim_ops = {
     .compute = ps__compute,
     .disk = ps__disk,
     .sleep = ps__sleep,
-    .peer_failed = ps__peer_failed,
     .destroy = ps__destroy,
 };
 

@@ -1,12 +1,12 @@
 /* The SimGrid backend: runs the engine's actors as SimGrid actors on the hosts of a
  * platform file, with eager (TCP-like) message passing, simulated compute, disk and
- * time. Implements engine/backend.h; see sim/backend_sim.c for how sends are made
+ * time. Implements engine/core/backend.h; see sim/backend_sim.c for how sends are made
  * cheap at 1000 hosts on SimGrid 3.32. */
 #ifndef PS_BACKEND_SIM_H
 #define PS_BACKEND_SIM_H
 
-#include "engine/backend.h"
-#include "engine/err.h"
+#include "engine/core/backend.h"
+#include "engine/core/err.h"
 
 /* Initialises SimGrid and loads the platform. argc/argv are handed to simgrid_init,
  * so --cfg=... and --log=... work; the arguments SimGrid consumed are removed from

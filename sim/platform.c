@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "engine/rng.h"
+#include "engine/core/rng.h"
 
 /* The backbone is not meant to be the bottleneck of a single host pair, but it is
  * shared by all, so many-to-one traffic (workers to a server) still contends. */

@@ -6,7 +6,7 @@
 
 #include <stdint.h>
 
-#include "engine/err.h"
+#include "engine/core/err.h"
 
 /* Hosts above this would take minutes and gigabytes for SimGrid to load. */
 #define PS_PLATFORM_MAX_HOSTS 1000000

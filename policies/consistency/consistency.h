@@ -10,7 +10,7 @@
 
 #include <stdint.h>
 
-#include "engine/err.h"
+#include "engine/core/err.h"
 
 typedef struct ps_clock_table {
     int n_workers;
@@ -40,7 +40,7 @@ typedef struct ps_consistency_ops {
     /* Nonzero: a push of clock c is held and applied, in worker order, when
      * every worker has completed c. */
     int defer_updates;
-    /* Nonzero: workers send their iteration timing with each clock (engine/msg.h
+    /* Nonzero: workers send their iteration timing with each clock (engine/ps/msg.h
      * PS_MSG_F_TIMING); off for BSP, so that its messages stay as they were. */
     int needs_timing;
     /* Nonzero: a held pull may become servable when any worker's clock moves,

@@ -1,6 +1,6 @@
 /* Hash partitioning: a key goes to server hash(key) mod n, which spreads popular
  * keys evenly at the cost of locality. */
-#include "engine/rng.h"
+#include "engine/core/rng.h"
 #include "policies/partitioner/partitioner.h"
 
 static int hash_server_of(const ps_partition *p, uint64_t key)

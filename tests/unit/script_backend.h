@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/backend.h"
-#include "engine/msg.h"
+#include "engine/core/backend.h"
+#include "engine/ps/msg.h"
 
 #define SCRIPT_MAX 256
 
@@ -30,7 +30,6 @@ static double script_now(ps_backend *be) { return ((script_state *)be->impl)->no
 static void script_compute(ps_backend *be, double f) { (void)be; (void)f; }
 static void script_disk(ps_backend *be, size_t b, int w) { (void)be; (void)b; (void)w; }
 static void script_sleep(ps_backend *be, double s) { ((script_state *)be->impl)->now += s; }
-static int script_failed(ps_backend *be, int p) { (void)be; (void)p; return 0; }
 
 static int script_send(ps_backend *be, int to, void *buf, size_t len, ps_err *err)
 {
@@ -65,7 +64,6 @@ static int script_recv(ps_backend *be, double timeout, void **buf, size_t *len, 
 static const ps_backend_ops script_ops = {
     .name = "script", .self = script_self, .send = script_send, .recv = script_recv,
     .now = script_now, .compute = script_compute, .disk = script_disk, .sleep = script_sleep,
-    .peer_failed = script_failed,
 };
 
 /* Queues a message for the actor under test. */

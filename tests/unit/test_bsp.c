@@ -4,7 +4,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "engine/run.h"
+#include "engine/ps/run.h"
 #include "tests/unit/cu_main.h"
 #include "tests/unit/script_backend.h"
 

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "engine/config.h"
+#include "engine/core/config.h"
 #include "tests/unit/cu_main.h"
 
 /* Every key by name, written out independently of config.c's table. */

@@ -11,7 +11,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "engine/msg.h"
+#include "engine/ps/msg.h"
 #include "real/conn.h"
 #include "real/wire.h"
 #include "tests/unit/cu_main.h"

@@ -6,9 +6,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "engine/dataset.h"
-#include "engine/dataset_impl.h"
-#include "engine/rng.h"
+#include "engine/data/dataset.h"
+#include "engine/data/dataset_impl.h"
+#include "engine/core/rng.h"
 #include "tests/unit/cu_main.h"
 
 static ps_ctr_params params(uint64_t seed)

@@ -2,8 +2,8 @@
  * extreme keys, clear. */
 #include <stdlib.h>
 
-#include "engine/keymap.h"
-#include "engine/rng.h"
+#include "engine/store/keymap.h"
+#include "engine/core/rng.h"
 #include "tests/unit/cu_main.h"
 
 static int cmp_u64(const void *a, const void *b)

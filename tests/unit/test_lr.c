@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "engine/model_lr.h"
-#include "engine/rng.h"
+#include "engine/models/lr.h"
+#include "engine/core/rng.h"
 #include "tests/unit/cu_main.h"
 
 static ps_ctr_params params(void)

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/msg.h"
-#include "engine/rng.h"
+#include "engine/ps/msg.h"
+#include "engine/core/rng.h"
 #include "tests/unit/cu_main.h"
 
 static void *build_sample(size_t *len, uint8_t type, uint32_t nkeys, uint32_t vpk, uint32_t aux)

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "engine/backend.h"
+#include "engine/core/backend.h"
 #include "sim/backend_sim.h"
 #include "tests/unit/cu_main.h"
 

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/store.h"
+#include "engine/store/store.h"
 #include "tests/unit/cu_main.h"
 
 /* The places of a 1000-key table: keys 900 and up belong to server 1, the others

@@ -12,7 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "engine/rng.h"
+#include "engine/core/rng.h"
 #include "real/store_rocksdb.h"
 #include "tests/unit/cu_main.h"
 

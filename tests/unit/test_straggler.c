@@ -3,7 +3,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "engine/straggler.h"
+#include "engine/ps/straggler.h"
 #include "tests/unit/cu_main.h"
 
 static ps_config cfg;

@@ -1,0 +1,793 @@
+/* The run configuration (see config.h): one table declares every key; number
+ * parsing with SI suffixes; an inih driver that tracks line numbers itself; and the
+ * writer and reference, both generated from the table. */
+#include "engine/core/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <ini.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "policies/registry.h"
+
+typedef enum { T_INT, T_U64, T_DOUBLE, T_STRING, T_ENUM, T_PATH } key_type;
+
+enum {
+    F_REQUIRED = 1, /* no default; zero means unset, so the range must exclude 0 */
+    F_MIN = 2,      /* value >= min */
+    F_MIN_OPEN = 4, /* value > min */
+    F_MAX = 8,      /* value <= max */
+    F_STEM = 16     /* left empty, it becomes the config file's stem */
+};
+
+typedef struct key_def {
+    const char *section, *key;
+    key_type type;
+    size_t off;
+    const char *def; /* parsed like a file value; NULL when required */
+    unsigned flags;
+    double min, max; /* integer keys' bounds are below 2^53, hence exact */
+    const char *const *choices; /* T_ENUM: NULL-terminated */
+    const char *doc;
+} key_def;
+
+/* inih reads lines into a 200-byte buffer, so "key = value" must stay well under it
+ * for a written config to load again. */
+#define MAX_STRING 160
+
+#define OFF(f) offsetof(ps_config, f)
+#define ANY 0, 0, 0
+#define IN(lo, hi) F_MIN | F_MAX, (lo), (hi)
+#define POS F_MIN_OPEN, 0, 0
+#define POS_TO(hi) F_MIN_OPEN | F_MAX, 0, (hi)
+
+static const char *const backend_names[] = {"sim", "real", NULL};
+static const char *const store_names[] = {"mem", "rocksdb", NULL};
+static const char *const source_names[] = {"synthetic", "libsvm", NULL};
+static const char *const model_names[] = {"lr", NULL};
+
+static const key_def keys[] = {
+    {"run", "name", T_STRING, OFF(name), "", F_STEM, 0, 0, NULL,
+     "run name, used to name the outputs; empty = the config file's name"},
+    {"run", "seed", T_U64, OFF(seed), "1", ANY, NULL,
+     "seed of all randomness: data, sampling, initialisation, platform"},
+    {"run", "iterations", T_INT, OFF(iterations), NULL, F_REQUIRED | IN(1, 1e7), NULL,
+     "iterations (clocks) per worker; each processes one mini-batch"},
+    {"run", "eval_every", T_INT, OFF(eval_every), "10", IN(1, 1e7), NULL,
+     "evaluate on the test set every this many iterations, and after the last"},
+    {"run", "backend", T_ENUM, OFF(backend), "sim", ANY, backend_names,
+     "execution backend: sim = SimGrid-simulated cluster; real = one process per node "
+     "over TCP (local processes on 127.0.0.1, or pslab node on a cluster)"},
+
+    {"cluster", "servers", T_INT, OFF(servers), NULL, F_REQUIRED | IN(1, 1e5), NULL,
+     "parameter-server nodes; the model's keys are split among them"},
+    {"cluster", "workers", T_INT, OFF(workers), NULL, F_REQUIRED | IN(1, 1e5), NULL,
+     "worker nodes; each trains on its own shard of the training data"},
+    {"cluster", "platform", T_PATH, OFF(platform), "", ANY, NULL,
+     "SimGrid platform XML file; empty = generate one from [platform]"},
+
+    {"platform", "host_speed", T_DOUBLE, OFF(host_speed), "1G", POS, NULL,
+     "compute speed of a host, flop/s"},
+    {"platform", "bandwidth", T_DOUBLE, OFF(bandwidth), "1.25G", POS, NULL,
+     "bandwidth of each host's network link, bytes/s (1.25G = 10 Gbit/s)"},
+    {"platform", "latency", T_DOUBLE, OFF(latency), "50u", IN(0, 10), NULL,
+     "latency of each network link, seconds"},
+    {"platform", "speed_spread", T_DOUBLE, OFF(speed_spread), "0", IN(0, 0.99), NULL,
+     "host speed heterogeneity: speeds uniform in host_speed * (1 +- speed_spread)"},
+    {"platform", "slow_fraction", T_DOUBLE, OFF(slow_fraction), "0", IN(0, 1), NULL,
+     "fraction of hosts that are stragglers, slower by slow_factor"},
+    {"platform", "slow_factor", T_DOUBLE, OFF(slow_factor), "1", IN(1, 1000), NULL,
+     "how many times slower a straggler host computes"},
+    {"platform", "disk_read_bw", T_DOUBLE, OFF(disk_read_bw), "200M", POS, NULL,
+     "disk read bandwidth of a host, bytes/s"},
+    {"platform", "disk_write_bw", T_DOUBLE, OFF(disk_write_bw), "100M", POS, NULL,
+     "disk write bandwidth of a host, bytes/s"},
+    {"platform", "worker_links", T_INT, OFF(worker_links), "1", IN(0, 1), NULL,
+     "1 = every host has a link to a backbone; 0 = only server hosts have links, carrying "
+     "the whole path latency (workers' NICs never the bottleneck; much faster at scale)"},
+    {"platform", "precision", T_DOUBLE, OFF(precision), "1n", IN(1e-12, 1e-3), NULL,
+     "SimGrid time precision, seconds: events closer than this are merged (1n = exact; "
+     "10u makes 1000-host runs several times faster, see README)"},
+
+    {"data", "source", T_ENUM, OFF(source), "synthetic", ANY, source_names,
+     "training data: synthetic (sparse CTR-like, known true model) or libsvm (data.path)"},
+    {"data", "path", T_PATH, OFF(path), "", ANY, NULL,
+     "LIBSVM training file; required when source = libsvm"},
+    {"data", "test_path", T_PATH, OFF(test_path), "", ANY, NULL,
+     "LIBSVM test file; empty = hold out test_fraction of data.path"},
+    {"data", "test_fraction", T_DOUBLE, OFF(test_fraction), "0.1", IN(0.01, 0.9), NULL,
+     "fraction of the LIBSVM examples held out for testing when test_path is empty"},
+    {"data", "features", T_U64, OFF(features), "100000", IN(1, 4294967294.0), NULL,
+     "feature dimensions of the data and the model (which adds one bias weight)"},
+    {"data", "train_examples", T_U64, OFF(train_examples), "100000", IN(1, 1e10), NULL,
+     "synthetic: training examples, split among the workers"},
+    {"data", "test_examples", T_U64, OFF(test_examples), "10000", IN(1, 1e8), NULL,
+     "synthetic: held-out test examples"},
+    {"data", "nnz", T_INT, OFF(nnz), "20", IN(1, 1e5), NULL,
+     "synthetic: nonzero features per example"},
+    {"data", "zipf", T_DOUBLE, OFF(zipf), "1.1", IN(0, 4), NULL,
+     "synthetic: Zipf exponent of feature popularity (0 = uniform, larger = more skew)"},
+    {"data", "weight_scale", T_DOUBLE, OFF(weight_scale), "1", IN(0, 100), NULL,
+     "synthetic: scale of the true model's weights (larger = less label noise)"},
+
+    {"model", "type", T_ENUM, OFF(type), "lr", ANY, model_names,
+     "model: lr = logistic regression (binary labels, log loss)"},
+    {"model", "batch", T_INT, OFF(batch), "100", IN(1, 1e7), NULL,
+     "mini-batch size of each worker per iteration, examples"},
+    {"model", "lr", T_DOUBLE, OFF(lr), "0.5", POS_TO(1000), NULL,
+     "SGD learning rate (step size) at iteration 0"},
+    {"model", "lr_decay", T_DOUBLE, OFF(lr_decay), "0", IN(0, 1000), NULL,
+     "learning-rate decay: the step at iteration t is lr / (1 + lr_decay * t)"},
+    {"model", "l2", T_DOUBLE, OFF(l2), "1e-4", IN(0, 1000), NULL,
+     "L2 regularisation weight (0 = none)"},
+    {"model", "flop_scale", T_DOUBLE, OFF(flop_scale), "1", IN(0, 1e9), NULL,
+     "multiplies the counted flops charged to the simulated host (0 = free compute)"},
+
+    {"server", "store", T_ENUM, OFF(store), "mem", ANY, store_names,
+     "parameter store of each server: mem (in memory) or rocksdb (a RocksDB database per "
+     "server under RUN_DIR/store/, WAL on)"},
+    {"server", "block_keys", T_INT, OFF(block_keys), "64", IN(1, 1e6), NULL,
+     "rocksdb: consecutive keys stored together as one RocksDB value"},
+    {"server", "cache", T_U64, OFF(cache_bytes), "64M", IN(1 << 20, 1e13), NULL,
+     "rocksdb: block cache bound per server, bytes"},
+
+    {"real", "port", T_INT, OFF(real_port), "0", IN(0, 65535), NULL,
+     "real: the coordinator's TCP port on 127.0.0.1 for local runs (0 = any free port)"},
+    {"real", "timeout", T_DOUBLE, OFF(real_timeout), "10", POS_TO(86400), NULL,
+     "real: seconds to wait for nodes to join, for a peer to accept a connection, and to "
+     "flush at shutdown; past it the node reports the address that failed and exits"},
+    {"real", "send_buffer", T_U64, OFF(real_send_buffer), "64M", IN(65536, 1e12), NULL,
+     "real: bytes queued per connection before a sender blocks (back-pressure)"},
+
+    {"policy", "consistency", T_ENUM, OFF(consistency), "bsp", ANY, ps_consistency_names,
+     "consistency model: when a worker's pull may be served (bsp, ssp = stale synchronous, "
+     "asp = asynchronous, wsp = worker-selection)"},
+    {"policy", "staleness", T_INT, OFF(staleness), "2", IN(0, 1e6), NULL,
+     "ssp: a pull for clock c waits until every worker finished c-staleness-1; wsp: the "
+     "most clocks a read may lag"},
+    {"policy", "wsp_wait_weight", T_DOUBLE, OFF(wsp_wait_weight), "1", IN(0, 1e6), NULL,
+     "wsp: cost of a predicted wait, per iteration of the pulling worker"},
+    {"policy", "wsp_staleness_weight", T_DOUBLE, OFF(wsp_staleness_weight), "1", IN(0, 1e6), NULL,
+     "wsp: cost of staleness, per clock of updates missing, averaged over the workers"},
+    {"policy", "partitioner", T_ENUM, OFF(partitioner), "range", ANY, ps_partitioner_names,
+     "how model keys are split among the servers"},
+
+    {"stragglers", "fraction", T_DOUBLE, OFF(straggler_fraction), "0", IN(0, 1), NULL,
+     "share of the workers (chosen from the seed) that are slow for the whole run"},
+    {"stragglers", "factor", T_DOUBLE, OFF(straggler_factor), "1", IN(1, 1000), NULL,
+     "how many times longer a slow worker's compute takes (sim: simulated time; real: "
+     "it sleeps in proportion to its measured compute)"},
+    {"stragglers", "iteration_prob", T_DOUBLE, OFF(straggler_iteration_prob), "0", IN(0, 1), NULL,
+     "chance that any one iteration of any worker is slow, drawn from the seed"},
+    {"stragglers", "iteration_factor", T_DOUBLE, OFF(straggler_iteration_factor), "1",
+     IN(1, 1000), NULL, "how many times longer a slow iteration's compute takes"},
+};
+
+#define N_KEYS (sizeof keys / sizeof keys[0])
+
+/* ---- the table ---------------------------------------------------------------- */
+
+static void *field(ps_config *c, const key_def *k) { return (char *)c + k->off; }
+
+static const void *cfield(const ps_config *c, const key_def *k)
+{
+    return (const char *)c + k->off;
+}
+
+static int is_string_type(const key_def *k) { return k->type >= T_STRING; }
+
+static const char *type_name(const key_def *k)
+{
+    static const char *const names[] = {"int", "uint64", "double", "string", "enum", "path"};
+    return names[k->type];
+}
+
+/* Sections are whatever the table uses, so a new key never needs a second list. */
+static int section_known(const char *s, size_t len)
+{
+    for (size_t i = 0; i < N_KEYS; i++)
+        if (strlen(keys[i].section) == len && strncmp(keys[i].section, s, len) == 0)
+            return 1;
+    return 0;
+}
+
+static int find_key(const char *section, const char *key)
+{
+    for (size_t i = 0; i < N_KEYS; i++)
+        if (strcmp(keys[i].section, section) == 0 && strcmp(keys[i].key, key) == 0)
+            return (int)i;
+    return -1;
+}
+
+static int is_unset(const ps_config *c, const key_def *k)
+{
+    const void *p = cfield(c, k);
+    switch (k->type) {
+    case T_INT: return *(const int *)p == 0;
+    case T_U64: return *(const uint64_t *)p == 0;
+    case T_DOUBLE: return *(const double *)p == 0;
+    default: return !*(char *const *)p || !**(char *const *)p;
+    }
+}
+
+/* ---- numbers ------------------------------------------------------------------ */
+
+/* Large suffixes multiply by an exact power of ten; small ones divide by one, which
+ * rounds correctly (50u == 5e-5 exactly, where 50 * 1e-6 is off by one ulp). */
+static const struct {
+    char c;
+    double scale;
+    int divide;
+} si[] = {{'k', 1e3, 0}, {'K', 1e3, 0}, {'M', 1e6, 0}, {'G', 1e9, 0}, {'T', 1e12, 0},
+          {'m', 1e3, 1}, {'u', 1e6, 1}, {'n', 1e9, 1}};
+
+static int si_index(char ch)
+{
+    for (size_t i = 0; i < sizeof si / sizeof si[0]; i++)
+        if (si[i].c == ch)
+            return (int)i;
+    return -1;
+}
+
+static int parse_double(const char *s, double *out, char *why, size_t n)
+{
+    if (!*s)
+        return snprintf(why, n, "empty value (expected a number)"), PS_ERR;
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || isspace((unsigned char)*s))
+        return snprintf(why, n, "not a number"), PS_ERR;
+    int e = errno, suffix = si_index(*end);
+    if (suffix >= 0 && end[1] == '\0')
+        end++;
+    else
+        suffix = -1;
+    if (*end)
+        return snprintf(why, n, "not a number (unexpected '%s')", end), PS_ERR;
+    if (e == ERANGE)
+        return snprintf(why, n, "too large or too small for a double"), PS_ERR;
+    if (!isfinite(v))
+        return snprintf(why, n, "not a finite number"), PS_ERR;
+    if (suffix >= 0) {
+        double before = v;
+        v = si[suffix].divide ? v / si[suffix].scale : v * si[suffix].scale;
+        if (!isfinite(v) || (v == 0) != (before == 0))
+            return snprintf(why, n, "too large or too small for a double"), PS_ERR;
+    }
+    *out = v;
+    return PS_OK;
+}
+
+/* Whole numbers: digits with an optional k/M/G/T suffix ("10M", exact to 2^64-1),
+ * or anything parse_double takes that is whole ("1e6", "2.5k"). Through a double,
+ * values above 2^53 may not be what was written: flagged *inexact, and refused by
+ * the caller only if in range, so that "1e17 examples" still reads "out of range". */
+static int parse_whole(const char *s, int *neg, uint64_t *mag, int *inexact, char *why,
+                       size_t n)
+{
+    const char *p = s + (*s == '-');
+    *neg = p != s;
+    *inexact = 0;
+    if (isdigit((unsigned char)*p)) {
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(p, &end, 10);
+        if (errno == ERANGE)
+            return snprintf(why, n, "too large"), PS_ERR;
+        int suffix = si_index(*end);
+        if (suffix >= 0 && !si[suffix].divide && end[1] == '\0') {
+            if (v > UINT64_MAX / (uint64_t)si[suffix].scale)
+                return snprintf(why, n, "too large"), PS_ERR;
+            v *= (uint64_t)si[suffix].scale;
+            end++;
+        }
+        if (*end == '\0')
+            return *mag = v, PS_OK;
+    }
+    double d;
+    if (parse_double(s, &d, why, n))
+        return PS_ERR;
+    if (d != floor(d))
+        return snprintf(why, n, "not a whole number"), PS_ERR;
+    if (fabs(d) >= 18446744073709551616.0)
+        return snprintf(why, n, "too large"), PS_ERR;
+    *inexact = fabs(d) > 9007199254740992.0;
+    *neg = d < 0;
+    *mag = (uint64_t)fabs(d);
+    return PS_OK;
+}
+
+/* Bounds as text: whole numbers in full ("10000000", not "1e+07"). */
+static void bound_text(double v, char *buf, size_t n)
+{
+    if (v == floor(v) && fabs(v) < 1e15)
+        snprintf(buf, n, "%.0f", v);
+    else
+        snprintf(buf, n, "%g", v);
+}
+
+static void range_text(const key_def *k, char *buf, size_t n)
+{
+    char lo[32], hi[32];
+    bound_text(k->min, lo, sizeof lo);
+    bound_text(k->max, hi, sizeof hi);
+    unsigned f = k->flags & (F_MIN | F_MIN_OPEN | F_MAX);
+    if (f == (F_MIN_OPEN | F_MAX))
+        snprintf(buf, n, "> %s and <= %s", lo, hi);
+    else if (f == F_MIN_OPEN)
+        snprintf(buf, n, "> %s", lo);
+    else if (f == (F_MIN | F_MAX))
+        snprintf(buf, n, "in %s..%s", lo, hi);
+    else if (f == F_MIN)
+        snprintf(buf, n, ">= %s", lo);
+    else if (k->type == T_U64)
+        snprintf(buf, n, "in 0..%" PRIu64, UINT64_MAX);
+    else
+        snprintf(buf, n, "any");
+}
+
+static int in_range(const key_def *k, double v)
+{
+    if ((k->flags & F_MIN) && v < k->min)
+        return 0;
+    if ((k->flags & F_MIN_OPEN) && v <= k->min)
+        return 0;
+    if ((k->flags & F_MAX) && v > k->max)
+        return 0;
+    return 1;
+}
+
+static int out_of_range(const key_def *k, char *why, size_t n)
+{
+    char r[96];
+    range_text(k, r, sizeof r);
+    snprintf(why, n, "out of range (must be %s)", r);
+    return PS_ERR;
+}
+
+static int set_number(ps_config *c, const key_def *k, const char *s, char *why, size_t n)
+{
+    double v;
+    int neg = 0, inexact = 0;
+    uint64_t mag = 0;
+    if (k->type == T_DOUBLE) {
+        if (parse_double(s, &v, why, n))
+            return PS_ERR;
+    } else {
+        if (parse_whole(s, &neg, &mag, &inexact, why, n))
+            return PS_ERR;
+        if (k->type == T_U64 && neg && mag)
+            return out_of_range(k, why, n);
+        v = neg ? -(double)mag : (double)mag;
+    }
+    if (!in_range(k, v) || (k->type == T_INT && (v < -2147483648.0 || v > 2147483647.0)))
+        return out_of_range(k, why, n);
+    if (inexact)
+        return snprintf(why, n, "too large to be exact in this notation; write the digits"),
+               PS_ERR;
+    if (k->type == T_DOUBLE)
+        *(double *)field(c, k) = v;
+    else if (k->type == T_INT)
+        *(int *)field(c, k) = (int)v;
+    else
+        *(uint64_t *)field(c, k) = mag;
+    return PS_OK;
+}
+
+/* ---- strings ------------------------------------------------------------------ */
+
+static void choices_text(const key_def *k, char *buf, size_t n)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int i = 0; k->choices[i] && used < n; i++)
+        used += (size_t)snprintf(buf + used, n - used, "%s%s", i ? ", " : "", k->choices[i]);
+}
+
+static int is_choice(const key_def *k, const char *s)
+{
+    for (int i = 0; k->choices[i]; i++)
+        if (strcmp(k->choices[i], s) == 0)
+            return 1;
+    return 0;
+}
+
+/* A string must survive ps_config_write and a reload: inih would cut it at an inline
+ * comment (" ;"), and control characters or an overlong line cannot be written. */
+static int check_string(const char *s, char *why, size_t n)
+{
+    if (strlen(s) > MAX_STRING)
+        return snprintf(why, n, "longer than %d characters", MAX_STRING), PS_ERR;
+    for (const char *p = s; *p; p++) {
+        if (iscntrl((unsigned char)*p))
+            return snprintf(why, n, "contains a control character"), PS_ERR;
+        if (*p == ';' && p > s && isspace((unsigned char)p[-1]))
+            return snprintf(why, n, "contains ' ;', which INI reads as a comment"), PS_ERR;
+    }
+    return PS_OK;
+}
+
+static int set_string(ps_config *c, const key_def *k, const char *s, char *why, size_t n)
+{
+    if (k->type == T_ENUM && !is_choice(k, s)) {
+        char list[200];
+        choices_text(k, list, sizeof list);
+        return snprintf(why, n, "not one of %s", list), PS_ERR;
+    }
+    if (check_string(s, why, n))
+        return PS_ERR;
+    char *copy = strdup(s);
+    if (!copy)
+        return snprintf(why, n, "out of memory"), PS_ERR;
+    char **slot = field(c, k);
+    free(*slot);
+    *slot = copy;
+    return PS_OK;
+}
+
+static int set_value(ps_config *c, const key_def *k, const char *s, char *why, size_t n)
+{
+    return is_string_type(k) ? set_string(c, k, s, why, n) : set_number(c, k, s, why, n);
+}
+
+/* ---- defaults, free, set ------------------------------------------------------ */
+
+void ps_config_init_defaults(ps_config *c)
+{
+    memset(c, 0, sizeof *c);
+    for (size_t i = 0; i < N_KEYS; i++) {
+        char why[256];
+        if (keys[i].def && set_value(c, &keys[i], keys[i].def, why, sizeof why)) {
+            /* A bad default is a bug in the table (or no memory): every test hits it. */
+            fprintf(stderr, "pslab: default of %s.%s: %s\n", keys[i].section, keys[i].key, why);
+            abort();
+        }
+    }
+}
+
+void ps_config_free(ps_config *c)
+{
+    for (size_t i = 0; i < N_KEYS; i++)
+        if (is_string_type(&keys[i]))
+            free(*(char **)field(c, &keys[i]));
+    free(c->source_path);
+    memset(c, 0, sizeof *c);
+}
+
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    size_t len = strlen(s);
+    while (len && isspace((unsigned char)s[len - 1]))
+        s[--len] = '\0';
+    return s;
+}
+
+/* ps_config_set, also telling which key it set. */
+static int set_assignment(ps_config *c, const char *a, int *idx, ps_err *err)
+{
+    char *copy = strdup(a);
+    if (!copy)
+        return ps_err_set(err, "%s: out of memory", a);
+    char *eq = strchr(copy, '='), *dot = eq ? memchr(copy, '.', (size_t)(eq - copy)) : NULL;
+    int rc = PS_OK;
+    if (!dot) {
+        rc = ps_err_set(err, "%s: expected section.key=value", a);
+    } else {
+        *eq = *dot = '\0';
+        char *section = trim(copy), *key = trim(dot + 1), *value = trim(eq + 1), why[256];
+        *idx = find_key(section, key);
+        if (*idx < 0)
+            rc = ps_err_set(err, "%s: unknown key %s.%s", a, section, key);
+        else if (set_value(c, &keys[*idx], value, why, sizeof why))
+            rc = ps_err_set(err, "%s: %s", a, why);
+    }
+    free(copy);
+    return rc;
+}
+
+int ps_config_set(ps_config *c, const char *assignment, ps_err *err)
+{
+    int idx;
+    return set_assignment(c, assignment, &idx, err);
+}
+
+/* ---- the file ----------------------------------------------------------------- */
+
+/* inih, as Debian builds it, does not pass line numbers to the handler, so the
+ * reader counts lines. It hands inih one whole line per call (so inih's count
+ * matches ours), without leading whitespace (so inih never takes an indented line
+ * for a multi-line continuation of the previous key), and checks what inih cannot:
+ * overlong lines, NUL bytes and unknown section headers. */
+typedef struct cfg_parse {
+    ps_config *c;
+    FILE *f;
+    char *buf;
+    size_t cap;
+    int line;    /* lines read so far */
+    int *origin; /* per key: the line that set it, 0 if none */
+    int err_line; /* first error's line, 0 if none */
+    ps_err err;
+} cfg_parse;
+
+__attribute__((format(printf, 2, 3))) static int fail_at(cfg_parse *p, const char *fmt, ...)
+{
+    if (!p->err_line) {
+        p->err_line = p->line;
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(p->err.msg, sizeof p->err.msg, fmt, ap);
+        va_end(ap);
+    }
+    return 0;
+}
+
+static void check_header(cfg_parse *p, const char *s)
+{
+    const char *end = strchr(s, ']');
+    if (end && !section_known(s + 1, (size_t)(end - s - 1))) /* no ']': inih reports it */
+        fail_at(p, "unknown section [%.*s]", (int)(end - s - 1), s + 1);
+}
+
+static char *read_line(char *str, int num, void *stream)
+{
+    cfg_parse *p = stream;
+    ssize_t n = getline(&p->buf, &p->cap, p->f);
+    if (n < 0)
+        return NULL;
+    p->line++;
+    const char *s = p->buf;
+    if (p->line == 1 && strncmp(s, "\xEF\xBB\xBF", 3) == 0) /* UTF-8 byte order mark */
+        s += 3;
+    s += strspn(s, " \t");
+    if ((size_t)n != strlen(p->buf)) {
+        fail_at(p, "NUL byte in line (not a text file?)");
+        s = "\n";
+    } else if (*s == ';' || *s == '#') {
+        s = "\n"; /* inih need not see comments, so their length is free */
+    } else if (strlen(s) >= (size_t)num) {
+        fail_at(p, "line longer than %d characters", num - 2);
+        s = "\n";
+    } else if (*s == '[') {
+        check_header(p, s);
+    }
+    memcpy(str, s, strlen(s) + 1);
+    return str;
+}
+
+static int on_pair(void *user, const char *section, const char *name, const char *value)
+{
+    cfg_parse *p = user;
+    if (p->err_line) /* only the first error is reported */
+        return 1;
+    if (!*section)
+        return fail_at(p, "key '%s' is outside any [section]", name);
+    if (!section_known(section, strlen(section)))
+        return fail_at(p, "unknown section [%s]", section);
+    int i = find_key(section, name);
+    if (i < 0)
+        return fail_at(p, "unknown key '%s' in section [%s]", name, section);
+    if (p->origin[i])
+        return fail_at(p, "duplicate key %s.%s (first set on line %d)", section, name,
+                       p->origin[i]);
+    char why[256];
+    const char *q = is_string_type(&keys[i]) ? "'" : "";
+    if (set_value(p->c, &keys[i], value, why, sizeof why))
+        return fail_at(p, "%s.%s = %s%s%s: %s", section, name, q, value, q, why);
+    p->origin[i] = p->line;
+    return 1;
+}
+
+static int parse_file(ps_config *c, const char *path, int *origin, ps_err *err)
+{
+    cfg_parse p = {.c = c, .origin = origin};
+    p.f = fopen(path, "r");
+    if (!p.f)
+        return ps_err_set(err, "%s: cannot open: %s", path, strerror(errno));
+    int r = ini_parse_stream(read_line, &p, on_pair, &p);
+    int read_failed = ferror(p.f), e = errno;
+    fclose(p.f);
+    free(p.buf);
+    if (read_failed)
+        return ps_err_set(err, "%s: read error: %s", path, strerror(e));
+    if (p.err_line && (r <= 0 || p.err_line <= r)) {
+        if (err)
+            *err = p.err;
+        return ps_err_prefix(err, "%s:%d: ", path, p.err_line);
+    }
+    if (r > 0)
+        return ps_err_set(err, "%s:%d: syntax error (expected [section], key = value or a "
+                          "comment)", path, r);
+    if (r < 0)
+        return ps_err_set(err, "%s: out of memory while parsing", path);
+    return PS_OK;
+}
+
+/* ---- whole-config checks ------------------------------------------------------ */
+
+static int where(ps_err *err, const char *path, int line)
+{
+    return line ? ps_err_prefix(err, "%s:%d: ", path, line) : ps_err_prefix(err, "%s: ", path);
+}
+
+static int apply_stem(ps_config *c, const key_def *k, const char *path, ps_err *err)
+{
+    if (!is_unset(c, k))
+        return PS_OK;
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    const char *dot = strrchr(base, '.');
+    char stem[MAX_STRING + 2], why[256];
+    snprintf(stem, sizeof stem, "%.*s", (int)(dot && dot != base ? dot - base : MAX_STRING + 1),
+             base);
+    if (set_value(c, k, stem, why, sizeof why))
+        return ps_err_set(err, "%s: %s.%s from the file name '%s': %s", path, k->section, k->key,
+                          stem, why);
+    return PS_OK;
+}
+
+static int check_required(const ps_config *c, const char *path, ps_err *err)
+{
+    char list[512] = "";
+    size_t used = 0;
+    int missing = 0;
+    for (size_t i = 0; i < N_KEYS; i++)
+        if ((keys[i].flags & F_REQUIRED) && is_unset(c, &keys[i]) && used < sizeof list)
+            used += (size_t)snprintf(list + used, sizeof list - used, "%s%s.%s",
+                                     missing++ ? ", " : "", keys[i].section, keys[i].key);
+    if (missing)
+        return ps_err_set(err, "%s: missing required key%s %s", path, missing > 1 ? "s" : "",
+                          list);
+    return PS_OK;
+}
+
+/* A path that is set must be readable now, so that a typo fails before a long run. */
+static int check_paths(const ps_config *c, const char *path, const int *origin, ps_err *err)
+{
+    for (size_t i = 0; i < N_KEYS; i++) {
+        if (keys[i].type != T_PATH)
+            continue;
+        const char *v = *(char *const *)cfield(c, &keys[i]);
+        if (v && *v && access(v, R_OK) != 0) {
+            ps_err_set(err, "%s.%s = '%s': cannot read: %s", keys[i].section, keys[i].key, v,
+                       strerror(errno));
+            return where(err, path, origin[i]);
+        }
+    }
+    return PS_OK;
+}
+
+static int check_cross(const ps_config *c, const char *path, const int *origin, ps_err *err)
+{
+    int src = find_key("data", "source");
+    if (strcmp(c->source, "libsvm") == 0 && !*c->path) {
+        ps_err_set(err, "data.source = libsvm needs data.path (the LIBSVM training file)");
+        return where(err, path, origin[src]);
+    }
+    if (strcmp(c->source, "synthetic") == 0 && (uint64_t)c->nnz > c->features) {
+        ps_err_set(err, "data.nnz = %d exceeds data.features = %" PRIu64
+                   " (an example cannot have more distinct features than exist)",
+                   c->nnz, c->features);
+        return where(err, path, origin[find_key("data", "nnz")]);
+    }
+    return PS_OK;
+}
+
+static int finish(ps_config *c, const char *path, const int *origin, ps_err *err)
+{
+    for (size_t i = 0; i < N_KEYS; i++)
+        if ((keys[i].flags & F_STEM) && apply_stem(c, &keys[i], path, err))
+            return PS_ERR;
+    if (check_required(c, path, err) || check_cross(c, path, origin, err) ||
+        check_paths(c, path, origin, err))
+        return PS_ERR;
+    return PS_OK;
+}
+
+int ps_config_load(ps_config *c, const char *path, const char *const *overrides,
+                   int n_overrides, ps_err *err)
+{
+    int origin[N_KEYS] = {0};
+    ps_config_init_defaults(c);
+    c->source_path = strdup(path);
+    int rc = c->source_path ? parse_file(c, path, origin, err)
+                            : ps_err_set(err, "%s: out of memory", path);
+    for (int i = 0; rc == PS_OK && i < n_overrides; i++) {
+        int idx;
+        rc = set_assignment(c, overrides[i], &idx, err);
+        if (rc)
+            ps_err_prefix(err, "--set ");
+        else
+            origin[idx] = 0; /* no longer the file's value */
+    }
+    if (rc == PS_OK)
+        rc = finish(c, path, origin, err);
+    if (rc)
+        ps_config_free(c);
+    return rc;
+}
+
+/* ---- writer and reference ----------------------------------------------------- */
+
+/* The shortest text that reads back as the same double. */
+static void double_text(double v, char *buf, size_t n)
+{
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(buf, n, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v)
+            return;
+    }
+}
+
+static void value_text(const ps_config *c, const key_def *k, char *buf, size_t n)
+{
+    const void *p = cfield(c, k);
+    switch (k->type) {
+    case T_INT: snprintf(buf, n, "%d", *(const int *)p); break;
+    case T_U64: snprintf(buf, n, "%" PRIu64, *(const uint64_t *)p); break;
+    case T_DOUBLE: double_text(*(const double *)p, buf, n); break;
+    default: snprintf(buf, n, "%s", *(char *const *)p ? *(char *const *)p : ""); break;
+    }
+}
+
+int ps_config_write(const ps_config *c, FILE *f)
+{
+    fprintf(f, "# pslab configuration, resolved: every key and its value%s%s\n",
+            c->source_path ? "; loaded from " : "", c->source_path ? c->source_path : "");
+    for (size_t i = 0; i < N_KEYS; i++) {
+        const key_def *k = &keys[i];
+        if (i == 0 || strcmp(k->section, keys[i - 1].section) != 0)
+            fprintf(f, "%s[%s]\n", i ? "\n" : "", k->section);
+        char v[MAX_STRING + 64];
+        value_text(c, k, v, sizeof v);
+        fprintf(f, "# %s\n", k->doc);
+        if ((k->flags & F_REQUIRED) && is_unset(c, k))
+            fprintf(f, "; %s = (required, not set)\n", k->key);
+        else
+            fprintf(f, "%s =%s%s\n", k->key, *v ? " " : "", v);
+    }
+    return ferror(f) ? PS_ERR : PS_OK;
+}
+
+static void print_key(FILE *f, const key_def *k)
+{
+    char what[320] = "", def[96];
+    if (k->type == T_ENUM) {
+        strcpy(what, "; one of: ");
+        choices_text(k, what + strlen(what), sizeof what - strlen(what));
+    } else if (!is_string_type(k)) {
+        strcpy(what, "; ");
+        range_text(k, what + 2, sizeof what - 2);
+    }
+    if (k->flags & F_STEM)
+        snprintf(def, sizeof def, "default: the config file's name without extension");
+    else if (k->def)
+        snprintf(def, sizeof def, "default: %s", *k->def ? k->def : "\"\"");
+    else
+        snprintf(def, sizeof def, "REQUIRED");
+    fprintf(f, "  %-15s %-7s %s%s\n      %s\n", k->key, type_name(k), def, what, k->doc);
+}
+
+void ps_config_print_reference(FILE *f)
+{
+    fprintf(f, "pslab configuration keys. A config is an INI file: [section] headers, then\n"
+               "key = value lines; ';' or '#' starts a comment line. Override any key with\n"
+               "--set section.key=value. Numbers take SI suffixes: k M G T (x 1e3 .. 1e12)\n"
+               "and m u n (x 1e-3 .. 1e-9), e.g. 10G or 50u. Strings and paths: at most %d\n"
+               "characters; paths are relative to the working directory and must be readable.\n",
+            MAX_STRING);
+    for (size_t i = 0; i < N_KEYS; i++) {
+        if (i == 0 || strcmp(keys[i].section, keys[i - 1].section) != 0)
+            fprintf(f, "\n[%s]\n", keys[i].section);
+        print_key(f, &keys[i]);
+    }
+}

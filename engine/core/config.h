@@ -1,0 +1,109 @@
+/* The run configuration: an INI file (parsed with inih) plus "section.key=value"
+ * overrides. Every key is declared once, in the table in config.c; parsing,
+ * validation, defaults, the resolved-config writer and the reference all come from it. */
+#ifndef PS_CONFIG_H
+#define PS_CONFIG_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "engine/core/err.h"
+
+typedef struct ps_config {
+    char *source_path; /* the INI file, as given to ps_config_load */
+
+    /* [run] */
+    char *name;
+    uint64_t seed;
+    int iterations;
+    int eval_every;
+    char *backend; /* "sim" | "real" */
+
+    /* [cluster] */
+    int servers;
+    int workers;
+    char *platform; /* SimGrid platform file; "" = generate from [platform] */
+
+    /* [platform] */
+    double host_speed;
+    double bandwidth;
+    double latency;
+    double speed_spread;
+    double slow_fraction;
+    double slow_factor;
+    double disk_read_bw;
+    double disk_write_bw;
+    int worker_links;   /* 0: only server hosts get network links (scale mode) */
+    double precision;   /* SimGrid's surf/precision, seconds */
+
+    /* [data] */
+    char *source; /* synthetic | libsvm */
+    char *path;
+    char *test_path;
+    double test_fraction;
+    uint64_t features;
+    uint64_t train_examples;
+    uint64_t test_examples;
+    int nnz;
+    double zipf;
+    double weight_scale;
+
+    /* [model] */
+    char *type; /* lr */
+    int batch;
+    double lr;
+    double lr_decay;
+    double l2;
+    double flop_scale;
+
+    /* [server] */
+    char *store;          /* mem | rocksdb */
+    int block_keys;
+    uint64_t cache_bytes;
+
+    /* [real] */
+    int real_port;
+    double real_timeout;
+    uint64_t real_send_buffer;
+
+    /* [policy] */
+    char *consistency;
+    int staleness;                /* SSP bound; WSP's maximum staleness */
+    double wsp_wait_weight;
+    double wsp_staleness_weight;
+    char *partitioner;
+
+    /* [stragglers] */
+    double straggler_fraction;    /* share of workers slowed for the whole run */
+    double straggler_factor;
+    double straggler_iteration_prob; /* chance that any one iteration is slowed */
+    double straggler_iteration_factor;
+} ps_config;
+
+/* Every key at its default; required keys are unset (zero). Owns its strings. */
+void ps_config_init_defaults(ps_config *c);
+
+/* Fills c (which need not be initialised) from defaults, then the file at path,
+ * then the overrides "section.key=value" in order, and validates the result.
+ * Errors name the file and line ("exp.ini:9: model.lr = -1: out of range (must be
+ * > 0 ...)") or the override ("--set model.foo=1: unknown key model.foo").
+ * On error c is left empty: ps_config_free is safe but not needed. */
+int ps_config_load(ps_config *c, const char *path, const char *const *overrides,
+                   int n_overrides, ps_err *err);
+
+/* Sets one key from "section.key=value" (whitespace around key and value is
+ * ignored), with the same parsing and range checks as the file. */
+int ps_config_set(ps_config *c, const char *assignment, ps_err *err);
+
+/* Writes every key, in table order, as INI with each key's doc as a comment;
+ * ps_config_load of the output gives back the same config. PS_ERR on I/O error. */
+int ps_config_write(const ps_config *c, FILE *f);
+
+/* The reference of all keys: per section, each key's type, default, range or
+ * choices, whether it is required, and its doc line. */
+void ps_config_print_reference(FILE *f);
+
+/* Frees the strings of c and clears it. */
+void ps_config_free(ps_config *c);
+
+#endif

@@ -1,0 +1,37 @@
+/* The data set structure, shared by dataset.c and dataset_libsvm.c only. */
+#ifndef PS_DATASET_IMPL_H
+#define PS_DATASET_IMPL_H
+
+#include "engine/data/dataset.h"
+
+enum { PS_DATA_SYNTHETIC = 1, PS_DATA_STORED = 2, PS_DATA_VIEW = 3 };
+
+struct ps_dataset {
+    int kind;
+    uint64_t rows;
+    uint32_t n_features;
+    /* synthetic */
+    ps_ctr_params ctr;
+    uint64_t first;
+    double log_n1, pow_n1, inv_1ma; /* power-law sampling constants */
+    uint32_t *draw_table;           /* power law: see ps_synth_feature */
+    float *truth;                   /* true weights, computed once (labels need them) */
+    /* stored (CSR) */
+    uint64_t *row_ptr;
+    uint32_t *idx;
+    float *val, *label;
+    /* view: row i is parent's row map[i] */
+    const ps_dataset *parent;
+    uint64_t *map;
+    int owns_map;
+};
+
+/* The feature that a synthetic row draws from the 64-bit random number x: the
+ * power law's inverse CDF at u = ps_u64_to_unit(x), looked up in draw_table where
+ * x's top 16 bits settle it and computed otherwise (ps_synth_feature_computed). */
+uint32_t ps_synth_feature(const ps_dataset *d, uint64_t x);
+uint32_t ps_synth_feature_computed(const ps_dataset *d, uint64_t x);
+/* Sorts a[0..*n) ascending and merges equal values, leaving *n distinct ones. */
+void ps_sort_unique_u32(uint32_t *a, uint32_t *n);
+
+#endif

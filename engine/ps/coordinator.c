@@ -1,0 +1,229 @@
+/* The coordinator: gathers the servers' snapshots at each evaluation point,
+ * evaluates the global model on the held-out set, writes metrics.csv row by row
+ * (flushed, so a crash later loses nothing), then the per-worker timing and the
+ * summary, and stops the servers when every worker is done. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine/models/lr.h"
+#include "engine/ps/msg.h"
+#include "engine/ps/outputs.h"
+#include "engine/ps/run.h"
+
+typedef struct eval_point {
+    int32_t clock;
+    int got;
+    void **snap;      /* per server, held until the point is complete */
+    size_t *len;
+} eval_point;
+
+typedef struct ps_coord {
+    ps_run *run;
+    ps_backend *be;
+    float *w;                 /* the global model, rebuilt from snapshots */
+    eval_point *evals;
+    int n_evals, next_eval;
+    ps_worker_stats *stats;
+    int n_done, n_failed;
+    FILE *metrics;
+    double last_loss, last_acc, last_time;
+} ps_coord;
+
+static int coord_eval_index(const ps_coord *c, int32_t clock)
+{
+    for (int lo = 0, hi = c->n_evals - 1; lo <= hi;) {
+        int mid = (lo + hi) / 2;
+        if (c->evals[mid].clock == clock)
+            return mid;
+        if (c->evals[mid].clock < clock)
+            lo = mid + 1;
+        else
+            hi = mid - 1;
+    }
+    return -1;
+}
+
+/* Writes the complete evaluation point e into the model and evaluates it. */
+static int coord_evaluate(ps_coord *c, eval_point *e, ps_err *err)
+{
+    const ps_run *r = c->run;
+    double time_s = 0, pulls = 0, stale_sum = 0, stale_max = 0;
+    for (int s = 0; s < r->n_servers; s++) {
+        ps_msg m;
+        if (ps_msg_decode(e->snap[s], e->len[s], &m, err))
+            return PS_ERR;
+        for (uint32_t i = 0; i < m.nkeys; i++) {
+            uint64_t key = ps_msg_key(&m, i);
+            if (key >= r->n_keys)
+                return ps_err_set(err, "server %d snapshot has key %llu out of range", s,
+                                  (unsigned long long)key);
+            c->w[key] = m.vals[i];
+        }
+        double aux[PS_SNAPSHOT_AUX] = {0};
+        memcpy(aux, m.aux, m.aux_len);
+        time_s = aux[0] > time_s ? aux[0] : time_s;
+        pulls += aux[1];
+        stale_sum += aux[2];
+        stale_max = aux[3] > stale_max ? aux[3] : stale_max;
+        free(e->snap[s]);
+        e->snap[s] = NULL;
+    }
+    double loss, acc;
+    ps_lr_evaluate(r->test, c->w, r->n_features, &loss, &acc);
+    ps_outputs_staleness st = {pulls > 0 ? stale_sum / pulls : 0, stale_max};
+    if (ps_outputs_metrics_row(c->metrics, time_s, 0, e->clock, loss, acc, &st, err))
+        return PS_ERR;
+    c->last_loss = loss;
+    c->last_acc = acc;
+    c->last_time = time_s;
+    if (r->progress)
+        fprintf(stderr, "\rpslab: iteration %d/%d  loss %.5f  accuracy %.4f  sim time %.3f s   ",
+                e->clock, r->cfg->iterations, loss, acc, time_s);
+    return PS_OK;
+}
+
+static int coord_take_snapshot(ps_coord *c, void *buf, size_t len, const ps_msg *m, ps_err *err)
+{
+    int s = (int)m->sender - ps_server_actor(0), e = coord_eval_index(c, m->clock);
+    if (s < 0 || s >= c->run->n_servers || e < 0 || c->evals[e].snap[s] || e < c->next_eval ||
+        m->vals_per_key != 1 || (m->aux_len != sizeof(double) && m->aux_len != PS_SNAPSHOT_AUX * sizeof(double))) {
+        free(buf);
+        return ps_err_set(err, "unexpected snapshot from actor %u for clock %d", m->sender,
+                          m->clock);
+    }
+    c->evals[e].snap[s] = buf;
+    c->evals[e].len[s] = len;
+    c->evals[e].got++;
+    /* Snapshots of one point can arrive after a later point's: evaluate in order. */
+    while (c->next_eval < c->n_evals && c->evals[c->next_eval].got == c->run->n_servers)
+        if (coord_evaluate(c, &c->evals[c->next_eval++], err))
+            return PS_ERR;
+    return PS_OK;
+}
+
+static int coord_take_done(ps_coord *c, const ps_msg *m, ps_err *err)
+{
+    int w = (int)m->sender - ps_worker_actor(c->run, 0);
+    if (w < 0 || w >= c->run->n_workers || m->aux_len != sizeof(ps_worker_stats))
+        return ps_err_set(err, "unexpected done message from actor %u", m->sender);
+    memcpy(&c->stats[w], m->aux, sizeof c->stats[w]);
+    c->n_done++;
+    if (c->stats[w].iterations < c->run->cfg->iterations)
+        c->n_failed++;
+    return PS_OK;
+}
+
+static int coord_handle(ps_coord *c, void *buf, size_t len, ps_err *err)
+{
+    ps_msg m;
+    if (ps_msg_decode(buf, len, &m, err)) {
+        free(buf);
+        return ps_err_prefix(err, "coordinator: ");
+    }
+    if (m.type == PS_MSG_SNAPSHOT)
+        return coord_take_snapshot(c, buf, len, &m, err);
+    int rc = m.type == PS_MSG_DONE ? coord_take_done(c, &m, err)
+                                   : ps_err_set(err, "unexpected %s message from actor %u",
+                                                ps_msg_type_name(m.type), m.sender);
+    free(buf);
+    return rc;
+}
+
+static int coord_init(ps_coord *c, ps_run *r, ps_backend *be, ps_err *err)
+{
+    memset(c, 0, sizeof *c);
+    c->run = r;
+    c->be = be;
+    for (int32_t k = 0; k != INT32_MAX; k = ps_run_next_eval(r, k))
+        c->n_evals++;
+    c->evals = calloc((size_t)c->n_evals, sizeof *c->evals);
+    c->w = calloc(r->n_keys, sizeof *c->w);
+    c->stats = calloc((size_t)r->n_workers, sizeof *c->stats);
+    if (!c->evals || !c->w || !c->stats)
+        return ps_err_set(err, "coordinator: out of memory");
+    int i = 0;
+    for (int32_t k = 0; k != INT32_MAX; k = ps_run_next_eval(r, k), i++) {
+        c->evals[i].clock = k;
+        c->evals[i].snap = calloc((size_t)r->n_servers, sizeof(void *));
+        c->evals[i].len = calloc((size_t)r->n_servers, sizeof(size_t));
+        if (!c->evals[i].snap || !c->evals[i].len)
+            return ps_err_set(err, "coordinator: out of memory");
+    }
+    return ps_outputs_open_metrics(r->out_dir, &c->metrics, err);
+}
+
+static void coord_free(ps_coord *c)
+{
+    for (int i = 0; c->evals && i < c->n_evals; i++) {
+        for (int s = 0; c->evals[i].snap && s < c->run->n_servers; s++)
+            free(c->evals[i].snap[s]);
+        free(c->evals[i].snap);
+        free(c->evals[i].len);
+    }
+    free(c->evals);
+    free(c->w);
+    free(c->stats);
+    if (c->metrics)
+        fclose(c->metrics);
+}
+
+static int coord_finish(ps_coord *c, ps_err *err)
+{
+    ps_run *r = c->run;
+    if (r->progress)
+        fputc('\n', stderr);
+    ps_outputs_summary sum = {
+        .iterations_done = c->evals[c->next_eval ? c->next_eval - 1 : 0].clock,
+        .final_loss = c->last_loss,
+        .final_accuracy = c->last_acc,
+        .sim_time_s = c->last_time,
+        .failed_workers = c->n_failed,
+    };
+    if (c->next_eval == 0)
+        sum.iterations_done = 0;
+    if (ps_outputs_write_workers(r->out_dir, c->stats, r->n_workers, err) ||
+        ps_outputs_write_summary(r->out_dir, r, &sum, err))
+        return PS_ERR;
+    if (c->n_failed)
+        return ps_err_set(err, "%d worker(s) stopped early", c->n_failed);
+    return PS_OK;
+}
+
+static int coord_stop_servers(ps_coord *c, ps_err *err)
+{
+    for (int s = 0; s < c->run->n_servers; s++) {
+        ps_msg_writer m;
+        if (ps_msg_build(&m, PS_MSG_STOP, 0, PS_COORDINATOR_ID, 0, 0, 0, 0, 0, err) ||
+            ps_send(c->be, ps_server_actor(s), m.buf, m.len, err))
+            return PS_ERR;
+    }
+    return PS_OK;
+}
+
+void ps_coordinator_main(ps_backend *be, void *arg)
+{
+    ps_actor_arg *a = arg;
+    ps_coord c;
+    ps_err err;
+    int rc = coord_init(&c, a->run, be, &err);
+    while (rc == PS_OK &&
+           (c.n_done < a->run->n_workers || (c.next_eval < c.n_evals && !c.n_failed))) {
+        void *buf;
+        size_t len;
+        rc = ps_recv(be, PS_FOREVER, &buf, &len, &err);
+        if (rc == PS_OK)
+            rc = coord_handle(&c, buf, len, &err);
+    }
+    if (rc == PS_OK)
+        rc = coord_finish(&c, &err);
+    ps_err stop_err;
+    if (coord_stop_servers(&c, &stop_err) && rc == PS_OK) {
+        rc = PS_ERR;
+        err = stop_err;
+    }
+    if (rc)
+        ps_run_fail(a->run, "coordinator", &err);
+    coord_free(&c);
+}

@@ -1,0 +1,133 @@
+/* Writers for the files of a run directory; see outputs.h. */
+#include "engine/ps/outputs.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+int ps_outputs_mkdir(const char *dir, ps_err *err)
+{
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path)
+        return ps_err_set(err, "%s: path too long", dir);
+    for (char *p = path + 1;; p++) {
+        if (*p != '/' && *p != '\0')
+            continue;
+        char c = *p;
+        *p = '\0';
+        if (mkdir(path, 0777) && errno != EEXIST)
+            return ps_err_set(err, "cannot create directory %s: %s", path, strerror(errno));
+        *p = c;
+        if (!c)
+            break;
+    }
+    return PS_OK;
+}
+
+int ps_outputs_new_run_dir(const char *base, char *out, size_t out_len, ps_err *err)
+{
+    struct stat st;
+    for (int i = 1; i < 10000; i++) {
+        int n = i == 1 ? snprintf(out, out_len, "%s", base) : snprintf(out, out_len, "%s-%d", base, i);
+        if (n < 0 || (size_t)n >= out_len)
+            return ps_err_set(err, "%s: path too long", base);
+        if (stat(out, &st) != 0 && errno == ENOENT)
+            return ps_outputs_mkdir(out, err);
+    }
+    return ps_err_set(err, "%s: too many runs with this name", base);
+}
+
+/* Whole files are written to NAME.tmp and renamed into place when complete. */
+static FILE *open_tmp(const char *dir, const char *name, char *tmp, size_t n, ps_err *err)
+{
+    snprintf(tmp, n, "%s/%s.tmp", dir, name);
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        ps_err_set(err, "cannot write %s: %s", tmp, strerror(errno));
+    return f;
+}
+
+static int commit_tmp(FILE *f, const char *dir, const char *name, const char *tmp, ps_err *err)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    int bad = ferror(f);
+    if (fclose(f) || bad) {
+        remove(tmp);
+        return ps_err_set(err, "error writing %s", tmp);
+    }
+    if (rename(tmp, path))
+        return ps_err_set(err, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
+    return PS_OK;
+}
+
+int ps_outputs_write_config(const char *dir, const ps_config *cfg, ps_err *err)
+{
+    char tmp[4096];
+    FILE *f = open_tmp(dir, "config.ini", tmp, sizeof tmp, err);
+    if (!f)
+        return PS_ERR;
+    ps_config_write(cfg, f);
+    return commit_tmp(f, dir, "config.ini", tmp, err);
+}
+
+int ps_outputs_open_metrics(const char *dir, FILE **out, ps_err *err)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/metrics.csv", dir);
+    *out = fopen(path, "w");
+    if (!*out)
+        return ps_err_set(err, "cannot write %s: %s", path, strerror(errno));
+    fprintf(*out, "%s\n", PS_METRICS_HEADER);
+    fflush(*out);
+    return PS_OK;
+}
+
+int ps_outputs_metrics_row(FILE *f, double time_s, int stage, int iteration, double loss,
+                           double accuracy, const ps_outputs_staleness *st, ps_err *err)
+{
+    /* %.12g keeps loss exact enough to compare backends at 1e-9 and golden files
+     * stable; each row is flushed so that a crash later loses nothing. */
+    if (fprintf(f, "%.6f,%d,%d,%.12g,%.12g,%.6g,%.0f\n", time_s, stage, iteration, loss,
+                accuracy, st->mean, st->max) < 0 ||
+        fflush(f))
+        return ps_err_set(err, "cannot write metrics.csv: %s", strerror(errno));
+    return PS_OK;
+}
+
+int ps_outputs_write_workers(const char *dir, const ps_worker_stats *st, int n, ps_err *err)
+{
+    char tmp[4096];
+    FILE *f = open_tmp(dir, "workers.csv", tmp, sizeof tmp, err);
+    if (!f)
+        return PS_ERR;
+    fprintf(f, "worker,iterations,compute_s,wait_s,comm_s,end_time_s,examples,flops,mean_batch_loss\n");
+    for (int w = 0; w < n; w++)
+        fprintf(f, "%d,%.0f,%.6f,%.6f,%.6f,%.6f,%.0f,%.0f,%.9g\n", w, st[w].iterations,
+                st[w].compute_s, st[w].wait_s, st[w].comm_s, st[w].end_time_s, st[w].examples,
+                st[w].flops, st[w].iterations > 0 ? st[w].loss_sum / st[w].iterations : 0.0);
+    return commit_tmp(f, dir, "workers.csv", tmp, err);
+}
+
+int ps_outputs_write_summary(const char *dir, const ps_run *r, const ps_outputs_summary *s,
+                             ps_err *err)
+{
+    char tmp[4096];
+    const ps_config *c = r->cfg;
+    FILE *f = open_tmp(dir, "summary.txt", tmp, sizeof tmp, err);
+    if (!f)
+        return PS_ERR;
+    fprintf(f, "name: %s\nbackend: %s\nseed: %llu\n", c->name, c->backend,
+            (unsigned long long)c->seed);
+    fprintf(f, "servers: %d\nworkers: %d\nconsistency: %s\npartitioner: %s\n", r->n_servers,
+            r->n_workers, c->consistency, c->partitioner);
+    fprintf(f, "iterations: %d\niterations_done: %d\nfailed_workers: %d\n", c->iterations,
+            s->iterations_done, s->failed_workers);
+    fprintf(f, "final_loss: %.12g\nfinal_accuracy: %.12g\nsim_time_s: %.6f\n", s->final_loss,
+            s->final_accuracy, s->sim_time_s);
+    if (r->has_truth)
+        fprintf(f, "true_model_loss: %.12g\ntrue_model_accuracy: %.12g\n", r->truth_loss,
+                r->truth_accuracy);
+    return commit_tmp(f, dir, "summary.txt", tmp, err);
+}

@@ -1,0 +1,41 @@
+/* The files of a run directory: config.ini (resolved), metrics.csv (one row per
+ * evaluation point, flushed as it goes), workers.csv (per-worker timing) and
+ * summary.txt. Files written whole go through a temporary name and rename(), so a
+ * failure never leaves a half-written file in place of a good one. */
+#ifndef PS_OUTPUTS_H
+#define PS_OUTPUTS_H
+
+#include <stdio.h>
+
+#include "engine/core/err.h"
+#include "engine/ps/run.h"
+
+/* staleness_mean and staleness_max describe the pulls served since the previous
+ * evaluation point, over all servers; a pull's staleness is its clock minus the
+ * clocks completed by the slowest worker when it was served (0 under BSP). */
+#define PS_METRICS_HEADER "time_s,stage,iteration,loss,accuracy,staleness_mean,staleness_max"
+
+typedef struct ps_outputs_staleness {
+    double mean, max;
+} ps_outputs_staleness;
+
+typedef struct ps_outputs_summary {
+    int iterations_done;
+    double final_loss, final_accuracy, sim_time_s;
+    int failed_workers;
+} ps_outputs_summary;
+
+/* Creates dir and its parents; an existing directory is fine. */
+int ps_outputs_mkdir(const char *dir, ps_err *err);
+/* A new run directory: base itself if it does not exist, else base-2, base-3 ...
+ * so that an earlier run's files are never overwritten. */
+int ps_outputs_new_run_dir(const char *base, char *out, size_t out_len, ps_err *err);
+int ps_outputs_write_config(const char *dir, const ps_config *cfg, ps_err *err);
+int ps_outputs_open_metrics(const char *dir, FILE **out, ps_err *err);
+int ps_outputs_metrics_row(FILE *f, double time_s, int stage, int iteration, double loss,
+                           double accuracy, const ps_outputs_staleness *st, ps_err *err);
+int ps_outputs_write_workers(const char *dir, const ps_worker_stats *st, int n, ps_err *err);
+int ps_outputs_write_summary(const char *dir, const ps_run *r, const ps_outputs_summary *s,
+                             ps_err *err);
+
+#endif

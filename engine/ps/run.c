@@ -1,0 +1,118 @@
+/* Builds the run context from a config and launches the actor table; see run.h. */
+#include "engine/ps/run.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/models/lr.h"
+#include "engine/ps/straggler.h"
+
+static int run_load_data(ps_run *r, const ps_config *cfg, ps_err *err)
+{
+    if (strcmp(cfg->source, "synthetic") == 0) {
+        ps_ctr_params p = {.seed = cfg->seed, .n_features = (uint32_t)cfg->features,
+                           .nnz = (uint32_t)cfg->nnz, .zipf = cfg->zipf,
+                           .weight_scale = cfg->weight_scale};
+        if (ps_dataset_synthetic(&r->train, &p, 0, cfg->train_examples, err) ||
+            ps_dataset_synthetic(&r->test, &p, cfg->train_examples, cfg->test_examples, err))
+            return PS_ERR;
+        ps_lr_evaluate_truth(r->test, &p, &r->truth_loss, &r->truth_accuracy);
+        r->has_truth = 1;
+    } else if (cfg->test_path && cfg->test_path[0]) {
+        if (ps_dataset_load_libsvm(&r->train, cfg->path, 0, err) ||
+            ps_dataset_load_libsvm(&r->test, cfg->test_path, ps_dataset_features(r->train), err))
+            return PS_ERR;
+    } else {
+        if (ps_dataset_load_libsvm(&r->all, cfg->path, 0, err) ||
+            ps_dataset_split(r->all, cfg->test_fraction, cfg->seed, &r->train, &r->test, err))
+            return PS_ERR;
+    }
+    r->n_features = ps_dataset_features(r->train);
+    return PS_OK;
+}
+
+int ps_run_init(ps_run *r, const ps_config *cfg, const char *out_dir, ps_err *err)
+{
+    memset(r, 0, sizeof *r);
+    r->cfg = cfg;
+    r->out_dir = out_dir;
+    r->n_servers = cfg->servers;
+    r->n_workers = cfg->workers;
+    r->consistency = ps_consistency_by_name(cfg->consistency);
+    r->partitioner = ps_partitioner_by_name(cfg->partitioner);
+    if (!r->consistency || !r->partitioner)
+        return ps_err_set(err, "unknown policy %s/%s", cfg->consistency, cfg->partitioner);
+    r->consistency_params = (ps_consistency_params){
+        .staleness = cfg->staleness,
+        .wsp_wait_weight = cfg->wsp_wait_weight,
+        .wsp_staleness_weight = cfg->wsp_staleness_weight,
+    };
+    if (ps_stragglers_fixed(cfg, r->n_workers, &r->slowdown, err))
+        return PS_ERR;
+    if (run_load_data(r, cfg, err))
+        return PS_ERR;
+    if (ps_dataset_rows(r->train) < (uint64_t)r->n_workers)
+        return ps_err_set(err, "%llu training rows cannot be shared by %d workers",
+                          (unsigned long long)ps_dataset_rows(r->train), r->n_workers);
+    r->n_keys = (uint64_t)r->n_features + 1; /* the bias is the last key */
+    ps_partition_init(&r->partition, r->n_keys, r->n_servers);
+    /* 8 bytes a key: 8 MB for a million features, shared by every simulated node */
+    ps_partition_place(&r->partition, r->partitioner, (uint64_t)64 << 20);
+    r->store_ops = &ps_store_mem_ops;
+    r->store_block_keys = 64;
+    r->store_cache_bytes = 64u << 20;
+    return PS_OK;
+}
+
+void ps_run_free(ps_run *r)
+{
+    ps_dataset_free(r->train);
+    ps_dataset_free(r->test);
+    ps_dataset_free(r->all);
+    free(r->slowdown);
+    r->slowdown = NULL;
+    ps_partition_free(&r->partition);
+}
+
+int ps_run_launch(ps_run *r, ps_backend *be, ps_err *err)
+{
+    int n = ps_actor_count(r);
+    ps_actor_spec *spec = calloc((size_t)n, sizeof *spec);
+    ps_actor_arg *args = calloc((size_t)n, sizeof *args);
+    char (*names)[32] = calloc((size_t)n, sizeof *names);
+    if (!spec || !args || !names) {
+        free(spec);
+        free(args);
+        free(names);
+        return ps_err_set(err, "out of memory for %d actors", n);
+    }
+    /* The coordinator shares node 0 with server 0; each other actor has a node. */
+    for (int i = 0; i < n; i++) {
+        int is_server = i >= 1 && i <= r->n_servers;
+        int index = i == 0 ? 0 : is_server ? i - 1 : i - 1 - r->n_servers;
+        args[i] = (ps_actor_arg){.run = r, .index = index};
+        snprintf(names[i], sizeof names[i], "%s%d",
+                 i == 0 ? "coordinator" : is_server ? "server" : "worker", index);
+        spec[i] = (ps_actor_spec){
+            .id = i,
+            .node = i == 0 ? 0 : i - 1,
+            .name = names[i],
+            .main = i == 0 ? ps_coordinator_main : is_server ? ps_server_main : ps_worker_main,
+            .arg = &args[i],
+        };
+    }
+    int rc = be->ops->launch(be, spec, n, err);
+    free(spec);
+    free(args);
+    free(names);
+    if (rc == PS_OK && r->failed)
+        rc = ps_err_set(err, "the run failed (see the errors above)");
+    return rc;
+}
+
+void ps_run_fail(ps_run *r, const char *who, const ps_err *err)
+{
+    fprintf(stderr, "pslab: %s: %s\n", who, err->msg);
+    r->failed = 1;
+}

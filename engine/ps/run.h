@@ -1,0 +1,87 @@
+/* The run context: everything an actor needs to play its role, built the same way
+ * from the config by every process (sim: one process for all actors; real: one per
+ * node), so that all actors agree on data shards, key ownership and policies. */
+#ifndef PS_RUN_H
+#define PS_RUN_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "engine/core/backend.h"
+#include "engine/core/config.h"
+#include "engine/data/dataset.h"
+#include "engine/store/store.h"
+#include "policies/registry.h"
+
+/* Actor ids: the coordinator, then servers, then workers. */
+#define PS_COORDINATOR_ID 0
+static inline int ps_server_actor(int s) { return 1 + s; }
+
+typedef struct ps_run {
+    const ps_config *cfg;
+    int n_servers, n_workers;
+    uint32_t n_features;
+    uint64_t n_keys;                 /* model parameters: features + bias */
+    ps_dataset *train, *test;        /* test is used by the coordinator only */
+    ps_dataset *all;                 /* loaded file data, parent of train/test views */
+    const ps_consistency_ops *consistency;
+    ps_consistency_params consistency_params;
+    double *slowdown;                /* per worker: injected straggler factor, >= 1 */
+    int trace;                       /* nonzero: write RUN_DIR/trace/ (pslab run --trace) */
+    const ps_partitioner_ops *partitioner;
+    ps_partition partition;
+    const ps_store_ops *store_ops;   /* mem unless the composition root picks another */
+    uint32_t store_block_keys;
+    uint64_t store_cache_bytes;
+    int has_truth;                   /* synthetic data: the true model is known */
+    double truth_loss, truth_accuracy; /* the true model on the held-out set */
+    const char *out_dir;             /* run directory, written by the coordinator */
+    double wall_start;               /* for the progress line only, never in outputs */
+    int progress;                    /* nonzero: show a progress line on stderr */
+    int failed;                      /* set by an actor that hit a fatal error */
+} ps_run;
+
+static inline int ps_worker_actor(const ps_run *r, int w) { return 1 + r->n_servers + w; }
+static inline int ps_actor_count(const ps_run *r) { return 1 + r->n_servers + r->n_workers; }
+
+/* Builds datasets, partition and policies from the config. */
+int ps_run_init(ps_run *r, const ps_config *cfg, const char *out_dir, ps_err *err);
+void ps_run_free(ps_run *r);
+
+/* Fills the actor table (coordinator, servers, workers) and launches it on be. */
+int ps_run_launch(ps_run *r, ps_backend *be, ps_err *err);
+
+/* The evaluation point after clock c, or INT32_MAX after the last one. */
+static inline int32_t ps_run_next_eval(const ps_run *r, int32_t c)
+{
+    int32_t k = r->cfg->eval_every, t = r->cfg->iterations;
+    if (c >= t)
+        return INT32_MAX;
+    int32_t next = (c / k + 1) * k;
+    return next > t ? t : next;
+}
+
+/* Reports an actor's fatal error once, on stderr, and marks the run failed. */
+void ps_run_fail(ps_run *r, const char *who, const ps_err *err);
+
+/* A snapshot's aux: f64 time, then the staleness of the pulls its server served
+ * since its previous snapshot: count, sum, max. The three are left out (aux is
+ * just the time) when the model is BSP and no pull was stale. */
+#define PS_SNAPSHOT_AUX 4
+
+/* What a worker reports to the coordinator when it finishes (DONE's aux). */
+typedef struct ps_worker_stats {
+    double iterations, compute_s, wait_s, comm_s, examples, flops, loss_sum, end_time_s;
+} ps_worker_stats;
+
+/* The actors' entry points; arg is the ps_actor_arg of the spec. */
+typedef struct ps_actor_arg {
+    ps_run *run;
+    int index;   /* server or worker index; 0 for the coordinator */
+} ps_actor_arg;
+
+void ps_server_main(ps_backend *be, void *arg);
+void ps_worker_main(ps_backend *be, void *arg);
+void ps_coordinator_main(ps_backend *be, void *arg);
+
+#endif

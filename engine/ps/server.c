@@ -1,0 +1,657 @@
+/* A server: holds one shard of the parameter table in its store, applies pushed
+ * updates with the add rule and answers pulls when the consistency model allows.
+ * Gates are checked here, on pull, so that workers need no knowledge of the model. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/store/keymap.h"
+#include "engine/ps/msg.h"
+#include "engine/ps/run.h"
+#include "engine/store/store.h"
+#include "engine/trace/trace.h"
+
+typedef struct held_pull {
+    int worker;
+    int32_t clock;
+    uint32_t nkeys;
+    uint64_t *keys;          /* NULL: the key range lo .. lo+nkeys-1; malloc'd */
+    uint32_t *slots;         /* NULL, or the keys' slots in the store: after keys, same block */
+    uint64_t lo;
+    double since;
+    int decided;               /* the model's decision is taken at the first check */
+    ps_gate_decision decision;
+} held_pull;
+
+/* The keys of the last pull served to a worker, kept for its push of the same
+ * clock, which names them by PS_MSG_F_KEYS_ASKED instead of carrying them. */
+typedef struct pulled_keys {
+    int32_t clock; /* -1: none kept */
+    uint32_t nkeys;
+    uint64_t *keys; /* NULL: the key range lo .. lo+nkeys-1 */
+    uint32_t *slots; /* as held_pull's */
+    uint64_t lo;
+} pulled_keys;
+
+/* A push held by a model that defers updates until its clock completes, decoded
+ * once on arrival (its keys and values point into buf, or the keys are those kept
+ * from the pull). A worker may split one clock's push into several messages, and a
+ * worker that pushes ahead keeps its later clocks queued behind, so each worker has
+ * a queue. */
+typedef struct deferred_push {
+    struct deferred_push *next;
+    int32_t clock;
+    uint32_t nkeys;
+    const uint64_t *keys; /* NULL: the key range lo .. lo+nkeys-1 */
+    const uint32_t *slots; /* NULL, or the keys' slots (pulled keys only) */
+    uint64_t lo;
+    const float *vals;
+    uint64_t *owned_keys; /* the pull's keys, when the push named them */
+    void *buf;
+} deferred_push;
+
+typedef struct ps_server {
+    ps_run *run;
+    ps_backend *be;
+    int index;
+    const ps_store_ops *store_ops;
+    ps_store *store;
+    int dense;               /* the shard is the key range [lo, hi) */
+    int by_slot;             /* pulled keys are resolved to store slots (see store.h) */
+    uint64_t lo, hi;
+    uint64_t io_read, io_written; /* store I/O already charged to the backend */
+    ps_clock_table clocks;
+    int32_t n_at_min;        /* workers whose done == min_done */
+    deferred_push **deferred_head, **deferred_tail; /* per worker, in arrival order */
+    pulled_keys *pulled;     /* per worker */
+    held_pull *held;
+    size_t n_held, cap_held;
+    int32_t next_eval;       /* next clock at which to send a snapshot */
+    /* Staleness (clock - slowest's completed clocks) of the pulls served since the
+     * last snapshot, reported with it for metrics.csv. */
+    double stale_n, stale_sum, stale_max;
+    ps_trace trace;          /* open when run->trace */
+} ps_server;
+
+static void server_log_drop(ps_server *s, uint32_t from, const char *why)
+{
+    fprintf(stderr, "pslab: server %d: dropped message from actor %u: %s\n", s->index, from, why);
+}
+
+/* Every key must be one of ours: a wrong key is a peer's bug or a hostile message.
+ * keys NULL: the range lo .. lo+n-1. slots non-NULL (keys given, s->by_slot): each
+ * key's slot in the store, from the same load of its place that checks it. */
+static int server_check_keys(ps_server *s, const uint64_t *keys, uint64_t lo, uint32_t n,
+                             uint32_t *slots, ps_err *err)
+{
+    const ps_run *r = s->run;
+    if (!keys && n) {
+        if (lo >= r->n_keys || r->n_keys - lo < n)
+            return ps_err_set(err, "key range [%llu, %llu) out of range (table has %llu keys)",
+                              (unsigned long long)lo, (unsigned long long)(lo + n),
+                              (unsigned long long)r->n_keys);
+        if (s->dense && (lo < s->lo || lo + n > s->hi))
+            return ps_err_set(err, "key range [%llu, %llu) is not within this shard [%llu, %llu)",
+                              (unsigned long long)lo, (unsigned long long)(lo + n),
+                              (unsigned long long)s->lo, (unsigned long long)s->hi);
+        if (s->dense)
+            return PS_OK;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t key = keys ? keys[i] : lo + i;
+        if (key >= r->n_keys || (slots && key >= r->partition.n_keys))
+            return ps_err_set(err, "key %llu out of range (table has %llu keys)",
+                              (unsigned long long)key, (unsigned long long)r->n_keys);
+        if (ps_partition_server(r->partitioner, &r->partition, key) != s->index)
+            return ps_err_set(err, "key %llu belongs to server %d", (unsigned long long)key,
+                              ps_partition_server(r->partitioner, &r->partition, key));
+        if (slots) /* the place the owner check just loaded */
+            slots[i] = r->partition.place[key].slot;
+    }
+    return PS_OK;
+}
+
+/* Charges the store's device traffic since the last call to the node's disk (sim
+ * simulates it; real does nothing, the I/O has happened). */
+static void server_charge_io(ps_server *s)
+{
+    uint64_t rd, wr;
+    s->store_ops->io_bytes(s->store, &rd, &wr);
+    if (rd > s->io_read)
+        ps_disk(s->be, (size_t)(rd - s->io_read), 0);
+    if (wr > s->io_written)
+        ps_disk(s->be, (size_t)(wr - s->io_written), 1);
+    s->io_read = rd;
+    s->io_written = wr;
+}
+
+/* The shard after clock `clock`, to the coordinator: a dense shard as one key
+ * range, a sparse one as the keys written so far. */
+static int server_send_snapshot(ps_server *s, int32_t clock, ps_err *err)
+{
+    ps_msg_writer w;
+    double aux[PS_SNAPSHOT_AUX] = {ps_now(s->be), s->stale_n, s->stale_sum, s->stale_max};
+    /* Under BSP every pull is served at staleness 0, and the snapshot stays the 8
+     * bytes of time it always was (BSP runs keep their message sizes, hence their
+     * simulated times); a stale pull under BSP would still be reported. */
+    uint32_t aux_len = s->run->consistency->defer_updates && s->stale_sum == 0
+                           ? sizeof aux[0] : sizeof aux;
+    uint64_t n = s->hi - s->lo, *keys = NULL;
+    float *vals = NULL;
+    if (!s->dense && s->store_ops->dump(s->store, &keys, &vals, &n, err))
+        return PS_ERR;
+    int rc = PS_ERR;
+    if (n > UINT32_MAX) {
+        ps_err_set(err, "a shard of %llu keys does not fit in one snapshot message",
+                   (unsigned long long)n);
+    } else if (ps_msg_build(&w, PS_MSG_SNAPSHOT, s->dense ? PS_MSG_F_KEY_RANGE : 0,
+                            (uint32_t)ps_server_actor(s->index), 0, clock, (uint32_t)n, 1,
+                            aux_len, err) == PS_OK) {
+        s->stale_n = s->stale_sum = s->stale_max = 0;
+        if (s->dense && n) {
+            w.keys[0] = s->lo;
+            rc = s->store_ops->get(s->store, NULL, s->lo, (uint32_t)n, w.vals, err);
+        } else if (n) {
+            memcpy(w.keys, keys, n * sizeof *w.keys);
+            memcpy(w.vals, vals, n * sizeof *w.vals);
+            rc = PS_OK;
+        } else {
+            rc = PS_OK;
+        }
+        memcpy(w.aux, aux, aux_len);
+        if (rc == PS_OK) {
+            server_charge_io(s);
+            rc = ps_send(s->be, PS_COORDINATOR_ID, w.buf, w.len, err);
+        } else {
+            free(w.buf);
+        }
+    }
+    free(keys);
+    free(vals);
+    return rc;
+}
+
+static int server_serve_pull(ps_server *s, const held_pull *p, ps_err *err)
+{
+    ps_msg_writer w;
+    double held_s = ps_now(s->be) - p->since;
+    uint16_t flags = p->keys ? PS_MSG_F_KEYS_ASKED : PS_MSG_F_KEY_RANGE;
+    uint32_t me = (uint32_t)ps_server_actor(s->index);
+    /* A dense range the store keeps side by side goes out from the store itself,
+     * not through a copy: on the sockets backend the kernel's copy is the only one. */
+    const float *view = !p->keys && p->nkeys && s->store_ops->view
+                            ? s->store_ops->view(s->store, p->lo, p->nkeys)
+                            : NULL;
+    size_t at = 0, view_len = 0;
+    if (view ? ps_msg_build_spliced(&w, PS_MSG_PULL_REPLY, flags, me, 0, p->clock, p->nkeys, 1,
+                                    sizeof held_s, &at, &view_len, err)
+             : ps_msg_build(&w, PS_MSG_PULL_REPLY, flags, me, 0, p->clock, p->nkeys, 1,
+                            sizeof held_s, err))
+        return PS_ERR;
+    if (p->nkeys) {
+        if (!p->keys)
+            w.keys[0] = p->lo;
+        if (!view && (p->slots ? s->store_ops->get_slots(s->store, p->slots, p->nkeys, w.vals, err)
+                               : s->store_ops->get(s->store, p->keys, p->lo, p->nkeys, w.vals,
+                                                   err))) {
+            free(w.buf);
+            return PS_ERR;
+        }
+        server_charge_io(s);
+    }
+    memcpy(w.aux, &held_s, sizeof held_s);
+    double stale = (double)p->clock - (double)s->clocks.min_done;
+    s->stale_n++;
+    s->stale_sum += stale;
+    s->stale_max = stale > s->stale_max ? stale : s->stale_max;
+    if (s->run->trace && ps_trace_pull(&s->trace, ps_now(s->be), p->worker, p->clock,
+                                       s->clocks.min_done, err)) {
+        free(w.buf);
+        return PS_ERR;
+    }
+    int to = ps_worker_actor(s->run, p->worker);
+    if (view)
+        return ps_send_spliced(s->be, to, w.buf, w.len, at, view, view_len, err);
+    return ps_send(s->be, to, w.buf, w.len, err);
+}
+
+/* Whether the model lets p be served now. The decision is taken at the first
+ * check, which always comes after the clock that carried the pull has advanced. */
+static int server_can_serve(ps_server *s, held_pull *p)
+{
+    const ps_run *r = s->run;
+    if (!p->decided) {
+        p->decided = 1;
+        if (r->consistency->decide)
+            p->decision = r->consistency->decide(&r->consistency_params, &s->clocks, p->worker,
+                                                 p->clock, ps_now(s->be));
+    }
+    return r->consistency->can_serve(&r->consistency_params, &s->clocks, p->worker, p->clock,
+                                     &p->decision);
+}
+
+/* After serving p: its keys become those its worker's next push names. */
+static void server_keep_pulled(ps_server *s, held_pull *p)
+{
+    pulled_keys *k = &s->pulled[p->worker];
+    free(k->keys);
+    *k = (pulled_keys){.clock = p->clock, .nkeys = p->nkeys, .keys = p->keys, .slots = p->slots,
+                       .lo = p->lo};
+    p->keys = NULL;
+    p->slots = NULL;
+}
+
+/* Serves, in arrival order, every held pull the model now allows. */
+static int server_serve_ready(ps_server *s, ps_err *err)
+{
+    size_t kept = 0;
+    int rc = PS_OK;
+    for (size_t i = 0; i < s->n_held; i++) {
+        held_pull *p = &s->held[i];
+        if (rc == PS_OK && server_can_serve(s, p)) {
+            rc = server_serve_pull(s, p, err);
+            server_keep_pulled(s, p);
+        } else {
+            s->held[kept++] = *p;
+        }
+    }
+    s->n_held = kept;
+    return rc;
+}
+
+/* Serves the pull just held if the model allows it now. Older held pulls can only
+ * become servable when clocks move, which server_on_min_advance handles; checking
+ * just the newest keeps a burst of W pulls O(W) instead of O(W^2). */
+static int server_serve_newest(ps_server *s, int worker, int32_t clock, ps_err *err)
+{
+    if (s->n_held == 0)
+        return PS_OK;
+    held_pull *p = &s->held[s->n_held - 1];
+    /* a clock advance in between may already have served it */
+    if (p->worker != worker || p->clock != clock || !server_can_serve(s, p))
+        return PS_OK;
+    int rc = server_serve_pull(s, p, err);
+    server_keep_pulled(s, p);
+    s->n_held--;
+    return rc;
+}
+
+/* Holds a pull until the model lets it be served, after checking its keys (and
+ * resolving them to slots). */
+static int server_hold_pull(ps_server *s, int worker, int32_t clock, const uint64_t *keys,
+                            uint64_t lo, uint32_t n, ps_err *err)
+{
+    if (s->n_held == s->cap_held) {
+        size_t cap = s->cap_held ? 2 * s->cap_held : 64;
+        held_pull *h = realloc(s->held, cap * sizeof *h);
+        if (!h)
+            return ps_err_set(err, "out of memory holding pulls");
+        s->held = h;
+        s->cap_held = cap;
+    }
+    held_pull *p = &s->held[s->n_held];
+    p->keys = NULL;
+    p->slots = NULL;
+    p->lo = lo;
+    if (keys) {
+        size_t per_key = sizeof *keys + (s->by_slot ? sizeof *p->slots : 0);
+        p->keys = malloc((n ? n : 1) * per_key);
+        if (!p->keys)
+            return ps_err_set(err, "out of memory holding a pull");
+        if (s->by_slot)
+            p->slots = (uint32_t *)(p->keys + n);
+        if (n)
+            memcpy(p->keys, keys, n * sizeof *keys);
+    }
+    if (server_check_keys(s, keys, lo, n, p->slots, err)) {
+        free(p->keys);
+        return PS_ERR;
+    }
+    p->worker = worker;
+    p->clock = clock;
+    p->nkeys = n;
+    p->since = ps_now(s->be);
+    p->decided = 0;
+    memset(&p->decision, 0, sizeof p->decision);
+    s->n_held++;
+    return PS_OK;
+}
+
+static int server_apply(ps_server *s, const uint64_t *keys, const uint32_t *slots, uint64_t lo,
+                        uint32_t n, const float *vals, ps_err *err)
+{
+    if (slots ? s->store_ops->add_slots(s->store, keys, slots, n, vals, err)
+              : s->store_ops->add(s->store, keys, lo, n, vals, err))
+        return PS_ERR;
+    server_charge_io(s);
+    return PS_OK;
+}
+
+/* Takes the oldest deferred push of worker w (there is one). */
+static deferred_push *server_deferred_pop(ps_server *s, int w)
+{
+    deferred_push *d = s->deferred_head[w];
+    s->deferred_head[w] = d->next;
+    if (!d->next)
+        s->deferred_tail[w] = NULL;
+    return d;
+}
+
+/* The slowest clock moved: apply held pushes in worker order (so the sum is the
+ * same on every run and backend), snapshot at evaluation points, serve pulls. */
+static int server_on_min_advance(ps_server *s, ps_err *err)
+{
+    for (int w = 0; w < s->clocks.n_workers; w++) {
+        while (s->deferred_head[w] && s->deferred_head[w]->clock < s->clocks.min_done) {
+            deferred_push *d = server_deferred_pop(s, w);
+            int rc = server_apply(s, d->keys, d->slots, d->lo, d->nkeys, d->vals, err);
+            free(d->owned_keys);
+            free(d->buf);
+            free(d);
+            if (rc)
+                return PS_ERR;
+        }
+    }
+    /* Under BSP the minimum moves one clock at a time; a model that lets it jump
+     * labels the skipped evaluation points with the newest state, which is all the
+     * server still has. */
+    while (s->next_eval <= s->clocks.min_done) {
+        if (server_send_snapshot(s, s->next_eval, err))
+            return PS_ERR;
+        s->next_eval = ps_run_next_eval(s->run, s->next_eval);
+    }
+    return server_serve_ready(s, err);
+}
+
+static int server_advance_clock(ps_server *s, int w, ps_err *err)
+{
+    ps_clock_table *t = &s->clocks;
+    int32_t d = t->done[w]++;
+    if (d != t->min_done || --s->n_at_min > 0)
+        return s->run->consistency->recheck_on_any_clock ? server_serve_ready(s, err) : PS_OK;
+    while (s->n_at_min == 0) {
+        t->min_done++;
+        for (int i = 0; i < t->n_workers; i++)
+            s->n_at_min += t->done[i] == t->min_done;
+    }
+    return server_on_min_advance(s, err);
+}
+
+/* Worker w's timing of the iteration it is closing, for the model's predictions. */
+static void server_take_timing(ps_server *s, int w, const uint8_t *trailer)
+{
+    double t[2];
+    memcpy(t, trailer, sizeof t);
+    if (t[1] >= 0 && t[0] == t[0]) /* a negative duration or NaN is not a measurement */
+        ps_clock_table_timing(&s->clocks, w, t[0], t[1]);
+}
+
+/* Whether a push of worker w for clock c, under a model that defers updates, can
+ * be applied on arrival with the same result as at the clock's end: every other
+ * worker has completed c (so no pull for c can still come, and pulls for c+1 wait
+ * for w's clock end), and no push ahead of it in worker order is still held. A
+ * push split in parts is then applied part by part as the parts arrive, while the
+ * next ones are on the wire. */
+static int server_may_apply_early(const ps_server *s, int w, int32_t c)
+{
+    if (s->clocks.min_done != c || s->n_at_min != 1)
+        return 0;
+    for (int v = 0; v <= w; v++)
+        if (s->deferred_head[v])
+            return 0;
+    return 1;
+}
+
+/* The keys a push of worker w applies to: its own, or, when it names them
+ * (PS_MSG_F_KEYS_ASKED), those of w's pull of the same clock, which pass to the
+ * caller in *owned. */
+static int server_push_keys(ps_server *s, int w, const ps_msg *m, const uint64_t **keys,
+                            const uint32_t **slots, uint64_t *lo, uint64_t **owned, ps_err *err)
+{
+    *keys = m->keys;
+    *slots = NULL;
+    *lo = m->key_lo;
+    *owned = NULL;
+    if (!(m->flags & PS_MSG_F_KEYS_ASKED) || !m->nkeys)
+        return PS_OK;
+    pulled_keys *k = &s->pulled[w];
+    if (k->clock != m->clock || k->nkeys != m->nkeys) {
+        if (k->clock < 0)
+            return ps_err_set(err, "push of clock %d names the keys of its pull, but worker %d "
+                              "has no served pull awaiting its push", m->clock, w);
+        return ps_err_set(err, "push of clock %d names %u keys of its pull, but worker %d's "
+                          "served pull awaiting its push is of clock %d with %u keys", m->clock,
+                          m->nkeys, w, k->clock, k->nkeys);
+    }
+    *keys = *owned = k->keys;
+    *slots = k->slots;
+    *lo = k->lo;
+    *k = (pulled_keys){.clock = -1};
+    return PS_OK;
+}
+
+/* A push (or clock-only message) of worker w: apply or defer the deltas, close
+ * the clock, then register the piggy-backed pull for the next clock. The buffer
+ * is consumed (kept while deferred). */
+static int server_handle_push(ps_server *s, int w, const ps_msg *m, void *buf, ps_err *err)
+{
+    ps_clock_table *t = &s->clocks;
+    int rc = PS_OK;
+    const uint64_t *keys;
+    const uint32_t *slots = NULL;
+    uint64_t lo, *owned = NULL;
+    if (m->clock != t->done[w])
+        rc = ps_err_set(err, "worker %d pushed clock %d while at clock %d", w, m->clock,
+                        t->done[w]);
+    else if (m->type == PS_MSG_PUSH && m->vals_per_key != 1)
+        rc = ps_err_set(err, "push with %u values per key, expected 1", m->vals_per_key);
+    uint32_t keys_len = m->aux_len;
+    if (rc == PS_OK && (m->flags & PS_MSG_F_TIMING)) {
+        if (!(m->flags & PS_MSG_F_CLOCK_END) || m->aux_len < PS_MSG_TIMING_LEN)
+            rc = ps_err_set(err, "timing flag without a clock end and a %u-byte trailer",
+                            PS_MSG_TIMING_LEN);
+        keys_len -= PS_MSG_TIMING_LEN;
+    }
+    if (rc == PS_OK)
+        rc = server_push_keys(s, w, m, &keys, &slots, &lo, &owned, err);
+    if (rc == PS_OK && (m->flags & PS_MSG_F_PULL_NEXT)) {
+        /* aux is 8-byte aligned by the message format */
+        const uint64_t *pull_keys = (const uint64_t *)m->aux;
+        uint32_t n_pull = keys_len / (uint32_t)sizeof(uint64_t);
+        if (keys_len % sizeof(uint64_t))
+            rc = ps_err_set(err, "pull keys are not a whole number of u64 (%u bytes)", keys_len);
+        else
+            rc = server_hold_pull(s, w, m->clock + 1, pull_keys, 0, n_pull, err);
+    }
+    if (rc) {
+        free(owned);
+        free(buf);
+        return PS_ERR;
+    }
+    if (m->nkeys && s->run->consistency->defer_updates && !server_may_apply_early(s, w, m->clock)) {
+        deferred_push *d = malloc(sizeof *d);
+        if (!d) {
+            free(owned);
+            free(buf);
+            return ps_err_set(err, "out of memory deferring a push of worker %d", w);
+        }
+        *d = (deferred_push){.next = NULL, .clock = m->clock, .nkeys = m->nkeys, .keys = keys,
+                             .slots = slots, .lo = lo, .vals = m->vals, .owned_keys = owned,
+                             .buf = buf};
+        if (s->deferred_tail[w])
+            s->deferred_tail[w]->next = d;
+        else
+            s->deferred_head[w] = d;
+        s->deferred_tail[w] = d;
+        buf = NULL;
+        owned = NULL;
+    } else if (m->nkeys) {
+        rc = server_apply(s, keys, slots, lo, m->nkeys, m->vals, err);
+    }
+    if (rc == PS_OK && (m->flags & PS_MSG_F_TIMING))
+        server_take_timing(s, w, m->aux + keys_len);
+    free(owned);
+    free(buf);
+    if (rc == PS_OK && (m->flags & PS_MSG_F_CLOCK_END))
+        rc = server_advance_clock(s, w, err);
+    if (rc == PS_OK && (m->flags & PS_MSG_F_PULL_NEXT))
+        rc = server_serve_newest(s, w, m->clock + 1, err);
+    return rc;
+}
+
+static int server_handle_pull(ps_server *s, int w, const ps_msg *m, ps_err *err)
+{
+    if (server_hold_pull(s, w, m->clock, m->keys, m->key_lo, m->nkeys, err))
+        return PS_ERR;
+    return server_serve_newest(s, w, m->clock, err);
+}
+
+/* Returns 1 when told to stop, 0 to go on, PS_ERR on a fatal error. Messages that
+ * are malformed or break the protocol are dropped with a log line naming the peer. */
+static int server_handle(ps_server *s, void *buf, size_t len, ps_err *err)
+{
+    ps_msg m;
+    ps_err why;
+    if (ps_msg_decode(buf, len, &m, &why)) {
+        server_log_drop(s, len >= 12 ? ((const uint32_t *)buf)[2] : 0, why.msg);
+        free(buf);
+        return 0;
+    }
+    if (m.type == PS_MSG_STOP) {
+        free(buf);
+        return 1;
+    }
+    int w = (int)m.sender - ps_worker_actor(s->run, 0);
+    int rc = PS_OK;
+    if (w < 0 || w >= s->run->n_workers || (m.type != PS_MSG_PUSH && m.type != PS_MSG_PULL &&
+                                            m.type != PS_MSG_CLOCK)) {
+        snprintf(why.msg, sizeof why.msg, "unexpected %s message", ps_msg_type_name(m.type));
+        rc = PS_ERR;
+    } else if (m.type != PS_MSG_PULL && !(m.flags & PS_MSG_F_KEYS_ASKED) &&
+               server_check_keys(s, m.keys, m.key_lo, m.nkeys, NULL, &why)) {
+        rc = PS_ERR; /* pulls are checked as they are held, and their keys with them */
+    } else if (m.type == PS_MSG_PULL) {
+        rc = server_handle_pull(s, w, &m, &why);
+    } else {
+        rc = server_handle_push(s, w, &m, buf, &why);
+        buf = NULL;
+    }
+    free(buf);
+    if (rc)
+        server_log_drop(s, m.sender, why.msg);
+    (void)err;
+    return 0;
+}
+
+static int server_init(ps_server *s, ps_run *r, ps_backend *be, int index, ps_err *err)
+{
+    memset(s, 0, sizeof *s);
+    s->run = r;
+    s->be = be;
+    s->index = index;
+    int n = r->n_workers;
+    if (ps_clock_table_init(&s->clocks, n, err))
+        return PS_ERR;
+    s->deferred_head = calloc((size_t)n, sizeof *s->deferred_head);
+    s->deferred_tail = calloc((size_t)n, sizeof *s->deferred_tail);
+    s->pulled = calloc((size_t)n, sizeof *s->pulled);
+    s->n_at_min = n;
+    if (!s->deferred_head || !s->deferred_tail || !s->pulled)
+        return ps_err_set(err, "out of memory for %d workers", n);
+    for (int w = 0; w < n; w++)
+        s->pulled[w].clock = -1;
+    if (r->trace && ps_trace_open_server(&s->trace, r->out_dir, index, err))
+        return PS_ERR;
+    ps_store_spec spec = {.dir = NULL, .server = index, .n_keys = r->n_keys,
+                          .block_keys = r->store_block_keys, .cache_bytes = r->store_cache_bytes};
+    spec.dense = r->partitioner->shard_range &&
+                 r->partitioner->shard_range(&r->partition, index, &spec.lo, &spec.hi);
+    if (!spec.dense && r->partition.place) {
+        spec.place = r->partition.place;
+        spec.shard_keys = r->partition.shard_keys[index];
+    }
+    s->dense = spec.dense;
+    s->by_slot = spec.place && r->store_ops->get_slots && r->store_ops->add_slots;
+    s->lo = spec.lo;
+    s->hi = spec.hi;
+    char dir[4200];
+    if (snprintf(dir, sizeof dir, "%s/store/server%d", r->out_dir ? r->out_dir : ".", index) >=
+        (int)sizeof dir)
+        return ps_err_set(err, "store directory path too long");
+    spec.dir = dir;
+    s->store_ops = r->store_ops;
+    return s->store_ops->open(&spec, &s->store, err);
+}
+
+static void server_free(ps_server *s)
+{
+    for (size_t i = 0; i < s->n_held; i++)
+        free(s->held[i].keys);
+    free(s->held);
+    for (int w = 0; s->deferred_head && w < s->clocks.n_workers; w++) {
+        while (s->deferred_head[w]) {
+            deferred_push *d = server_deferred_pop(s, w);
+            free(d->owned_keys);
+            free(d->buf);
+            free(d);
+        }
+    }
+    for (int w = 0; s->pulled && w < s->clocks.n_workers; w++)
+        free(s->pulled[w].keys);
+    free(s->pulled);
+    free(s->deferred_head);
+    free(s->deferred_tail);
+    ps_clock_table_free(&s->clocks);
+    ps_trace_abandon(&s->trace); /* a no-op once closed */
+    if (s->store)
+        s->store_ops->close(s->store);
+}
+
+/* The trace ends with the final shard, as the store holds it. */
+static int server_close_trace(ps_server *s, ps_err *err)
+{
+    uint64_t *keys = NULL, n = 0;
+    float *vals = NULL;
+    if (s->store_ops->dump(s->store, &keys, &vals, &n, err))
+        return PS_ERR;
+    int rc = n > UINT32_MAX ? ps_err_set(err, "shard too large to trace")
+                            : ps_trace_close_server(&s->trace, s->run->out_dir, keys, vals,
+                                                    (uint32_t)n, err);
+    free(keys);
+    free(vals);
+    return rc;
+}
+
+void ps_server_main(ps_backend *be, void *arg)
+{
+    ps_actor_arg *a = arg;
+    ps_server s;
+    ps_err err;
+    char who[32];
+    snprintf(who, sizeof who, "server %d", a->index);
+    if (server_init(&s, a->run, be, a->index, &err)) {
+        ps_run_fail(a->run, who, &err);
+        server_free(&s);
+        return;
+    }
+    /* Clock 0 is complete before anyone pushes: the initial model is evaluation
+     * point 0. */
+    s.next_eval = 0;
+    int rc = server_send_snapshot(&s, 0, &err);
+    s.next_eval = ps_run_next_eval(a->run, 0);
+    while (rc == PS_OK) {
+        void *buf;
+        size_t len;
+        rc = ps_recv(be, PS_FOREVER, &buf, &len, &err);
+        if (rc == PS_OK)
+            rc = server_handle(&s, buf, len, &err);
+        if (rc == 1)
+            break;
+    }
+    /* the final shard closes the trace: told to stop, every update has arrived */
+    if (rc == 1 && a->run->trace)
+        rc = server_close_trace(&s, &err);
+    if (rc < 0)
+        ps_run_fail(a->run, who, &err);
+    server_free(&s);
+}

@@ -1,0 +1,345 @@
+/* The trace checker (see check.h). Rules, with slowest = clocks completed by the
+ * slowest worker when the pull was served:
+ *   bsp       clock <= slowest (a pull for c waits for every worker to finish c-1)
+ *   ssp, wsp  clock - slowest <= policy.staleness
+ *   asp       no bound
+ * and, for every model, per key: the sum of all deltas the workers pushed equals
+ * the final value minus the initial 0, within the rounding that float addition on
+ * the server can introduce: (pushes + 2) * 2^-24 * sum of |delta|. */
+#include "engine/trace/check.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/core/config.h"
+#include "engine/trace/trace.h"
+
+typedef struct checker {
+    const char *dir;
+    ps_config cfg;
+    int limit;               /* most clocks a pull may be ahead of the slowest; -1: none */
+    int max_report;
+    long violations;
+    FILE *report;
+    long pulls;
+    double stale_sum, stale_max;
+    ps_key_sums pushed;
+    uint8_t *seen;           /* per pushed key: found in a final file */
+    double worst_err;
+} checker;
+
+/* ---- CSV lines ---------------------------------------------------------------- */
+
+typedef struct csv_file {
+    FILE *f;
+    char path[4200];
+    char *line;
+    size_t cap;
+    long lineno;
+} csv_file;
+
+static int csv_open(csv_file *c, const char *dir, const char *name, int index,
+                    const char *suffix, const char *header, ps_err *err)
+{
+    memset(c, 0, sizeof *c);
+    snprintf(c->path, sizeof c->path, "%s/trace/%s%d.%s", dir, name, index, suffix);
+    c->f = fopen(c->path, "r");
+    if (!c->f)
+        return ps_err_set(err, "%s: cannot open: %s%s", c->path, strerror(errno),
+                          errno == ENOENT ? " (was the run made with pslab run --trace?)" : "");
+    ssize_t n = getline(&c->line, &c->cap, c->f);
+    c->lineno = 1;
+    if (n > 0 && c->line[n - 1] == '\n')
+        c->line[n - 1] = '\0';
+    if (n < 0 || strcmp(c->line, header) != 0)
+        return ps_err_set(err, "%s:1: expected the header '%s'", c->path, header);
+    return PS_OK;
+}
+
+static void csv_close(csv_file *c)
+{
+    if (c->f)
+        fclose(c->f);
+    free(c->line);
+    c->f = NULL;
+    c->line = NULL;
+}
+
+/* Next non-empty line split into exactly n numbers: 1, 0 at the end, PS_ERR. */
+static int csv_next(csv_file *c, int n, double *v, ps_err *err)
+{
+    for (;;) {
+        ssize_t len = getline(&c->line, &c->cap, c->f);
+        if (len < 0)
+            return ferror(c->f) ? ps_err_set(err, "%s: read error", c->path) : 0;
+        c->lineno++;
+        if (len > 0 && c->line[len - 1] == '\n')
+            c->line[--len] = '\0';
+        if (len == 0)
+            continue;
+        char *p = c->line;
+        for (int i = 0; i < n; i++) {
+            char *end;
+            errno = 0;
+            v[i] = strtod(p, &end);
+            if (end == p || errno == ERANGE || !isfinite(v[i]) ||
+                *end != (i + 1 < n ? ',' : '\0'))
+                return ps_err_set(err, "%s:%ld: field %d of '%.100s' is not a number, or the "
+                                  "line does not have %d fields", c->path, c->lineno, i + 1,
+                                  c->line, n);
+            p = end + 1;
+        }
+        return 1;
+    }
+}
+
+/* ---- reporting ---------------------------------------------------------------- */
+
+__attribute__((format(printf, 2, 3))) static void violation(checker *k, const char *fmt, ...)
+{
+    if (k->violations++ < k->max_report) {
+        va_list ap;
+        va_start(ap, fmt);
+        vfprintf(k->report, fmt, ap);
+        va_end(ap);
+        fputc('\n', k->report);
+    }
+}
+
+static int is_whole(double v, double lo, double hi) { return v == floor(v) && v >= lo && v <= hi; }
+
+/* ---- pulls -------------------------------------------------------------------- */
+
+static int check_pulls(checker *k, int server, ps_err *err)
+{
+    csv_file c;
+    int rc = csv_open(&c, k->dir, "server", server, "pulls.csv",
+                      "time_s,server,worker,clock,slowest", err);
+    double v[5], last_time = -INFINITY;
+    const char *model = k->cfg.consistency;
+    while (rc == PS_OK && (rc = csv_next(&c, 5, v, err)) == 1) {
+        rc = PS_OK;
+        double time = v[0], slowest = v[4];
+        if (v[1] != server || !is_whole(v[2], 0, k->cfg.workers - 1) ||
+            !is_whole(v[3], 0, k->cfg.iterations) || !is_whole(v[4], 0, k->cfg.iterations)) {
+            rc = ps_err_set(err, "%s:%ld: '%s' is not a pull of server %d (worker 0..%d, "
+                            "clocks 0..%d)", c.path, c.lineno, c.line, server,
+                            k->cfg.workers - 1, k->cfg.iterations);
+            break;
+        }
+        int worker = (int)v[2], clock = (int)v[3]; /* whole and in range: exact */
+        k->pulls++;
+        double ahead = clock - slowest;
+        k->stale_sum += ahead;
+        k->stale_max = ahead > k->stale_max ? ahead : k->stale_max;
+        if (time < last_time)
+            violation(k, "%s:%ld: server %d served worker %d's pull for clock %d at time %.9f, "
+                      "before the previous pull (%.9f): the trace is out of order", c.path,
+                      c.lineno, server, worker, clock, time, last_time);
+        last_time = time;
+        if (k->limit >= 0 && ahead > k->limit)
+            violation(k, "%s:%ld: %s%s violated: server %d served worker %d its pull for clock "
+                      "%d while the slowest worker had completed %.0f clocks (%.0f ahead, at "
+                      "most %d allowed), at time %.9f s", c.path, c.lineno, model,
+                      strcmp(model, "bsp") ? "(staleness)" : "", server, worker, clock, slowest,
+                      ahead, k->limit, time);
+    }
+    csv_close(&c);
+    return rc < 0 ? PS_ERR : PS_OK;
+}
+
+/* ---- updates ------------------------------------------------------------------ */
+
+static int load_pushes(checker *k, int worker, ps_err *err)
+{
+    csv_file c;
+    int rc = csv_open(&c, k->dir, "worker", worker, "pushes.csv", "key,pushes,sum,abs_sum", err);
+    double v[4];
+    while (rc == PS_OK && (rc = csv_next(&c, 4, v, err)) == 1) {
+        rc = PS_OK;
+        if (!is_whole(v[0], 0, 18446744073709549568.0) || !is_whole(v[1], 1, 1e18) || v[3] < 0) {
+            rc = ps_err_set(err, "%s:%ld: '%s' is not key,pushes,sum,abs_sum", c.path, c.lineno,
+                            c.line);
+            break;
+        }
+        int64_t r = ps_key_sums_row(&k->pushed, (uint64_t)v[0]);
+        if (r < 0) {
+            rc = ps_err_set(err, "out of memory reading %s", c.path);
+            break;
+        }
+        k->pushed.count[r] += (uint64_t)v[1];
+        k->pushed.sum[r] += v[2];
+        k->pushed.abs_sum[r] += v[3];
+    }
+    csv_close(&c);
+    return rc < 0 ? PS_ERR : PS_OK;
+}
+
+static double tolerance(const ps_key_sums *p, int64_t r)
+{
+    return r < 0 ? 0 : ((double)p->count[r] + 2) * ldexp(1.0, -24) * p->abs_sum[r];
+}
+
+static void compare_key(checker *k, int64_t r, uint64_t key, double final, const char *where)
+{
+    double sum = r < 0 ? 0 : k->pushed.sum[r], diff = fabs(final - sum), tol = tolerance(&k->pushed, r);
+    if (diff > tol)
+        violation(k, "%s: update lost on key %llu: the workers pushed deltas summing to %.9g "
+                  "(%llu pushes) but the final value is %.9g (initial 0): off by %.3g, "
+                  "tolerance %.3g", where, (unsigned long long)key, sum,
+                  (unsigned long long)(r < 0 ? 0 : k->pushed.count[r]), final, diff, tol);
+    else if (sum != 0 && diff / fabs(sum) > k->worst_err)
+        k->worst_err = diff / fabs(sum);
+}
+
+static int check_finals(checker *k, int server, ps_err *err)
+{
+    csv_file c;
+    int rc = csv_open(&c, k->dir, "server", server, "final.csv", "key,value", err);
+    double v[2];
+    char where[4300];
+    while (rc == PS_OK && (rc = csv_next(&c, 2, v, err)) == 1) {
+        rc = PS_OK;
+        if (!is_whole(v[0], 0, 18446744073709549568.0)) {
+            rc = ps_err_set(err, "%s:%ld: '%s' is not key,value", c.path, c.lineno, c.line);
+            break;
+        }
+        uint64_t key = (uint64_t)v[0];
+        const uint32_t *row = ps_keymap_get(&k->pushed.map, key);
+        snprintf(where, sizeof where, "%s:%ld", c.path, c.lineno);
+        if (row && k->seen[*row]++)
+            violation(k, "%s: key %llu appears in more than one final shard", where,
+                      (unsigned long long)key);
+        compare_key(k, row ? (int64_t)*row : -1, key, v[1], where);
+    }
+    csv_close(&c);
+    return rc < 0 ? PS_ERR : PS_OK;
+}
+
+/* Pushed keys that no server holds at the end: their updates are all lost. */
+static void check_missing(checker *k)
+{
+    char where[4300];
+    snprintf(where, sizeof where, "%s/trace/server*.final.csv", k->dir);
+    for (uint32_t r = 0; r < k->pushed.n; r++)
+        if (!k->seen[r])
+            compare_key(k, r, k->pushed.keys[r], 0.0, where);
+}
+
+/* ---- the run ------------------------------------------------------------------ */
+
+static int check_rule(checker *k, ps_err *err)
+{
+    const char *m = k->cfg.consistency;
+    if (!strcmp(m, "bsp"))
+        k->limit = 0;
+    else if (!strcmp(m, "ssp") || !strcmp(m, "wsp"))
+        k->limit = k->cfg.staleness;
+    else if (!strcmp(m, "asp"))
+        k->limit = -1;
+    else
+        return ps_err_set(err, "no rule to check for consistency model '%s'", m);
+    return PS_OK;
+}
+
+int ps_check_run(const char *dir, int max_report, FILE *out, FILE *report, ps_err *err)
+{
+    checker k;
+    memset(&k, 0, sizeof k);
+    k.dir = dir;
+    k.max_report = max_report;
+    k.report = report;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/config.ini", dir);
+    if (ps_config_load(&k.cfg, path, NULL, 0, err))
+        return PS_ERR;
+    int rc = check_rule(&k, err);
+    if (rc == PS_OK)
+        rc = ps_key_sums_init(&k.pushed, err);
+    for (int s = 0; rc == PS_OK && s < k.cfg.servers; s++)
+        rc = check_pulls(&k, s, err);
+    for (int w = 0; rc == PS_OK && w < k.cfg.workers; w++)
+        rc = load_pushes(&k, w, err);
+    if (rc == PS_OK && !(k.seen = calloc(k.pushed.n ? k.pushed.n : 1, 1)))
+        rc = ps_err_set(err, "out of memory");
+    for (int s = 0; rc == PS_OK && s < k.cfg.servers; s++)
+        rc = check_finals(&k, s, err);
+    if (rc == PS_OK)
+        check_missing(&k);
+    if (rc == PS_OK && k.violations > k.max_report)
+        fprintf(report, "... and %ld more violations\n", k.violations - k.max_report);
+    if (rc == PS_OK && k.violations)
+        fprintf(out, "pslab check: %s: %ld violation(s) in %ld pulls and %u keys\n", dir,
+                k.violations, k.pulls, k.pushed.n);
+    else if (rc == PS_OK) {
+        char allowed[32] = "unbounded";
+        if (k.limit >= 0)
+            snprintf(allowed, sizeof allowed, "at most %d", k.limit);
+        fprintf(out, "pslab check: %s: ok: %s, %ld pulls on %d servers, staleness mean %.3g max "
+                "%.0f (%s); %u keys pushed by %d workers, no update lost (largest relative "
+                "error %.2g)\n", dir, k.cfg.consistency, k.pulls, k.cfg.servers,
+                k.pulls ? k.stale_sum / (double)k.pulls : 0.0, k.stale_max, allowed, k.pushed.n,
+                k.cfg.workers, k.worst_err);
+    }
+    free(k.seen);
+    ps_key_sums_free(&k.pushed);
+    ps_config_free(&k.cfg);
+    return rc < 0 ? PS_ERR : k.violations ? 1 : 0;
+}
+
+static const char check_usage[] =
+    "usage: pslab check RUN_DIR [--max-report N]\n"
+    "\n"
+    "Verifies a run made with `pslab run --trace`: reads RUN_DIR/config.ini and\n"
+    "RUN_DIR/trace/ and checks, for every pull served, the consistency model's rule\n"
+    "(slowest = clocks completed by the slowest worker at that moment):\n"
+    "  bsp        clock <= slowest\n"
+    "  ssp, wsp   clock - slowest <= policy.staleness\n"
+    "  asp        no bound\n"
+    "and, for every model, that no update was lost: per key, the deltas the workers\n"
+    "pushed sum to the final value (initial values are 0), within float rounding.\n"
+    "Each violation names the trace file and line, the server, worker, clock, the\n"
+    "slowest clock and the time.\n"
+    "\n"
+    "  --max-report N   print at most N violations (default 20)\n"
+    "\n"
+    "Exit status: 0 all rules hold, 1 violations found, 2 usage or I/O error.\n";
+
+int ps_check_main(int argc, char **argv)
+{
+    const char *dir = NULL;
+    int max_report = 20;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            fputs(check_usage, stdout);
+            return 0;
+        } else if (!strcmp(argv[i], "--max-report") && i + 1 < argc) {
+            char *end;
+            long n = strtol(argv[++i], &end, 10);
+            if (*end || end == argv[i] || n < 0 || n > 1000000) {
+                fprintf(stderr, "pslab check: --max-report needs a count, got '%s'\n", argv[i]);
+                return 2;
+            }
+            max_report = (int)n;
+        } else if (argv[i][0] == '-' || dir) {
+            fprintf(stderr, "pslab check: unexpected argument '%s'\n%s", argv[i], check_usage);
+            return 2;
+        } else {
+            dir = argv[i];
+        }
+    }
+    if (!dir) {
+        fprintf(stderr, "pslab check: no run directory given\n%s", check_usage);
+        return 2;
+    }
+    ps_err err;
+    int rc = ps_check_run(dir, max_report, stdout, stderr, &err);
+    if (rc == PS_ERR) {
+        fprintf(stderr, "pslab check: %s\n", err.msg);
+        return 2;
+    }
+    return rc;
+}

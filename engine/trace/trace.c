@@ -1,0 +1,177 @@
+/* Writers of the run trace (format in trace.h). Pulls are written as they are
+ * served; sums and final values when the actor ends. Numbers are written so that
+ * they read back exactly: %.17g for doubles, %.9g for floats. */
+#include "engine/trace/trace.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/ps/outputs.h"
+
+int ps_key_sums_init(ps_key_sums *k, ps_err *err)
+{
+    memset(k, 0, sizeof *k);
+    return ps_keymap_init(&k->map, 1024, err);
+}
+
+void ps_key_sums_free(ps_key_sums *k)
+{
+    ps_keymap_free(&k->map);
+    free(k->keys);
+    free(k->count);
+    free(k->sum);
+    free(k->abs_sum);
+    memset(k, 0, sizeof *k);
+}
+
+static int sums_grow(ps_key_sums *k)
+{
+    uint32_t cap = k->cap ? 2 * k->cap : 1024;
+    uint64_t *keys = realloc(k->keys, cap * sizeof *keys);
+    if (keys)
+        k->keys = keys;
+    uint64_t *count = realloc(k->count, cap * sizeof *count);
+    if (count)
+        k->count = count;
+    double *sum = realloc(k->sum, cap * sizeof *sum);
+    if (sum)
+        k->sum = sum;
+    double *abs_sum = realloc(k->abs_sum, cap * sizeof *abs_sum);
+    if (abs_sum)
+        k->abs_sum = abs_sum;
+    if (!keys || !count || !sum || !abs_sum)
+        return PS_ERR;
+    k->cap = cap;
+    return PS_OK;
+}
+
+int64_t ps_key_sums_row(ps_key_sums *k, uint64_t key)
+{
+    const uint32_t *found = ps_keymap_get(&k->map, key);
+    if (found)
+        return *found;
+    /* room for the row first, so that the map never points past the arrays */
+    if (k->n == k->cap && sums_grow(k))
+        return -1;
+    int inserted;
+    uint32_t *slot = ps_keymap_put(&k->map, key, &inserted);
+    if (!slot)
+        return -1;
+    uint32_t i = k->n++;
+    *slot = i;
+    k->keys[i] = key;
+    k->count[i] = 0;
+    k->sum[i] = k->abs_sum[i] = 0;
+    return i;
+}
+
+static int open_in_trace_dir(ps_trace *t, const char *run_dir, const char *name, int index,
+                             const char *suffix, ps_err *err)
+{
+    char dir[4096];
+    if (snprintf(dir, sizeof dir, "%s/trace", run_dir) >= (int)sizeof dir ||
+        snprintf(t->path, sizeof t->path, "%s/%s%d.%s", dir, name, index, suffix) >=
+            (int)sizeof t->path)
+        return ps_err_set(err, "%s: path too long", run_dir);
+    return ps_outputs_mkdir(dir, err);
+}
+
+int ps_trace_open_server(ps_trace *t, const char *run_dir, int server, ps_err *err)
+{
+    memset(t, 0, sizeof *t);
+    t->index = server;
+    if (open_in_trace_dir(t, run_dir, "server", server, "pulls.csv", err))
+        return PS_ERR;
+    t->f = fopen(t->path, "w");
+    if (!t->f)
+        return ps_err_set(err, "cannot write %s: %s", t->path, strerror(errno));
+    fputs("time_s,server,worker,clock,slowest\n", t->f);
+    return PS_OK;
+}
+
+int ps_trace_open_worker(ps_trace *t, const char *run_dir, int worker, ps_err *err)
+{
+    memset(t, 0, sizeof *t);
+    t->is_worker = 1;
+    t->index = worker;
+    if (open_in_trace_dir(t, run_dir, "worker", worker, "pushes.csv", err))
+        return PS_ERR;
+    return ps_key_sums_init(&t->sums, err);
+}
+
+int ps_trace_pull(ps_trace *t, double time_s, int worker, int32_t clock, int32_t slowest,
+                  ps_err *err)
+{
+    if (fprintf(t->f, "%.9f,%d,%d,%d,%d\n", time_s, t->index, worker, clock, slowest) < 0)
+        return ps_err_set(err, "cannot write %s: %s", t->path, strerror(errno));
+    return PS_OK;
+}
+
+int ps_trace_push(ps_trace *t, const uint64_t *keys, const float *deltas, uint32_t n,
+                  ps_err *err)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        int64_t r = ps_key_sums_row(&t->sums, keys[i]);
+        if (r < 0)
+            return ps_err_set(err, "out of memory tracing pushes");
+        t->sums.count[r]++;
+        t->sums.sum[r] += deltas[i];
+        t->sums.abs_sum[r] += deltas[i] < 0 ? -(double)deltas[i] : deltas[i];
+    }
+    return PS_OK;
+}
+
+static int finish_file(FILE *f, const char *path, ps_err *err)
+{
+    int bad = ferror(f);
+    if (fclose(f) || bad)
+        return ps_err_set(err, "error writing %s", path);
+    return PS_OK;
+}
+
+int ps_trace_close_server(ps_trace *t, const char *run_dir, const uint64_t *keys,
+                          const float *vals, uint32_t n, ps_err *err)
+{
+    FILE *pulls = t->f;
+    t->f = NULL;
+    if (finish_file(pulls, t->path, err))
+        return PS_ERR;
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s/trace/server%d.final.csv", run_dir, t->index) >=
+        (int)sizeof path)
+        return ps_err_set(err, "%s: path too long", run_dir);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return ps_err_set(err, "cannot write %s: %s", path, strerror(errno));
+    fputs("key,value\n", f);
+    for (uint32_t i = 0; i < n; i++)
+        fprintf(f, "%llu,%.9g\n", (unsigned long long)keys[i], (double)vals[i]);
+    return finish_file(f, path, err);
+}
+
+int ps_trace_close_worker(ps_trace *t, ps_err *err)
+{
+    FILE *f = fopen(t->path, "w");
+    if (!f) {
+        ps_err_set(err, "cannot write %s: %s", t->path, strerror(errno));
+        ps_key_sums_free(&t->sums);
+        return PS_ERR;
+    }
+    fputs("key,pushes,sum,abs_sum\n", f);
+    const ps_key_sums *k = &t->sums;
+    for (uint32_t i = 0; i < k->n; i++)
+        fprintf(f, "%llu,%llu,%.17g,%.17g\n", (unsigned long long)k->keys[i],
+                (unsigned long long)k->count[i], k->sum[i], k->abs_sum[i]);
+    ps_key_sums_free(&t->sums);
+    return finish_file(f, t->path, err);
+}
+
+void ps_trace_abandon(ps_trace *t)
+{
+    if (t->f)
+        fclose(t->f);
+    t->f = NULL;
+    if (t->is_worker)
+        ps_key_sums_free(&t->sums);
+}

@@ -1,0 +1,53 @@
+/* The run trace (pslab run --trace), the evidence `pslab check` reads. Every actor
+ * writes its own files under RUN_DIR/trace/, so that in the real backend, where
+ * each actor is its own process on a shared filesystem, nobody shares a file:
+ *   serverS.pulls.csv    time_s,server,worker,clock,slowest: one line per pull
+ *                        served; slowest = clocks completed by the slowest worker
+ *   serverS.final.csv    key,value: the shard at the end (initial values are 0)
+ *   workerW.pushes.csv   key,pushes,sum,abs_sum: per key, the deltas that worker
+ *                        pushed, summed in double (abs_sum bounds float rounding)
+ * No update is lost when, per key, the workers' sums equal the final value. */
+#ifndef PS_TRACE_H
+#define PS_TRACE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "engine/core/err.h"
+#include "engine/store/keymap.h"
+
+/* Per-key sums of deltas: the writer's accumulator and the checker's table. */
+typedef struct ps_key_sums {
+    ps_keymap map;
+    uint64_t *keys, *count;
+    double *sum, *abs_sum;
+    uint32_t n, cap;
+} ps_key_sums;
+
+int ps_key_sums_init(ps_key_sums *k, ps_err *err);
+void ps_key_sums_free(ps_key_sums *k);
+/* The index of key's row, created at zero if new; -1 when out of memory. */
+int64_t ps_key_sums_row(ps_key_sums *k, uint64_t key);
+
+typedef struct ps_trace {
+    FILE *f;               /* server: the pulls file */
+    char path[4096];       /* of f, or of the pushes file for a worker */
+    ps_key_sums sums;      /* worker: what it pushed */
+    int is_worker, index;
+} ps_trace;
+
+/* Opens a server's (or worker's) trace; creates RUN_DIR/trace/ if needed. */
+int ps_trace_open_server(ps_trace *t, const char *run_dir, int server, ps_err *err);
+int ps_trace_open_worker(ps_trace *t, const char *run_dir, int worker, ps_err *err);
+int ps_trace_pull(ps_trace *t, double time_s, int worker, int32_t clock, int32_t slowest,
+                  ps_err *err);
+int ps_trace_push(ps_trace *t, const uint64_t *keys, const float *deltas, uint32_t n,
+                  ps_err *err);
+/* Server: writes the final shard and closes. Worker: writes its sums and closes. */
+int ps_trace_close_server(ps_trace *t, const char *run_dir, const uint64_t *keys,
+                          const float *vals, uint32_t n, ps_err *err);
+int ps_trace_close_worker(ps_trace *t, ps_err *err);
+/* Releases whatever is open, without writing (after an error). */
+void ps_trace_abandon(ps_trace *t);
+
+#endif
