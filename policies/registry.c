@@ -1,22 +1,25 @@
-/* The one table of policies per kind (see registry.h). */
+/* The one table of policies per kind (see registry.h): one line per kind lists its
+ * policy files, and both the ops table and the names the config accepts are made
+ * from it. */
 #include "policies/registry.h"
 
 #include <string.h>
 
-extern const ps_consistency_ops ps_consistency_bsp;
-extern const ps_consistency_ops ps_consistency_ssp;
-extern const ps_consistency_ops ps_consistency_asp;
-extern const ps_consistency_ops ps_consistency_wsp;
-extern const ps_partitioner_ops ps_partitioner_range;
-extern const ps_partitioner_ops ps_partitioner_hash;
+#define CONSISTENCY_POLICIES(X) X(bsp) X(ssp) X(asp) X(wsp)
+#define PARTITIONER_POLICIES(X) X(range) X(hash)
 
-static const ps_consistency_ops *const consistency_table[] = {
-    &ps_consistency_bsp, &ps_consistency_ssp, &ps_consistency_asp, &ps_consistency_wsp};
-static const ps_partitioner_ops *const partitioner_table[] = {&ps_partitioner_range,
-                                                              &ps_partitioner_hash};
+#define DECLARE_CONSISTENCY(n) extern const ps_consistency_ops ps_consistency_##n;
+#define DECLARE_PARTITIONER(n) extern const ps_partitioner_ops ps_partitioner_##n;
+CONSISTENCY_POLICIES(DECLARE_CONSISTENCY)
+PARTITIONER_POLICIES(DECLARE_PARTITIONER)
 
-const char *const ps_consistency_names[] = {"bsp", "ssp", "asp", "wsp", NULL};
-const char *const ps_partitioner_names[] = {"range", "hash", NULL};
+#define CONSISTENCY_OPS(n) &ps_consistency_##n,
+#define PARTITIONER_OPS(n) &ps_partitioner_##n,
+#define NAME(n) #n,
+static const ps_consistency_ops *const consistency_table[] = {CONSISTENCY_POLICIES(CONSISTENCY_OPS)};
+static const ps_partitioner_ops *const partitioner_table[] = {PARTITIONER_POLICIES(PARTITIONER_OPS)};
+const char *const ps_consistency_names[] = {CONSISTENCY_POLICIES(NAME) NULL};
+const char *const ps_partitioner_names[] = {PARTITIONER_POLICIES(NAME) NULL};
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 

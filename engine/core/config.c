@@ -15,27 +15,45 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "engine/models/model.h"
 #include "policies/registry.h"
 
-typedef enum { T_INT, T_U64, T_DOUBLE, T_STRING, T_ENUM, T_PATH } key_type;
+#define T_INT PS_KEY_INT
+#define T_U64 PS_KEY_U64
+#define T_DOUBLE PS_KEY_DOUBLE
+#define T_STRING PS_KEY_STRING
+#define T_ENUM PS_KEY_ENUM
+#define T_PATH PS_KEY_PATH
+#define F_REQUIRED PS_KEY_F_REQUIRED
+#define F_MIN PS_KEY_F_MIN
+#define F_MIN_OPEN PS_KEY_F_MIN_OPEN
+#define F_MAX PS_KEY_F_MAX
+#define F_STEM PS_KEY_F_STEM
 
-enum {
-    F_REQUIRED = 1, /* no default; zero means unset, so the range must exclude 0 */
-    F_MIN = 2,      /* value >= min */
-    F_MIN_OPEN = 4, /* value > min */
-    F_MAX = 8,      /* value <= max */
-    F_STEM = 16     /* left empty, it becomes the config file's stem */
-};
+/* A key of the core's table, with its field of ps_config. */
+typedef struct core_key {
+    const char *section, *key;
+    ps_key_type type;
+    size_t off;
+    const char *def;
+    unsigned flags;
+    double min, max;
+    const char *const *choices;
+    const char *doc;
+} core_key;
 
+/* A key of the whole table: the core's, or a module's (a model's own keys), which
+ * has a slot of ps_config.module and names the module that owns it. */
 typedef struct key_def {
     const char *section, *key;
-    key_type type;
+    ps_key_type type;
     size_t off;
     const char *def; /* parsed like a file value; NULL when required */
     unsigned flags;
     double min, max; /* integer keys' bounds are below 2^53, hence exact */
     const char *const *choices; /* T_ENUM: NULL-terminated */
     const char *doc;
+    const char *owner; /* module keys: the model whose key it is; NULL for the core's */
 } key_def;
 
 /* inih reads lines into a 200-byte buffer, so "key = value" must stay well under it
@@ -43,17 +61,17 @@ typedef struct key_def {
 #define MAX_STRING 160
 
 #define OFF(f) offsetof(ps_config, f)
-#define ANY 0, 0, 0
-#define IN(lo, hi) F_MIN | F_MAX, (lo), (hi)
-#define POS F_MIN_OPEN, 0, 0
-#define POS_TO(hi) F_MIN_OPEN | F_MAX, 0, (hi)
+#define ANY PS_KEY_ANY
+#define IN(lo, hi) PS_KEY_IN(lo, hi)
+#define POS PS_KEY_POS
+#define POS_TO(hi) PS_KEY_POS_TO(hi)
 
 static const char *const backend_names[] = {"sim", "real", NULL};
 static const char *const store_names[] = {"mem", "rocksdb", NULL};
 static const char *const source_names[] = {"synthetic", "libsvm", NULL};
-static const char *const model_names[] = {"lr", NULL};
-
-static const key_def keys[] = {
+static const char *const target_names[] = {"logistic", "linear", NULL};
+static const char *const update_names[] = {"average", "sum", NULL};
+static const core_key core_keys[] = {
     {"run", "name", T_STRING, OFF(name), "", F_STEM, 0, 0, NULL,
      "run name, used to name the outputs; empty = the config file's name"},
     {"run", "seed", T_U64, OFF(seed), "1", ANY, NULL,
@@ -116,13 +134,26 @@ static const key_def keys[] = {
      "synthetic: Zipf exponent of feature popularity (0 = uniform, larger = more skew)"},
     {"data", "weight_scale", T_DOUBLE, OFF(weight_scale), "1", IN(0, 100), NULL,
      "synthetic: scale of the true model's weights (larger = less label noise)"},
+    {"data", "target", T_ENUM, OFF(target), "logistic", ANY, target_names,
+     "synthetic: labels drawn from the true model's margin: logistic = 0/1 with the "
+     "sigmoid's probability (lr, svm); linear = the margin plus Gaussian noise (lasso)"},
+    {"data", "true_density", T_DOUBLE, OFF(true_density), "1", POS_TO(1), NULL,
+     "synthetic: share of the features whose true weight is nonzero (below 1: a sparse "
+     "truth, whose support lasso should recover)"},
+    {"data", "noise", T_DOUBLE, OFF(noise), "0.1", IN(0, 100), NULL,
+     "synthetic, target = linear: standard deviation of the labels' Gaussian noise"},
 
-    {"model", "type", T_ENUM, OFF(type), "lr", ANY, model_names,
-     "model: lr = logistic regression (binary labels, log loss)"},
+    {"model", "type", T_ENUM, OFF(type), "lr", ANY, ps_model_names,
+     "the model, one file of engine/models/ each (README, Models); a model's own keys "
+     "follow, marked with its name"},
     {"model", "batch", T_INT, OFF(batch), "100", IN(1, 1e7), NULL,
      "mini-batch size of each worker per iteration, examples"},
     {"model", "lr", T_DOUBLE, OFF(lr), "0.5", POS_TO(1000), NULL,
      "SGD learning rate (step size) at iteration 0"},
+    {"model", "update", T_ENUM, OFF(update), "average", ANY, update_names,
+     "how the workers' steps combine: average = each worker's step is lr / workers, so "
+     "the applied step is lr whatever the worker count (under BSP, the step of the "
+     "averaged gradient); sum = each worker steps by lr, so W workers step by W * lr"},
     {"model", "lr_decay", T_DOUBLE, OFF(lr_decay), "0", IN(0, 1000), NULL,
      "learning-rate decay: the step at iteration t is lr / (1 + lr_decay * t)"},
     {"model", "l2", T_DOUBLE, OFF(l2), "1e-4", IN(0, 1000), NULL,
@@ -170,7 +201,47 @@ static const key_def keys[] = {
      IN(1, 1000), NULL, "how many times longer a slow iteration's compute takes"},
 };
 
-#define N_KEYS (sizeof keys / sizeof keys[0])
+#define N_CORE_KEYS (sizeof core_keys / sizeof core_keys[0])
+#define MAX_KEYS (N_CORE_KEYS + PS_CONFIG_MODULE_KEYS)
+
+/* The whole table: the core's keys, with each model's own keys placed after the
+ * last core key of their section (so that files and the reference group them),
+ * built once from the model registry. */
+static key_def keys[MAX_KEYS];
+static size_t N_KEYS;
+
+static void add_module_key(const ps_config_key *k, const char *owner, size_t slot)
+{
+    size_t at = N_KEYS;
+    for (size_t i = 0; i < N_KEYS; i++)
+        if (strcmp(keys[i].section, k->section) == 0)
+            at = i + 1;
+    memmove(&keys[at + 1], &keys[at], (N_KEYS - at) * sizeof keys[0]);
+    keys[at] = (key_def){k->section, k->key, k->type, OFF(module) + slot * sizeof(ps_config_value),
+                         k->def, k->flags, k->min, k->max, k->choices, k->doc, owner};
+    N_KEYS++;
+}
+
+static void table_init(void)
+{
+    if (N_KEYS)
+        return;
+    for (size_t i = 0; i < N_CORE_KEYS; i++) {
+        const core_key *k = &core_keys[i];
+        keys[i] = (key_def){k->section, k->key, k->type, k->off, k->def, k->flags, k->min,
+                            k->max, k->choices, k->doc, NULL};
+    }
+    N_KEYS = N_CORE_KEYS;
+    size_t slot = 0;
+    for (int m = 0; ps_models[m]; m++)
+        for (const ps_config_key *k = ps_models[m]->keys; k && k->key; k++) {
+            if (slot == PS_CONFIG_MODULE_KEYS) {
+                fprintf(stderr, "pslab: more than %d module config keys\n", PS_CONFIG_MODULE_KEYS);
+                abort(); /* raise PS_CONFIG_MODULE_KEYS */
+            }
+            add_module_key(k, ps_models[m]->name, slot++);
+        }
+}
 
 /* ---- the table ---------------------------------------------------------------- */
 
@@ -442,6 +513,7 @@ static int set_value(ps_config *c, const key_def *k, const char *s, char *why, s
 
 void ps_config_init_defaults(ps_config *c)
 {
+    table_init();
     memset(c, 0, sizeof *c);
     for (size_t i = 0; i < N_KEYS; i++) {
         char why[256];
@@ -455,6 +527,7 @@ void ps_config_init_defaults(ps_config *c)
 
 void ps_config_free(ps_config *c)
 {
+    table_init();
     for (size_t i = 0; i < N_KEYS; i++)
         if (is_string_type(&keys[i]))
             free(*(char **)field(c, &keys[i]));
@@ -498,6 +571,7 @@ static int set_assignment(ps_config *c, const char *a, int *idx, ps_err *err)
 int ps_config_set(ps_config *c, const char *assignment, ps_err *err)
 {
     int idx;
+    table_init();
     return set_assignment(c, assignment, &idx, err);
 }
 
@@ -587,13 +661,16 @@ static int on_pair(void *user, const char *section, const char *name, const char
     return 1;
 }
 
-static int parse_file(ps_config *c, const char *path, int *origin, ps_err *err)
+static int parse_file(ps_config *c, const char *path, int *origin, int *explicit_set,
+                      ps_err *err)
 {
     cfg_parse p = {.c = c, .origin = origin};
     p.f = fopen(path, "r");
     if (!p.f)
         return ps_err_set(err, "%s: cannot open: %s", path, strerror(errno));
     int r = ini_parse_stream(read_line, &p, on_pair, &p);
+    for (size_t i = 0; i < N_KEYS; i++)
+        explicit_set[i] = origin[i] != 0;
     int read_failed = ferror(p.f), e = errno;
     fclose(p.f);
     free(p.buf);
@@ -682,12 +759,28 @@ static int check_cross(const ps_config *c, const char *path, const int *origin, 
     return PS_OK;
 }
 
-static int finish(ps_config *c, const char *path, const int *origin, ps_err *err)
+/* A model's own key set for another model is a mistake (a key of lasso in an lr
+ * run would silently do nothing). */
+static int check_owners(const ps_config *c, const char *path, const int *origin,
+                        const int *explicit_set, ps_err *err)
+{
+    for (size_t i = 0; i < N_KEYS; i++)
+        if (keys[i].owner && explicit_set[i] && strcmp(keys[i].owner, c->type) != 0) {
+            ps_err_set(err, "%s.%s is a key of model %s, but model.type is %s", keys[i].section,
+                       keys[i].key, keys[i].owner, c->type);
+            return where(err, path, origin[i]);
+        }
+    return PS_OK;
+}
+
+static int finish(ps_config *c, const char *path, const int *origin, const int *explicit_set,
+                  ps_err *err)
 {
     for (size_t i = 0; i < N_KEYS; i++)
         if ((keys[i].flags & F_STEM) && apply_stem(c, &keys[i], path, err))
             return PS_ERR;
-    if (check_required(c, path, err) || check_cross(c, path, origin, err) ||
+    if (check_required(c, path, err) || check_owners(c, path, origin, explicit_set, err) ||
+        check_cross(c, path, origin, err) ||
         check_paths(c, path, origin, err))
         return PS_ERR;
     return PS_OK;
@@ -696,10 +789,11 @@ static int finish(ps_config *c, const char *path, const int *origin, ps_err *err
 int ps_config_load(ps_config *c, const char *path, const char *const *overrides,
                    int n_overrides, ps_err *err)
 {
-    int origin[N_KEYS] = {0};
+    table_init();
+    int origin[MAX_KEYS] = {0}, explicit_set[MAX_KEYS] = {0};
     ps_config_init_defaults(c);
     c->source_path = strdup(path);
-    int rc = c->source_path ? parse_file(c, path, origin, err)
+    int rc = c->source_path ? parse_file(c, path, origin, explicit_set, err)
                             : ps_err_set(err, "%s: out of memory", path);
     for (int i = 0; rc == PS_OK && i < n_overrides; i++) {
         int idx;
@@ -707,10 +801,10 @@ int ps_config_load(ps_config *c, const char *path, const char *const *overrides,
         if (rc)
             ps_err_prefix(err, "--set ");
         else
-            origin[idx] = 0; /* no longer the file's value */
+            origin[idx] = 0, explicit_set[idx] = 1; /* no longer the file's value */
     }
     if (rc == PS_OK)
-        rc = finish(c, path, origin, err);
+        rc = finish(c, path, origin, explicit_set, err);
     if (rc)
         ps_config_free(c);
     return rc;
@@ -739,12 +833,21 @@ static void value_text(const ps_config *c, const key_def *k, char *buf, size_t n
     }
 }
 
+/* Whether a key belongs in c's resolved file: the core's, and the chosen model's. */
+static int key_applies(const ps_config *c, const key_def *k)
+{
+    return !k->owner || (c->type && strcmp(k->owner, c->type) == 0);
+}
+
 int ps_config_write(const ps_config *c, FILE *f)
 {
+    table_init();
     fprintf(f, "# pslab configuration, resolved: every key and its value%s%s\n",
             c->source_path ? "; loaded from " : "", c->source_path ? c->source_path : "");
     for (size_t i = 0; i < N_KEYS; i++) {
         const key_def *k = &keys[i];
+        if (!key_applies(c, k))
+            continue;
         if (i == 0 || strcmp(k->section, keys[i - 1].section) != 0)
             fprintf(f, "%s[%s]\n", i ? "\n" : "", k->section);
         char v[MAX_STRING + 64];
@@ -774,7 +877,8 @@ static void print_key(FILE *f, const key_def *k)
         snprintf(def, sizeof def, "default: %s", *k->def ? k->def : "\"\"");
     else
         snprintf(def, sizeof def, "REQUIRED");
-    fprintf(f, "  %-15s %-7s %s%s\n      %s\n", k->key, type_name(k), def, what, k->doc);
+    fprintf(f, "  %-15s %-7s %s%s\n      %s%s%s%s\n", k->key, type_name(k), def, what,
+            k->owner ? "model " : "", k->owner ? k->owner : "", k->owner ? ": " : "", k->doc);
 }
 
 void ps_config_print_reference(FILE *f)
@@ -785,9 +889,46 @@ void ps_config_print_reference(FILE *f)
                "and m u n (x 1e-3 .. 1e-9), e.g. 10G or 50u. Strings and paths: at most %d\n"
                "characters; paths are relative to the working directory and must be readable.\n",
             MAX_STRING);
+    table_init();
     for (size_t i = 0; i < N_KEYS; i++) {
         if (i == 0 || strcmp(keys[i].section, keys[i - 1].section) != 0)
             fprintf(f, "\n[%s]\n", keys[i].section);
         print_key(f, &keys[i]);
     }
+}
+
+/* ---- modules' keys ------------------------------------------------------------ */
+
+static const ps_config_value *module_value(const ps_config *c, const char *section,
+                                           const char *key, ps_key_type type)
+{
+    table_init();
+    int i = find_key(section, key);
+    if (i < 0 || !keys[i].owner || keys[i].type != type) {
+        /* a module reading a key it did not declare, or as another type */
+        fprintf(stderr, "pslab: no module key %s.%s of that type\n", section, key);
+        abort();
+    }
+    return cfield(c, &keys[i]);
+}
+
+int ps_config_module_int(const ps_config *c, const char *section, const char *key)
+{
+    return module_value(c, section, key, PS_KEY_INT)->i;
+}
+
+uint64_t ps_config_module_u64(const ps_config *c, const char *section, const char *key)
+{
+    return module_value(c, section, key, PS_KEY_U64)->u;
+}
+
+double ps_config_module_double(const ps_config *c, const char *section, const char *key)
+{
+    return module_value(c, section, key, PS_KEY_DOUBLE)->d;
+}
+
+const char *ps_config_module_string(const ps_config *c, const char *section, const char *key)
+{
+    const ps_config_value *v = module_value(c, section, key, PS_KEY_STRING);
+    return v->s ? v->s : "";
 }

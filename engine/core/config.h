@@ -9,6 +9,47 @@
 
 #include "engine/core/err.h"
 
+/* Config keys, as tables declare them: the core's in config.c, and each model's
+ * own (ps_model_ops.keys), which the config registers under the model's name:
+ * accepted only when that model is chosen, written to config.ini only then, and
+ * read by the model with ps_config_module_*(). */
+typedef enum {
+    PS_KEY_INT, PS_KEY_U64, PS_KEY_DOUBLE, PS_KEY_STRING, PS_KEY_ENUM, PS_KEY_PATH
+} ps_key_type;
+
+enum {
+    PS_KEY_F_REQUIRED = 1, /* no default; zero means unset, so the range must exclude 0 */
+    PS_KEY_F_MIN = 2,      /* value >= min */
+    PS_KEY_F_MIN_OPEN = 4, /* value > min */
+    PS_KEY_F_MAX = 8,      /* value <= max */
+    PS_KEY_F_STEM = 16     /* left empty, it becomes the config file's stem */
+};
+
+/* flags, min, max of a key, as the tables write them */
+#define PS_KEY_ANY 0, 0, 0
+#define PS_KEY_IN(lo, hi) PS_KEY_F_MIN | PS_KEY_F_MAX, (lo), (hi)
+#define PS_KEY_POS PS_KEY_F_MIN_OPEN, 0, 0
+#define PS_KEY_POS_TO(hi) PS_KEY_F_MIN_OPEN | PS_KEY_F_MAX, 0, (hi)
+
+typedef struct ps_config_key {
+    const char *section, *key; /* a NULL key ends a module's table */
+    ps_key_type type;
+    const char *def;           /* parsed like a file value; NULL when required */
+    unsigned flags;
+    double min, max;           /* integer keys' bounds are below 2^53, hence exact */
+    const char *const *choices; /* PS_KEY_ENUM: NULL-terminated */
+    const char *doc;
+} ps_config_key;
+
+typedef union ps_config_value {
+    int i;
+    uint64_t u;
+    double d;
+    char *s;
+} ps_config_value;
+
+#define PS_CONFIG_MODULE_KEYS 32
+
 typedef struct ps_config {
     char *source_path; /* the INI file, as given to ps_config_load */
 
@@ -47,11 +88,15 @@ typedef struct ps_config {
     int nnz;
     double zipf;
     double weight_scale;
+    char *target;       /* logistic | linear */
+    double true_density;
+    double noise;
 
     /* [model] */
     char *type; /* lr */
     int batch;
     double lr;
+    char *update;       /* average | sum: how workers' steps combine */
     double lr_decay;
     double l2;
     double flop_scale;
@@ -78,6 +123,9 @@ typedef struct ps_config {
     double straggler_factor;
     double straggler_iteration_prob; /* chance that any one iteration is slowed */
     double straggler_iteration_factor;
+
+    /* the modules' own keys, in registration order (see ps_config_key) */
+    ps_config_value module[PS_CONFIG_MODULE_KEYS];
 } ps_config;
 
 /* Every key at its default; required keys are unset (zero). Owns its strings. */
@@ -102,6 +150,13 @@ int ps_config_write(const ps_config *c, FILE *f);
 /* The reference of all keys: per section, each key's type, default, range or
  * choices, whether it is required, and its doc line. */
 void ps_config_print_reference(FILE *f);
+
+/* A module's own key, by section and name, at its value in c (the default unless
+ * set). Asking for a key no module declared, or as another type, aborts. */
+int ps_config_module_int(const ps_config *c, const char *section, const char *key);
+uint64_t ps_config_module_u64(const ps_config *c, const char *section, const char *key);
+double ps_config_module_double(const ps_config *c, const char *section, const char *key);
+const char *ps_config_module_string(const ps_config *c, const char *section, const char *key);
 
 /* Frees the strings of c and clears it. */
 void ps_config_free(ps_config *c);

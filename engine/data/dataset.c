@@ -22,6 +22,11 @@ static double hashed_normal(uint64_t x)
 double ps_ctr_true_weight(const ps_ctr_params *p, uint32_t feature)
 {
     uint64_t h = ps_hash64(p->seed ^ ((uint64_t)PS_STREAM_TRUTH << 56)) + feature;
+    /* a sparse truth (for lasso): a weight is nonzero with probability density,
+     * drawn from its own hash so that a dense truth keeps its weights */
+    if (p->true_density > 0 && p->true_density < 1 &&
+        ps_u64_to_unit(ps_hash64(h ^ 0x6A09E667F3BCC909ull)) >= p->true_density)
+        return 0.0;
     double shrink = 1.0 / sqrt(1.0 + feature / 100.0);
     /* rounded to float: the label generator's table holds exactly these values */
     return (float)(p->weight_scale * 3.0 / sqrt((double)p->nnz) * shrink * hashed_normal(h));
@@ -157,11 +162,13 @@ static void synth_row(const ps_dataset *d, uint64_t i, ps_row *row, ps_row_buf *
         buf->val[k] = 1.0f;
         margin += d->truth[buf->idx[k]];
     }
-    double prob = 1.0 / (1.0 + exp(-margin));
     row->nnz = nnz;
     row->idx = buf->idx;
     row->val = buf->val;
-    row->label = ps_rng_unit(&r) <= prob ? 1.0f : 0.0f;
+    if (d->ctr.linear)
+        row->label = (float)(margin + d->ctr.noise * ps_rng_normal(&r));
+    else
+        row->label = ps_rng_unit(&r) <= 1.0 / (1.0 + exp(-margin)) ? 1.0f : 0.0f;
 }
 
 int ps_dataset_synthetic(ps_dataset **out, const ps_ctr_params *p, uint64_t first, uint64_t n,

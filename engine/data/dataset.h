@@ -29,6 +29,10 @@ typedef struct ps_ctr_params {
     uint32_t nnz;          /* feature draws per example (duplicates merge) */
     double zipf;           /* power-law exponent of feature popularity; 0 = uniform */
     double weight_scale;   /* scale of the true weights */
+    double true_density;   /* share of features with a nonzero true weight (0 = 1: all) */
+    int linear;            /* labels: 0 = Bernoulli of the logistic margin (0/1);
+                            * 1 = the margin plus Gaussian noise (regression) */
+    double noise;          /* linear: the noise's standard deviation */
 } ps_ctr_params;
 
 typedef struct ps_dataset ps_dataset;

@@ -2,12 +2,12 @@
  * evaluates the global model on the held-out set, writes metrics.csv row by row
  * (flushed, so a crash later loses nothing), then the per-worker timing and the
  * summary, and stops the servers when every worker is done. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "engine/models/lr.h"
 #include "engine/ps/msg.h"
 #include "engine/ps/outputs.h"
 #include "engine/ps/run.h"
@@ -28,7 +28,7 @@ typedef struct ps_coord {
     ps_worker_stats *stats;
     int n_done, n_failed;
     FILE *metrics;
-    double last_loss, last_acc, last_time;
+    double last_metrics[PS_MODEL_MAX_METRICS], last_time;
 } ps_coord;
 
 static int coord_eval_index(const ps_coord *c, int32_t clock)
@@ -70,17 +70,25 @@ static int coord_evaluate(ps_coord *c, eval_point *e, ps_err *err)
         free(e->snap[s]);
         e->snap[s] = NULL;
     }
-    double loss, acc;
-    ps_lr_evaluate(r->test, c->w, r->n_features, &loss, &acc);
+    double metrics[PS_MODEL_MAX_METRICS];
+    r->model_ops->evaluate(r->model, r->test, c->w, metrics);
     ps_outputs_staleness st = {pulls > 0 ? stale_sum / pulls : 0, stale_max};
-    if (ps_outputs_metrics_row(c->metrics, time_s, 0, e->clock, loss, acc, &st, err))
+    /* the row is written first: what led up to a divergence is evidence */
+    if (ps_outputs_metrics_row(c->metrics, time_s, 0, e->clock, metrics, r->n_metrics, &st, err))
         return PS_ERR;
-    c->last_loss = loss;
-    c->last_acc = acc;
+    for (int i = 0; i < r->n_metrics; i++)
+        if (!isfinite(metrics[i]))
+            return ps_err_set(err, "diverged at stage 1, iteration %d: the held-out %s is %g "
+                              "(model.lr = %g may be too large)", e->clock, r->metric_names[i],
+                              metrics[i], r->cfg->lr);
+    memcpy(c->last_metrics, metrics, sizeof metrics);
     c->last_time = time_s;
-    if (r->progress)
-        fprintf(stderr, "\rpslab: iteration %d/%d  loss %.5f  accuracy %.4f  sim time %.3f s   ",
-                e->clock, r->cfg->iterations, loss, acc, time_s);
+    if (r->progress) {
+        fprintf(stderr, "\rpslab: iteration %d/%d ", e->clock, r->cfg->iterations);
+        for (int i = 0; i < r->n_metrics && i < 2; i++)
+            fprintf(stderr, " %s %.5g", r->metric_names[i], metrics[i]);
+        fprintf(stderr, "  sim time %.3f s   ", time_s);
+    }
     return PS_OK;
 }
 
@@ -151,7 +159,7 @@ static int coord_init(ps_coord *c, ps_run *r, ps_backend *be, ps_err *err)
         if (!c->evals[i].snap || !c->evals[i].len)
             return ps_err_set(err, "coordinator: out of memory");
     }
-    return ps_outputs_open_metrics(r->out_dir, &c->metrics, err);
+    return ps_outputs_open_metrics(r->out_dir, r->metric_names, &c->metrics, err);
 }
 
 static void coord_free(ps_coord *c)
@@ -176,8 +184,7 @@ static int coord_finish(ps_coord *c, ps_err *err)
         fputc('\n', stderr);
     ps_outputs_summary sum = {
         .iterations_done = c->evals[c->next_eval ? c->next_eval - 1 : 0].clock,
-        .final_loss = c->last_loss,
-        .final_accuracy = c->last_acc,
+        .final_metrics = c->last_metrics,
         .sim_time_s = c->last_time,
         .failed_workers = c->n_failed,
     };

@@ -72,26 +72,34 @@ int ps_outputs_write_config(const char *dir, const ps_config *cfg, ps_err *err)
     return commit_tmp(f, dir, "config.ini", tmp, err);
 }
 
-int ps_outputs_open_metrics(const char *dir, FILE **out, ps_err *err)
+int ps_outputs_open_metrics(const char *dir, const char *const *metric_names, FILE **out,
+                            ps_err *err)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/metrics.csv", dir);
     *out = fopen(path, "w");
     if (!*out)
         return ps_err_set(err, "cannot write %s: %s", path, strerror(errno));
-    fprintf(*out, "%s\n", PS_METRICS_HEADER);
-    fflush(*out);
+    fprintf(*out, "time_s,stage,iteration");
+    for (int i = 0; metric_names[i]; i++)
+        fprintf(*out, ",%s", metric_names[i]);
+    fprintf(*out, ",staleness_mean,staleness_max\n");
+    if (fflush(*out))
+        return ps_err_set(err, "cannot write %s: %s", path, strerror(errno));
     return PS_OK;
 }
 
-int ps_outputs_metrics_row(FILE *f, double time_s, int stage, int iteration, double loss,
-                           double accuracy, const ps_outputs_staleness *st, ps_err *err)
+int ps_outputs_metrics_row(FILE *f, double time_s, int stage, int iteration,
+                           const double *metrics, int n_metrics, const ps_outputs_staleness *st,
+                           ps_err *err)
 {
-    /* %.12g keeps loss exact enough to compare backends at 1e-9 and golden files
+    /* %.12g keeps metrics exact enough to compare backends at 1e-9 and golden files
      * stable; each row is flushed so that a crash later loses nothing. */
-    if (fprintf(f, "%.6f,%d,%d,%.12g,%.12g,%.6g,%.0f\n", time_s, stage, iteration, loss,
-                accuracy, st->mean, st->max) < 0 ||
-        fflush(f))
+    int bad = fprintf(f, "%.6f,%d,%d", time_s, stage, iteration) < 0;
+    for (int i = 0; i < n_metrics; i++)
+        bad |= fprintf(f, ",%.12g", metrics[i]) < 0;
+    bad |= fprintf(f, ",%.6g,%.0f\n", st->mean, st->max) < 0;
+    if (bad || fflush(f))
         return ps_err_set(err, "cannot write metrics.csv: %s", strerror(errno));
     return PS_OK;
 }
@@ -124,10 +132,11 @@ int ps_outputs_write_summary(const char *dir, const ps_run *r, const ps_outputs_
             r->n_workers, c->consistency, c->partitioner);
     fprintf(f, "iterations: %d\niterations_done: %d\nfailed_workers: %d\n", c->iterations,
             s->iterations_done, s->failed_workers);
-    fprintf(f, "final_loss: %.12g\nfinal_accuracy: %.12g\nsim_time_s: %.6f\n", s->final_loss,
-            s->final_accuracy, s->sim_time_s);
-    if (r->has_truth)
-        fprintf(f, "true_model_loss: %.12g\ntrue_model_accuracy: %.12g\n", r->truth_loss,
-                r->truth_accuracy);
+    fprintf(f, "model: %s\n", c->type);
+    for (int i = 0; i < r->n_metrics; i++)
+        fprintf(f, "final_%s: %.12g\n", r->metric_names[i], s->final_metrics[i]);
+    fprintf(f, "sim_time_s: %.6f\n", s->sim_time_s);
+    for (int i = 0; r->has_truth && i < r->n_metrics; i++)
+        fprintf(f, "true_model_%s: %.12g\n", r->metric_names[i], r->truth_metrics[i]);
     return commit_tmp(f, dir, "summary.txt", tmp, err);
 }

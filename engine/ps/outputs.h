@@ -10,10 +10,11 @@
 #include "engine/core/err.h"
 #include "engine/ps/run.h"
 
-/* staleness_mean and staleness_max describe the pulls served since the previous
- * evaluation point, over all servers; a pull's staleness is its clock minus the
- * clocks completed by the slowest worker when it was served (0 under BSP). */
-#define PS_METRICS_HEADER "time_s,stage,iteration,loss,accuracy,staleness_mean,staleness_max"
+/* metrics.csv: time_s,stage,iteration, then a column per metric of the model,
+ * named for it, then staleness_mean,staleness_max: these describe the pulls served
+ * since the previous evaluation point, over all servers; a pull's staleness is its
+ * clock minus the clocks completed by the slowest worker when it was served (0
+ * under BSP). */
 
 typedef struct ps_outputs_staleness {
     double mean, max;
@@ -21,7 +22,8 @@ typedef struct ps_outputs_staleness {
 
 typedef struct ps_outputs_summary {
     int iterations_done;
-    double final_loss, final_accuracy, sim_time_s;
+    const double *final_metrics; /* the run's metrics at its last evaluation */
+    double sim_time_s;
     int failed_workers;
 } ps_outputs_summary;
 
@@ -31,9 +33,12 @@ int ps_outputs_mkdir(const char *dir, ps_err *err);
  * so that an earlier run's files are never overwritten. */
 int ps_outputs_new_run_dir(const char *base, char *out, size_t out_len, ps_err *err);
 int ps_outputs_write_config(const char *dir, const ps_config *cfg, ps_err *err);
-int ps_outputs_open_metrics(const char *dir, FILE **out, ps_err *err);
-int ps_outputs_metrics_row(FILE *f, double time_s, int stage, int iteration, double loss,
-                           double accuracy, const ps_outputs_staleness *st, ps_err *err);
+/* Opens metrics.csv and writes its header, with the metrics' names. */
+int ps_outputs_open_metrics(const char *dir, const char *const *metric_names, FILE **out,
+                            ps_err *err);
+int ps_outputs_metrics_row(FILE *f, double time_s, int stage, int iteration,
+                           const double *metrics, int n_metrics, const ps_outputs_staleness *st,
+                           ps_err *err);
 int ps_outputs_write_workers(const char *dir, const ps_worker_stats *st, int n, ps_err *err);
 int ps_outputs_write_summary(const char *dir, const ps_run *r, const ps_outputs_summary *s,
                              ps_err *err);

@@ -5,19 +5,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/models/lr.h"
 #include "engine/ps/straggler.h"
 
 static int run_load_data(ps_run *r, const ps_config *cfg, ps_err *err)
 {
     if (strcmp(cfg->source, "synthetic") == 0) {
-        ps_ctr_params p = {.seed = cfg->seed, .n_features = (uint32_t)cfg->features,
-                           .nnz = (uint32_t)cfg->nnz, .zipf = cfg->zipf,
-                           .weight_scale = cfg->weight_scale};
-        if (ps_dataset_synthetic(&r->train, &p, 0, cfg->train_examples, err) ||
-            ps_dataset_synthetic(&r->test, &p, cfg->train_examples, cfg->test_examples, err))
+        r->ctr = (ps_ctr_params){.seed = cfg->seed, .n_features = (uint32_t)cfg->features,
+                                 .nnz = (uint32_t)cfg->nnz, .zipf = cfg->zipf,
+                                 .weight_scale = cfg->weight_scale,
+                                 .true_density = cfg->true_density,
+                                 .linear = strcmp(cfg->target, "linear") == 0,
+                                 .noise = cfg->noise};
+        if (ps_dataset_synthetic(&r->train, &r->ctr, 0, cfg->train_examples, err) ||
+            ps_dataset_synthetic(&r->test, &r->ctr, cfg->train_examples, cfg->test_examples, err))
             return PS_ERR;
-        ps_lr_evaluate_truth(r->test, &p, &r->truth_loss, &r->truth_accuracy);
         r->has_truth = 1;
     } else if (cfg->test_path && cfg->test_path[0]) {
         if (ps_dataset_load_libsvm(&r->train, cfg->path, 0, err) ||
@@ -30,6 +31,39 @@ static int run_load_data(ps_run *r, const ps_config *cfg, ps_err *err)
     }
     r->n_features = ps_dataset_features(r->train);
     return PS_OK;
+}
+
+/* The model, its table and its metrics (and the true model's, when known). */
+static int run_make_model(ps_run *r, const ps_config *cfg, ps_err *err)
+{
+    r->model_ops = ps_model_by_name(cfg->type);
+    if (!r->model_ops)
+        return ps_err_set(err, "unknown model %s", cfg->type);
+    ps_model_env env = {.cfg = cfg, .train = r->train, .test = r->test,
+                        .truth = r->has_truth ? &r->ctr : NULL};
+    if (r->model_ops->create(&env, &r->model, err))
+        return ps_err_prefix(err, "model %s: ", cfg->type);
+    ps_table_spec tables[PS_MODEL_MAX_TABLES];
+    int n = r->model_ops->tables(r->model, tables);
+    /* The servers keep one table of one value per key; models with more come with
+     * the tables the message header already names. */
+    if (n != 1 || tables[0].vals_per_key != 1 || tables[0].rule == PS_RULE_ASSIGN)
+        return ps_err_set(err, "model %s: %d table(s) of %u value(s) per key: this engine "
+                          "serves one table of one value per key with an add rule",
+                          cfg->type, n, tables[0].vals_per_key);
+    r->table = tables[0];
+    r->n_keys = r->table.n_keys;
+    r->metric_names = r->model_ops->metrics(r->model);
+    r->n_metrics = ps_model_metric_count(r->model_ops, r->model);
+    if (r->has_truth)
+        r->has_truth = r->model_ops->truth(r->model, r->test, r->truth_metrics);
+    return PS_OK;
+}
+
+double ps_run_step_rate(const ps_run *r, int32_t clock)
+{
+    double rate = r->cfg->lr / (1.0 + r->cfg->lr_decay * clock);
+    return strcmp(r->cfg->update, "average") == 0 ? rate / r->n_workers : rate;
 }
 
 int ps_run_init(ps_run *r, const ps_config *cfg, const char *out_dir, ps_err *err)
@@ -55,7 +89,8 @@ int ps_run_init(ps_run *r, const ps_config *cfg, const char *out_dir, ps_err *er
     if (ps_dataset_rows(r->train) < (uint64_t)r->n_workers)
         return ps_err_set(err, "%llu training rows cannot be shared by %d workers",
                           (unsigned long long)ps_dataset_rows(r->train), r->n_workers);
-    r->n_keys = (uint64_t)r->n_features + 1; /* the bias is the last key */
+    if (run_make_model(r, cfg, err))
+        return PS_ERR;
     ps_partition_init(&r->partition, r->n_keys, r->n_servers);
     /* 8 bytes a key: 8 MB for a million features, shared by every simulated node */
     ps_partition_place(&r->partition, r->partitioner, (uint64_t)64 << 20);
@@ -67,6 +102,9 @@ int ps_run_init(ps_run *r, const ps_config *cfg, const char *out_dir, ps_err *er
 
 void ps_run_free(ps_run *r)
 {
+    if (r->model)
+        r->model_ops->destroy(r->model);
+    r->model = NULL;
     ps_dataset_free(r->train);
     ps_dataset_free(r->test);
     ps_dataset_free(r->all);

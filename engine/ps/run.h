@@ -10,6 +10,7 @@
 #include "engine/core/backend.h"
 #include "engine/core/config.h"
 #include "engine/data/dataset.h"
+#include "engine/models/model.h"
 #include "engine/store/store.h"
 #include "policies/registry.h"
 
@@ -21,9 +22,15 @@ typedef struct ps_run {
     const ps_config *cfg;
     int n_servers, n_workers;
     uint32_t n_features;
-    uint64_t n_keys;                 /* model parameters: features + bias */
     ps_dataset *train, *test;        /* test is used by the coordinator only */
     ps_dataset *all;                 /* loaded file data, parent of train/test views */
+    ps_ctr_params ctr;               /* generated data: the generator (its truth) */
+    const ps_model_ops *model_ops;   /* model.type */
+    ps_model *model;
+    ps_table_spec table;             /* the model's parameter table */
+    uint64_t n_keys;                 /* its keys: 0 .. n_keys-1 */
+    int n_metrics;                   /* the model's metrics, columns of metrics.csv */
+    const char *const *metric_names;
     const ps_consistency_ops *consistency;
     ps_consistency_params consistency_params;
     double *slowdown;                /* per worker: injected straggler factor, >= 1 */
@@ -34,7 +41,7 @@ typedef struct ps_run {
     uint32_t store_block_keys;
     uint64_t store_cache_bytes;
     int has_truth;                   /* synthetic data: the true model is known */
-    double truth_loss, truth_accuracy; /* the true model on the held-out set */
+    double truth_metrics[PS_MODEL_MAX_METRICS]; /* the true model on the held-out set */
     const char *out_dir;             /* run directory, written by the coordinator */
     double wall_start;               /* for the progress line only, never in outputs */
     int progress;                    /* nonzero: show a progress line on stderr */
@@ -60,6 +67,11 @@ static inline int32_t ps_run_next_eval(const ps_run *r, int32_t c)
     int32_t next = (c / k + 1) * k;
     return next > t ? t : next;
 }
+
+/* The step size of clock c: model.lr / (1 + model.lr_decay * c), divided by the
+ * worker count under model.update = average. Workers scale their steps by it and
+ * servers their proximal thresholds. */
+double ps_run_step_rate(const ps_run *r, int32_t clock);
 
 /* Reports an actor's fatal error once, on stderr, and marks the run failed. */
 void ps_run_fail(ps_run *r, const char *who, const ps_err *err);

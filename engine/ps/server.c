@@ -71,6 +71,8 @@ typedef struct ps_server {
      * last snapshot, reported with it for metrics.csv. */
     double stale_n, stale_sum, stale_max;
     ps_trace trace;          /* open when run->trace */
+    float *prox;             /* PS_RULE_ADD_L1: the deltas of a proximal step */
+    uint32_t cap_prox;
 } ps_server;
 
 static void server_log_drop(ps_server *s, uint32_t from, const char *why)
@@ -317,9 +319,43 @@ static int server_hold_pull(ps_server *s, int worker, int32_t clock, const uint6
     return PS_OK;
 }
 
-static int server_apply(ps_server *s, const uint64_t *keys, const uint32_t *slots, uint64_t lo,
-                        uint32_t n, const float *vals, ps_err *err)
+/* The proximal step of an L1 penalty (PS_RULE_ADD_L1): the delta that takes each
+ * value v to soft(v + d, tau), tau = the step's rate times the table's l1. Where
+ * the threshold zeroes a value the delta is -v, and v + -v is exactly 0. */
+static int server_prox_deltas(ps_server *s, const uint64_t *keys, const uint32_t *slots,
+                              uint64_t lo, uint32_t n, int32_t clock, const float *vals,
+                              ps_err *err)
 {
+    if (n > s->cap_prox) {
+        float *p = realloc(s->prox, (size_t)n * sizeof *p);
+        if (!p)
+            return ps_err_set(err, "out of memory for %u proximal steps", n);
+        s->prox = p;
+        s->cap_prox = n;
+    }
+    if (slots ? s->store_ops->get_slots(s->store, slots, n, s->prox, err)
+              : s->store_ops->get(s->store, keys, lo, n, s->prox, err))
+        return PS_ERR;
+    const ps_table_spec *t = &s->run->table;
+    double tau = ps_run_step_rate(s->run, clock) * t->l1;
+    for (uint32_t i = 0; i < n; i++) {
+        double v = s->prox[i], x = v + vals[i];
+        if ((keys ? keys[i] : lo + i) == t->l1_skip_key)
+            s->prox[i] = vals[i];
+        else
+            s->prox[i] = x > tau ? (float)(x - tau - v) : x < -tau ? (float)(x + tau - v) : -(float)v;
+    }
+    return PS_OK;
+}
+
+static int server_apply(ps_server *s, const uint64_t *keys, const uint32_t *slots, uint64_t lo,
+                        uint32_t n, int32_t clock, const float *vals, ps_err *err)
+{
+    if (s->run->table.rule == PS_RULE_ADD_L1) {
+        if (server_prox_deltas(s, keys, slots, lo, n, clock, vals, err))
+            return PS_ERR;
+        vals = s->prox;
+    }
     if (slots ? s->store_ops->add_slots(s->store, keys, slots, n, vals, err)
               : s->store_ops->add(s->store, keys, lo, n, vals, err))
         return PS_ERR;
@@ -344,7 +380,7 @@ static int server_on_min_advance(ps_server *s, ps_err *err)
     for (int w = 0; w < s->clocks.n_workers; w++) {
         while (s->deferred_head[w] && s->deferred_head[w]->clock < s->clocks.min_done) {
             deferred_push *d = server_deferred_pop(s, w);
-            int rc = server_apply(s, d->keys, d->slots, d->lo, d->nkeys, d->vals, err);
+            int rc = server_apply(s, d->keys, d->slots, d->lo, d->nkeys, d->clock, d->vals, err);
             free(d->owned_keys);
             free(d->buf);
             free(d);
@@ -486,7 +522,7 @@ static int server_handle_push(ps_server *s, int w, const ps_msg *m, void *buf, p
         buf = NULL;
         owned = NULL;
     } else if (m->nkeys) {
-        rc = server_apply(s, keys, slots, lo, m->nkeys, m->vals, err);
+        rc = server_apply(s, keys, slots, lo, m->nkeys, m->clock, m->vals, err);
     }
     if (rc == PS_OK && (m->flags & PS_MSG_F_TIMING))
         server_take_timing(s, w, m->aux + keys_len);
@@ -588,6 +624,7 @@ static void server_free(ps_server *s)
     for (size_t i = 0; i < s->n_held; i++)
         free(s->held[i].keys);
     free(s->held);
+    free(s->prox);
     for (int w = 0; s->deferred_head && w < s->clocks.n_workers; w++) {
         while (s->deferred_head[w]) {
             deferred_push *d = server_deferred_pop(s, w);

@@ -3,17 +3,17 @@
  * backend, push the deltas. One message per server and iteration carries both the
  * push of clock c and the pull for clock c+1, which halves the message count (the
  * cost that dominates a simulated cluster) without changing what is read. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/models/lr.h"
 #include "engine/ps/msg.h"
 #include "engine/ps/run.h"
 #include "engine/ps/straggler.h"
 #include "engine/trace/trace.h"
 
-/* A batch's keys grouped by server (ps_batch_group): server s's keys, weights and
+/* A batch's keys grouped by server (the model's batch_group): server s's keys, weights and
  * gradient are the slice [start[s], start[s]+count[s]) of the batch's arrays, so
  * that a reply or a push touches a few cache lines, not one per key. */
 typedef struct key_groups {
@@ -25,59 +25,72 @@ typedef struct ps_worker {
     ps_backend *be;
     int index;
     uint64_t lo, n_rows;         /* this worker's shard of the training rows */
-    ps_batch batch[2];
+    void *batch[2];              /* the model's batches: this iteration's and the next */
     key_groups groups[2];
     ps_row_buf rowbuf;
     uint32_t *server_of;         /* per key of the batch being grouped */
     uint32_t cap_server_of;
     uint64_t *rows;
-    float *w_local, *grad;
+    float *w_local, *delta;      /* pulled values and values to push, per batch key */
     uint32_t cap_keys;
     ps_worker_stats stats;
     ps_trace trace;              /* open when run->trace: what this worker pushed */
 } ps_worker;
 
-static int groups_build(ps_worker *wk, key_groups *g, ps_batch *b, ps_err *err)
+/* The batch's keys, in their current order. */
+static uint32_t worker_keys(const ps_worker *wk, int slot, const uint64_t **keys)
+{
+    return wk->run->model_ops->batch_keys(wk->batch[slot], keys);
+}
+
+static int groups_build(ps_worker *wk, key_groups *g, int slot, ps_err *err)
 {
     const ps_run *r = wk->run;
-    if (b->n_keys > wk->cap_server_of) {
-        uint32_t *p = realloc(wk->server_of, b->n_keys * sizeof *p);
+    const uint64_t *keys;
+    uint32_t n = worker_keys(wk, slot, &keys);
+    if (n > wk->cap_server_of) {
+        uint32_t *p = realloc(wk->server_of, n * sizeof *p);
         if (!p)
-            return ps_err_set(err, "out of memory grouping %u keys", b->n_keys);
+            return ps_err_set(err, "out of memory grouping %u keys", n);
         wk->server_of = p;
-        wk->cap_server_of = b->n_keys;
+        wk->cap_server_of = n;
     }
-    for (uint32_t k = 0; k < b->n_keys; k++)
-        wk->server_of[k] = (uint32_t)ps_partition_server(r->partitioner, &r->partition, b->keys[k]);
-    return ps_batch_group(b, wk->server_of, r->n_servers, g->start, g->count, err);
+    for (uint32_t k = 0; k < n; k++)
+        wk->server_of[k] = (uint32_t)ps_partition_server(r->partitioner, &r->partition, keys[k]);
+    return r->model_ops->batch_group(wk->batch[slot], wk->server_of, r->n_servers, g->start,
+                                     g->count, err);
 }
 
 static int worker_build_batch(ps_worker *wk, int slot, int32_t clock, ps_err *err)
 {
-    uint32_t B = (uint32_t)wk->run->cfg->batch;
+    const ps_run *r = wk->run;
+    uint32_t B = (uint32_t)r->cfg->batch;
     for (uint32_t j = 0; j < B; j++)
         wk->rows[j] = wk->lo + ((uint64_t)clock * B + j) % wk->n_rows;
-    ps_batch *b = &wk->batch[slot];
-    if (ps_batch_build(b, wk->run->train, wk->rows, B, &wk->rowbuf, err))
+    if (r->model_ops->batch_build(r->model, wk->batch[slot], r->train, wk->rows, B, &wk->rowbuf,
+                                  err))
         return PS_ERR;
-    if (b->n_keys > wk->cap_keys) {
-        float *w = realloc(wk->w_local, b->n_keys * sizeof *w);
+    const uint64_t *keys;
+    uint32_t n = worker_keys(wk, slot, &keys);
+    if (n > wk->cap_keys) {
+        float *w = realloc(wk->w_local, n * sizeof *w);
         if (w)
             wk->w_local = w;
-        float *g = realloc(wk->grad, b->n_keys * sizeof *g);
-        if (g)
-            wk->grad = g;
-        if (!w || !g)
-            return ps_err_set(err, "out of memory for a batch of %u keys", b->n_keys);
-        wk->cap_keys = b->n_keys;
+        float *d = realloc(wk->delta, n * sizeof *d);
+        if (d)
+            wk->delta = d;
+        if (!w || !d)
+            return ps_err_set(err, "out of memory for a batch of %u keys", n);
+        wk->cap_keys = n;
     }
-    return groups_build(wk, &wk->groups[slot], b, err);
+    return groups_build(wk, &wk->groups[slot], slot, err);
 }
 
 static int worker_send_pulls(ps_worker *wk, int slot, int32_t clock, ps_err *err)
 {
     const key_groups *g = &wk->groups[slot];
-    const ps_batch *b = &wk->batch[slot];
+    const uint64_t *keys;
+    worker_keys(wk, slot, &keys);
     for (int s = 0; s < wk->run->n_servers; s++) {
         if (!g->count[s])
             continue;
@@ -85,7 +98,7 @@ static int worker_send_pulls(ps_worker *wk, int slot, int32_t clock, ps_err *err
         if (ps_msg_build(&m, PS_MSG_PULL, 0, (uint32_t)ps_worker_actor(wk->run, wk->index), 0,
                          clock, g->count[s], 0, 0, err))
             return PS_ERR;
-        memcpy(m.keys, b->keys + g->start[s], g->count[s] * sizeof *m.keys);
+        memcpy(m.keys, keys + g->start[s], g->count[s] * sizeof *m.keys);
         if (ps_send(wk->be, ps_server_actor(s), m.buf, m.len, err))
             return PS_ERR;
     }
@@ -102,8 +115,9 @@ static int worker_send_pushes(ps_worker *wk, int cur, int32_t clock, int has_nex
 {
     const ps_run *r = wk->run;
     const key_groups *g = &wk->groups[cur], *gn = &wk->groups[!cur];
-    const ps_batch *b = &wk->batch[cur], *bn = &wk->batch[!cur];
-    float lr = (float)ps_lr_rate(r->cfg->lr, r->cfg->lr_decay, clock);
+    const uint64_t *keys, *next_keys;
+    worker_keys(wk, cur, &keys);
+    worker_keys(wk, !cur, &next_keys);
     int timed = r->consistency->needs_timing;
     for (int s = 0; s < r->n_servers; s++) {
         uint32_t nk = g->count[s], np = has_next ? gn->count[s] : 0;
@@ -117,14 +131,14 @@ static int worker_send_pushes(ps_worker *wk, int cur, int32_t clock, int has_nex
             return PS_ERR;
         if (timed)
             memcpy(m.aux + keys_len, timing, PS_MSG_TIMING_LEN);
-        for (uint32_t i = 0; i < nk; i++)
-            m.vals[i] = -lr * wk->grad[g->start[s] + i];
-        if (r->trace && ps_trace_push(&wk->trace, b->keys + g->start[s], m.vals, nk, err)) {
+        if (nk)
+            memcpy(m.vals, wk->delta + g->start[s], nk * sizeof *m.vals);
+        if (r->trace && ps_trace_push(&wk->trace, keys + g->start[s], m.vals, nk, err)) {
             free(m.buf);
             return PS_ERR;
         }
         if (np)
-            memcpy(m.aux, bn->keys + gn->start[s], np * sizeof *bn->keys);
+            memcpy(m.aux, next_keys + gn->start[s], np * sizeof *next_keys);
         if (ps_send(wk->be, ps_server_actor(s), m.buf, m.len, err))
             return PS_ERR;
     }
@@ -137,7 +151,8 @@ static int worker_send_pushes(ps_worker *wk, int cur, int32_t clock, int has_nex
 static int worker_take_reply(ps_worker *wk, int cur, const ps_msg *m, int32_t clock, ps_err *err)
 {
     const key_groups *g = &wk->groups[cur];
-    const ps_batch *b = &wk->batch[cur];
+    const uint64_t *keys;
+    worker_keys(wk, cur, &keys);
     int s = (int)m->sender - ps_server_actor(0);
     if (m->type != PS_MSG_PULL_REPLY || s < 0 || s >= wk->run->n_servers)
         return ps_err_set(err, "unexpected %s message from actor %u",
@@ -145,7 +160,7 @@ static int worker_take_reply(ps_worker *wk, int cur, const ps_msg *m, int32_t cl
     if (m->clock != clock || m->nkeys != g->count[s] || m->vals_per_key != 1)
         return ps_err_set(err, "server %d answered clock %d with %u keys, expected clock %d "
                           "with %u keys", s, m->clock, m->nkeys, clock, g->count[s]);
-    const uint64_t *asked = b->keys + g->start[s];
+    const uint64_t *asked = keys + g->start[s];
     if (!(m->flags & PS_MSG_F_KEYS_ASKED))
         for (uint32_t i = 0; i < m->nkeys; i++)
             if (ps_msg_key(m, i) != asked[i])
@@ -189,6 +204,21 @@ static int worker_wait_replies(ps_worker *wk, int cur, int32_t clock, double sen
     return PS_OK;
 }
 
+/* A diverged run ends here, naming where, rather than pushing NaN or infinity
+ * into the servers and ending "successfully" with a nan loss. */
+static int worker_check_finite(const ps_worker *wk, int cur, int32_t c, double loss, ps_err *err)
+{
+    const uint64_t *keys;
+    uint32_t n = worker_keys(wk, cur, &keys), bad = 0;
+    for (uint32_t k = 0; k < n; k++)
+        bad += !isfinite(wk->delta[k]);
+    if (isfinite(loss) && !bad)
+        return PS_OK;
+    return ps_err_set(err, "diverged at stage 1, iteration %d: the batch loss is %g and %u of "
+                      "%u pushed values are not finite (model.lr = %g may be too large)",
+                      c, loss, bad, n, wk->run->cfg->lr);
+}
+
 static int worker_iterate(ps_worker *wk, ps_err *err)
 {
     const ps_config *cfg = wk->run->cfg;
@@ -201,7 +231,11 @@ static int worker_iterate(ps_worker *wk, ps_err *err)
         if (worker_wait_replies(wk, cur, c, sent_at, err))
             return PS_ERR;
         double t0 = ps_now(wk->be), loss;
-        double flops = ps_lr_loss_grad(&wk->batch[cur], wk->w_local, cfg->l2, wk->grad, &loss);
+        ps_step_ctx ctx = {.rate = ps_run_step_rate(wk->run, c), .clock = c};
+        double flops = wk->run->model_ops->step(wk->run->model, wk->batch[cur], wk->w_local,
+                                                wk->delta, &ctx, &loss);
+        if (worker_check_finite(wk, cur, c, loss, err))
+            return PS_ERR;
         ps_compute(wk->be, flops * cfg->flop_scale);
         double slow = (wk->run->slowdown ? wk->run->slowdown[wk->index] : 1.0) *
                       ps_straggler_iteration(cfg, wk->index, c);
@@ -210,7 +244,7 @@ static int worker_iterate(ps_worker *wk, ps_err *err)
         wk->stats.compute_s += ps_now(wk->be) - t0;
         wk->stats.flops += flops;
         wk->stats.loss_sum += loss;
-        wk->stats.examples += wk->batch[cur].n_rows;
+        wk->stats.examples += (double)cfg->batch;
         int has_next = c + 1 < cfg->iterations;
         if (has_next && worker_build_batch(wk, !cur, c + 1, err))
             return PS_ERR;
@@ -248,6 +282,9 @@ static int worker_init(ps_worker *wk, ps_run *r, ps_backend *be, int index, ps_e
         return ps_err_set(err, "worker %d has no training rows (%llu rows for %d workers)", index,
                           (unsigned long long)n, r->n_workers);
     wk->rows = malloc((size_t)r->cfg->batch * sizeof *wk->rows);
+    for (int i = 0; i < 2; i++)
+        if (!(wk->batch[i] = r->model_ops->batch_new()))
+            return ps_err_set(err, "out of memory");
     for (int i = 0; i < 2; i++) {
         wk->groups[i].count = calloc((size_t)r->n_servers, sizeof(uint32_t));
         wk->groups[i].start = calloc((size_t)r->n_servers, sizeof(uint32_t));
@@ -261,9 +298,9 @@ static int worker_init(ps_worker *wk, ps_run *r, ps_backend *be, int index, ps_e
 
 static void worker_free(ps_worker *wk)
 {
-    ps_batch_release_sort_space();
     for (int i = 0; i < 2; i++) {
-        ps_batch_free(&wk->batch[i]);
+        if (wk->batch[i])
+            wk->run->model_ops->batch_free(wk->batch[i]);
         free(wk->groups[i].count);
         free(wk->groups[i].start);
     }
@@ -272,7 +309,7 @@ static void worker_free(ps_worker *wk)
     free(wk->server_of);
     free(wk->rows);
     free(wk->w_local);
-    free(wk->grad);
+    free(wk->delta);
 }
 
 void ps_worker_main(ps_backend *be, void *arg)

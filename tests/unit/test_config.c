@@ -20,7 +20,8 @@ static const char *const all_keys[] = {
     "platform.disk_write_bw",
     "data.source", "data.path", "data.test_path", "data.test_fraction", "data.features",
     "data.train_examples", "data.test_examples", "data.nnz", "data.zipf", "data.weight_scale",
-    "model.type", "model.batch", "model.lr", "model.lr_decay", "model.l2", "model.flop_scale",
+    "data.target", "data.true_density", "data.noise",
+    "model.type", "model.batch", "model.lr", "model.update", "model.lr_decay", "model.l2", "model.flop_scale",
     "policy.consistency", "policy.partitioner", NULL};
 
 /* Five lines that satisfy the required keys; tests append from line 6 on. */
@@ -283,7 +284,7 @@ static void test_number_syntax(void)
         {"batch = 20000000T", "model.batch = 20000000T: too large"},
         {"batch = 5u", "not a whole number"},
         {"l2 = -0.1", "model.l2 = -0.1: out of range (must be in 0..1000)"},
-        {"type = svm", "model.type = 'svm': not one of lr"},
+        {"type = nn", "model.type = 'nn': not one of lr, svm, lasso"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char text[256];
@@ -385,6 +386,12 @@ static void assert_same(const ps_config *a, const ps_config *b)
     CU_ASSERT_EQUAL(a->disk_read_bw, b->disk_read_bw);
     CU_ASSERT_EQUAL(a->disk_write_bw, b->disk_write_bw);
     CU_ASSERT_STRING_EQUAL(a->source, b->source);
+    CU_ASSERT_STRING_EQUAL(a->target, b->target);
+    CU_ASSERT_EQUAL(a->true_density, b->true_density);
+    CU_ASSERT_EQUAL(a->noise, b->noise);
+    CU_ASSERT_STRING_EQUAL(a->update, b->update);
+    CU_ASSERT_EQUAL(ps_config_module_double(a, "model", "l1"),
+                    ps_config_module_double(b, "model", "l1"));
     CU_ASSERT_STRING_EQUAL(a->path, b->path);
     CU_ASSERT_STRING_EQUAL(a->test_path, b->test_path);
     CU_ASSERT_EQUAL(a->test_fraction, b->test_fraction);
@@ -516,7 +523,8 @@ static void test_quickstart(void)
     CU_ASSERT_EQUAL(c.zipf, 1.1);
     CU_ASSERT_STRING_EQUAL(c.type, "lr");
     CU_ASSERT_EQUAL(c.batch, 100);
-    CU_ASSERT_EQUAL(c.lr, 0.5);
+    CU_ASSERT_EQUAL(c.lr, 4);
+    CU_ASSERT_STRING_EQUAL(c.update, "average");
     CU_ASSERT_EQUAL(c.lr_decay, 0.01);
     CU_ASSERT_EQUAL(c.l2, 1e-5);
     CU_ASSERT_STRING_EQUAL(c.consistency, "bsp");
@@ -524,7 +532,57 @@ static void test_quickstart(void)
     ps_config_free(&c);
 }
 
+/* A model's own keys: registered from its ops table, read with
+ * ps_config_module_*, accepted only for that model, written only for it. */
+static void test_module_keys(void)
+{
+    ps_config c;
+    ps_err err;
+    CU_ASSERT_EQUAL_FATAL(load_text(&c, MINIMAL "[model]\ntype = lasso\nl1 = 0.25\n", NULL, 0,
+                                    &err), PS_OK);
+    CU_ASSERT_EQUAL(ps_config_module_double(&c, "model", "l1"), 0.25);
+    round_trip(&c);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    CU_ASSERT_EQUAL(ps_config_write(&c, f), PS_OK);
+    fclose(f);
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\nl1 = 0.25\n"));
+    free(buf);
+    const char *ov[] = {"model.l1=2"};
+    CU_ASSERT_EQUAL(ps_config_set(&c, ov[0], &err), PS_OK);
+    CU_ASSERT_EQUAL(ps_config_module_double(&c, "model", "l1"), 2);
+    ps_config_free(&c);
+
+    /* the default, and not written for another model */
+    CU_ASSERT_EQUAL_FATAL(load_text(&c, MINIMAL, NULL, 0, &err), PS_OK);
+    CU_ASSERT_EQUAL(ps_config_module_double(&c, "model", "l1"), 0.01);
+    f = open_memstream(&buf, &len);
+    CU_ASSERT_EQUAL(ps_config_write(&c, f), PS_OK);
+    fclose(f);
+    CU_ASSERT_PTR_NULL(strstr(buf, "\nl1 ="));
+    free(buf);
+    ps_config_free(&c);
+
+    expect_error(MINIMAL "[model]\ntype = lr\n\nl1 = 0.25\n", NULL, 0,
+                 "exp.ini:9: model.l1 is a key of model lasso, but model.type is lr");
+    expect_error(MINIMAL, ov, 1, "exp.ini: model.l1 is a key of model lasso, but model.type is lr");
+    expect_error(MINIMAL "[model]\ntype = lasso\nl1 = -1\n", NULL, 0,
+                 "exp.ini:8: model.l1 = -1: out of range (must be in 0..1000)");
+    expect_error(MINIMAL "[model]\nl1 = 0.1\ntype = lasso\nl1 = 0.2\n", NULL, 0,
+                 "exp.ini:9: duplicate key model.l1 (first set on line 7)");
+
+    /* the reference marks the key with its model */
+    f = open_memstream(&buf, &len);
+    ps_config_print_reference(f);
+    fclose(f);
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\n  l1              double  default: 0.01; in 0..1000\n"
+                                       "      model lasso: "));
+    free(buf);
+}
+
 static CU_TestInfo config_tests[] = {
+    {"a model's own keys", test_module_keys},
     {"values and SI suffixes", test_values_and_suffixes},
     {"defaults", test_defaults},
     {"errors name file and line", test_errors_name_file_and_line},

@@ -1,0 +1,96 @@
+/* The parts the linear models share; see linear.h. */
+#include "engine/models/linear.h"
+
+#include <stdlib.h>
+
+int ps_linear_create(const ps_model_env *env, int rule, double l1, ps_model **out, ps_err *err)
+{
+    ps_model *m = calloc(1, sizeof *m);
+    if (!m)
+        return ps_err_set(err, "out of memory");
+    m->n_features = ps_dataset_features(env->train);
+    m->l2 = env->cfg->l2;
+    m->l1 = l1;
+    m->rule = rule;
+    m->truth = env->truth;
+    *out = m;
+    return PS_OK;
+}
+
+void ps_linear_destroy(ps_model *m) { free(m); }
+
+int ps_linear_tables(const ps_model *m, ps_table_spec *out)
+{
+    out[0] = (ps_table_spec){.name = "weights", .n_keys = (uint64_t)m->n_features + 1,
+                             .vals_per_key = 1, .rule = m->rule};
+    return 1;
+}
+
+void *ps_linear_batch_new(void) { return calloc(1, sizeof(ps_batch)); }
+
+/* A worker frees its batches when its last build is done, so the thread's sort
+ * space goes too (a later build makes it again). */
+void ps_linear_batch_free(void *b)
+{
+    if (b)
+        ps_batch_free(b);
+    free(b);
+    ps_batch_release_sort_space();
+}
+
+int ps_linear_batch_build(const ps_model *m, void *b, const ps_dataset *d, const uint64_t *rows,
+                          uint32_t n, ps_row_buf *buf, ps_err *err)
+{
+    (void)m;
+    return ps_batch_build(b, d, rows, n, buf, err);
+}
+
+uint32_t ps_linear_batch_keys(const void *b, const uint64_t **keys)
+{
+    const ps_batch *sb = b;
+    *keys = sb->keys;
+    return sb->n_keys;
+}
+
+int ps_linear_batch_group(void *b, const uint32_t *group_of, int n_groups, uint32_t *start,
+                          uint32_t *count, ps_err *err)
+{
+    return ps_batch_group(b, group_of, n_groups, start, count, err);
+}
+
+void ps_linear_margins(const ps_dataset *d, const float *w, uint32_t n_features,
+                       const ps_ctr_params *truth,
+                       void (*fn)(double margin, float label, void *ctx), void *ctx)
+{
+    ps_row_buf buf = {0};
+    uint64_t n = ps_dataset_rows(d);
+    for (uint64_t i = 0; i < n; i++) {
+        ps_row row;
+        ps_dataset_row(d, i, &row, &buf);
+        double m = w ? w[n_features] : ps_ctr_true_bias(truth);
+        for (uint32_t k = 0; k < row.nnz; k++)
+            m += (w ? (row.idx[k] < n_features ? (double)w[row.idx[k]] : 0.0)
+                    : ps_ctr_true_weight(truth, row.idx[k])) * row.val[k];
+        fn(m, row.label, ctx);
+    }
+    ps_row_buf_free(&buf);
+}
+
+double ps_linear_l2(const ps_batch *b, const float *w, double l2, float *grad)
+{
+    double reg = 0;
+    for (uint32_t k = 0; k < b->n_keys; k++) {
+        if (k == b->bias)
+            continue; /* the bias is not regularised */
+        reg += (double)w[k] * w[k];
+        grad[k] += (float)(l2 * w[k]);
+    }
+    return 0.5 * l2 * reg;
+}
+
+void ps_linear_sgd_deltas(const ps_batch *b, double rate, float *g)
+{
+    float lr = (float)rate;
+    for (uint32_t k = 0; k < b->n_keys; k++)
+        g[k] = -lr * g[k];
+}
