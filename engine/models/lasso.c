@@ -10,8 +10,6 @@
 
 #include "engine/models/linear.h"
 
-double ps_lasso_loss_grad(const ps_batch *b, const float *w, float *grad, double *loss);
-
 /* loss = mean 0.5*(y - margin)^2 (the smooth part; the L1 term is the server's). */
 double ps_lasso_loss_grad(const ps_batch *b, const float *w, float *grad, double *loss)
 {

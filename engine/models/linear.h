@@ -41,6 +41,13 @@ double ps_linear_l2(const ps_batch *b, const float *w, double l2, float *grad);
 /* out[k] = -rate * grad[k], in float, as the deltas of an SGD step. */
 void ps_linear_sgd_deltas(const ps_batch *b, double rate, float *grad_then_delta);
 
+/* The batch objectives and gradients of svm and lasso (lr's is in lr.h), for their
+ * gradient tests: svm's is the mean hinge loss plus 0.5*l2*|w|^2 (bias excluded)
+ * and its subgradient; lasso's the smooth part, mean 0.5*(y - margin)^2 (the L1
+ * term is the servers' proximal step). Each returns the flops counted. */
+double ps_svm_loss_grad(const ps_batch *b, const float *w, double l2, float *grad, double *loss);
+double ps_lasso_loss_grad(const ps_batch *b, const float *w, float *grad, double *loss);
+
 /* The ops fields every linear model shares (each sets its own .tables, most to
  * ps_linear_tables). */
 #define PS_LINEAR_OPS                                                                     \

@@ -5,9 +5,6 @@
 
 #include "engine/models/linear.h"
 
-/* loss = mean hinge loss + 0.5*l2*|w|^2 (bias excluded); grad its subgradient. */
-double ps_svm_loss_grad(const ps_batch *b, const float *w, double l2, float *grad, double *loss);
-
 double ps_svm_loss_grad(const ps_batch *b, const float *w, double l2, float *grad, double *loss)
 {
     double total = 0, inv_n = b->n_rows ? 1.0 / b->n_rows : 0;

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Every model's example config, on generated data with a known truth: lr and svm
+# reach within 2 points of the true model's held-out accuracy; lasso recovers the
+# true support (F1 >= 0.9), its weights are exactly 0 off it (the servers' final
+# shards), and metrics.csv names each model's metrics. model.update = average
+# keeps a run stable when only the worker count changes; sum does not.
+source "$(dirname "$0")/common.bash"
+
+at_least() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'; }
+
+for m in lr svm; do
+    "$PSLAB" run "experiments/$m.ini" --out "$TMP/$m" >/dev/null 2>&1 || fail "$m run failed"
+    acc=$(summary_value "$TMP/$m" final_accuracy)
+    truth=$(summary_value "$TMP/$m" true_model_accuracy)
+    [ -n "$acc" ] && [ -n "$truth" ] || fail "$m: summary lacks accuracies"
+    at_least "$acc" "$(awk -v t="$truth" 'BEGIN { print t - 0.02 }')" ||
+        fail "$m: held-out accuracy $acc is more than 2 points below the true model's $truth"
+    echo "ok: $m accuracy $acc vs true model $truth"
+done
+[ "$(head -1 "$TMP/lr/metrics.csv")" = "time_s,stage,iteration,loss,accuracy,staleness_mean,staleness_max" ] ||
+    fail "lr metrics.csv header: $(head -1 "$TMP/lr/metrics.csv")"
+[ "$(head -1 "$TMP/svm/metrics.csv")" = "time_s,stage,iteration,accuracy,hinge,staleness_mean,staleness_max" ] ||
+    fail "svm metrics.csv header: $(head -1 "$TMP/svm/metrics.csv")"
+
+"$PSLAB" run experiments/lasso.ini --trace --out "$TMP/lasso" >/dev/null 2>&1 || fail "lasso run failed"
+head -1 "$TMP/lasso/metrics.csv" | grep -qx "time_s,stage,iteration,objective,mse,nonzero,support_f1,staleness_mean,staleness_max" ||
+    fail "lasso metrics.csv header: $(head -1 "$TMP/lasso/metrics.csv")"
+f1=$(summary_value "$TMP/lasso" final_support_f1)
+nz=$(summary_value "$TMP/lasso" final_nonzero)
+true_nz=$(summary_value "$TMP/lasso" true_model_nonzero)
+at_least "$f1" 0.9 || fail "lasso: support F1 $f1 < 0.9"
+# the final shards: weights (keys below 200; 200 is the bias) that are exactly 0
+zeros=$(awk -F, 'FNR > 1 && $1 < 200 && $2 == "0"' "$TMP"/lasso/trace/server*.final.csv | wc -l)
+[ "$zeros" -ge 150 ] || fail "lasso: only $zeros of 200 weights are exactly 0"
+awk -v z="$zeros" -v nz="$nz" 'BEGIN { exit !(nz == (200 - z) / 200) }' ||
+    fail "lasso: metrics say $nz of the weights are nonzero, the shards $((200 - zeros)) of 200"
+echo "ok: lasso support F1 $f1, $zeros of 200 weights exactly 0 (nonzero $nz, true $true_nz)"
+
+# 8x the workers: the averaged update keeps lr.ini's step and its accuracy; the
+# summed one steps 64 times as far and lands far from it
+"$PSLAB" run experiments/lr.ini --set cluster.workers=64 --out "$TMP/avg" >/dev/null 2>&1 ||
+    fail "64 workers, update = average: run failed"
+"$PSLAB" run experiments/lr.ini --set cluster.workers=64 --set model.update=sum \
+    --out "$TMP/sum" >/dev/null 2>&1 || true
+truth=$(summary_value "$TMP/avg" true_model_accuracy)
+avg=$(summary_value "$TMP/avg" final_accuracy)
+sum=$(summary_value "$TMP/sum" final_accuracy)
+at_least "$avg" "$(awk -v t="$truth" 'BEGIN { print t - 0.02 }')" ||
+    fail "64 workers, update = average: accuracy $avg, true model $truth"
+at_least "$(awk -v t="$truth" 'BEGIN { print t - 0.05 }')" "${sum:-0}" ||
+    fail "64 workers, update = sum: accuracy $sum is as good as the averaged step's"
+echo "ok: 64 workers: average $avg, sum ${sum:-diverged} (true model $truth)"

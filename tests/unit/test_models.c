@@ -1,0 +1,205 @@
+/* The svm and lasso batch objectives against central finite differences (svm's
+ * away from the hinge's kink), their evaluations against sums done here, and the
+ * model registry. lr's own tests are in test_lr.c. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/core/rng.h"
+#include "engine/models/linear.h"
+#include "tests/unit/cu_main.h"
+
+typedef double (*loss_grad_fn)(const ps_batch *b, const float *w, float *grad, double *loss);
+
+static double svm_fn(const ps_batch *b, const float *w, float *grad, double *loss)
+{
+    return ps_svm_loss_grad(b, w, 0.03, grad, loss);
+}
+
+static void build(ps_batch *b, const ps_dataset *d, uint64_t first, uint32_t n)
+{
+    uint64_t rows[64];
+    ps_row_buf buf = {0};
+    for (uint32_t i = 0; i < n; i++)
+        rows[i] = first + i;
+    CU_ASSERT_FATAL(ps_batch_build(b, d, rows, n, &buf, NULL) == PS_OK);
+    ps_row_buf_free(&buf);
+}
+
+/* The margins of w on b's rows are all at least gap away from +-1 (svm's kinks). */
+static int away_from_kinks(const ps_batch *b, const float *w, double gap)
+{
+    for (uint32_t r = 0; r < b->n_rows; r++) {
+        double m = 0;
+        for (uint32_t i = b->row_ptr[r]; i < b->row_ptr[r + 1]; i++)
+            m += w[b->col[i]];
+        if (fabs(fabs(m) - 1) < gap)
+            return 0;
+    }
+    return 1;
+}
+
+/* Returns how many weight draws were checked (svm skips draws near a kink). */
+static int check_gradient(loss_grad_fn fn, const ps_batch *b, ps_rng *r, int kinks)
+{
+    float *w = malloc(b->n_keys * sizeof *w), *g = malloc(b->n_keys * sizeof *g),
+          *g2 = malloc(b->n_keys * sizeof *g2);
+    int checked = 0;
+    for (int draw = 0; draw < 20 && checked < 3; draw++) {
+        for (uint32_t k = 0; k < b->n_keys; k++)
+            w[k] = (float)(ps_rng_normal(r) * 0.3);
+        float h = 1e-2f;
+        if (kinks && !away_from_kinks(b, w, 30 * h))
+            continue;
+        checked++;
+        double loss, lp, lm;
+        fn(b, w, g, &loss);
+        for (uint32_t k = 0; k < b->n_keys; k++) {
+            float keep = w[k];
+            w[k] = keep + h;
+            fn(b, w, g2, &lp);
+            w[k] = keep - h;
+            fn(b, w, g2, &lm);
+            w[k] = keep;
+            double fd = (lp - lm) / (2.0 * h);
+            CU_ASSERT_DOUBLE_EQUAL(g[k], fd, 1e-4 + 1e-3 * fabs(fd));
+        }
+    }
+    free(w);
+    free(g);
+    free(g2);
+    return checked;
+}
+
+static void gradient_test(loss_grad_fn fn, int linear, int kinks)
+{
+    ps_ctr_params p = {.seed = 11, .n_features = 500, .nnz = 8, .zipf = 1.0, .weight_scale = 1,
+                       .linear = linear, .noise = 0.1};
+    ps_dataset *d;
+    CU_ASSERT_FATAL(ps_dataset_synthetic(&d, &p, 0, 1000, NULL) == PS_OK);
+    ps_batch b = {0};
+    ps_rng r;
+    ps_rng_init(&r, 3, 3);
+    int checked = 0;
+    for (int trial = 0; trial < 5; trial++) {
+        build(&b, d, (uint64_t)trial * 40, kinks ? 4 : 32);
+        checked += check_gradient(fn, &b, &r, kinks);
+    }
+    CU_ASSERT(checked >= 5); /* the test must test something */
+    ps_batch_free(&b);
+    ps_dataset_free(d);
+}
+
+static void test_svm_gradient(void) { gradient_test(svm_fn, 0, 1); }
+static void test_lasso_gradient(void) { gradient_test(ps_lasso_loss_grad, 1, 0); }
+
+/* The hinge: no loss and no gradient outside the margin; 1 - y*m inside it. */
+static void test_svm_hinge_values(void)
+{
+    ps_ctr_params p = {.seed = 2, .n_features = 50, .nnz = 3, .zipf = 0, .weight_scale = 1};
+    ps_dataset *d;
+    CU_ASSERT_FATAL(ps_dataset_synthetic(&d, &p, 0, 10, NULL) == PS_OK);
+    ps_batch b = {0};
+    build(&b, d, 0, 1);
+    float w[8] = {0}, g[8];
+    double loss;
+    ps_svm_loss_grad(&b, w, 0, g, &loss);
+    CU_ASSERT_DOUBLE_EQUAL(loss, 1.0, 1e-12); /* margin 0: hinge 1 */
+    double y = b.label[0] > 0.5f ? 1 : -1;
+    w[b.bias] = (float)(0.5 * y); /* margin y/2: inside, hinge 1/2 */
+    ps_svm_loss_grad(&b, w, 0, g, &loss);
+    CU_ASSERT_DOUBLE_EQUAL(loss, 0.5, 1e-7);
+    CU_ASSERT_DOUBLE_EQUAL(g[b.bias], -y, 1e-7);
+    w[b.bias] = (float)(1.05 * y); /* margin just past 1: outside */
+    ps_svm_loss_grad(&b, w, 0, g, &loss);
+    CU_ASSERT_DOUBLE_EQUAL(loss, 0.0, 1e-12);
+    for (uint32_t k = 0; k < b.n_keys; k++)
+        CU_ASSERT_EQUAL(g[k], 0.0f);
+    ps_batch_free(&b);
+    ps_dataset_free(d);
+}
+
+/* lasso's metrics: the objective, the mse, and the support's F1 against the
+ * truth, for weights set by hand. */
+static void test_lasso_metrics(void)
+{
+    ps_ctr_params p = {.seed = 7, .n_features = 100, .nnz = 10, .zipf = 0, .weight_scale = 1,
+                       .true_density = 0.2, .linear = 1, .noise = 0.1};
+    ps_dataset *train, *test;
+    CU_ASSERT_FATAL(ps_dataset_synthetic(&train, &p, 0, 100, NULL) == PS_OK);
+    CU_ASSERT_FATAL(ps_dataset_synthetic(&test, &p, 100, 200, NULL) == PS_OK);
+    ps_config cfg;
+    ps_config_init_defaults(&cfg);
+    ps_model_env env = {.cfg = &cfg, .train = train, .test = test, .truth = &p};
+    const ps_model_ops *ops = ps_model_by_name("lasso");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ops);
+    ps_model *m;
+    CU_ASSERT_FATAL(ops->create(&env, &m, NULL) == PS_OK);
+    ps_table_spec t[PS_MODEL_MAX_TABLES];
+    CU_ASSERT_EQUAL(ops->tables(m, t), 1);
+    CU_ASSERT_EQUAL(t[0].rule, PS_RULE_ADD_L1);
+    CU_ASSERT_EQUAL(t[0].l1_skip_key, 100);
+    CU_ASSERT_EQUAL(t[0].n_keys, 101);
+    float w[101] = {0};
+    int n_true = 0, half = 0;
+    for (uint32_t j = 0; j < 100; j++)
+        if (ps_ctr_true_weight(&p, j) != 0 && n_true++ % 2 == 0) {
+            w[j] = (float)ps_ctr_true_weight(&p, j); /* every other true weight */
+            half++;
+        }
+    CU_ASSERT(n_true > 5 && n_true < 40); /* the density holds roughly */
+    int off = 0; /* one weight off the support: found, but not true */
+    while (ps_ctr_true_weight(&p, (uint32_t)off) != 0)
+        off++;
+    w[off] = 0.5f;
+    double out[PS_MODEL_MAX_METRICS];
+    ops->evaluate(m, test, w, out);
+    double sq = 0, l1 = 0;
+    ps_row_buf buf = {0};
+    for (uint64_t i = 0; i < 200; i++) {
+        ps_row row;
+        ps_dataset_row(test, i, &row, &buf);
+        double mm = 0;
+        for (uint32_t k = 0; k < row.nnz; k++)
+            mm += w[row.idx[k]] * row.val[k];
+        sq += (mm - row.label) * (mm - row.label);
+    }
+    ps_row_buf_free(&buf);
+    for (int j = 0; j < 100; j++)
+        l1 += fabs(w[j]);
+    CU_ASSERT_DOUBLE_EQUAL(out[1], sq / 200, 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(out[0], 0.5 * sq / 200 + 0.01 * l1, 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(out[2], (half + 1) / 100.0, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(out[3], 2.0 * half / (half + 1 + n_true), 1e-12);
+    CU_ASSERT_EQUAL(ops->truth(m, test, out), 1);
+    CU_ASSERT_DOUBLE_EQUAL(out[3], 1.0, 1e-12);
+    CU_ASSERT_STRING_EQUAL(ops->metrics(m)[3], "support_f1");
+    ops->destroy(m);
+    ps_config_free(&cfg);
+    ps_dataset_free(train);
+    ps_dataset_free(test);
+}
+
+static void test_registry(void)
+{
+    for (int i = 0; ps_models[i]; i++) {
+        CU_ASSERT_PTR_NOT_NULL(ps_models[i]->metrics);
+        CU_ASSERT_STRING_EQUAL(ps_model_names[i], ps_models[i]->name);
+        CU_ASSERT_PTR_EQUAL(ps_model_by_name(ps_models[i]->name), ps_models[i]);
+    }
+    CU_ASSERT_PTR_NULL(ps_model_by_name("nn"));
+}
+
+static CU_TestInfo tests[] = {
+    {"svm subgradient matches finite differences", test_svm_gradient},
+    {"svm hinge values", test_svm_hinge_values},
+    {"lasso gradient matches finite differences", test_lasso_gradient},
+    {"lasso metrics", test_lasso_metrics},
+    {"registry", test_registry},
+    CU_TEST_INFO_NULL,
+};
+
+static CU_SuiteInfo suites[] = {{"models", NULL, NULL, NULL, NULL, tests}, CU_SUITE_INFO_NULL};
+
+PS_CUNIT_MAIN(suites)
