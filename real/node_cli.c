@@ -145,6 +145,10 @@ int ps_real_node_main(int argc, char **argv)
         rc = ps_net_parse_addr(a.coordinator, &p.coordinator, &err);
     if (rc == PS_OK && a.rank == 0) {
         rc = ps_config_load(&cfg, a.config, a.sets, a.n_sets, &err);
+        /* pslab node is the real backend, whatever the file says: the resolved
+         * config and the summary must not report a sim run */
+        if (rc == PS_OK)
+            rc = ps_config_set(&cfg, "run.backend=real", &err);
         int n = rc == PS_OK ? cfg.servers + cfg.workers : 0;
         if (rc == PS_OK && a.nodes > 0 && a.nodes != n)
             rc = ps_err_set(&err, "the launcher started %d nodes, but %s needs servers + "

@@ -33,8 +33,9 @@ for i in 0 1 2 3; do
 done
 [ "$(wc -l < "$TMP/run/metrics.csv")" -eq 5 ] || fail "expected 4 evaluation rows: $(cat "$TMP/run/metrics.csv")"
 [ "$(wc -l < "$TMP/run/workers.csv")" -eq 3 ] || fail "expected 2 workers in workers.csv"
-grep -q "^iterations_done: 30" "$TMP/run/summary.txt" 2>/dev/null ||
-    grep -q "30" "$TMP/run/summary.txt" || fail "summary lacks the iterations"
+grep -qx "iterations_done: 30" "$TMP/run/summary.txt" ||
+    fail "summary lacks iterations_done: 30: $(cat "$TMP/run/summary.txt")"
+grep -qx "backend: real" "$TMP/run/summary.txt" || fail "summary does not say backend: real"
 echo "ok: 4 pslab node processes (ranks from --rank, SLURM_*, OMPI_*) completed a run"
 
 # The same config through the local launcher gives the same model.
