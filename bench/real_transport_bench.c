@@ -184,7 +184,7 @@ static int wait_reply(ps_backend *be, int want, ps_err *err)
 /* This worker's dense range on server s: its share of the server's shard. */
 static void worker_range(const bench *b, int w, int s, uint64_t *lo, uint32_t *n)
 {
-    uint64_t per = b->run.n_keys / (uint64_t)b->run.n_servers;
+    uint64_t per = b->run.tables[0].spec.n_keys / (uint64_t)b->run.n_servers;
     uint64_t slice = per / (uint64_t)b->run.n_workers;
     *lo = (uint64_t)s * per + (uint64_t)w * slice;
     *n = (uint32_t)slice;
@@ -379,11 +379,16 @@ static int run_case(int S, int W, uint64_t n_vals, const bench_opts *o, int trip
     b.run.cfg = &b.cfg;
     b.run.n_servers = S;
     b.run.n_workers = W;
-    b.run.n_keys = n_vals * (uint64_t)W; /* each worker owns a slice of every shard */
     b.run.consistency = ps_consistency_by_name("bsp");
     b.part_vals = o->part_vals;
     b.run.partitioner = ps_partitioner_by_name("range");
-    ps_partition_init(&b.run.partition, b.run.n_keys, S);
+    /* each worker owns a slice of every shard */
+    ps_table_spec table = {.name = "values", .n_keys = n_vals * (uint64_t)W, .vals_per_key = 1};
+    ps_err terr;
+    if (ps_run_set_tables(&b.run, &table, 1, &terr)) {
+        fprintf(stderr, "pslab_bench_real: %s\n", terr.msg);
+        return 1;
+    }
     b.run.store_ops = &ps_store_mem_ops;
     b.run.out_dir = "/tmp";
     b.reps = reps;

@@ -355,8 +355,9 @@ static int rdb_get(ps_store *st, const uint64_t *keys, uint64_t lo, uint32_t n, 
     return PS_OK;
 }
 
-static int rdb_add(ps_store *st, const uint64_t *keys, uint64_t lo, uint32_t n,
-                   const float *delta, ps_err *err)
+/* add (assign 0) or set (assign 1) the keys' values, one write batch */
+static int rdb_write(ps_store *st, const uint64_t *keys, uint64_t lo, uint32_t n,
+                     const float *delta, int assign, ps_err *err)
 {
     if (n == 0)
         return PS_OK;
@@ -391,7 +392,7 @@ static int rdb_add(ps_store *st, const uint64_t *keys, uint64_t lo, uint32_t n,
             j++;
         uint32_t off = (uint32_t)(k - st->blk[j] * bk);
         char *d = st->data + j * st->vbytes;
-        store_f32(d + 4 * off, load_f32(d + 4 * off) + delta[i]);
+        store_f32(d + 4 * off, assign ? delta[i] : load_f32(d + 4 * off) + delta[i]);
         d[4 * (size_t)bk + off / 8] |= (char)(1u << (off % 8));
     }
     /* All touched blocks in one batch: one WAL record, so an update is applied
@@ -407,6 +408,18 @@ static int rdb_add(ps_store *st, const uint64_t *keys, uint64_t lo, uint32_t n,
         return st_err(st, err, "write", rerr);
     st->io_written += need;
     return PS_OK;
+}
+
+static int rdb_add(ps_store *st, const uint64_t *keys, uint64_t lo, uint32_t n,
+                   const float *delta, ps_err *err)
+{
+    return rdb_write(st, keys, lo, n, delta, 0, err);
+}
+
+static int rdb_set(ps_store *st, const uint64_t *keys, uint64_t lo, uint32_t n,
+                   const float *vals, ps_err *err)
+{
+    return rdb_write(st, keys, lo, n, vals, 1, err);
 }
 
 static int push_pair(uint64_t **keys, float **vals, uint64_t *n, uint64_t *cap, uint64_t k,
@@ -689,6 +702,7 @@ const ps_store_ops ps_store_rocksdb_ops = {
     .open = rdb_open,
     .get = rdb_get,
     .add = rdb_add,
+    .set = rdb_set,
     .dump = rdb_dump,
     .io_bytes = rdb_io_bytes,
     .close = rdb_close,

@@ -51,9 +51,11 @@ static int lasso_tables(const ps_model *m, ps_table_spec *out)
     return 1;
 }
 
-static double lasso_step(const ps_model *m, const void *b, const float *w, float *out,
-                         const ps_step_ctx *ctx, double *loss)
+static double lasso_step(const ps_model *m, const void *b, const float *const *wt,
+                         float *const *outt, const ps_step_ctx *ctx, double *loss)
 {
+    const float *w = wt[0];
+    float *out = outt[0];
     (void)m;
     double flops = ps_lasso_loss_grad(b, w, out, loss);
     ps_linear_sgd_deltas(b, ctx->rate, out);
@@ -93,9 +95,10 @@ static void lasso_metrics(const ps_model *m, const lasso_sums *s, const float *w
         out[3] = nonzero + true_nz ? 2.0 * (double)both / (double)(nonzero + true_nz) : 1.0;
 }
 
-static void lasso_evaluate(const ps_model *m, const ps_dataset *test, const float *w,
+static void lasso_evaluate(const ps_model *m, const ps_dataset *test, const float *const *wt,
                            double *out)
 {
+    const float *w = wt[0];
     lasso_sums s = {0};
     ps_linear_margins(test, w, m->n_features, NULL, lasso_add_row, &s);
     lasso_metrics(m, &s, w, out);

@@ -45,16 +45,18 @@ int ps_linear_batch_build(const ps_model *m, void *b, const ps_dataset *d, const
     return ps_batch_build(b, d, rows, n, buf, err);
 }
 
-uint32_t ps_linear_batch_keys(const void *b, const uint64_t **keys)
+uint32_t ps_linear_batch_keys(const void *b, int table, const uint64_t **keys)
 {
+    (void)table; /* one table */
     const ps_batch *sb = b;
     *keys = sb->keys;
     return sb->n_keys;
 }
 
-int ps_linear_batch_group(void *b, const uint32_t *group_of, int n_groups, uint32_t *start,
-                          uint32_t *count, ps_err *err)
+int ps_linear_batch_group(void *b, int table, const uint32_t *group_of, int n_groups,
+                          uint32_t *start, uint32_t *count, ps_err *err)
 {
+    (void)table;
     return ps_batch_group(b, group_of, n_groups, start, count, err);
 }
 

@@ -23,9 +23,9 @@ void *ps_linear_batch_new(void);
 void ps_linear_batch_free(void *b);
 int ps_linear_batch_build(const ps_model *m, void *b, const ps_dataset *d, const uint64_t *rows,
                           uint32_t n, ps_row_buf *buf, ps_err *err);
-uint32_t ps_linear_batch_keys(const void *b, const uint64_t **keys);
-int ps_linear_batch_group(void *b, const uint32_t *group_of, int n_groups, uint32_t *start,
-                          uint32_t *count, ps_err *err);
+uint32_t ps_linear_batch_keys(const void *b, int table, const uint64_t **keys);
+int ps_linear_batch_group(void *b, int table, const uint32_t *group_of, int n_groups,
+                          uint32_t *start, uint32_t *count, ps_err *err);
 
 /* Calls fn(margin, label, ctx) for every row of d, with the margin of weights w
  * (n_features + 1, bias last; features beyond w's are 0) or, w NULL, of the true

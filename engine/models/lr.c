@@ -40,9 +40,11 @@ static int lr_create(const ps_model_env *env, ps_model **out, ps_err *err)
     return ps_linear_create(env, PS_RULE_ADD, 0, out, err);
 }
 
-static double lr_step(const ps_model *m, const void *b, const float *w, float *out,
-                      const ps_step_ctx *ctx, double *loss)
+static double lr_step(const ps_model *m, const void *b, const float *const *wt,
+                      float *const *outt, const ps_step_ctx *ctx, double *loss)
 {
+    const float *w = wt[0];
+    float *out = outt[0];
     double flops = ps_lr_loss_grad(b, w, m->l2, out, loss);
     ps_linear_sgd_deltas(b, ctx->rate, out);
     return flops;
@@ -67,8 +69,10 @@ static void lr_metrics(const lr_sums *s, double *out)
     out[1] = s->n ? (double)s->correct / (double)s->n : 0;
 }
 
-static void lr_evaluate(const ps_model *m, const ps_dataset *test, const float *w, double *out)
+static void lr_evaluate(const ps_model *m, const ps_dataset *test, const float *const *wt,
+                        double *out)
 {
+    const float *w = wt[0];
     lr_sums s = {0};
     ps_linear_margins(test, w, m->n_features, NULL, lr_add_row, &s);
     lr_metrics(&s, out);

@@ -68,33 +68,40 @@ typedef struct ps_model_ops {
     /* A batch: model-owned scratch, reused from one iteration to the next. */
     void *(*batch_new)(void);
     void (*batch_free)(void *b);
-    /* Builds the batch of training rows rows[0..n) of d; its keys (ascending) are
-     * then those the step reads and writes. */
+    /* Builds the batch of training rows rows[0..n) of d; its keys (ascending, per
+     * table) are then those the step reads and writes. */
     int (*batch_build)(const ps_model *m, void *b, const ps_dataset *d, const uint64_t *rows,
                        uint32_t n, ps_row_buf *buf, ps_err *err);
-    /* The batch's keys; returns their count. */
-    uint32_t (*batch_keys)(const void *b, const uint64_t **keys);
-    /* Reorders the batch's keys by group (group_of[k] in [0, n_groups) for its k-th
-     * key), ascending within a group, so that group g is the slice start[g] ..
-     * start[g]+count[g] of the keys, of the values pulled and of the values pushed:
-     * the worker gives each server one contiguous slice. */
-    int (*batch_group)(void *b, const uint32_t *group_of, int n_groups, uint32_t *start,
-                       uint32_t *count, ps_err *err);
+    /* The batch's keys of one table; returns their count. */
+    uint32_t (*batch_keys)(const void *b, int table, const uint64_t **keys);
+    /* Reorders the batch's keys of one table by group (group_of[k] in [0, n_groups)
+     * for its k-th key), ascending within a group, so that group g is the slice
+     * start[g] .. start[g]+count[g] of the keys, of the values pulled and of the
+     * values pushed: the worker gives each server one contiguous slice. */
+    int (*batch_group)(void *b, int table, const uint32_t *group_of, int n_groups,
+                       uint32_t *start, uint32_t *count, ps_err *err);
 
-    /* One step: from the values w pulled for the batch's keys (vals_per_key each,
-     * in key order), the values to push for the same keys into out: the deltas for
-     * an add table, the new values for an assign table. *loss is the batch's
-     * objective at w. Returns the floating-point operations done, counted, which
-     * the worker charges to the backend. */
-    double (*step)(const ps_model *m, const void *b, const float *w, float *out,
+    /* One step: from the values w[t] pulled for the batch's keys of each table t
+     * (vals_per_key each, in key order), the values to push for the same keys into
+     * out[t]: the deltas for an add table, the new values for an assign table.
+     * *loss is the batch's objective at w. Returns the floating-point operations
+     * done, counted, which the worker charges to the backend. */
+    double (*step)(const ps_model *m, const void *b, const float *const *w, float *const *out,
                    const ps_step_ctx *ctx, double *loss);
+    /* Optional: the initial values of a key of a table, a pure function of the
+     * seed (NULL: zeros). Stores hold each value's change from its initial one,
+     * so that no store is ever filled; the worker adds these to what it pulls,
+     * and takes them from what it pushes to an assign table. */
+    void (*init_values)(const ps_model *m, int table, uint64_t key, float *vals);
 
     /* Named quality metrics, the columns of metrics.csv in this order (at most
      * PS_MODEL_MAX_METRICS, NULL-terminated); the first is the one summary.txt and
      * pslab plot lead with. */
     const char *const *(*metrics)(const ps_model *m);
-    /* The metrics of the full model w (table 0, vals_per_key per key) on test. */
-    void (*evaluate)(const ps_model *m, const ps_dataset *test, const float *w, double *out);
+    /* The metrics of the full model on test: w[t] is table t, vals_per_key values
+     * per key, initial values included. */
+    void (*evaluate)(const ps_model *m, const ps_dataset *test, const float *const *w,
+                     double *out);
     /* The true model's metrics on test; 0 when there is no known truth. */
     int (*truth)(const ps_model *m, const ps_dataset *test, double *out);
 } ps_model_ops;

@@ -33,9 +33,11 @@ static int svm_create(const ps_model_env *env, ps_model **out, ps_err *err)
     return ps_linear_create(env, PS_RULE_ADD, 0, out, err);
 }
 
-static double svm_step(const ps_model *m, const void *b, const float *w, float *out,
-                       const ps_step_ctx *ctx, double *loss)
+static double svm_step(const ps_model *m, const void *b, const float *const *wt,
+                       float *const *outt, const ps_step_ctx *ctx, double *loss)
 {
+    const float *w = wt[0];
+    float *out = outt[0];
     double flops = ps_svm_loss_grad(b, w, m->l2, out, loss);
     ps_linear_sgd_deltas(b, ctx->rate, out);
     return flops;
@@ -61,8 +63,10 @@ static void svm_metrics(const svm_sums *s, double *out)
     out[1] = s->n ? s->hinge / (double)s->n : 0;
 }
 
-static void svm_evaluate(const ps_model *m, const ps_dataset *test, const float *w, double *out)
+static void svm_evaluate(const ps_model *m, const ps_dataset *test, const float *const *wt,
+                         double *out)
 {
+    const float *w = wt[0];
     svm_sums s = {0};
     ps_linear_margins(test, w, m->n_features, NULL, svm_add_row, &s);
     svm_metrics(&s, out);

@@ -15,14 +15,17 @@
 typedef struct eval_point {
     int32_t clock;
     int got;
-    void **snap;      /* per server, held until the point is complete */
+    void **snap;      /* per server and table ([s * n_tables + t]), held until the
+                       * point is complete */
     size_t *len;
 } eval_point;
 
 typedef struct ps_coord {
     ps_run *run;
     ps_backend *be;
-    float *w;                 /* the global model, rebuilt from snapshots */
+    float *w[PS_MODEL_MAX_TABLES];    /* the global model as stored, from snapshots */
+    float *eval[PS_MODEL_MAX_TABLES]; /* with the initial values: what is evaluated */
+    int n_snaps;                      /* snapshots per point: servers x tables */
     eval_point *evals;
     int n_evals, next_eval;
     ps_worker_stats *stats;
@@ -45,21 +48,43 @@ static int coord_eval_index(const ps_coord *c, int32_t clock)
     return -1;
 }
 
+/* The values evaluated: the stored changes plus the model's initial values (the
+ * stored ones alone when it starts from zeros). */
+static void coord_add_init(ps_coord *c)
+{
+    const ps_run *r = c->run;
+    if (!r->model_ops->init_values)
+        return;
+    for (int t = 0; t < r->n_tables; t++) {
+        const ps_table_spec *spec = &r->tables[t].spec;
+        uint32_t v = spec->vals_per_key;
+        for (uint64_t k = 0; k < spec->n_keys; k++) {
+            float *e = c->eval[t] + k * v;
+            r->model_ops->init_values(r->model, t, k, e);
+            for (uint32_t j = 0; j < v; j++)
+                e[j] += c->w[t][k * v + j];
+        }
+    }
+}
+
 /* Writes the complete evaluation point e into the model and evaluates it. */
 static int coord_evaluate(ps_coord *c, eval_point *e, ps_err *err)
 {
     const ps_run *r = c->run;
     double time_s = 0, pulls = 0, stale_sum = 0, stale_max = 0;
-    for (int s = 0; s < r->n_servers; s++) {
+    for (int i = 0; i < c->n_snaps; i++) {
         ps_msg m;
-        if (ps_msg_decode(e->snap[s], e->len[s], &m, err))
+        int s = i / r->n_tables, t = i % r->n_tables;
+        const ps_table_spec *spec = &r->tables[t].spec;
+        uint32_t v = spec->vals_per_key;
+        if (ps_msg_decode(e->snap[i], e->len[i], &m, err))
             return PS_ERR;
-        for (uint32_t i = 0; i < m.nkeys; i++) {
-            uint64_t key = ps_msg_key(&m, i);
-            if (key >= r->n_keys)
-                return ps_err_set(err, "server %d snapshot has key %llu out of range", s,
-                                  (unsigned long long)key);
-            c->w[key] = m.vals[i];
+        for (uint32_t k = 0; k < m.nkeys; k++) {
+            uint64_t key = ps_msg_key(&m, k);
+            if (key >= spec->n_keys)
+                return ps_err_set(err, "server %d snapshot of table %s has key %llu out of "
+                                  "range", s, spec->name, (unsigned long long)key);
+            memcpy(c->w[t] + key * v, m.vals + (size_t)k * v, v * sizeof(float));
         }
         double aux[PS_SNAPSHOT_AUX] = {0};
         memcpy(aux, m.aux, m.aux_len);
@@ -67,11 +92,12 @@ static int coord_evaluate(ps_coord *c, eval_point *e, ps_err *err)
         pulls += aux[1];
         stale_sum += aux[2];
         stale_max = aux[3] > stale_max ? aux[3] : stale_max;
-        free(e->snap[s]);
-        e->snap[s] = NULL;
+        free(e->snap[i]);
+        e->snap[i] = NULL;
     }
     double metrics[PS_MODEL_MAX_METRICS];
-    r->model_ops->evaluate(r->model, r->test, c->w, metrics);
+    coord_add_init(c);
+    r->model_ops->evaluate(r->model, r->test, (const float *const *)c->eval, metrics);
     ps_outputs_staleness st = {pulls > 0 ? stale_sum / pulls : 0, stale_max};
     /* the row is written first: what led up to a divergence is evidence */
     if (ps_outputs_metrics_row(c->metrics, time_s, 0, e->clock, metrics, r->n_metrics, &st, err))
@@ -94,18 +120,22 @@ static int coord_evaluate(ps_coord *c, eval_point *e, ps_err *err)
 
 static int coord_take_snapshot(ps_coord *c, void *buf, size_t len, const ps_msg *m, ps_err *err)
 {
+    const ps_run *r = c->run;
     int s = (int)m->sender - ps_server_actor(0), e = coord_eval_index(c, m->clock);
-    if (s < 0 || s >= c->run->n_servers || e < 0 || c->evals[e].snap[s] || e < c->next_eval ||
-        m->vals_per_key != 1 || (m->aux_len != sizeof(double) && m->aux_len != PS_SNAPSHOT_AUX * sizeof(double))) {
+    int i = s * r->n_tables + (int)m->table;
+    if (s < 0 || s >= r->n_servers || m->table >= (uint32_t)r->n_tables || e < 0 ||
+        c->evals[e].snap[i] || e < c->next_eval ||
+        m->vals_per_key != r->tables[m->table].spec.vals_per_key ||
+        (m->aux_len != sizeof(double) && m->aux_len != PS_SNAPSHOT_AUX * sizeof(double))) {
         free(buf);
         return ps_err_set(err, "unexpected snapshot from actor %u for clock %d", m->sender,
                           m->clock);
     }
-    c->evals[e].snap[s] = buf;
-    c->evals[e].len[s] = len;
+    c->evals[e].snap[i] = buf;
+    c->evals[e].len[i] = len;
     c->evals[e].got++;
     /* Snapshots of one point can arrive after a later point's: evaluate in order. */
-    while (c->next_eval < c->n_evals && c->evals[c->next_eval].got == c->run->n_servers)
+    while (c->next_eval < c->n_evals && c->evals[c->next_eval].got == c->n_snaps)
         if (coord_evaluate(c, &c->evals[c->next_eval++], err))
             return PS_ERR;
     return PS_OK;
@@ -147,15 +177,24 @@ static int coord_init(ps_coord *c, ps_run *r, ps_backend *be, ps_err *err)
     for (int32_t k = 0; k != INT32_MAX; k = ps_run_next_eval(r, k))
         c->n_evals++;
     c->evals = calloc((size_t)c->n_evals, sizeof *c->evals);
-    c->w = calloc(r->n_keys, sizeof *c->w);
     c->stats = calloc((size_t)r->n_workers, sizeof *c->stats);
-    if (!c->evals || !c->w || !c->stats)
+    if (!c->evals || !c->stats)
         return ps_err_set(err, "coordinator: out of memory");
+    c->n_snaps = r->n_servers * r->n_tables;
+    for (int t = 0; t < r->n_tables; t++) {
+        const ps_table_spec *spec = &r->tables[t].spec;
+        size_t n = (size_t)(spec->n_keys * spec->vals_per_key);
+        c->w[t] = calloc(n, sizeof(float));
+        c->eval[t] = r->model_ops->init_values ? calloc(n, sizeof(float)) : c->w[t];
+        if (!c->w[t] || !c->eval[t])
+            return ps_err_set(err, "coordinator: out of memory for table %s (%zu values)",
+                              spec->name, n);
+    }
     int i = 0;
     for (int32_t k = 0; k != INT32_MAX; k = ps_run_next_eval(r, k), i++) {
         c->evals[i].clock = k;
-        c->evals[i].snap = calloc((size_t)r->n_servers, sizeof(void *));
-        c->evals[i].len = calloc((size_t)r->n_servers, sizeof(size_t));
+        c->evals[i].snap = calloc((size_t)c->n_snaps, sizeof(void *));
+        c->evals[i].len = calloc((size_t)c->n_snaps, sizeof(size_t));
         if (!c->evals[i].snap || !c->evals[i].len)
             return ps_err_set(err, "coordinator: out of memory");
     }
@@ -165,13 +204,17 @@ static int coord_init(ps_coord *c, ps_run *r, ps_backend *be, ps_err *err)
 static void coord_free(ps_coord *c)
 {
     for (int i = 0; c->evals && i < c->n_evals; i++) {
-        for (int s = 0; c->evals[i].snap && s < c->run->n_servers; s++)
+        for (int s = 0; c->evals[i].snap && s < c->n_snaps; s++)
             free(c->evals[i].snap[s]);
         free(c->evals[i].snap);
         free(c->evals[i].len);
     }
     free(c->evals);
-    free(c->w);
+    for (int t = 0; t < PS_MODEL_MAX_TABLES; t++) {
+        if (c->eval[t] != c->w[t])
+            free(c->eval[t]);
+        free(c->w[t]);
+    }
     free(c->stats);
     if (c->metrics)
         fclose(c->metrics);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/ps/msg.h"
 #include "engine/ps/straggler.h"
 
 static int run_load_data(ps_run *r, const ps_config *cfg, ps_err *err)
@@ -45,18 +46,38 @@ static int run_make_model(ps_run *r, const ps_config *cfg, ps_err *err)
         return ps_err_prefix(err, "model %s: ", cfg->type);
     ps_table_spec tables[PS_MODEL_MAX_TABLES];
     int n = r->model_ops->tables(r->model, tables);
-    /* The servers keep one table of one value per key; models with more come with
-     * the tables the message header already names. */
-    if (n != 1 || tables[0].vals_per_key != 1 || tables[0].rule == PS_RULE_ASSIGN)
-        return ps_err_set(err, "model %s: %d table(s) of %u value(s) per key: this engine "
-                          "serves one table of one value per key with an add rule",
-                          cfg->type, n, tables[0].vals_per_key);
-    r->table = tables[0];
-    r->n_keys = r->table.n_keys;
+    if (ps_run_set_tables(r, tables, n, err))
+        return ps_err_prefix(err, "model %s: ", cfg->type);
     r->metric_names = r->model_ops->metrics(r->model);
     r->n_metrics = ps_model_metric_count(r->model_ops, r->model);
     if (r->has_truth)
         r->has_truth = r->model_ops->truth(r->model, r->test, r->truth_metrics);
+    return PS_OK;
+}
+
+int ps_run_set_tables(ps_run *r, const ps_table_spec *specs, int n, ps_err *err)
+{
+    if (n < 1 || n > PS_MODEL_MAX_TABLES)
+        return ps_err_set(err, "%d parameter tables (1 .. %d)", n, PS_MODEL_MAX_TABLES);
+    uint64_t base = 0, place_budget = (uint64_t)64 << 20;
+    for (int t = 0; t < n; t++) {
+        const ps_table_spec *s = &specs[t];
+        if (s->n_keys == 0 || s->vals_per_key == 0 || s->vals_per_key > PS_MSG_MAX_VALS_PER_KEY ||
+            s->n_keys > UINT64_MAX / s->vals_per_key)
+            return ps_err_set(err, "table %s: %llu keys of %u values", s->name ? s->name : "?",
+                              (unsigned long long)s->n_keys, s->vals_per_key);
+        r->tables[t] = (ps_run_table){.spec = *s, .param_base = base};
+        base += s->n_keys * s->vals_per_key;
+        ps_partition_init(&r->tables[t].partition, s->n_keys, r->n_servers);
+        /* 8 bytes a key: 8 MB for a million features, shared by every simulated
+         * node; only one-value tables use places (their stores index by slot) */
+        if (r->partitioner && s->vals_per_key == 1) {
+            ps_partition_place(&r->tables[t].partition, r->partitioner, place_budget);
+            if (r->tables[t].partition.place)
+                place_budget -= s->n_keys * sizeof(ps_key_place);
+        }
+    }
+    r->n_tables = n;
     return PS_OK;
 }
 
@@ -91,9 +112,6 @@ int ps_run_init(ps_run *r, const ps_config *cfg, const char *out_dir, ps_err *er
                           (unsigned long long)ps_dataset_rows(r->train), r->n_workers);
     if (run_make_model(r, cfg, err))
         return PS_ERR;
-    ps_partition_init(&r->partition, r->n_keys, r->n_servers);
-    /* 8 bytes a key: 8 MB for a million features, shared by every simulated node */
-    ps_partition_place(&r->partition, r->partitioner, (uint64_t)64 << 20);
     r->store_ops = &ps_store_mem_ops;
     r->store_block_keys = 64;
     r->store_cache_bytes = 64u << 20;
@@ -110,7 +128,9 @@ void ps_run_free(ps_run *r)
     ps_dataset_free(r->all);
     free(r->slowdown);
     r->slowdown = NULL;
-    ps_partition_free(&r->partition);
+    for (int t = 0; t < r->n_tables; t++)
+        ps_partition_free(&r->tables[t].partition);
+    r->n_tables = 0;
 }
 
 int ps_run_launch(ps_run *r, ps_backend *be, ps_err *err)

@@ -18,6 +18,15 @@
 #define PS_COORDINATOR_ID 0
 static inline int ps_server_actor(int s) { return 1 + s; }
 
+/* A parameter table as the run serves it: the model's spec and its partition. */
+typedef struct ps_run_table {
+    ps_table_spec spec;
+    ps_partition partition;
+    /* the trace's id of the table's first value: table t's key k, value j is
+     * parameter param_base + k * vals_per_key + j */
+    uint64_t param_base;
+} ps_run_table;
+
 typedef struct ps_run {
     const ps_config *cfg;
     int n_servers, n_workers;
@@ -27,16 +36,15 @@ typedef struct ps_run {
     ps_ctr_params ctr;               /* generated data: the generator (its truth) */
     const ps_model_ops *model_ops;   /* model.type */
     ps_model *model;
-    ps_table_spec table;             /* the model's parameter table */
-    uint64_t n_keys;                 /* its keys: 0 .. n_keys-1 */
+    ps_run_table tables[PS_MODEL_MAX_TABLES]; /* the model's parameter tables */
+    int n_tables;
     int n_metrics;                   /* the model's metrics, columns of metrics.csv */
     const char *const *metric_names;
     const ps_consistency_ops *consistency;
     ps_consistency_params consistency_params;
     double *slowdown;                /* per worker: injected straggler factor, >= 1 */
     int trace;                       /* nonzero: write RUN_DIR/trace/ (pslab run --trace) */
-    const ps_partitioner_ops *partitioner;
-    ps_partition partition;
+    const ps_partitioner_ops *partitioner; /* set before ps_run_set_tables */
     const ps_store_ops *store_ops;   /* mem unless the composition root picks another */
     uint32_t store_block_keys;
     uint64_t store_cache_bytes;
@@ -50,6 +58,11 @@ typedef struct ps_run {
 
 static inline int ps_worker_actor(const ps_run *r, int w) { return 1 + r->n_servers + w; }
 static inline int ps_actor_count(const ps_run *r) { return 1 + r->n_servers + r->n_workers; }
+
+/* Sets the run's tables and partitions them among r->n_servers with
+ * r->partitioner (ps_run_init does this from the model; tests and benchmarks that
+ * drive actors directly call it themselves). */
+int ps_run_set_tables(ps_run *r, const ps_table_spec *specs, int n, ps_err *err);
 
 /* Builds datasets, partition and policies from the config. */
 int ps_run_init(ps_run *r, const ps_config *cfg, const char *out_dir, ps_err *err);

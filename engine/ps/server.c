@@ -1,18 +1,19 @@
-/* A server: holds one shard of the parameter table in its store, applies pushed
- * updates with the add rule and answers pulls when the consistency model allows.
- * Gates are checked here, on pull, so that workers need no knowledge of the model. */
+/* A server: holds one shard of each parameter table in its stores
+ * (server_table.c), applies pushed updates by the table's rule and answers pulls
+ * when the consistency model allows. Gates are checked here, on pull, so that
+ * workers need no knowledge of the model. A message names its table; clocks are
+ * the server's, whatever the tables. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/store/keymap.h"
 #include "engine/ps/msg.h"
 #include "engine/ps/run.h"
-#include "engine/store/store.h"
+#include "engine/ps/server_table.h"
 #include "engine/trace/trace.h"
 
 typedef struct held_pull {
-    int worker;
+    int worker, table;
     int32_t clock;
     uint32_t nkeys;
     uint64_t *keys;          /* NULL: the key range lo .. lo+nkeys-1; malloc'd */
@@ -27,6 +28,7 @@ typedef struct held_pull {
  * clock, which names them by PS_MSG_F_KEYS_ASKED instead of carrying them. */
 typedef struct pulled_keys {
     int32_t clock; /* -1: none kept */
+    int table;
     uint32_t nkeys;
     uint64_t *keys; /* NULL: the key range lo .. lo+nkeys-1 */
     uint32_t *slots; /* as held_pull's */
@@ -41,6 +43,7 @@ typedef struct pulled_keys {
 typedef struct deferred_push {
     struct deferred_push *next;
     int32_t clock;
+    int table;
     uint32_t nkeys;
     const uint64_t *keys; /* NULL: the key range lo .. lo+nkeys-1 */
     const uint32_t *slots; /* NULL, or the keys' slots (pulled keys only) */
@@ -54,16 +57,12 @@ typedef struct ps_server {
     ps_run *run;
     ps_backend *be;
     int index;
-    const ps_store_ops *store_ops;
-    ps_store *store;
-    int dense;               /* the shard is the key range [lo, hi) */
-    int by_slot;             /* pulled keys are resolved to store slots (see store.h) */
-    uint64_t lo, hi;
-    uint64_t io_read, io_written; /* store I/O already charged to the backend */
+    ps_server_table tables[PS_MODEL_MAX_TABLES];
+    int n_tables;
     ps_clock_table clocks;
     int32_t n_at_min;        /* workers whose done == min_done */
     deferred_push **deferred_head, **deferred_tail; /* per worker, in arrival order */
-    pulled_keys *pulled;     /* per worker */
+    pulled_keys *pulled;     /* per worker and table: [w * n_tables + t] */
     held_pull *held;
     size_t n_held, cap_held;
     int32_t next_eval;       /* next clock at which to send a snapshot */
@@ -71,8 +70,6 @@ typedef struct ps_server {
      * last snapshot, reported with it for metrics.csv. */
     double stale_n, stale_sum, stale_max;
     ps_trace trace;          /* open when run->trace */
-    float *prox;             /* PS_RULE_ADD_L1: the deltas of a proximal step */
-    uint32_t cap_prox;
 } ps_server;
 
 static void server_log_drop(ps_server *s, uint32_t from, const char *why)
@@ -83,86 +80,91 @@ static void server_log_drop(ps_server *s, uint32_t from, const char *why)
 /* Every key must be one of ours: a wrong key is a peer's bug or a hostile message.
  * keys NULL: the range lo .. lo+n-1. slots non-NULL (keys given, s->by_slot): each
  * key's slot in the store, from the same load of its place that checks it. */
-static int server_check_keys(ps_server *s, const uint64_t *keys, uint64_t lo, uint32_t n,
-                             uint32_t *slots, ps_err *err)
+static int server_check_keys(ps_server *s, const ps_server_table *T, const uint64_t *keys,
+                             uint64_t lo, uint32_t n, uint32_t *slots, ps_err *err)
 {
     const ps_run *r = s->run;
+    const ps_partition *part = &T->rt->partition;
+    uint64_t n_keys = T->rt->spec.n_keys;
     if (!keys && n) {
-        if (lo >= r->n_keys || r->n_keys - lo < n)
-            return ps_err_set(err, "key range [%llu, %llu) out of range (table has %llu keys)",
+        if (lo >= n_keys || n_keys - lo < n)
+            return ps_err_set(err, "key range [%llu, %llu) out of range (table %s has %llu keys)",
                               (unsigned long long)lo, (unsigned long long)(lo + n),
-                              (unsigned long long)r->n_keys);
-        if (s->dense && (lo < s->lo || lo + n > s->hi))
+                              T->rt->spec.name, (unsigned long long)n_keys);
+        if (T->dense && (lo < T->lo || lo + n > T->hi))
             return ps_err_set(err, "key range [%llu, %llu) is not within this shard [%llu, %llu)",
                               (unsigned long long)lo, (unsigned long long)(lo + n),
-                              (unsigned long long)s->lo, (unsigned long long)s->hi);
-        if (s->dense)
+                              (unsigned long long)T->lo, (unsigned long long)T->hi);
+        if (T->dense)
             return PS_OK;
     }
     for (uint32_t i = 0; i < n; i++) {
         uint64_t key = keys ? keys[i] : lo + i;
-        if (key >= r->n_keys || (slots && key >= r->partition.n_keys))
-            return ps_err_set(err, "key %llu out of range (table has %llu keys)",
-                              (unsigned long long)key, (unsigned long long)r->n_keys);
-        if (ps_partition_server(r->partitioner, &r->partition, key) != s->index)
-            return ps_err_set(err, "key %llu belongs to server %d", (unsigned long long)key,
-                              ps_partition_server(r->partitioner, &r->partition, key));
+        if (key >= n_keys)
+            return ps_err_set(err, "key %llu out of range (table %s has %llu keys)",
+                              (unsigned long long)key, T->rt->spec.name,
+                              (unsigned long long)n_keys);
+        if (ps_partition_server(r->partitioner, part, key) != s->index)
+            return ps_err_set(err, "key %llu of table %s belongs to server %d",
+                              (unsigned long long)key, T->rt->spec.name,
+                              ps_partition_server(r->partitioner, part, key));
         if (slots) /* the place the owner check just loaded */
-            slots[i] = r->partition.place[key].slot;
+            slots[i] = part->place[key].slot;
     }
     return PS_OK;
 }
 
 /* Charges the store's device traffic since the last call to the node's disk (sim
  * simulates it; real does nothing, the I/O has happened). */
-static void server_charge_io(ps_server *s)
+static void server_charge_io(ps_server *s, ps_server_table *T)
 {
     uint64_t rd, wr;
-    s->store_ops->io_bytes(s->store, &rd, &wr);
-    if (rd > s->io_read)
-        ps_disk(s->be, (size_t)(rd - s->io_read), 0);
-    if (wr > s->io_written)
-        ps_disk(s->be, (size_t)(wr - s->io_written), 1);
-    s->io_read = rd;
-    s->io_written = wr;
+    ps_server_table_io(T, &rd, &wr);
+    if (rd > T->io_read)
+        ps_disk(s->be, (size_t)(rd - T->io_read), 0);
+    if (wr > T->io_written)
+        ps_disk(s->be, (size_t)(wr - T->io_written), 1);
+    T->io_read = rd;
+    T->io_written = wr;
 }
 
-/* The shard after clock `clock`, to the coordinator: a dense shard as one key
- * range, a sparse one as the keys written so far. */
-static int server_send_snapshot(ps_server *s, int32_t clock, ps_err *err)
+/* Table t's shard after clock `clock`, to the coordinator: a dense shard as one
+ * key range, a sparse one as the keys written so far. Table 0's carries the
+ * staleness of the pulls served since the last snapshot. */
+static int server_send_table_snapshot(ps_server *s, int t, int32_t clock, ps_err *err)
 {
+    ps_server_table *T = &s->tables[t];
     ps_msg_writer w;
     double aux[PS_SNAPSHOT_AUX] = {ps_now(s->be), s->stale_n, s->stale_sum, s->stale_max};
     /* Under BSP every pull is served at staleness 0, and the snapshot stays the 8
      * bytes of time it always was (BSP runs keep their message sizes, hence their
      * simulated times); a stale pull under BSP would still be reported. */
-    uint32_t aux_len = s->run->consistency->defer_updates && s->stale_sum == 0
+    uint32_t aux_len = t > 0 || (s->run->consistency->defer_updates && s->stale_sum == 0)
                            ? sizeof aux[0] : sizeof aux;
-    uint64_t n = s->hi - s->lo, *keys = NULL;
+    uint64_t n = T->hi - T->lo, *keys = NULL;
     float *vals = NULL;
-    if (!s->dense && s->store_ops->dump(s->store, &keys, &vals, &n, err))
+    if (!T->dense && ps_server_table_dump(T, &keys, &vals, &n, err))
         return PS_ERR;
     int rc = PS_ERR;
-    if (n > UINT32_MAX) {
+    if (n > UINT32_MAX / T->vpk) {
         ps_err_set(err, "a shard of %llu keys does not fit in one snapshot message",
                    (unsigned long long)n);
-    } else if (ps_msg_build(&w, PS_MSG_SNAPSHOT, s->dense ? PS_MSG_F_KEY_RANGE : 0,
-                            (uint32_t)ps_server_actor(s->index), 0, clock, (uint32_t)n, 1,
-                            aux_len, err) == PS_OK) {
-        s->stale_n = s->stale_sum = s->stale_max = 0;
-        if (s->dense && n) {
-            w.keys[0] = s->lo;
-            rc = s->store_ops->get(s->store, NULL, s->lo, (uint32_t)n, w.vals, err);
+    } else if (ps_msg_build(&w, PS_MSG_SNAPSHOT, T->dense ? PS_MSG_F_KEY_RANGE : 0,
+                            (uint32_t)ps_server_actor(s->index), (uint32_t)t, clock, (uint32_t)n,
+                            T->vpk, aux_len, err) == PS_OK) {
+        if (t == 0)
+            s->stale_n = s->stale_sum = s->stale_max = 0;
+        rc = PS_OK;
+        if (T->dense && n) {
+            w.keys[0] = T->lo;
+            rc = ps_server_table_get(T, NULL, NULL, T->lo, (uint32_t)n, w.vals, err);
         } else if (n) {
             memcpy(w.keys, keys, n * sizeof *w.keys);
-            memcpy(w.vals, vals, n * sizeof *w.vals);
-            rc = PS_OK;
-        } else {
-            rc = PS_OK;
+            memcpy(w.vals, vals, n * T->vpk * sizeof *w.vals);
         }
         memcpy(w.aux, aux, aux_len);
         if (rc == PS_OK) {
-            server_charge_io(s);
+            server_charge_io(s, T);
             rc = ps_send(s->be, PS_COORDINATOR_ID, w.buf, w.len, err);
         } else {
             free(w.buf);
@@ -173,6 +175,14 @@ static int server_send_snapshot(ps_server *s, int32_t clock, ps_err *err)
     return rc;
 }
 
+static int server_send_snapshot(ps_server *s, int32_t clock, ps_err *err)
+{
+    for (int t = 0; t < s->n_tables; t++)
+        if (server_send_table_snapshot(s, t, clock, err))
+            return PS_ERR;
+    return PS_OK;
+}
+
 static int server_serve_pull(ps_server *s, const held_pull *p, ps_err *err)
 {
     ps_msg_writer w;
@@ -181,25 +191,23 @@ static int server_serve_pull(ps_server *s, const held_pull *p, ps_err *err)
     uint32_t me = (uint32_t)ps_server_actor(s->index);
     /* A dense range the store keeps side by side goes out from the store itself,
      * not through a copy: on the sockets backend the kernel's copy is the only one. */
-    const float *view = !p->keys && p->nkeys && s->store_ops->view
-                            ? s->store_ops->view(s->store, p->lo, p->nkeys)
-                            : NULL;
+    ps_server_table *T = &s->tables[p->table];
+    const float *view = !p->keys && p->nkeys ? ps_server_table_view(T, p->lo, p->nkeys) : NULL;
     size_t at = 0, view_len = 0;
-    if (view ? ps_msg_build_spliced(&w, PS_MSG_PULL_REPLY, flags, me, 0, p->clock, p->nkeys, 1,
-                                    sizeof held_s, &at, &view_len, err)
-             : ps_msg_build(&w, PS_MSG_PULL_REPLY, flags, me, 0, p->clock, p->nkeys, 1,
+    uint32_t table = (uint32_t)p->table;
+    if (view ? ps_msg_build_spliced(&w, PS_MSG_PULL_REPLY, flags, me, table, p->clock, p->nkeys,
+                                    T->vpk, sizeof held_s, &at, &view_len, err)
+             : ps_msg_build(&w, PS_MSG_PULL_REPLY, flags, me, table, p->clock, p->nkeys, T->vpk,
                             sizeof held_s, err))
         return PS_ERR;
     if (p->nkeys) {
         if (!p->keys)
             w.keys[0] = p->lo;
-        if (!view && (p->slots ? s->store_ops->get_slots(s->store, p->slots, p->nkeys, w.vals, err)
-                               : s->store_ops->get(s->store, p->keys, p->lo, p->nkeys, w.vals,
-                                                   err))) {
+        if (!view && ps_server_table_get(T, p->keys, p->slots, p->lo, p->nkeys, w.vals, err)) {
             free(w.buf);
             return PS_ERR;
         }
-        server_charge_io(s);
+        server_charge_io(s, T);
     }
     memcpy(w.aux, &held_s, sizeof held_s);
     double stale = (double)p->clock - (double)s->clocks.min_done;
@@ -235,9 +243,10 @@ static int server_can_serve(ps_server *s, held_pull *p)
 /* After serving p: its keys become those its worker's next push names. */
 static void server_keep_pulled(ps_server *s, held_pull *p)
 {
-    pulled_keys *k = &s->pulled[p->worker];
+    pulled_keys *k = &s->pulled[p->worker * s->n_tables + p->table];
     free(k->keys);
-    *k = (pulled_keys){.clock = p->clock, .nkeys = p->nkeys, .keys = p->keys, .slots = p->slots,
+    *k = (pulled_keys){.clock = p->clock, .table = p->table, .nkeys = p->nkeys, .keys = p->keys,
+                       .slots = p->slots,
                        .lo = p->lo};
     p->keys = NULL;
     p->slots = NULL;
@@ -264,13 +273,13 @@ static int server_serve_ready(ps_server *s, ps_err *err)
 /* Serves the pull just held if the model allows it now. Older held pulls can only
  * become servable when clocks move, which server_on_min_advance handles; checking
  * just the newest keeps a burst of W pulls O(W) instead of O(W^2). */
-static int server_serve_newest(ps_server *s, int worker, int32_t clock, ps_err *err)
+static int server_serve_newest(ps_server *s, int worker, int table, int32_t clock, ps_err *err)
 {
     if (s->n_held == 0)
         return PS_OK;
     held_pull *p = &s->held[s->n_held - 1];
     /* a clock advance in between may already have served it */
-    if (p->worker != worker || p->clock != clock || !server_can_serve(s, p))
+    if (p->worker != worker || p->table != table || p->clock != clock || !server_can_serve(s, p))
         return PS_OK;
     int rc = server_serve_pull(s, p, err);
     server_keep_pulled(s, p);
@@ -280,9 +289,10 @@ static int server_serve_newest(ps_server *s, int worker, int32_t clock, ps_err *
 
 /* Holds a pull until the model lets it be served, after checking its keys (and
  * resolving them to slots). */
-static int server_hold_pull(ps_server *s, int worker, int32_t clock, const uint64_t *keys,
-                            uint64_t lo, uint32_t n, ps_err *err)
+static int server_hold_pull(ps_server *s, int worker, int table, int32_t clock,
+                            const uint64_t *keys, uint64_t lo, uint32_t n, ps_err *err)
 {
+    const ps_server_table *T = &s->tables[table];
     if (s->n_held == s->cap_held) {
         size_t cap = s->cap_held ? 2 * s->cap_held : 64;
         held_pull *h = realloc(s->held, cap * sizeof *h);
@@ -296,20 +306,21 @@ static int server_hold_pull(ps_server *s, int worker, int32_t clock, const uint6
     p->slots = NULL;
     p->lo = lo;
     if (keys) {
-        size_t per_key = sizeof *keys + (s->by_slot ? sizeof *p->slots : 0);
+        size_t per_key = sizeof *keys + (T->by_slot ? sizeof *p->slots : 0);
         p->keys = malloc((n ? n : 1) * per_key);
         if (!p->keys)
             return ps_err_set(err, "out of memory holding a pull");
-        if (s->by_slot)
+        if (T->by_slot)
             p->slots = (uint32_t *)(p->keys + n);
         if (n)
             memcpy(p->keys, keys, n * sizeof *keys);
     }
-    if (server_check_keys(s, keys, lo, n, p->slots, err)) {
+    if (server_check_keys(s, T, keys, lo, n, p->slots, err)) {
         free(p->keys);
         return PS_ERR;
     }
     p->worker = worker;
+    p->table = table;
     p->clock = clock;
     p->nkeys = n;
     p->since = ps_now(s->be);
@@ -319,47 +330,13 @@ static int server_hold_pull(ps_server *s, int worker, int32_t clock, const uint6
     return PS_OK;
 }
 
-/* The proximal step of an L1 penalty (PS_RULE_ADD_L1): the delta that takes each
- * value v to soft(v + d, tau), tau = the step's rate times the table's l1. Where
- * the threshold zeroes a value the delta is -v, and v + -v is exactly 0. */
-static int server_prox_deltas(ps_server *s, const uint64_t *keys, const uint32_t *slots,
-                              uint64_t lo, uint32_t n, int32_t clock, const float *vals,
-                              ps_err *err)
+static int server_apply(ps_server *s, int table, const uint64_t *keys, const uint32_t *slots,
+                        uint64_t lo, uint32_t n, int32_t clock, const float *vals, ps_err *err)
 {
-    if (n > s->cap_prox) {
-        float *p = realloc(s->prox, (size_t)n * sizeof *p);
-        if (!p)
-            return ps_err_set(err, "out of memory for %u proximal steps", n);
-        s->prox = p;
-        s->cap_prox = n;
-    }
-    if (slots ? s->store_ops->get_slots(s->store, slots, n, s->prox, err)
-              : s->store_ops->get(s->store, keys, lo, n, s->prox, err))
+    ps_server_table *T = &s->tables[table];
+    if (ps_server_table_apply(T, keys, slots, lo, n, vals, ps_run_step_rate(s->run, clock), err))
         return PS_ERR;
-    const ps_table_spec *t = &s->run->table;
-    double tau = ps_run_step_rate(s->run, clock) * t->l1;
-    for (uint32_t i = 0; i < n; i++) {
-        double v = s->prox[i], x = v + vals[i];
-        if ((keys ? keys[i] : lo + i) == t->l1_skip_key)
-            s->prox[i] = vals[i];
-        else
-            s->prox[i] = x > tau ? (float)(x - tau - v) : x < -tau ? (float)(x + tau - v) : -(float)v;
-    }
-    return PS_OK;
-}
-
-static int server_apply(ps_server *s, const uint64_t *keys, const uint32_t *slots, uint64_t lo,
-                        uint32_t n, int32_t clock, const float *vals, ps_err *err)
-{
-    if (s->run->table.rule == PS_RULE_ADD_L1) {
-        if (server_prox_deltas(s, keys, slots, lo, n, clock, vals, err))
-            return PS_ERR;
-        vals = s->prox;
-    }
-    if (slots ? s->store_ops->add_slots(s->store, keys, slots, n, vals, err)
-              : s->store_ops->add(s->store, keys, lo, n, vals, err))
-        return PS_ERR;
-    server_charge_io(s);
+    server_charge_io(s, T);
     return PS_OK;
 }
 
@@ -380,7 +357,8 @@ static int server_on_min_advance(ps_server *s, ps_err *err)
     for (int w = 0; w < s->clocks.n_workers; w++) {
         while (s->deferred_head[w] && s->deferred_head[w]->clock < s->clocks.min_done) {
             deferred_push *d = server_deferred_pop(s, w);
-            int rc = server_apply(s, d->keys, d->slots, d->lo, d->nkeys, d->clock, d->vals, err);
+            int rc = server_apply(s, d->table, d->keys, d->slots, d->lo, d->nkeys, d->clock,
+                                  d->vals, err);
             free(d->owned_keys);
             free(d->buf);
             free(d);
@@ -450,7 +428,7 @@ static int server_push_keys(ps_server *s, int w, const ps_msg *m, const uint64_t
     *owned = NULL;
     if (!(m->flags & PS_MSG_F_KEYS_ASKED) || !m->nkeys)
         return PS_OK;
-    pulled_keys *k = &s->pulled[w];
+    pulled_keys *k = &s->pulled[w * s->n_tables + (int)m->table];
     if (k->clock != m->clock || k->nkeys != m->nkeys) {
         if (k->clock < 0)
             return ps_err_set(err, "push of clock %d names the keys of its pull, but worker %d "
@@ -479,8 +457,9 @@ static int server_handle_push(ps_server *s, int w, const ps_msg *m, void *buf, p
     if (m->clock != t->done[w])
         rc = ps_err_set(err, "worker %d pushed clock %d while at clock %d", w, m->clock,
                         t->done[w]);
-    else if (m->type == PS_MSG_PUSH && m->vals_per_key != 1)
-        rc = ps_err_set(err, "push with %u values per key, expected 1", m->vals_per_key);
+    else if (m->type == PS_MSG_PUSH && m->vals_per_key != s->tables[m->table].vpk)
+        rc = ps_err_set(err, "push with %u values per key, table %s has %u", m->vals_per_key,
+                        s->tables[m->table].rt->spec.name, s->tables[m->table].vpk);
     uint32_t keys_len = m->aux_len;
     if (rc == PS_OK && (m->flags & PS_MSG_F_TIMING)) {
         if (!(m->flags & PS_MSG_F_CLOCK_END) || m->aux_len < PS_MSG_TIMING_LEN)
@@ -497,7 +476,7 @@ static int server_handle_push(ps_server *s, int w, const ps_msg *m, void *buf, p
         if (keys_len % sizeof(uint64_t))
             rc = ps_err_set(err, "pull keys are not a whole number of u64 (%u bytes)", keys_len);
         else
-            rc = server_hold_pull(s, w, m->clock + 1, pull_keys, 0, n_pull, err);
+            rc = server_hold_pull(s, w, (int)m->table, m->clock + 1, pull_keys, 0, n_pull, err);
     }
     if (rc) {
         free(owned);
@@ -511,7 +490,8 @@ static int server_handle_push(ps_server *s, int w, const ps_msg *m, void *buf, p
             free(buf);
             return ps_err_set(err, "out of memory deferring a push of worker %d", w);
         }
-        *d = (deferred_push){.next = NULL, .clock = m->clock, .nkeys = m->nkeys, .keys = keys,
+        *d = (deferred_push){.next = NULL, .clock = m->clock, .table = (int)m->table,
+                             .nkeys = m->nkeys, .keys = keys,
                              .slots = slots, .lo = lo, .vals = m->vals, .owned_keys = owned,
                              .buf = buf};
         if (s->deferred_tail[w])
@@ -522,7 +502,7 @@ static int server_handle_push(ps_server *s, int w, const ps_msg *m, void *buf, p
         buf = NULL;
         owned = NULL;
     } else if (m->nkeys) {
-        rc = server_apply(s, keys, slots, lo, m->nkeys, m->clock, m->vals, err);
+        rc = server_apply(s, (int)m->table, keys, slots, lo, m->nkeys, m->clock, m->vals, err);
     }
     if (rc == PS_OK && (m->flags & PS_MSG_F_TIMING))
         server_take_timing(s, w, m->aux + keys_len);
@@ -531,15 +511,15 @@ static int server_handle_push(ps_server *s, int w, const ps_msg *m, void *buf, p
     if (rc == PS_OK && (m->flags & PS_MSG_F_CLOCK_END))
         rc = server_advance_clock(s, w, err);
     if (rc == PS_OK && (m->flags & PS_MSG_F_PULL_NEXT))
-        rc = server_serve_newest(s, w, m->clock + 1, err);
+        rc = server_serve_newest(s, w, (int)m->table, m->clock + 1, err);
     return rc;
 }
 
 static int server_handle_pull(ps_server *s, int w, const ps_msg *m, ps_err *err)
 {
-    if (server_hold_pull(s, w, m->clock, m->keys, m->key_lo, m->nkeys, err))
+    if (server_hold_pull(s, w, (int)m->table, m->clock, m->keys, m->key_lo, m->nkeys, err))
         return PS_ERR;
-    return server_serve_newest(s, w, m->clock, err);
+    return server_serve_newest(s, w, (int)m->table, m->clock, err);
 }
 
 /* Returns 1 when told to stop, 0 to go on, PS_ERR on a fatal error. Messages that
@@ -563,8 +543,12 @@ static int server_handle(ps_server *s, void *buf, size_t len, ps_err *err)
                                             m.type != PS_MSG_CLOCK)) {
         snprintf(why.msg, sizeof why.msg, "unexpected %s message", ps_msg_type_name(m.type));
         rc = PS_ERR;
+    } else if (m.table >= (uint32_t)s->n_tables) {
+        snprintf(why.msg, sizeof why.msg, "%s message for table %u; the model has %d",
+                 ps_msg_type_name(m.type), m.table, s->n_tables);
+        rc = PS_ERR;
     } else if (m.type != PS_MSG_PULL && !(m.flags & PS_MSG_F_KEYS_ASKED) &&
-               server_check_keys(s, m.keys, m.key_lo, m.nkeys, NULL, &why)) {
+               server_check_keys(s, &s->tables[m.table], m.keys, m.key_lo, m.nkeys, NULL, &why)) {
         rc = PS_ERR; /* pulls are checked as they are held, and their keys with them */
     } else if (m.type == PS_MSG_PULL) {
         rc = server_handle_pull(s, w, &m, &why);
@@ -590,33 +574,28 @@ static int server_init(ps_server *s, ps_run *r, ps_backend *be, int index, ps_er
         return PS_ERR;
     s->deferred_head = calloc((size_t)n, sizeof *s->deferred_head);
     s->deferred_tail = calloc((size_t)n, sizeof *s->deferred_tail);
-    s->pulled = calloc((size_t)n, sizeof *s->pulled);
+    s->n_tables = r->n_tables;
+    s->pulled = calloc((size_t)n * (size_t)r->n_tables, sizeof *s->pulled);
     s->n_at_min = n;
     if (!s->deferred_head || !s->deferred_tail || !s->pulled)
         return ps_err_set(err, "out of memory for %d workers", n);
-    for (int w = 0; w < n; w++)
-        s->pulled[w].clock = -1;
+    for (int i = 0; i < n * r->n_tables; i++)
+        s->pulled[i].clock = -1;
     if (r->trace && ps_trace_open_server(&s->trace, r->out_dir, index, err))
         return PS_ERR;
-    ps_store_spec spec = {.dir = NULL, .server = index, .n_keys = r->n_keys,
-                          .block_keys = r->store_block_keys, .cache_bytes = r->store_cache_bytes};
-    spec.dense = r->partitioner->shard_range &&
-                 r->partitioner->shard_range(&r->partition, index, &spec.lo, &spec.hi);
-    if (!spec.dense && r->partition.place) {
-        spec.place = r->partition.place;
-        spec.shard_keys = r->partition.shard_keys[index];
+    for (int t = 0; t < r->n_tables; t++) {
+        /* table 0's store is serverS, as it was before tables; others add the name */
+        char dir[4200];
+        const char *base = r->out_dir ? r->out_dir : ".";
+        int len = t == 0 ? snprintf(dir, sizeof dir, "%s/store/server%d", base, index)
+                         : snprintf(dir, sizeof dir, "%s/store/server%d-%s", base, index,
+                                    r->tables[t].spec.name);
+        if (len >= (int)sizeof dir)
+            return ps_err_set(err, "store directory path too long");
+        if (ps_server_table_open(&s->tables[t], r, t, index, dir, err))
+            return PS_ERR;
     }
-    s->dense = spec.dense;
-    s->by_slot = spec.place && r->store_ops->get_slots && r->store_ops->add_slots;
-    s->lo = spec.lo;
-    s->hi = spec.hi;
-    char dir[4200];
-    if (snprintf(dir, sizeof dir, "%s/store/server%d", r->out_dir ? r->out_dir : ".", index) >=
-        (int)sizeof dir)
-        return ps_err_set(err, "store directory path too long");
-    spec.dir = dir;
-    s->store_ops = r->store_ops;
-    return s->store_ops->open(&spec, &s->store, err);
+    return PS_OK;
 }
 
 static void server_free(ps_server *s)
@@ -624,7 +603,6 @@ static void server_free(ps_server *s)
     for (size_t i = 0; i < s->n_held; i++)
         free(s->held[i].keys);
     free(s->held);
-    free(s->prox);
     for (int w = 0; s->deferred_head && w < s->clocks.n_workers; w++) {
         while (s->deferred_head[w]) {
             deferred_push *d = server_deferred_pop(s, w);
@@ -633,28 +611,68 @@ static void server_free(ps_server *s)
             free(d);
         }
     }
-    for (int w = 0; s->pulled && w < s->clocks.n_workers; w++)
-        free(s->pulled[w].keys);
+    for (int i = 0; s->pulled && i < s->clocks.n_workers * s->n_tables; i++)
+        free(s->pulled[i].keys);
     free(s->pulled);
     free(s->deferred_head);
     free(s->deferred_tail);
     ps_clock_table_free(&s->clocks);
     ps_trace_abandon(&s->trace); /* a no-op once closed */
-    if (s->store)
-        s->store_ops->close(s->store);
+    for (int t = 0; t < s->n_tables; t++)
+        ps_server_table_close(&s->tables[t]);
 }
 
-/* The trace ends with the final shard, as the store holds it. */
+/* The final values of every add table's shard, as the stores hold them, each
+ * named by its parameter id (ps_run_table.param_base); assign tables are left out,
+ * as their values are not sums of what was pushed. */
+static int server_final_params(ps_server *s, uint64_t **ids, float **vals, uint64_t *n,
+                               ps_err *err)
+{
+    *ids = NULL;
+    *vals = NULL;
+    *n = 0;
+    for (int t = 0; t < s->n_tables; t++) {
+        ps_server_table *T = &s->tables[t];
+        if (T->rt->spec.rule == PS_RULE_ASSIGN)
+            continue;
+        uint64_t *k = NULL, m = 0;
+        float *v = NULL;
+        if (ps_server_table_dump(T, &k, &v, &m, err))
+            return PS_ERR;
+        uint64_t add = m * T->vpk;
+        uint64_t *ni = realloc(*ids, (*n + add + 1) * sizeof *ni);
+        if (ni)
+            *ids = ni;
+        float *nv = ni ? realloc(*vals, (*n + add + 1) * sizeof *nv) : NULL;
+        if (nv)
+            *vals = nv;
+        if (!ni || !nv) {
+            free(k);
+            free(v);
+            return ps_err_set(err, "out of memory tracing the final shard");
+        }
+        for (uint64_t i = 0; i < m; i++)
+            for (uint32_t j = 0; j < T->vpk; j++)
+                (*ids)[*n + i * T->vpk + j] = T->rt->param_base + k[i] * T->vpk + j;
+        memcpy(*vals + *n, v, add * sizeof *v);
+        *n += add;
+        free(k);
+        free(v);
+    }
+    return PS_OK;
+}
+
+/* The trace ends with the final shards, as the stores hold them. */
 static int server_close_trace(ps_server *s, ps_err *err)
 {
-    uint64_t *keys = NULL, n = 0;
+    uint64_t *ids = NULL, n = 0;
     float *vals = NULL;
-    if (s->store_ops->dump(s->store, &keys, &vals, &n, err))
-        return PS_ERR;
-    int rc = n > UINT32_MAX ? ps_err_set(err, "shard too large to trace")
-                            : ps_trace_close_server(&s->trace, s->run->out_dir, keys, vals,
+    int rc = server_final_params(s, &ids, &vals, &n, err);
+    if (rc == PS_OK)
+        rc = n > UINT32_MAX ? ps_err_set(err, "shard too large to trace")
+                            : ps_trace_close_server(&s->trace, s->run->out_dir, ids, vals,
                                                     (uint32_t)n, err);
-    free(keys);
+    free(ids);
     free(vals);
     return rc;
 }

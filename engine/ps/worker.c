@@ -1,8 +1,9 @@
 /* A worker: owns a shard of the training data and loops over mini-batches: pull
- * the batch's keys, compute the gradient with real math, charge its flops to the
- * backend, push the deltas. One message per server and iteration carries both the
- * push of clock c and the pull for clock c+1, which halves the message count (the
- * cost that dominates a simulated cluster) without changing what is read. */
+ * the batch's keys, compute the model's step with real math, charge its flops to
+ * the backend, push the results. One message per server, table and iteration
+ * carries both the push of clock c and the pull for clock c+1, which halves the
+ * message count (the cost that dominates a simulated cluster) without changing
+ * what is read; the last message to a server closes the clock there. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,12 +14,20 @@
 #include "engine/ps/straggler.h"
 #include "engine/trace/trace.h"
 
-/* A batch's keys grouped by server (the model's batch_group): server s's keys, weights and
- * gradient are the slice [start[s], start[s]+count[s]) of the batch's arrays, so
- * that a reply or a push touches a few cache lines, not one per key. */
+/* A batch's keys of one table grouped by server (the model's batch_group): server
+ * s's keys, values and results are the slice [start[s], start[s]+count[s]) of the
+ * batch's arrays, so that a reply or a push touches a few cache lines, not one per
+ * key. */
 typedef struct key_groups {
     uint32_t *count, *start;
 } key_groups;
+
+/* One table's side of a batch: pulled values and values to push, per key. */
+typedef struct table_buf {
+    float *w, *out;
+    uint64_t cap;        /* values */
+    key_groups groups[2]; /* per batch slot */
+} table_buf;
 
 typedef struct ps_worker {
     ps_run *run;
@@ -26,28 +35,33 @@ typedef struct ps_worker {
     int index;
     uint64_t lo, n_rows;         /* this worker's shard of the training rows */
     void *batch[2];              /* the model's batches: this iteration's and the next */
-    key_groups groups[2];
+    table_buf tables[PS_MODEL_MAX_TABLES];
     ps_row_buf rowbuf;
     uint32_t *server_of;         /* per key of the batch being grouped */
     uint32_t cap_server_of;
     uint64_t *rows;
-    float *w_local, *delta;      /* pulled values and values to push, per batch key */
-    uint32_t cap_keys;
+    float *init;                 /* one key's initial values (model.init_values) */
     ps_worker_stats stats;
     ps_trace trace;              /* open when run->trace: what this worker pushed */
 } ps_worker;
 
-/* The batch's keys, in their current order. */
-static uint32_t worker_keys(const ps_worker *wk, int slot, const uint64_t **keys)
+/* The batch's keys of table t, in their current order. */
+static uint32_t worker_keys(const ps_worker *wk, int slot, int t, const uint64_t **keys)
 {
-    return wk->run->model_ops->batch_keys(wk->batch[slot], keys);
+    return wk->run->model_ops->batch_keys(wk->batch[slot], t, keys);
 }
 
-static int groups_build(ps_worker *wk, key_groups *g, int slot, ps_err *err)
+static uint32_t worker_vpk(const ps_worker *wk, int t)
+{
+    return wk->run->tables[t].spec.vals_per_key;
+}
+
+static int groups_build(ps_worker *wk, int slot, int t, ps_err *err)
 {
     const ps_run *r = wk->run;
+    key_groups *g = &wk->tables[t].groups[slot];
     const uint64_t *keys;
-    uint32_t n = worker_keys(wk, slot, &keys);
+    uint32_t n = worker_keys(wk, slot, t, &keys);
     if (n > wk->cap_server_of) {
         uint32_t *p = realloc(wk->server_of, n * sizeof *p);
         if (!p)
@@ -55,10 +69,27 @@ static int groups_build(ps_worker *wk, key_groups *g, int slot, ps_err *err)
         wk->server_of = p;
         wk->cap_server_of = n;
     }
+    const ps_partition *part = &r->tables[t].partition;
     for (uint32_t k = 0; k < n; k++)
-        wk->server_of[k] = (uint32_t)ps_partition_server(r->partitioner, &r->partition, keys[k]);
-    return r->model_ops->batch_group(wk->batch[slot], wk->server_of, r->n_servers, g->start,
+        wk->server_of[k] = (uint32_t)ps_partition_server(r->partitioner, part, keys[k]);
+    return r->model_ops->batch_group(wk->batch[slot], t, wk->server_of, r->n_servers, g->start,
                                      g->count, err);
+}
+
+static int table_reserve(table_buf *tb, uint64_t n, ps_err *err)
+{
+    if (n <= tb->cap)
+        return PS_OK;
+    float *w = realloc(tb->w, n * sizeof *w);
+    if (w)
+        tb->w = w;
+    float *o = realloc(tb->out, n * sizeof *o);
+    if (o)
+        tb->out = o;
+    if (!w || !o)
+        return ps_err_set(err, "out of memory for a batch of %llu values", (unsigned long long)n);
+    tb->cap = n;
+    return PS_OK;
 }
 
 static int worker_build_batch(ps_worker *wk, int slot, int32_t clock, ps_err *err)
@@ -70,96 +101,122 @@ static int worker_build_batch(ps_worker *wk, int slot, int32_t clock, ps_err *er
     if (r->model_ops->batch_build(r->model, wk->batch[slot], r->train, wk->rows, B, &wk->rowbuf,
                                   err))
         return PS_ERR;
-    const uint64_t *keys;
-    uint32_t n = worker_keys(wk, slot, &keys);
-    if (n > wk->cap_keys) {
-        float *w = realloc(wk->w_local, n * sizeof *w);
-        if (w)
-            wk->w_local = w;
-        float *d = realloc(wk->delta, n * sizeof *d);
-        if (d)
-            wk->delta = d;
-        if (!w || !d)
-            return ps_err_set(err, "out of memory for a batch of %u keys", n);
-        wk->cap_keys = n;
+    for (int t = 0; t < r->n_tables; t++) {
+        const uint64_t *keys;
+        uint32_t n = worker_keys(wk, slot, t, &keys);
+        if (table_reserve(&wk->tables[t], (uint64_t)n * worker_vpk(wk, t), err) ||
+            groups_build(wk, slot, t, err))
+            return PS_ERR;
     }
-    return groups_build(wk, &wk->groups[slot], slot, err);
+    return PS_OK;
 }
 
 static int worker_send_pulls(ps_worker *wk, int slot, int32_t clock, ps_err *err)
 {
-    const key_groups *g = &wk->groups[slot];
-    const uint64_t *keys;
-    worker_keys(wk, slot, &keys);
-    for (int s = 0; s < wk->run->n_servers; s++) {
-        if (!g->count[s])
-            continue;
-        ps_msg_writer m;
-        if (ps_msg_build(&m, PS_MSG_PULL, 0, (uint32_t)ps_worker_actor(wk->run, wk->index), 0,
-                         clock, g->count[s], 0, 0, err))
-            return PS_ERR;
-        memcpy(m.keys, keys + g->start[s], g->count[s] * sizeof *m.keys);
-        if (ps_send(wk->be, ps_server_actor(s), m.buf, m.len, err))
-            return PS_ERR;
+    for (int t = 0; t < wk->run->n_tables; t++) {
+        const key_groups *g = &wk->tables[t].groups[slot];
+        const uint64_t *keys;
+        worker_keys(wk, slot, t, &keys);
+        for (int s = 0; s < wk->run->n_servers; s++) {
+            if (!g->count[s])
+                continue;
+            ps_msg_writer m;
+            if (ps_msg_build(&m, PS_MSG_PULL, 0, (uint32_t)ps_worker_actor(wk->run, wk->index),
+                             (uint32_t)t, clock, g->count[s], 0, 0, err))
+                return PS_ERR;
+            memcpy(m.keys, keys + g->start[s], g->count[s] * sizeof *m.keys);
+            if (ps_send(wk->be, ps_server_actor(s), m.buf, m.len, err))
+                return PS_ERR;
+        }
     }
     return PS_OK;
 }
 
-/* Sends, to every server, the deltas of clock `clock` on its keys (or just the
- * clock, so that every server sees every clock), with the keys of the next pull,
- * and, when the model wants it, this iteration's start and duration (timing[2]).
- * The deltas are for the very keys this clock pulled from that server, in the same
- * order, so the push names them (PS_MSG_F_KEYS_ASKED) instead of carrying them. */
+/* The message of table t to server s closing clock `clock`: the values to push on
+ * its keys of this clock, with the keys of the next pull, and, when the model
+ * wants it, this iteration's start and duration (timing[2]). The values are for the
+ * very keys this clock pulled from that server, in the same order, so the push
+ * names them (PS_MSG_F_KEYS_ASKED) instead of carrying them. */
+static int worker_send_push(ps_worker *wk, int cur, int t, int s, int32_t clock, int has_next,
+                            int clock_end, const double timing[2], ps_err *err)
+{
+    const ps_run *r = wk->run;
+    const table_buf *tb = &wk->tables[t];
+    const key_groups *g = &tb->groups[cur], *gn = &tb->groups[!cur];
+    const uint64_t *keys, *next_keys;
+    worker_keys(wk, cur, t, &keys);
+    worker_keys(wk, !cur, t, &next_keys);
+    uint32_t v = worker_vpk(wk, t);
+    int timed = clock_end && r->consistency->needs_timing;
+    uint32_t nk = g->count[s], np = has_next ? gn->count[s] : 0;
+    uint16_t flags = (clock_end ? PS_MSG_F_CLOCK_END : 0) | (np ? PS_MSG_F_PULL_NEXT : 0) |
+                     (timed ? PS_MSG_F_TIMING : 0) | (nk ? PS_MSG_F_KEYS_ASKED : 0);
+    uint8_t type = nk || np ? PS_MSG_PUSH : PS_MSG_CLOCK;
+    uint32_t keys_len = np * (uint32_t)sizeof(uint64_t);
+    ps_msg_writer m;
+    if (ps_msg_build(&m, type, flags, (uint32_t)ps_worker_actor(r, wk->index), (uint32_t)t, clock,
+                     nk, type == PS_MSG_PUSH ? v : 0, keys_len + (timed ? PS_MSG_TIMING_LEN : 0),
+                     err))
+        return PS_ERR;
+    if (timed)
+        memcpy(m.aux + keys_len, timing, PS_MSG_TIMING_LEN);
+    if (nk)
+        memcpy(m.vals, tb->out + (size_t)g->start[s] * v, (size_t)nk * v * sizeof *m.vals);
+    if (r->trace && r->tables[t].spec.rule != PS_RULE_ASSIGN &&
+        ps_trace_push(&wk->trace, keys + g->start[s], r->tables[t].param_base, v, m.vals, nk,
+                      err)) {
+        free(m.buf);
+        return PS_ERR;
+    }
+    if (np)
+        memcpy(m.aux, next_keys + gn->start[s], np * sizeof *next_keys);
+    return ps_send(wk->be, ps_server_actor(s), m.buf, m.len, err);
+}
+
+/* Sends to every server its tables' messages of this clock; the last one closes
+ * the clock there, and a server with nothing of any table still gets a clock-only
+ * message, so that every server sees every clock. */
 static int worker_send_pushes(ps_worker *wk, int cur, int32_t clock, int has_next,
                               const double timing[2], ps_err *err)
 {
     const ps_run *r = wk->run;
-    const key_groups *g = &wk->groups[cur], *gn = &wk->groups[!cur];
-    const uint64_t *keys, *next_keys;
-    worker_keys(wk, cur, &keys);
-    worker_keys(wk, !cur, &next_keys);
-    int timed = r->consistency->needs_timing;
     for (int s = 0; s < r->n_servers; s++) {
-        uint32_t nk = g->count[s], np = has_next ? gn->count[s] : 0;
-        uint16_t flags = PS_MSG_F_CLOCK_END | (np ? PS_MSG_F_PULL_NEXT : 0) |
-                         (timed ? PS_MSG_F_TIMING : 0) | (nk ? PS_MSG_F_KEYS_ASKED : 0);
-        uint8_t type = nk || np ? PS_MSG_PUSH : PS_MSG_CLOCK;
-        uint32_t keys_len = np * (uint32_t)sizeof(uint64_t);
-        ps_msg_writer m;
-        if (ps_msg_build(&m, type, flags, (uint32_t)ps_worker_actor(r, wk->index), 0, clock, nk,
-                         type == PS_MSG_PUSH, keys_len + (timed ? PS_MSG_TIMING_LEN : 0), err))
-            return PS_ERR;
-        if (timed)
-            memcpy(m.aux + keys_len, timing, PS_MSG_TIMING_LEN);
-        if (nk)
-            memcpy(m.vals, wk->delta + g->start[s], nk * sizeof *m.vals);
-        if (r->trace && ps_trace_push(&wk->trace, keys + g->start[s], m.vals, nk, err)) {
-            free(m.buf);
-            return PS_ERR;
+        int last = 0; /* the last table with something for s; table 0 if none */
+        for (int t = 0; t < r->n_tables; t++) {
+            const table_buf *tb = &wk->tables[t];
+            if (tb->groups[cur].count[s] || (has_next && tb->groups[!cur].count[s]))
+                last = t;
         }
-        if (np)
-            memcpy(m.aux, next_keys + gn->start[s], np * sizeof *next_keys);
-        if (ps_send(wk->be, ps_server_actor(s), m.buf, m.len, err))
-            return PS_ERR;
+        for (int t = 0; t <= last; t++) {
+            const table_buf *tb = &wk->tables[t];
+            if (t < last && !tb->groups[cur].count[s] && !(has_next && tb->groups[!cur].count[s]))
+                continue;
+            if (worker_send_push(wk, cur, t, s, clock, has_next, t == last, timing, err))
+                return PS_ERR;
+        }
     }
     return PS_OK;
 }
 
-/* Copies one reply's values into the batch's local weights, after checking that
+/* Copies one reply's values into the batch's pulled values, after checking that
  * it answers the clock and as many keys as were asked of that server (and the very
  * keys, when it carries them). */
 static int worker_take_reply(ps_worker *wk, int cur, const ps_msg *m, int32_t clock, ps_err *err)
 {
-    const key_groups *g = &wk->groups[cur];
+    int s = (int)m->sender - ps_server_actor(0), t = (int)m->table;
+    if (m->type != PS_MSG_PULL_REPLY || s < 0 || s >= wk->run->n_servers ||
+        m->table >= (uint32_t)wk->run->n_tables)
+        return ps_err_set(err, "unexpected %s message from actor %u (table %u)",
+                          ps_msg_type_name(m->type), m->sender, m->table);
+    table_buf *tb = &wk->tables[t];
+    const key_groups *g = &tb->groups[cur];
+    uint32_t v = worker_vpk(wk, t);
+    if (m->clock != clock || m->nkeys != g->count[s] || m->vals_per_key != v)
+        return ps_err_set(err, "server %d answered clock %d with %u keys of %u values, expected "
+                          "clock %d with %u keys of %u", s, m->clock, m->nkeys, m->vals_per_key,
+                          clock, g->count[s], v);
     const uint64_t *keys;
-    worker_keys(wk, cur, &keys);
-    int s = (int)m->sender - ps_server_actor(0);
-    if (m->type != PS_MSG_PULL_REPLY || s < 0 || s >= wk->run->n_servers)
-        return ps_err_set(err, "unexpected %s message from actor %u",
-                          ps_msg_type_name(m->type), m->sender);
-    if (m->clock != clock || m->nkeys != g->count[s] || m->vals_per_key != 1)
-        return ps_err_set(err, "server %d answered clock %d with %u keys, expected clock %d "
-                          "with %u keys", s, m->clock, m->nkeys, clock, g->count[s]);
+    worker_keys(wk, cur, t, &keys);
     const uint64_t *asked = keys + g->start[s];
     if (!(m->flags & PS_MSG_F_KEYS_ASKED))
         for (uint32_t i = 0; i < m->nkeys; i++)
@@ -167,17 +224,47 @@ static int worker_take_reply(ps_worker *wk, int cur, const ps_msg *m, int32_t cl
                 return ps_err_set(err, "server %d answered key %llu where %llu was asked", s,
                                   (unsigned long long)ps_msg_key(m, i),
                                   (unsigned long long)asked[i]);
+    float *w = tb->w + (size_t)g->start[s] * v;
     if (m->nkeys)
-        memcpy(wk->w_local + g->start[s], m->vals, m->nkeys * sizeof *m->vals);
+        memcpy(w, m->vals, (size_t)m->nkeys * v * sizeof *m->vals);
+    /* stores hold changes from the initial values */
+    const ps_model_ops *ops = wk->run->model_ops;
+    if (ops->init_values)
+        for (uint32_t i = 0; i < m->nkeys; i++) {
+            ops->init_values(wk->run->model, t, asked[i], wk->init);
+            for (uint32_t j = 0; j < v; j++)
+                w[(size_t)i * v + j] += wk->init[j];
+        }
     return PS_OK;
+}
+
+/* An assign table's new values become changes from the initial values, as the
+ * stores hold them. */
+static void worker_assign_offsets(ps_worker *wk, int cur)
+{
+    const ps_run *r = wk->run;
+    if (!r->model_ops->init_values)
+        return;
+    for (int t = 0; t < r->n_tables; t++) {
+        if (r->tables[t].spec.rule != PS_RULE_ASSIGN)
+            continue;
+        const uint64_t *keys;
+        uint32_t n = worker_keys(wk, cur, t, &keys), v = worker_vpk(wk, t);
+        for (uint32_t i = 0; i < n; i++) {
+            r->model_ops->init_values(r->model, t, keys[i], wk->init);
+            for (uint32_t j = 0; j < v; j++)
+                wk->tables[t].out[(size_t)i * v + j] -= wk->init[j];
+        }
+    }
 }
 
 static int worker_wait_replies(ps_worker *wk, int cur, int32_t clock, double sent_at, ps_err *err)
 {
     int expected = 0;
     double held_max = 0;
-    for (int s = 0; s < wk->run->n_servers; s++)
-        expected += wk->groups[cur].count[s] != 0;
+    for (int t = 0; t < wk->run->n_tables; t++)
+        for (int s = 0; s < wk->run->n_servers; s++)
+            expected += wk->tables[t].groups[cur].count[s] != 0;
     for (int got = 0; got < expected; got++) {
         void *buf;
         size_t len;
@@ -208,15 +295,19 @@ static int worker_wait_replies(ps_worker *wk, int cur, int32_t clock, double sen
  * into the servers and ending "successfully" with a nan loss. */
 static int worker_check_finite(const ps_worker *wk, int cur, int32_t c, double loss, ps_err *err)
 {
-    const uint64_t *keys;
-    uint32_t n = worker_keys(wk, cur, &keys), bad = 0;
-    for (uint32_t k = 0; k < n; k++)
-        bad += !isfinite(wk->delta[k]);
+    uint64_t n = 0, bad = 0;
+    for (int t = 0; t < wk->run->n_tables; t++) {
+        const uint64_t *keys;
+        uint64_t m = (uint64_t)worker_keys(wk, cur, t, &keys) * worker_vpk(wk, t);
+        for (uint64_t k = 0; k < m; k++)
+            bad += !isfinite(wk->tables[t].out[k]);
+        n += m;
+    }
     if (isfinite(loss) && !bad)
         return PS_OK;
-    return ps_err_set(err, "diverged at stage 1, iteration %d: the batch loss is %g and %u of "
-                      "%u pushed values are not finite (model.lr = %g may be too large)",
-                      c, loss, bad, n, wk->run->cfg->lr);
+    return ps_err_set(err, "diverged at stage 1, iteration %d: the batch loss is %g and %llu of "
+                      "%llu pushed values are not finite (model.lr = %g may be too large)",
+                      c, loss, (unsigned long long)bad, (unsigned long long)n, wk->run->cfg->lr);
 }
 
 static int worker_iterate(ps_worker *wk, ps_err *err)
@@ -232,10 +323,17 @@ static int worker_iterate(ps_worker *wk, ps_err *err)
             return PS_ERR;
         double t0 = ps_now(wk->be), loss;
         ps_step_ctx ctx = {.rate = ps_run_step_rate(wk->run, c), .clock = c};
-        double flops = wk->run->model_ops->step(wk->run->model, wk->batch[cur], wk->w_local,
-                                                wk->delta, &ctx, &loss);
+        const float *w[PS_MODEL_MAX_TABLES];
+        float *out[PS_MODEL_MAX_TABLES];
+        for (int t = 0; t < wk->run->n_tables; t++) {
+            w[t] = wk->tables[t].w;
+            out[t] = wk->tables[t].out;
+        }
+        double flops = wk->run->model_ops->step(wk->run->model, wk->batch[cur], w, out, &ctx,
+                                                &loss);
         if (worker_check_finite(wk, cur, c, loss, err))
             return PS_ERR;
+        worker_assign_offsets(wk, cur);
         ps_compute(wk->be, flops * cfg->flop_scale);
         double slow = (wk->run->slowdown ? wk->run->slowdown[wk->index] : 1.0) *
                       ps_straggler_iteration(cfg, wk->index, c);
@@ -285,31 +383,43 @@ static int worker_init(ps_worker *wk, ps_run *r, ps_backend *be, int index, ps_e
     for (int i = 0; i < 2; i++)
         if (!(wk->batch[i] = r->model_ops->batch_new()))
             return ps_err_set(err, "out of memory");
-    for (int i = 0; i < 2; i++) {
-        wk->groups[i].count = calloc((size_t)r->n_servers, sizeof(uint32_t));
-        wk->groups[i].start = calloc((size_t)r->n_servers, sizeof(uint32_t));
-        if (!wk->groups[i].count || !wk->groups[i].start)
-            return ps_err_set(err, "out of memory");
+    uint32_t max_vpk = 1;
+    for (int t = 0; t < r->n_tables; t++) {
+        for (int i = 0; i < 2; i++) {
+            key_groups *g = &wk->tables[t].groups[i];
+            g->count = calloc((size_t)r->n_servers, sizeof(uint32_t));
+            g->start = calloc((size_t)r->n_servers, sizeof(uint32_t));
+            if (!g->count || !g->start)
+                return ps_err_set(err, "out of memory");
+        }
+        if (worker_vpk(wk, t) > max_vpk)
+            max_vpk = worker_vpk(wk, t);
     }
-    if (!wk->rows)
+    wk->init = malloc(max_vpk * sizeof *wk->init);
+    if (!wk->rows || !wk->init)
         return ps_err_set(err, "out of memory");
     return r->trace ? ps_trace_open_worker(&wk->trace, r->out_dir, index, err) : PS_OK;
 }
 
 static void worker_free(ps_worker *wk)
 {
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < 2; i++)
         if (wk->batch[i])
             wk->run->model_ops->batch_free(wk->batch[i]);
-        free(wk->groups[i].count);
-        free(wk->groups[i].start);
+    for (int t = 0; t < PS_MODEL_MAX_TABLES; t++) {
+        for (int i = 0; i < 2; i++) {
+            free(wk->tables[t].groups[i].count);
+            free(wk->tables[t].groups[i].start);
+        }
+        free(wk->tables[t].w);
+        free(wk->tables[t].out);
     }
+    free(wk->init);
     ps_trace_abandon(&wk->trace);
     ps_row_buf_free(&wk->rowbuf);
     free(wk->server_of);
     free(wk->rows);
-    free(wk->w_local);
-    free(wk->delta);
+
 }
 
 void ps_worker_main(ps_backend *be, void *arg)

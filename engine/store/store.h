@@ -44,6 +44,10 @@ typedef struct ps_store_ops {
      * (one write batch, WAL on). Keys within one call are distinct. */
     int (*add)(ps_store *st, const uint64_t *keys, uint64_t lo, uint32_t n, const float *delta,
                ps_err *err);
+    /* Optional: value[keys[i]] = vals[i] (keys NULL: key lo+i), as add, for the
+     * assign rule; a server refuses an assign table on a store without it. */
+    int (*set)(ps_store *st, const uint64_t *keys, uint64_t lo, uint32_t n, const float *vals,
+               ps_err *err);
     /* Optional, for a store opened with places (spec.place): get and add of keys
      * named by their slots (slots[i] == place[keys[i]].slot, a key of this server),
      * without loading each key's place again. A server resolves a pull's keys to

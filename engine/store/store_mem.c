@@ -259,6 +259,19 @@ static int mem_add(ps_store *t, const uint64_t *keys, uint64_t lo, uint32_t n, c
     return PS_OK;
 }
 
+static int mem_set(ps_store *t, const uint64_t *keys, uint64_t lo, uint32_t n, const float *vals,
+                   ps_err *err)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        int failed = 0;
+        float *v = mem_value(t, keys ? keys[i] : lo + i, 1, &failed, err);
+        if (!v)
+            return PS_ERR;
+        *v = vals[i];
+    }
+    return PS_OK;
+}
+
 static int mem_check_slots(const ps_store *t, const uint32_t *slots, uint32_t n, ps_err *err)
 {
     if (!t->place)
@@ -331,6 +344,7 @@ const ps_store_ops ps_store_mem_ops = {
     .get = mem_get,
     .view = mem_view,
     .add = mem_add,
+    .set = mem_set,
     .get_slots = mem_get_slots,
     .add_slots = mem_add_slots,
     .dump = mem_dump,

@@ -108,17 +108,19 @@ int ps_trace_pull(ps_trace *t, double time_s, int worker, int32_t clock, int32_t
     return PS_OK;
 }
 
-int ps_trace_push(ps_trace *t, const uint64_t *keys, const float *deltas, uint32_t n,
-                  ps_err *err)
+int ps_trace_push(ps_trace *t, const uint64_t *keys, uint64_t param_base, uint32_t vpk,
+                  const float *vals, uint32_t n, ps_err *err)
 {
-    for (uint32_t i = 0; i < n; i++) {
-        int64_t r = ps_key_sums_row(&t->sums, keys[i]);
-        if (r < 0)
-            return ps_err_set(err, "out of memory tracing pushes");
-        t->sums.count[r]++;
-        t->sums.sum[r] += deltas[i];
-        t->sums.abs_sum[r] += deltas[i] < 0 ? -(double)deltas[i] : deltas[i];
-    }
+    for (uint32_t i = 0; i < n; i++)
+        for (uint32_t j = 0; j < vpk; j++) {
+            int64_t r = ps_key_sums_row(&t->sums, param_base + keys[i] * vpk + j);
+            if (r < 0)
+                return ps_err_set(err, "out of memory tracing pushes");
+            double d = vals[(size_t)i * vpk + j];
+            t->sums.count[r]++;
+            t->sums.sum[r] += d;
+            t->sums.abs_sum[r] += d < 0 ? -d : d;
+        }
     return PS_OK;
 }
 

@@ -170,12 +170,12 @@ static void setup_model(const char *model, int staleness)
     run.cfg = &cfg;
     run.n_servers = 1;
     run.n_workers = N_WORKERS;
-    run.n_keys = N_KEYS;
     run.consistency = ps_consistency_by_name(model);
     run.consistency_params = (ps_consistency_params){
         .staleness = staleness, .wsp_wait_weight = 1, .wsp_staleness_weight = 1};
     run.partitioner = ps_partitioner_by_name("range");
-    ps_partition_init(&run.partition, N_KEYS, 1);
+    ps_table_spec table = {.name = "t", .n_keys = N_KEYS, .vals_per_key = 1};
+    CU_ASSERT_FATAL(ps_run_set_tables(&run, &table, 1, NULL) == PS_OK);
     run.store_ops = &ps_store_mem_ops;
     memset(&st, 0, sizeof st);
     st.self = ps_server_actor(0);

@@ -154,7 +154,7 @@ static void test_lasso_metrics(void)
         off++;
     w[off] = 0.5f;
     double out[PS_MODEL_MAX_METRICS];
-    ops->evaluate(m, test, w, out);
+    ops->evaluate(m, test, (const float *const[]){w}, out);
     double sq = 0, l1 = 0;
     ps_row_buf buf = {0};
     for (uint64_t i = 0; i < 200; i++) {
