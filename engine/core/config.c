@@ -70,6 +70,7 @@ static const char *const backend_names[] = {"sim", "real", NULL};
 static const char *const store_names[] = {"mem", "rocksdb", NULL};
 static const char *const source_names[] = {"synthetic", "libsvm", NULL};
 static const char *const target_names[] = {"logistic", "linear", NULL};
+static const char *const generator_names[] = {"ctr", "ratings", "mixture", "dense", NULL};
 static const char *const update_names[] = {"average", "sum", NULL};
 static const core_key core_keys[] = {
     {"run", "name", T_STRING, OFF(name), "", F_STEM, 0, 0, NULL,
@@ -134,6 +135,23 @@ static const core_key core_keys[] = {
      "synthetic: Zipf exponent of feature popularity (0 = uniform, larger = more skew)"},
     {"data", "weight_scale", T_DOUBLE, OFF(weight_scale), "1", IN(0, 100), NULL,
      "synthetic: scale of the true model's weights (larger = less label noise)"},
+    {"data", "generator", T_ENUM, OFF(generator), "ctr", ANY, generator_names,
+     "synthetic: ctr = sparse CTR-like rows (lr, svm, lasso); ratings = (user, item) "
+     "ratings of a low-rank truth with power-law popularity (mf); mixture = dense rows of "
+     "data.features dimensions from data.clusters Gaussians (kmeans); dense = dense rows "
+     "labelled by a logistic truth (lr, svm)"},
+    {"data", "users", T_U64, OFF(users), "10000", IN(1, 4294967295.0), NULL,
+     "synthetic ratings: users (keys of the user table)"},
+    {"data", "items", T_U64, OFF(items), "5000", IN(1, 4294967295.0), NULL,
+     "synthetic ratings: items (keys of the item table)"},
+    {"data", "true_rank", T_INT, OFF(true_rank), "8", IN(1, 4096), NULL,
+     "synthetic ratings: rank of the true factors"},
+    {"data", "rating_mean", T_DOUBLE, OFF(rating_mean), "3", IN(-1e6, 1e6), NULL,
+     "synthetic ratings: the ratings' mean (the predictions' offset)"},
+    {"data", "clusters", T_INT, OFF(clusters), "10", IN(1, 1e6), NULL,
+     "synthetic mixture: Gaussian clusters"},
+    {"data", "spread", T_DOUBLE, OFF(spread), "3", IN(0, 1e6), NULL,
+     "synthetic mixture: the centres' standard deviation per dimension (points have 1)"},
     {"data", "target", T_ENUM, OFF(target), "logistic", ANY, target_names,
      "synthetic: labels drawn from the true model's margin: logistic = 0/1 with the "
      "sigmoid's probability (lr, svm); linear = the margin plus Gaussian noise (lasso)"},
@@ -141,7 +159,8 @@ static const core_key core_keys[] = {
      "synthetic: share of the features whose true weight is nonzero (below 1: a sparse "
      "truth, whose support lasso should recover)"},
     {"data", "noise", T_DOUBLE, OFF(noise), "0.1", IN(0, 100), NULL,
-     "synthetic, target = linear: standard deviation of the labels' Gaussian noise"},
+     "synthetic, target = linear, and ratings: standard deviation of the labels' Gaussian "
+     "noise"},
 
     {"model", "type", T_ENUM, OFF(type), "lr", ANY, ps_model_names,
      "the model, one file of engine/models/ each (README, Models); a model's own keys "
@@ -750,7 +769,8 @@ static int check_cross(const ps_config *c, const char *path, const int *origin, 
         ps_err_set(err, "data.source = libsvm needs data.path (the LIBSVM training file)");
         return where(err, path, origin[src]);
     }
-    if (strcmp(c->source, "synthetic") == 0 && (uint64_t)c->nnz > c->features) {
+    if (strcmp(c->source, "synthetic") == 0 && strcmp(c->generator, "ctr") == 0 &&
+        (uint64_t)c->nnz > c->features) {
         ps_err_set(err, "data.nnz = %d exceeds data.features = %" PRIu64
                    " (an example cannot have more distinct features than exist)",
                    c->nnz, c->features);

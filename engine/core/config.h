@@ -88,6 +88,12 @@ typedef struct ps_config {
     int nnz;
     double zipf;
     double weight_scale;
+    char *generator;    /* ctr | ratings | mixture | dense */
+    uint64_t users, items;
+    int true_rank;
+    double rating_mean;
+    int clusters;
+    double spread;
     char *target;       /* logistic | linear */
     double true_density;
     double noise;

@@ -135,18 +135,23 @@ void ps_sort_unique_u32(uint32_t *a, uint32_t *n)
     *n = m;
 }
 
+void ps_row_buf_reserve(ps_row_buf *buf, uint32_t n)
+{
+    if (buf->cap >= n)
+        return;
+    free(buf->idx);
+    free(buf->val);
+    buf->idx = malloc(n * sizeof *buf->idx);
+    buf->val = malloc(n * sizeof *buf->val);
+    if (!buf->idx || !buf->val)
+        abort(); /* a few KB: failing here means the process is already lost */
+    buf->cap = n;
+}
+
 static void synth_row(const ps_dataset *d, uint64_t i, ps_row *row, ps_row_buf *buf)
 {
     uint32_t nnz = d->ctr.nnz;
-    if (buf->cap < nnz) {
-        free(buf->idx);
-        free(buf->val);
-        buf->idx = malloc(nnz * sizeof *buf->idx);
-        buf->val = malloc(nnz * sizeof *buf->val);
-        if (!buf->idx || !buf->val)
-            abort(); /* a few KB: failing here means the process is already lost */
-        buf->cap = nnz;
-    }
+    ps_row_buf_reserve(buf, nnz);
     ps_rng r;
     ps_rng_init(&r, d->ctr.seed, ((uint64_t)PS_STREAM_DATA << 56) ^ (d->first + i));
     for (uint32_t k = 0; k < nnz; k++) {
@@ -219,6 +224,14 @@ void ps_dataset_row(const ps_dataset *d, uint64_t i, ps_row *row, ps_row_buf *bu
         synth_row(d, i, row, buf);
         return;
     }
+    if (d->kind == PS_DATA_GENERATED) {
+        ps_generated_row(d, i, row, buf);
+        return;
+    }
+    if (d->kind == PS_DATA_DENSE_U8) {
+        ps_dense_u8_row(d, i, row, buf);
+        return;
+    }
     uint64_t a = d->row_ptr[i], b = d->row_ptr[i + 1];
     row->nnz = (uint32_t)(b - a);
     row->idx = d->idx + a;
@@ -265,9 +278,11 @@ int ps_dataset_split(const ps_dataset *all, double test_fraction, uint64_t seed,
     if (test_map)
         perm = test_map;
     *te = (ps_dataset){.kind = PS_DATA_VIEW, .parent = all, .map = perm, .rows = n_test,
-                       .n_features = all->n_features, .owns_map = 1};
+                       .n_features = all->n_features, .owns_map = 1, .users = all->users,
+                       .items = all->items};
     *tr = (ps_dataset){.kind = PS_DATA_VIEW, .parent = all, .map = train_map,
-                       .rows = n - n_test, .n_features = all->n_features, .owns_map = 1};
+                       .rows = n - n_test, .n_features = all->n_features, .owns_map = 1,
+                       .users = all->users, .items = all->items};
     *train = tr;
     *test = te;
     return PS_OK;
@@ -292,5 +307,11 @@ void ps_dataset_free(ps_dataset *d)
     free(d->label);
     free(d->truth);
     free(d->draw_table);
+    for (int i = 0; i < 2; i++) {
+        free(d->factors[i]);
+        free(d->pop_cdf[i]);
+    }
+    free(d->centres);
+    free(d->pixels);
     free(d);
 }

@@ -35,7 +35,39 @@ typedef struct ps_ctr_params {
     double noise;          /* linear: the noise's standard deviation */
 } ps_ctr_params;
 
+/* The other generators with known truth (generators.c): rows are pure functions
+ * of (seed, row index), as the CTR generator's. */
+enum ps_gen_kind {
+    PS_GEN_RATINGS = 1, /* (user, item) rows labelled mean + p_u . q_i + noise, with
+                         * power-law user and item popularity: low-rank MF data */
+    PS_GEN_MIXTURE = 2, /* dense rows drawn from one of `clusters` Gaussians (unit
+                         * variance, centres N(0, spread^2)); the label is the cluster */
+    PS_GEN_DENSE = 3,   /* dense rows x ~ N(0, 1), labels 0/1 Bernoulli of the
+                         * logistic margin of true weights N(0, weight_scale^2 / dims) */
+};
+
+typedef struct ps_gen_params {
+    int kind;               /* enum ps_gen_kind */
+    uint64_t seed;
+    uint32_t users, items, rank; /* ratings */
+    double zipf, noise, mean;    /* ratings: popularity skew, noise sd, global mean */
+    uint32_t dims, clusters;     /* mixture, dense */
+    double spread, weight_scale;
+} ps_gen_params;
+
 typedef struct ps_dataset ps_dataset;
+
+/* Rows [first, first+n) of the generated data set of p. A ratings row has nnz 2:
+ * idx = {user, item}, values 1, label the rating; a dense row has nnz = dims. */
+int ps_dataset_generated(ps_dataset **out, const ps_gen_params *p, uint64_t first, uint64_t n,
+                         ps_err *err);
+/* The generators' truth: user (side 0) or item (side 1) factor j; centre c's
+ * coordinate j; the dense generator's weight j. */
+double ps_gen_true_factor(const ps_gen_params *p, int side, uint32_t id, uint32_t j);
+double ps_gen_true_centre(const ps_gen_params *p, uint32_t c, uint32_t j);
+double ps_gen_true_weight(const ps_gen_params *p, uint32_t j);
+/* Ratings data (generated or read): users and items, ids 0 .. n-1; 0 for others. */
+void ps_dataset_ratings_dims(const ps_dataset *d, uint32_t *users, uint32_t *items);
 
 /* Rows [first, first+n) of the synthetic data set of p. */
 int ps_dataset_synthetic(ps_dataset **out, const ps_ctr_params *p, uint64_t first, uint64_t n,

@@ -100,16 +100,16 @@ static void lasso_evaluate(const ps_model *m, const ps_dataset *test, const floa
 {
     const float *w = wt[0];
     lasso_sums s = {0};
-    ps_linear_margins(test, w, m->n_features, NULL, lasso_add_row, &s);
+    ps_linear_margins(m, test, w, lasso_add_row, &s);
     lasso_metrics(m, &s, w, out);
 }
 
 static int lasso_truth(const ps_model *m, const ps_dataset *test, double *out)
 {
-    if (!m->truth)
+    if (!m->truth) /* the support is the CTR generator's */
         return 0;
     lasso_sums s = {0};
-    ps_linear_margins(test, NULL, 0, m->truth, lasso_add_row, &s);
+    ps_linear_margins(m, test, NULL, lasso_add_row, &s);
     lasso_metrics(m, &s, NULL, out);
     return 1;
 }

@@ -5,6 +5,13 @@
 
 int ps_linear_create(const ps_model_env *env, int rule, double l1, ps_model **out, ps_err *err)
 {
+    if (env->gen && env->gen->kind == PS_GEN_RATINGS)
+        return ps_err_set(err, "a linear model needs labelled feature rows, not ratings "
+                          "(data.generator = ratings is for model.type = mf)");
+    if (env->gen && env->gen->kind == PS_GEN_MIXTURE && env->gen->clusters != 2)
+        return ps_err_set(err, "a linear model needs 0/1 labels; data.generator = mixture "
+                          "labels rows with %u clusters (set data.clusters = 2)",
+                          env->gen->clusters);
     ps_model *m = calloc(1, sizeof *m);
     if (!m)
         return ps_err_set(err, "out of memory");
@@ -13,6 +20,7 @@ int ps_linear_create(const ps_model_env *env, int rule, double l1, ps_model **ou
     m->l1 = l1;
     m->rule = rule;
     m->truth = env->truth;
+    m->gen = env->gen && env->gen->kind == PS_GEN_DENSE ? env->gen : NULL;
     *out = m;
     return PS_OK;
 }
@@ -60,20 +68,23 @@ int ps_linear_batch_group(void *b, int table, const uint32_t *group_of, int n_gr
     return ps_batch_group(b, group_of, n_groups, start, count, err);
 }
 
-void ps_linear_margins(const ps_dataset *d, const float *w, uint32_t n_features,
-                       const ps_ctr_params *truth,
+void ps_linear_margins(const ps_model *m, const ps_dataset *d, const float *w,
                        void (*fn)(double margin, float label, void *ctx), void *ctx)
 {
     ps_row_buf buf = {0};
     uint64_t n = ps_dataset_rows(d);
+    uint32_t nf = m->n_features;
     for (uint64_t i = 0; i < n; i++) {
         ps_row row;
         ps_dataset_row(d, i, &row, &buf);
-        double m = w ? w[n_features] : ps_ctr_true_bias(truth);
-        for (uint32_t k = 0; k < row.nnz; k++)
-            m += (w ? (row.idx[k] < n_features ? (double)w[row.idx[k]] : 0.0)
-                    : ps_ctr_true_weight(truth, row.idx[k])) * row.val[k];
-        fn(m, row.label, ctx);
+        double margin = w ? w[nf] : m->truth ? ps_ctr_true_bias(m->truth) : 0.0;
+        for (uint32_t k = 0; k < row.nnz; k++) {
+            uint32_t j = row.idx[k];
+            double wj = w ? (j < nf ? (double)w[j] : 0.0)
+                          : m->truth ? ps_ctr_true_weight(m->truth, j) : ps_gen_true_weight(m->gen, j);
+            margin += wj * row.val[k];
+        }
+        fn(margin, row.label, ctx);
     }
     ps_row_buf_free(&buf);
 }

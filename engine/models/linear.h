@@ -11,8 +11,12 @@ struct ps_model {
     uint32_t n_features;
     double l2, l1;
     int rule;                   /* the table's update rule */
-    const ps_ctr_params *truth; /* generated data: the true weights; else NULL */
+    const ps_ctr_params *truth; /* CTR data: the true weights; else NULL */
+    const ps_gen_params *gen;   /* dense generated data: the true weights; else NULL */
 };
+
+/* Whether the data's true weights are known (m->truth or m->gen). */
+static inline int ps_linear_has_truth(const ps_model *m) { return m->truth || m->gen; }
 
 /* A linear model over env's data with the given table rule and L1 weight; its L2
  * weight is model.l2. */
@@ -28,10 +32,9 @@ int ps_linear_batch_group(void *b, int table, const uint32_t *group_of, int n_gr
                           uint32_t *start, uint32_t *count, ps_err *err);
 
 /* Calls fn(margin, label, ctx) for every row of d, with the margin of weights w
- * (n_features + 1, bias last; features beyond w's are 0) or, w NULL, of the true
- * model of truth. */
-void ps_linear_margins(const ps_dataset *d, const float *w, uint32_t n_features,
-                       const ps_ctr_params *truth,
+ * (n_features + 1, bias last; features beyond w's are 0) or, w NULL, of m's true
+ * model. */
+void ps_linear_margins(const ps_model *m, const ps_dataset *d, const float *w,
                        void (*fn)(double margin, float label, void *ctx), void *ctx);
 
 /* The L2 term of a batch: adds l2 * w to grad on every key but the bias, and

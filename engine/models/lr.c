@@ -74,16 +74,16 @@ static void lr_evaluate(const ps_model *m, const ps_dataset *test, const float *
 {
     const float *w = wt[0];
     lr_sums s = {0};
-    ps_linear_margins(test, w, m->n_features, NULL, lr_add_row, &s);
+    ps_linear_margins(m, test, w, lr_add_row, &s);
     lr_metrics(&s, out);
 }
 
 static int lr_truth(const ps_model *m, const ps_dataset *test, double *out)
 {
-    if (!m->truth)
+    if (!ps_linear_has_truth(m))
         return 0;
     lr_sums s = {0};
-    ps_linear_margins(test, NULL, 0, m->truth, lr_add_row, &s);
+    ps_linear_margins(m, test, NULL, lr_add_row, &s);
     lr_metrics(&s, out);
     return 1;
 }

@@ -44,13 +44,15 @@ typedef struct ps_model ps_model; /* a model's own state: hyper-parameters, size
 typedef struct ps_model_env {
     const ps_config *cfg;
     const ps_dataset *train, *test;
-    const ps_ctr_params *truth; /* NULL for data read from files */
+    const ps_ctr_params *truth; /* the CTR generator's; NULL for other data */
+    const ps_gen_params *gen;   /* the other generators'; NULL for other data */
 } ps_model_env;
 
 /* One step's context, given by the engine. */
 typedef struct ps_step_ctx {
     double rate;   /* the step size of this iteration, already scaled (model.update) */
     int32_t clock; /* the clock within the stage */
+    int workers;   /* workers stepping together: the sum of their pushes is applied */
 } ps_step_ctx;
 
 typedef struct ps_model_ops {

@@ -68,7 +68,7 @@ static void svm_evaluate(const ps_model *m, const ps_dataset *test, const float 
 {
     const float *w = wt[0];
     svm_sums s = {0};
-    ps_linear_margins(test, w, m->n_features, NULL, svm_add_row, &s);
+    ps_linear_margins(m, test, w, svm_add_row, &s);
     svm_metrics(&s, out);
 }
 
@@ -76,10 +76,10 @@ static void svm_evaluate(const ps_model *m, const ps_dataset *test, const float 
  * classifier of the labels it draws, so its accuracy is the one to approach. */
 static int svm_truth(const ps_model *m, const ps_dataset *test, double *out)
 {
-    if (!m->truth)
+    if (!ps_linear_has_truth(m))
         return 0;
     svm_sums s = {0};
-    ps_linear_margins(test, NULL, 0, m->truth, svm_add_row, &s);
+    ps_linear_margins(m, test, NULL, svm_add_row, &s);
     svm_metrics(&s, out);
     return 1;
 }

@@ -8,9 +8,35 @@
 #include "engine/ps/msg.h"
 #include "engine/ps/straggler.h"
 
+/* The generators other than CTR: the same rows on every node, from the seed. */
+static int run_generate(ps_run *r, const ps_config *cfg, ps_err *err)
+{
+    int kind = strcmp(cfg->generator, "ratings") == 0   ? PS_GEN_RATINGS
+               : strcmp(cfg->generator, "mixture") == 0 ? PS_GEN_MIXTURE
+                                                        : PS_GEN_DENSE;
+    if (kind != PS_GEN_RATINGS && cfg->features > 100000)
+        return ps_err_set(err, "data.generator = %s makes dense rows of data.features = %llu "
+                          "values; at most 100000", cfg->generator,
+                          (unsigned long long)cfg->features);
+    r->gen = (ps_gen_params){.kind = kind, .seed = cfg->seed, .users = (uint32_t)cfg->users,
+                             .items = (uint32_t)cfg->items, .rank = (uint32_t)cfg->true_rank,
+                             .zipf = cfg->zipf, .noise = cfg->noise, .mean = cfg->rating_mean,
+                             .dims = (uint32_t)cfg->features, .clusters = (uint32_t)cfg->clusters,
+                             .spread = cfg->spread, .weight_scale = cfg->weight_scale};
+    r->gen_kind = kind;
+    if (ps_dataset_generated(&r->train, &r->gen, 0, cfg->train_examples, err) ||
+        ps_dataset_generated(&r->test, &r->gen, cfg->train_examples, cfg->test_examples, err))
+        return PS_ERR;
+    r->has_truth = 1;
+    return PS_OK;
+}
+
 static int run_load_data(ps_run *r, const ps_config *cfg, ps_err *err)
 {
-    if (strcmp(cfg->source, "synthetic") == 0) {
+    if (strcmp(cfg->source, "synthetic") == 0 && strcmp(cfg->generator, "ctr") != 0) {
+        if (run_generate(r, cfg, err))
+            return PS_ERR;
+    } else if (strcmp(cfg->source, "synthetic") == 0) {
         r->ctr = (ps_ctr_params){.seed = cfg->seed, .n_features = (uint32_t)cfg->features,
                                  .nnz = (uint32_t)cfg->nnz, .zipf = cfg->zipf,
                                  .weight_scale = cfg->weight_scale,
@@ -41,7 +67,8 @@ static int run_make_model(ps_run *r, const ps_config *cfg, ps_err *err)
     if (!r->model_ops)
         return ps_err_set(err, "unknown model %s", cfg->type);
     ps_model_env env = {.cfg = cfg, .train = r->train, .test = r->test,
-                        .truth = r->has_truth ? &r->ctr : NULL};
+                        .truth = r->has_truth && !r->gen_kind ? &r->ctr : NULL,
+                        .gen = r->gen_kind ? &r->gen : NULL};
     if (r->model_ops->create(&env, &r->model, err))
         return ps_err_prefix(err, "model %s: ", cfg->type);
     ps_table_spec tables[PS_MODEL_MAX_TABLES];

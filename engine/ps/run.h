@@ -33,7 +33,9 @@ typedef struct ps_run {
     uint32_t n_features;
     ps_dataset *train, *test;        /* test is used by the coordinator only */
     ps_dataset *all;                 /* loaded file data, parent of train/test views */
-    ps_ctr_params ctr;               /* generated data: the generator (its truth) */
+    ps_ctr_params ctr;               /* CTR data: the generator (its truth) */
+    ps_gen_params gen;               /* the other generators' */
+    int gen_kind;                    /* 0: CTR or files; else enum ps_gen_kind */
     const ps_model_ops *model_ops;   /* model.type */
     ps_model *model;
     ps_run_table tables[PS_MODEL_MAX_TABLES]; /* the model's parameter tables */

@@ -322,7 +322,8 @@ static int worker_iterate(ps_worker *wk, ps_err *err)
         if (worker_wait_replies(wk, cur, c, sent_at, err))
             return PS_ERR;
         double t0 = ps_now(wk->be), loss;
-        ps_step_ctx ctx = {.rate = ps_run_step_rate(wk->run, c), .clock = c};
+        ps_step_ctx ctx = {.rate = ps_run_step_rate(wk->run, c), .clock = c,
+                           .workers = wk->run->n_workers};
         const float *w[PS_MODEL_MAX_TABLES];
         float *out[PS_MODEL_MAX_TABLES];
         for (int t = 0; t < wk->run->n_tables; t++) {

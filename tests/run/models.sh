@@ -2,7 +2,8 @@
 # Every model's example config, on generated data with a known truth: lr and svm
 # reach within 2 points of the true model's held-out accuracy; lasso recovers the
 # true support (F1 >= 0.9), its weights are exactly 0 off it (the servers' final
-# shards), and metrics.csv names each model's metrics. model.update = average
+# shards); mf's held-out RMSE is within 10% of the noise level; kmeans's objective
+# is within 5% of the true centres'; metrics.csv names each model's metrics. model.update = average
 # keeps a run stable when only the worker count changes; sum does not.
 source "$(dirname "$0")/common.bash"
 
@@ -35,6 +36,37 @@ zeros=$(awk -F, 'FNR > 1 && $1 < 200 && $2 == "0"' "$TMP"/lasso/trace/server*.fi
 awk -v z="$zeros" -v nz="$nz" 'BEGIN { exit !(nz == (200 - z) / 200) }' ||
     fail "lasso: metrics say $nz of the weights are nonzero, the shards $((200 - zeros)) of 200"
 echo "ok: lasso support F1 $f1, $zeros of 200 weights exactly 0 (nonzero $nz, true $true_nz)"
+
+"$PSLAB" run experiments/mf.ini --trace --out "$TMP/mf" >/dev/null 2>&1 || fail "mf run failed"
+rmse=$(summary_value "$TMP/mf" final_rmse)
+noise=$(summary_value "$TMP/mf" true_model_rmse)
+at_least "$(awk -v n="$noise" 'BEGIN { print 1.1 * n }')" "$rmse" ||
+    fail "mf: held-out RMSE $rmse is more than 10% above the noise level $noise"
+[ "$(head -1 "$TMP/mf/metrics.csv")" = "time_s,stage,iteration,rmse,staleness_mean,staleness_max" ] ||
+    fail "mf metrics.csv header: $(head -1 "$TMP/mf/metrics.csv")"
+out=$("$PSLAB" check "$TMP/mf") || fail "check of the mf run (two tables of 8 values a key): $out"
+echo "ok: mf RMSE $rmse, noise $noise; $out"
+
+"$PSLAB" run experiments/kmeans.ini --out "$TMP/km" >/dev/null 2>&1 || fail "kmeans run failed"
+obj=$(summary_value "$TMP/km" final_objective)
+tobj=$(summary_value "$TMP/km" true_model_objective)
+at_least "$(awk -v t="$tobj" 'BEGIN { print 1.05 * t }')" "$obj" ||
+    fail "kmeans: objective $obj is more than 5% above the true centres' $tobj"
+at_least "$(summary_value "$TMP/km" final_purity)" 0.99 || fail "kmeans: purity below 0.99"
+echo "ok: kmeans objective $obj, true centres $tobj"
+
+# The partitioner changes where keys live, not the model: under BSP each key's
+# pushes are summed in worker order either way (and a hash partition regroups a
+# batch's keys by server, which range leaves in order)
+for m in mf kmeans; do
+    "$PSLAB" run "experiments/$m.ini" --set policy.partitioner=hash --set run.iterations=200 \
+        --out "$TMP/$m-hash" >/dev/null 2>&1 || fail "$m with hash partitioning failed"
+    "$PSLAB" run "experiments/$m.ini" --set run.iterations=200 --out "$TMP/$m-range" >/dev/null 2>&1 ||
+        fail "$m run failed"
+    cmp <(cut -d, -f2- "$TMP/$m-range/metrics.csv") <(cut -d, -f2- "$TMP/$m-hash/metrics.csv") ||
+        fail "$m: hash partitioning trains another model than range"
+    echo "ok: $m trains the same model under hash and range partitioning"
+done
 
 # 8x the workers: the averaged update keeps lr.ini's step and its accuracy; the
 # summed one steps 64 times as far and lands far from it

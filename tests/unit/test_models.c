@@ -181,6 +181,185 @@ static void test_lasso_metrics(void)
     ps_dataset_free(test);
 }
 
+/* Builds a model of `type` over generated data of p, and a batch of its first
+ * n training rows (grouped as one server's: keys in order). */
+typedef struct model_fixture {
+    ps_config cfg;
+    ps_dataset *train, *test;
+    const ps_model_ops *ops;
+    ps_model *m;
+    void *batch;
+    ps_table_spec tables[PS_MODEL_MAX_TABLES];
+    int n_tables;
+} model_fixture;
+
+static void fixture_open(model_fixture *f, const char *type, const ps_gen_params *p,
+                         const char *const *sets, uint32_t n)
+{
+    ps_config_init_defaults(&f->cfg);
+    CU_ASSERT_EQUAL_FATAL(ps_config_set(&f->cfg, type, NULL), PS_OK);
+    for (int i = 0; sets && sets[i]; i++)
+        CU_ASSERT_EQUAL_FATAL(ps_config_set(&f->cfg, sets[i], NULL), PS_OK);
+    CU_ASSERT_FATAL(ps_dataset_generated(&f->train, p, 0, 1000, NULL) == PS_OK);
+    CU_ASSERT_FATAL(ps_dataset_generated(&f->test, p, 1000, 200, NULL) == PS_OK);
+    f->ops = ps_model_by_name(strchr(type, '=') + 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f->ops);
+    ps_model_env env = {.cfg = &f->cfg, .train = f->train, .test = f->test, .gen = p};
+    CU_ASSERT_FATAL(f->ops->create(&env, &f->m, NULL) == PS_OK);
+    f->n_tables = f->ops->tables(f->m, f->tables);
+    f->batch = f->ops->batch_new();
+    uint64_t rows[64];
+    for (uint32_t i = 0; i < n; i++)
+        rows[i] = i;
+    ps_row_buf buf = {0};
+    CU_ASSERT_FATAL(f->ops->batch_build(f->m, f->batch, f->train, rows, n, &buf, NULL) == PS_OK);
+    ps_row_buf_free(&buf);
+}
+
+static void fixture_close(model_fixture *f)
+{
+    f->ops->batch_free(f->batch);
+    f->ops->destroy(f->m);
+    ps_dataset_free(f->train);
+    ps_dataset_free(f->test);
+    ps_config_free(&f->cfg);
+}
+
+/* mf's step at rate 1 is minus the gradient of the batch's summed objective,
+ * sum over its ratings of 0.5 e^2 + 0.5 l2 (|p_u|^2 + |q_i|^2), e = r - mean - p.q:
+ * against central finite differences of that objective, computed here. */
+static double mf_objective(const model_fixture *f, float *const *w, double l2, double mean)
+{
+    uint32_t k = f->tables[0].vals_per_key;
+    const uint64_t *users, *items;
+    uint32_t nu = f->ops->batch_keys(f->batch, 0, &users), ni = f->ops->batch_keys(f->batch, 1, &items);
+    ps_row_buf buf = {0};
+    double total = 0;
+    for (uint64_t r = 0; r < 8; r++) {
+        ps_row row;
+        ps_dataset_row(f->train, r, &row, &buf);
+        uint32_t u = 0, i = 0;
+        while (u < nu && users[u] != row.idx[0])
+            u++;
+        while (i < ni && items[i] != row.idx[1])
+            i++;
+        CU_ASSERT_FATAL(u < nu && i < ni);
+        double dot = 0, reg = 0;
+        for (uint32_t j = 0; j < k; j++) {
+            dot += (double)w[0][u * k + j] * w[1][i * k + j];
+            reg += (double)w[0][u * k + j] * w[0][u * k + j] + (double)w[1][i * k + j] * w[1][i * k + j];
+        }
+        double e = row.label - mean - dot;
+        total += 0.5 * e * e + 0.5 * l2 * reg;
+    }
+    ps_row_buf_free(&buf);
+    return total;
+}
+
+static void test_mf_gradient(void)
+{
+    ps_gen_params p = {.kind = PS_GEN_RATINGS, .seed = 4, .users = 6, .items = 5, .rank = 3,
+                       .zipf = 0.5, .noise = 0.1, .mean = 3};
+    const char *sets[] = {"model.rank=3", "model.l2=0.05", NULL};
+    model_fixture f;
+    fixture_open(&f, "model.type=mf", &p, sets, 8);
+    CU_ASSERT_EQUAL(f.n_tables, 2);
+    CU_ASSERT_EQUAL(f.tables[1].vals_per_key, 3);
+    const uint64_t *keys;
+    uint32_t n[2] = {f.ops->batch_keys(f.batch, 0, &keys), f.ops->batch_keys(f.batch, 1, &keys)};
+    float *w[2], *out[2], *scratch[2];
+    ps_rng r;
+    ps_rng_init(&r, 9, 9);
+    for (int t = 0; t < 2; t++) {
+        w[t] = malloc(n[t] * 3 * sizeof(float));
+        out[t] = malloc(n[t] * 3 * sizeof(float));
+        scratch[t] = malloc(n[t] * 3 * sizeof(float));
+        for (uint32_t i = 0; i < n[t] * 3; i++)
+            w[t][i] = (float)(ps_rng_normal(&r) * 0.7);
+    }
+    ps_step_ctx ctx = {.rate = 1, .workers = 1};
+    double loss;
+    f.ops->step(f.m, f.batch, (const float *const *)w, out, &ctx, &loss);
+    double obj = mf_objective(&f, w, 0.05, 3);
+    CU_ASSERT_DOUBLE_EQUAL(loss, obj / 8, 1e-6 * (1 + obj)); /* the reported loss is the mean */
+    for (int t = 0; t < 2; t++)
+        for (uint32_t i = 0; i < n[t] * 3; i++) {
+            float keep = w[t][i], h = 1e-2f;
+            w[t][i] = keep + h;
+            double lp = mf_objective(&f, w, 0.05, 3);
+            w[t][i] = keep - h;
+            double lm = mf_objective(&f, w, 0.05, 3);
+            w[t][i] = keep;
+            double fd = (lp - lm) / (2.0 * h);
+            CU_ASSERT_DOUBLE_EQUAL(-out[t][i], fd, 2e-3 + 2e-3 * fabs(fd));
+        }
+    /* initial factors: nonzero, within +-init_scale, the same for the same key */
+    float a[3], b[3];
+    f.ops->init_values(f.m, 1, 4, a);
+    f.ops->init_values(f.m, 1, 4, b);
+    CU_ASSERT(memcmp(a, b, sizeof a) == 0);
+    for (int j = 0; j < 3; j++)
+        CU_ASSERT(a[j] != 0 && fabsf(a[j]) <= 0.1f);
+    for (int t = 0; t < 2; t++) {
+        free(w[t]);
+        free(out[t]);
+        free(scratch[t]);
+    }
+    fixture_close(&f);
+}
+
+/* kmeans from zero counts: each centroid moves exactly to the mean of the points
+ * nearest it, and its count becomes theirs; with W workers, a W-th of the way. */
+static void test_kmeans_step(void)
+{
+    ps_gen_params p = {.kind = PS_GEN_MIXTURE, .seed = 3, .dims = 4, .clusters = 3, .spread = 3};
+    const char *sets[] = {"model.k=3", NULL};
+    model_fixture f;
+    fixture_open(&f, "model.type=kmeans", &p, sets, 40);
+    CU_ASSERT_EQUAL(f.tables[0].vals_per_key, 4);
+    CU_ASSERT_EQUAL(f.tables[1].vals_per_key, 1);
+    float cent[12], counts[3] = {0}, out0[12], out1[3];
+    for (uint32_t c = 0; c < 3; c++)
+        f.ops->init_values(f.m, 0, c, cent + c * 4);
+    for (int workers = 1; workers <= 2; workers++) {
+        ps_step_ctx ctx = {.rate = 0.5, .workers = workers};
+        double loss;
+        f.ops->step(f.m, f.batch, (const float *const[]){cent, counts}, (float *const[]){out0, out1},
+                    &ctx, &loss);
+        double sum[12] = {0}, took[3] = {0}, total = 0;
+        ps_row_buf buf = {0};
+        for (uint64_t i = 0; i < 40; i++) {
+            ps_row row;
+            ps_dataset_row(f.train, i, &row, &buf);
+            int best = 0;
+            double bd = 1e300;
+            for (int c = 0; c < 3; c++) {
+                double d2 = 0;
+                for (int j = 0; j < 4; j++) {
+                    double e = (double)row.val[j] - cent[c * 4 + j];
+                    d2 += e * e;
+                }
+                if (d2 < bd)
+                    bd = d2, best = c;
+            }
+            total += bd;
+            took[best]++;
+            for (int j = 0; j < 4; j++)
+                sum[best * 4 + j] += row.val[j];
+        }
+        ps_row_buf_free(&buf);
+        CU_ASSERT_DOUBLE_EQUAL(loss, total / 40, 1e-9 * (1 + total));
+        for (int c = 0; c < 3; c++) {
+            CU_ASSERT_EQUAL(out1[c], (float)took[c]);
+            for (int j = 0; j < 4 && took[c]; j++) {
+                double mean = sum[c * 4 + j] / took[c];
+                CU_ASSERT_DOUBLE_EQUAL(cent[c * 4 + j] + workers * out0[c * 4 + j], mean, 1e-4);
+            }
+        }
+    }
+    fixture_close(&f);
+}
+
 static void test_registry(void)
 {
     for (int i = 0; ps_models[i]; i++) {
@@ -196,6 +375,8 @@ static CU_TestInfo tests[] = {
     {"svm hinge values", test_svm_hinge_values},
     {"lasso gradient matches finite differences", test_lasso_gradient},
     {"lasso metrics", test_lasso_metrics},
+    {"mf step is minus the gradient (finite differences); initial factors", test_mf_gradient},
+    {"kmeans step moves centroids to their points' mean", test_kmeans_step},
     {"registry", test_registry},
     CU_TEST_INFO_NULL,
 };
