@@ -68,7 +68,8 @@ typedef struct key_def {
 
 static const char *const backend_names[] = {"sim", "real", NULL};
 static const char *const store_names[] = {"mem", "rocksdb", NULL};
-static const char *const source_names[] = {"synthetic", "libsvm", NULL};
+static const char *const source_names[] = {"synthetic", "libsvm", "movielens", "idx", NULL};
+static const char *const order_names[] = {"shuffled", "file", NULL};
 static const char *const target_names[] = {"logistic", "linear", NULL};
 static const char *const generator_names[] = {"ctr", "ratings", "mixture", "dense", NULL};
 static const char *const update_names[] = {"average", "sum", NULL};
@@ -116,15 +117,29 @@ static const core_key core_keys[] = {
      "10u makes 1000-host runs several times faster, see README)"},
 
     {"data", "source", T_ENUM, OFF(source), "synthetic", ANY, source_names,
-     "training data: synthetic (sparse CTR-like, known true model) or libsvm (data.path)"},
+     "training data: synthetic (data.generator, with a known true model), libsvm (LIBSVM "
+     "text), movielens (ratings: user::item::rating::timestamp lines, or the CSV with a "
+     "userId,movieId,rating,timestamp header), idx (MNIST-style IDX images, data.labels)"},
     {"data", "path", T_PATH, OFF(path), "", ANY, NULL,
-     "LIBSVM training file; required when source = libsvm"},
+     "the training file (LIBSVM, MovieLens or IDX images); required unless synthetic"},
     {"data", "test_path", T_PATH, OFF(test_path), "", ANY, NULL,
-     "LIBSVM test file; empty = hold out test_fraction of data.path"},
+     "the held-out file, of the same format; empty = hold out test_fraction of data.path"},
+    {"data", "labels", T_PATH, OFF(labels), "", ANY, NULL,
+     "idx: the labels file of data.path (IDX, magic 0x801); plain or gzip'd"},
+    {"data", "test_labels", T_PATH, OFF(test_labels), "", ANY, NULL,
+     "idx: the labels file of data.test_path"},
+    {"data", "classes", T_STRING, OFF(classes), "", ANY, NULL,
+     "idx: 'a,b' keeps the images of labels a and b, as labels 0 and 1 (for lr, svm); "
+     "empty = every class (kmeans)"},
     {"data", "test_fraction", T_DOUBLE, OFF(test_fraction), "0.1", IN(0.01, 0.9), NULL,
-     "fraction of the LIBSVM examples held out for testing when test_path is empty"},
-    {"data", "features", T_U64, OFF(features), "100000", IN(1, 4294967294.0), NULL,
-     "feature dimensions of the data and the model (which adds one bias weight)"},
+     "fraction of the file's examples held out for testing when test_path is empty"},
+    {"data", "order", T_ENUM, OFF(order), "file", ANY, order_names,
+     "the order mini-batches take a worker's rows in: shuffled = a new permutation each "
+     "epoch, drawn from the seed; file = in file (generation) order"},
+    {"data", "features", T_U64, OFF(features), "0", IN(0, 4294967294.0), NULL,
+     "feature dimensions of the data and the model (which adds one bias weight); 0 = the "
+     "default: 100000 for generated CTR rows, 20 for dense generated rows, and for files the "
+     "largest index in the training and test files (a larger index is an error)"},
     {"data", "train_examples", T_U64, OFF(train_examples), "100000", IN(1, 1e10), NULL,
      "synthetic: training examples, split among the workers"},
     {"data", "test_examples", T_U64, OFF(test_examples), "10000", IN(1, 1e8), NULL,
@@ -765,15 +780,20 @@ static int check_paths(const ps_config *c, const char *path, const int *origin, 
 static int check_cross(const ps_config *c, const char *path, const int *origin, ps_err *err)
 {
     int src = find_key("data", "source");
-    if (strcmp(c->source, "libsvm") == 0 && !*c->path) {
-        ps_err_set(err, "data.source = libsvm needs data.path (the LIBSVM training file)");
+    if (strcmp(c->source, "synthetic") != 0 && !*c->path) {
+        ps_err_set(err, "data.source = %s needs data.path (the training file)", c->source);
+        return where(err, path, origin[src]);
+    }
+    if (strcmp(c->source, "idx") == 0 && (!*c->labels || (*c->test_path && !*c->test_labels))) {
+        ps_err_set(err, "data.source = idx needs data.labels%s (the labels of the images)",
+                   *c->test_path ? " and data.test_labels" : "");
         return where(err, path, origin[src]);
     }
     if (strcmp(c->source, "synthetic") == 0 && strcmp(c->generator, "ctr") == 0 &&
-        (uint64_t)c->nnz > c->features) {
+        (uint64_t)c->nnz > (c->features ? c->features : PS_CONFIG_CTR_FEATURES)) {
         ps_err_set(err, "data.nnz = %d exceeds data.features = %" PRIu64
                    " (an example cannot have more distinct features than exist)",
-                   c->nnz, c->features);
+                   c->nnz, c->features ? c->features : PS_CONFIG_CTR_FEATURES);
         return where(err, path, origin[find_key("data", "nnz")]);
     }
     return PS_OK;

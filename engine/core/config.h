@@ -50,6 +50,10 @@ typedef union ps_config_value {
 
 #define PS_CONFIG_MODULE_KEYS 32
 
+/* data.features = 0 for generated rows: CTR's, and the dense generators' */
+#define PS_CONFIG_CTR_FEATURES 100000
+#define PS_CONFIG_DENSE_FEATURES 20
+
 typedef struct ps_config {
     char *source_path; /* the INI file, as given to ps_config_load */
 
@@ -78,9 +82,12 @@ typedef struct ps_config {
     double precision;   /* SimGrid's surf/precision, seconds */
 
     /* [data] */
-    char *source; /* synthetic | libsvm */
+    char *source; /* synthetic | libsvm | movielens | idx */
     char *path;
     char *test_path;
+    char *labels, *test_labels; /* idx */
+    char *classes;
+    char *order;        /* shuffled | file */
     double test_fraction;
     uint64_t features;
     uint64_t train_examples;

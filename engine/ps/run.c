@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/data/readers.h"
 #include "engine/ps/msg.h"
 #include "engine/ps/straggler.h"
 
@@ -14,14 +15,15 @@ static int run_generate(ps_run *r, const ps_config *cfg, ps_err *err)
     int kind = strcmp(cfg->generator, "ratings") == 0   ? PS_GEN_RATINGS
                : strcmp(cfg->generator, "mixture") == 0 ? PS_GEN_MIXTURE
                                                         : PS_GEN_DENSE;
-    if (kind != PS_GEN_RATINGS && cfg->features > 100000)
+    uint64_t dims = cfg->features ? cfg->features : PS_CONFIG_DENSE_FEATURES;
+    if (kind != PS_GEN_RATINGS && dims > 100000)
         return ps_err_set(err, "data.generator = %s makes dense rows of data.features = %llu "
                           "values; at most 100000", cfg->generator,
-                          (unsigned long long)cfg->features);
+                          (unsigned long long)dims);
     r->gen = (ps_gen_params){.kind = kind, .seed = cfg->seed, .users = (uint32_t)cfg->users,
                              .items = (uint32_t)cfg->items, .rank = (uint32_t)cfg->true_rank,
                              .zipf = cfg->zipf, .noise = cfg->noise, .mean = cfg->rating_mean,
-                             .dims = (uint32_t)cfg->features, .clusters = (uint32_t)cfg->clusters,
+                             .dims = (uint32_t)dims, .clusters = (uint32_t)cfg->clusters,
                              .spread = cfg->spread, .weight_scale = cfg->weight_scale};
     r->gen_kind = kind;
     if (ps_dataset_generated(&r->train, &r->gen, 0, cfg->train_examples, err) ||
@@ -37,7 +39,8 @@ static int run_load_data(ps_run *r, const ps_config *cfg, ps_err *err)
         if (run_generate(r, cfg, err))
             return PS_ERR;
     } else if (strcmp(cfg->source, "synthetic") == 0) {
-        r->ctr = (ps_ctr_params){.seed = cfg->seed, .n_features = (uint32_t)cfg->features,
+        uint64_t nf = cfg->features ? cfg->features : PS_CONFIG_CTR_FEATURES;
+        r->ctr = (ps_ctr_params){.seed = cfg->seed, .n_features = (uint32_t)nf,
                                  .nnz = (uint32_t)cfg->nnz, .zipf = cfg->zipf,
                                  .weight_scale = cfg->weight_scale,
                                  .true_density = cfg->true_density,
@@ -47,14 +50,8 @@ static int run_load_data(ps_run *r, const ps_config *cfg, ps_err *err)
             ps_dataset_synthetic(&r->test, &r->ctr, cfg->train_examples, cfg->test_examples, err))
             return PS_ERR;
         r->has_truth = 1;
-    } else if (cfg->test_path && cfg->test_path[0]) {
-        if (ps_dataset_load_libsvm(&r->train, cfg->path, 0, err) ||
-            ps_dataset_load_libsvm(&r->test, cfg->test_path, ps_dataset_features(r->train), err))
-            return PS_ERR;
-    } else {
-        if (ps_dataset_load_libsvm(&r->all, cfg->path, 0, err) ||
-            ps_dataset_split(r->all, cfg->test_fraction, cfg->seed, &r->train, &r->test, err))
-            return PS_ERR;
+    } else if (ps_data_load_files(cfg, &r->train, &r->test, &r->all, err)) {
+        return PS_ERR;
     }
     r->n_features = ps_dataset_features(r->train);
     return PS_OK;

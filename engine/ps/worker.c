@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/ps/batch_order.h"
 #include "engine/ps/msg.h"
 #include "engine/ps/run.h"
 #include "engine/ps/straggler.h"
@@ -34,6 +35,7 @@ typedef struct ps_worker {
     ps_backend *be;
     int index;
     uint64_t lo, n_rows;         /* this worker's shard of the training rows */
+    int shuffled;                /* data.order = shuffled: a permutation per epoch */
     void *batch[2];              /* the model's batches: this iteration's and the next */
     table_buf tables[PS_MODEL_MAX_TABLES];
     ps_row_buf rowbuf;
@@ -96,8 +98,12 @@ static int worker_build_batch(ps_worker *wk, int slot, int32_t clock, ps_err *er
 {
     const ps_run *r = wk->run;
     uint32_t B = (uint32_t)r->cfg->batch;
-    for (uint32_t j = 0; j < B; j++)
-        wk->rows[j] = wk->lo + ((uint64_t)clock * B + j) % wk->n_rows;
+    for (uint32_t j = 0; j < B; j++) {
+        uint64_t at = (uint64_t)clock * B + j, pos = at % wk->n_rows;
+        wk->rows[j] = wk->lo + (wk->shuffled ? ps_batch_order_row(r->cfg->seed, wk->index,
+                                                                  at / wk->n_rows, pos, wk->n_rows)
+                                             : pos);
+    }
     if (r->model_ops->batch_build(r->model, wk->batch[slot], r->train, wk->rows, B, &wk->rowbuf,
                                   err))
         return PS_ERR;
@@ -377,6 +383,7 @@ static int worker_init(ps_worker *wk, ps_run *r, ps_backend *be, int index, ps_e
     uint64_t n = ps_dataset_rows(r->train), W = (uint64_t)r->n_workers;
     wk->lo = n * (uint64_t)index / W;
     wk->n_rows = n * (uint64_t)(index + 1) / W - wk->lo;
+    wk->shuffled = strcmp(r->cfg->order, "shuffled") == 0;
     if (wk->n_rows == 0)
         return ps_err_set(err, "worker %d has no training rows (%llu rows for %d workers)", index,
                           (unsigned long long)n, r->n_workers);

@@ -183,7 +183,7 @@ static void test_defaults(void)
     CU_ASSERT_STRING_EQUAL(c.path, "");
     CU_ASSERT_STRING_EQUAL(c.test_path, "");
     CU_ASSERT_EQUAL(c.test_fraction, 0.1);
-    CU_ASSERT(c.features == 100000);
+    CU_ASSERT(c.features == 0); /* the source's default */
     CU_ASSERT(c.train_examples == 100000);
     CU_ASSERT(c.test_examples == 10000);
     CU_ASSERT_EQUAL(c.nnz, 20);
@@ -293,7 +293,7 @@ static void test_number_syntax(void)
         expect_error(text, NULL, 0, cases[i].want);
     }
     expect_error(MINIMAL "[data]\nfeatures = -5\n", NULL, 0,
-                 "data.features = -5: out of range (must be in 1..4294967294)");
+                 "data.features = -5: out of range (must be in 0..4294967294)");
     expect_error(MINIMAL "[data]\nfeatures = 4294967295\n", NULL, 0, "out of range");
     expect_error(MINIMAL "[run]\nseed = 18446744073709551616\n", NULL, 0, "too large");
     expect_error(MINIMAL "[run]\nseed = -1\n", NULL, 0, "run.seed = -1: out of range");
