@@ -133,7 +133,7 @@ static const core_key core_keys[] = {
      "empty = every class (kmeans)"},
     {"data", "test_fraction", T_DOUBLE, OFF(test_fraction), "0.1", IN(0.01, 0.9), NULL,
      "fraction of the file's examples held out for testing when test_path is empty"},
-    {"data", "order", T_ENUM, OFF(order), "file", ANY, order_names,
+    {"data", "order", T_ENUM, OFF(order), "shuffled", ANY, order_names,
      "the order mini-batches take a worker's rows in: shuffled = a new permutation each "
      "epoch, drawn from the seed; file = in file (generation) order"},
     {"data", "features", T_U64, OFF(features), "0", IN(0, 4294967294.0), NULL,
