@@ -385,7 +385,7 @@ static int run_case(int S, int W, uint64_t n_vals, const bench_opts *o, int trip
     /* each worker owns a slice of every shard */
     ps_table_spec table = {.name = "values", .n_keys = n_vals * (uint64_t)W, .vals_per_key = 1};
     ps_err terr;
-    if (ps_run_set_tables(&b.run, &table, 1, &terr)) {
+    if (ps_run_set_tables(&b.run, &table, 1, &terr) || ps_run_plan(&b.run, &terr)) {
         fprintf(stderr, "pslab_bench_real: %s\n", terr.msg);
         return 1;
     }

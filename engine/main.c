@@ -185,8 +185,9 @@ static int select_store(ps_run *run, const ps_config *cfg, ps_err *err)
 static void print_result(const ps_run *r, const ps_backend *be, const char *dir, double wall)
 {
     printf("pslab: run directory: %s\n", dir);
-    printf("pslab: %d servers, %d workers, %d iterations, %s/%s\n", r->n_servers, r->n_workers,
-           r->cfg->iterations, r->cfg->consistency, r->cfg->partitioner);
+    printf("pslab: %d servers, %d workers, %d iterations in %d stage%s, %s/%s\n", r->n_servers,
+           r->n_workers, r->total_clocks, r->n_stages, r->n_stages > 1 ? "s" : "",
+           r->stages[0].consistency->name, r->cfg->partitioner);
     printf("pslab: wall %.2f s, %llu messages (%.0f per wall second), %.1f MB\n", wall,
            be->messages_sent, wall > 0 ? (double)be->messages_sent / wall : 0.0,
            (double)be->bytes_sent / 1e6);

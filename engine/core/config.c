@@ -54,6 +54,7 @@ typedef struct key_def {
     const char *const *choices; /* T_ENUM: NULL-terminated */
     const char *doc;
     const char *owner; /* module keys: the model whose key it is; NULL for the core's */
+    int stage;         /* stage keys: the stage's number N ([stage.N]); 0 for others */
 } key_def;
 
 /* inih reads lines into a 200-byte buffer, so "key = value" must stay well under it
@@ -235,8 +236,34 @@ static const core_key core_keys[] = {
      IN(1, 1000), NULL, "how many times longer a slow iteration's compute takes"},
 };
 
+static const char *const step_names[] = {"sgd", "full_gradient", NULL};
+
+/* The keys of a [stage.N] section, with their fields of ps_stage_config; no
+ * defaults: a key left out takes the run's value (stage_inherit). */
+#define SOFF(f) offsetof(ps_stage_config, f)
+static const core_key stage_keys[] = {
+    {NULL, "workers", T_INT, SOFF(workers), NULL, IN(1, 1e5), NULL,
+     "workers of this stage, at most cluster.workers (the others idle); default: all"},
+    {NULL, "iterations", T_INT, SOFF(iterations), NULL, IN(1, 1e7), NULL,
+     "iterations (clocks) of this stage; clocks count within a stage; default: run.iterations"},
+    {NULL, "batch", T_INT, SOFF(batch), NULL, IN(1, 1e7), NULL,
+     "mini-batch size of each worker in this stage; default: model.batch"},
+    {NULL, "lr", T_DOUBLE, SOFF(lr), NULL, POS_TO(1000), NULL,
+     "step size at the stage's first iteration; default: model.lr"},
+    {NULL, "lr_decay", T_DOUBLE, SOFF(lr_decay), NULL, IN(0, 1000), NULL,
+     "the step at the stage's iteration t is lr / (1 + lr_decay * t); default: model.lr_decay"},
+    {NULL, "consistency", T_ENUM, SOFF(consistency), NULL, ANY, ps_consistency_names,
+     "the stage's consistency model; servers reset to the stage's workers when it starts; "
+     "default: policy.consistency"},
+    {NULL, "staleness", T_INT, SOFF(staleness), NULL, IN(0, 1e6), NULL,
+     "ssp, wsp: the stage's staleness bound; default: policy.staleness"},
+    {NULL, "step", T_ENUM, SOFF(step), NULL, ANY, step_names,
+     "the model's algorithm step in this stage: sgd, or full_gradient (svrg); default: sgd"},
+};
+#define N_STAGE_KEYS (sizeof stage_keys / sizeof stage_keys[0])
+
 #define N_CORE_KEYS (sizeof core_keys / sizeof core_keys[0])
-#define MAX_KEYS (N_CORE_KEYS + PS_CONFIG_MODULE_KEYS)
+#define MAX_KEYS (N_CORE_KEYS + PS_CONFIG_MODULE_KEYS + PS_CONFIG_MAX_STAGES * N_STAGE_KEYS)
 
 /* The whole table: the core's keys, with each model's own keys placed after the
  * last core key of their section (so that files and the reference group them),
@@ -252,7 +279,7 @@ static void add_module_key(const ps_config_key *k, const char *owner, size_t slo
             at = i + 1;
     memmove(&keys[at + 1], &keys[at], (N_KEYS - at) * sizeof keys[0]);
     keys[at] = (key_def){k->section, k->key, k->type, OFF(module) + slot * sizeof(ps_config_value),
-                         k->def, k->flags, k->min, k->max, k->choices, k->doc, owner};
+                         k->def, k->flags, k->min, k->max, k->choices, k->doc, owner, 0};
     N_KEYS++;
 }
 
@@ -263,9 +290,21 @@ static void table_init(void)
     for (size_t i = 0; i < N_CORE_KEYS; i++) {
         const core_key *k = &core_keys[i];
         keys[i] = (key_def){k->section, k->key, k->type, k->off, k->def, k->flags, k->min,
-                            k->max, k->choices, k->doc, NULL};
+                            k->max, k->choices, k->doc, NULL, 0};
     }
     N_KEYS = N_CORE_KEYS;
+    /* every stage's keys, sections stage.1 .. stage.16 */
+    static char names[PS_CONFIG_MAX_STAGES][16];
+    for (int n = 0; n < PS_CONFIG_MAX_STAGES; n++) {
+        snprintf(names[n], sizeof names[n], "stage.%d", n + 1);
+        for (size_t i = 0; i < N_STAGE_KEYS; i++) {
+            const core_key *k = &stage_keys[i];
+            keys[N_KEYS++] = (key_def){names[n], k->key, k->type,
+                                       OFF(stages) + (size_t)n * sizeof(ps_stage_config) + k->off,
+                                       k->def, k->flags, k->min, k->max, k->choices, k->doc,
+                                       NULL, n + 1};
+        }
+    }
     size_t slot = 0;
     for (int m = 0; ps_models[m]; m++)
         for (const ps_config_key *k = ps_models[m]->keys; k && k->key; k++) {
@@ -585,7 +624,11 @@ static int set_assignment(ps_config *c, const char *a, int *idx, ps_err *err)
     char *copy = strdup(a);
     if (!copy)
         return ps_err_set(err, "%s: out of memory", a);
-    char *eq = strchr(copy, '='), *dot = eq ? memchr(copy, '.', (size_t)(eq - copy)) : NULL;
+    /* the key follows the last dot: a section may have one (stage.2.lr=0.1) */
+    char *eq = strchr(copy, '='), *dot = NULL;
+    for (char *p = copy; eq && p < eq; p++)
+        if (*p == '.')
+            dot = p;
     int rc = PS_OK;
     if (!dot) {
         rc = ps_err_set(err, "%s: expected section.key=value", a);
@@ -752,7 +795,8 @@ static int check_required(const ps_config *c, const char *path, ps_err *err)
     size_t used = 0;
     int missing = 0;
     for (size_t i = 0; i < N_KEYS; i++)
-        if ((keys[i].flags & F_REQUIRED) && is_unset(c, &keys[i]) && used < sizeof list)
+        if ((keys[i].flags & F_REQUIRED) && is_unset(c, &keys[i]) && used < sizeof list &&
+            !(c->n_stages && strcmp(keys[i].key, "iterations") == 0)) /* each stage's own */
             used += (size_t)snprintf(list + used, sizeof list - used, "%s%s.%s",
                                      missing++ ? ", " : "", keys[i].section, keys[i].key);
     if (missing)
@@ -813,14 +857,89 @@ static int check_owners(const ps_config *c, const char *path, const int *origin,
     return PS_OK;
 }
 
+/* The [stage.N] sections present (any key set), which must run from stage.1 with
+ * no gap; c->n_stages counts them. */
+static int find_stages(ps_config *c, const char *path, const int *origin,
+                       const int *explicit_set, ps_err *err)
+{
+    int present[PS_CONFIG_MAX_STAGES + 1] = {0}, line[PS_CONFIG_MAX_STAGES + 1] = {0};
+    for (size_t i = 0; i < N_KEYS; i++)
+        if (keys[i].stage && explicit_set[i]) {
+            present[keys[i].stage] = 1;
+            if (!line[keys[i].stage] || (origin[i] && origin[i] < line[keys[i].stage]))
+                line[keys[i].stage] = origin[i];
+        }
+    c->n_stages = 0;
+    for (int n = 1; n <= PS_CONFIG_MAX_STAGES; n++) {
+        if (!present[n])
+            continue;
+        if (n != c->n_stages + 1) {
+            ps_err_set(err, "[stage.%d] without [stage.%d]: stages are numbered 1, 2, ... "
+                       "without gaps", n, c->n_stages + 1);
+            return where(err, path, line[n]);
+        }
+        c->n_stages = n;
+    }
+    return PS_OK;
+}
+
+/* A stage key left out takes the run's value. */
+static int stage_inherit(ps_config *c, const char *path, const int *origin,
+                         const int *explicit_set, ps_err *err)
+{
+    for (size_t i = 0; i < N_KEYS; i++) {
+        const key_def *k = &keys[i];
+        if (!k->stage || k->stage > c->n_stages)
+            continue;
+        ps_stage_config *st = &c->stages[k->stage - 1];
+        if (!explicit_set[i]) {
+            char why[256];
+            const char *v = NULL;
+            char buf[64];
+            if (strcmp(k->key, "workers") == 0)
+                snprintf(buf, sizeof buf, "%d", c->workers), v = buf;
+            else if (strcmp(k->key, "iterations") == 0)
+                snprintf(buf, sizeof buf, "%d", c->iterations), v = buf;
+            else if (strcmp(k->key, "batch") == 0)
+                snprintf(buf, sizeof buf, "%d", c->batch), v = buf;
+            else if (strcmp(k->key, "lr") == 0)
+                snprintf(buf, sizeof buf, "%.17g", c->lr), v = buf;
+            else if (strcmp(k->key, "lr_decay") == 0)
+                snprintf(buf, sizeof buf, "%.17g", c->lr_decay), v = buf;
+            else if (strcmp(k->key, "consistency") == 0)
+                v = c->consistency;
+            else if (strcmp(k->key, "staleness") == 0)
+                snprintf(buf, sizeof buf, "%d", c->staleness), v = buf;
+            else
+                v = "sgd";
+            if (strcmp(k->key, "iterations") == 0 && c->iterations == 0) {
+                ps_err_set(err, "stage.%d.iterations is not set, and there is no run.iterations "
+                           "to take", k->stage);
+                return where(err, path, 0);
+            }
+            if (set_value(c, k, v, why, sizeof why))
+                return ps_err_set(err, "%s: stage.%d.%s from the run's value '%s': %s", path,
+                                  k->stage, k->key, v, why);
+        }
+        if (strcmp(k->key, "workers") == 0 && st->workers > c->workers) {
+            ps_err_set(err, "stage.%d.workers = %d exceeds cluster.workers = %d", k->stage,
+                       st->workers, c->workers);
+            return where(err, path, origin[i]);
+        }
+    }
+    return PS_OK;
+}
+
 static int finish(ps_config *c, const char *path, const int *origin, const int *explicit_set,
                   ps_err *err)
 {
+    if (find_stages(c, path, origin, explicit_set, err))
+        return PS_ERR;
     for (size_t i = 0; i < N_KEYS; i++)
         if ((keys[i].flags & F_STEM) && apply_stem(c, &keys[i], path, err))
             return PS_ERR;
     if (check_required(c, path, err) || check_owners(c, path, origin, explicit_set, err) ||
-        check_cross(c, path, origin, err) ||
+        stage_inherit(c, path, origin, explicit_set, err) || check_cross(c, path, origin, err) ||
         check_paths(c, path, origin, err))
         return PS_ERR;
     return PS_OK;
@@ -876,6 +995,8 @@ static void value_text(const ps_config *c, const key_def *k, char *buf, size_t n
 /* Whether a key belongs in c's resolved file: the core's, and the chosen model's. */
 static int key_applies(const ps_config *c, const key_def *k)
 {
+    if (k->stage)
+        return k->stage <= c->n_stages;
     return !k->owner || (c->type && strcmp(k->owner, c->type) == 0);
 }
 
@@ -913,6 +1034,8 @@ static void print_key(FILE *f, const key_def *k)
     }
     if (k->flags & F_STEM)
         snprintf(def, sizeof def, "default: the config file's name without extension");
+    else if (k->stage)
+        snprintf(def, sizeof def, "default: the run's");
     else if (k->def)
         snprintf(def, sizeof def, "default: %s", *k->def ? k->def : "\"\"");
     else
@@ -931,7 +1054,13 @@ void ps_config_print_reference(FILE *f)
             MAX_STRING);
     table_init();
     for (size_t i = 0; i < N_KEYS; i++) {
-        if (i == 0 || strcmp(keys[i].section, keys[i - 1].section) != 0)
+        if (keys[i].stage > 1)
+            continue; /* one [stage.N] section stands for them all */
+        if (keys[i].stage == 1 && (i == 0 || !keys[i - 1].stage))
+            fprintf(f, "\n[stage.N]   (N = 1 .. %d: the stages of a multi-stage task, run in "
+                       "order; without any, the run is one stage of the keys above)\n",
+                    PS_CONFIG_MAX_STAGES);
+        else if (!keys[i].stage && (i == 0 || strcmp(keys[i].section, keys[i - 1].section) != 0))
             fprintf(f, "\n[%s]\n", keys[i].section);
         print_key(f, &keys[i]);
     }

@@ -54,6 +54,22 @@ typedef union ps_config_value {
 #define PS_CONFIG_CTR_FEATURES 100000
 #define PS_CONFIG_DENSE_FEATURES 20
 
+/* A stage of a multi-stage task ([stage.N] sections, N = 1 .. PS_CONFIG_MAX_STAGES,
+ * consecutive from 1). Keys a section leaves out take the run's value: the
+ * cluster's workers, run.iterations, model.batch, lr and lr_decay,
+ * policy.consistency and staleness, and the step sgd. */
+#define PS_CONFIG_MAX_STAGES 16
+
+typedef struct ps_stage_config {
+    int workers;       /* at most cluster.workers; the others idle */
+    int iterations;
+    int batch;
+    double lr, lr_decay;
+    char *consistency;
+    int staleness;
+    char *step;        /* sgd | full_gradient: the model's algorithm step */
+} ps_stage_config;
+
 typedef struct ps_config {
     char *source_path; /* the INI file, as given to ps_config_load */
 
@@ -139,6 +155,10 @@ typedef struct ps_config {
 
     /* the modules' own keys, in registration order (see ps_config_key) */
     ps_config_value module[PS_CONFIG_MODULE_KEYS];
+
+    /* [stage.N]: 0 stages = one stage of the run's keys (outputs call it stage 0) */
+    ps_stage_config stages[PS_CONFIG_MAX_STAGES];
+    int n_stages;
 } ps_config;
 
 /* Every key at its default; required keys are unset (zero). Owns its strings. */

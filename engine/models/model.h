@@ -53,6 +53,7 @@ typedef struct ps_step_ctx {
     double rate;   /* the step size of this iteration, already scaled (model.update) */
     int32_t clock; /* the clock within the stage */
     int workers;   /* workers stepping together: the sum of their pushes is applied */
+    int step;      /* the stage's algorithm step: enum ps_step (engine/ps/run.h) */
 } ps_step_ctx;
 
 typedef struct ps_model_ops {

@@ -28,8 +28,9 @@ typedef struct ps_coord {
     int n_snaps;                      /* snapshots per point: servers x tables */
     eval_point *evals;
     int n_evals, next_eval;
-    ps_worker_stats *stats;
+    ps_worker_stats *stats;   /* per worker and stage: [w * n_stages + k] */
     int n_done, n_failed;
+    ps_outputs_stage stages[PS_CONFIG_MAX_STAGES]; /* from the servers' STAGE reports */
     FILE *metrics;
     double last_metrics[PS_MODEL_MAX_METRICS], last_time;
 } ps_coord;
@@ -100,17 +101,22 @@ static int coord_evaluate(ps_coord *c, eval_point *e, ps_err *err)
     r->model_ops->evaluate(r->model, r->test, (const float *const *)c->eval, metrics);
     ps_outputs_staleness st = {pulls > 0 ? stale_sum / pulls : 0, stale_max};
     /* the row is written first: what led up to a divergence is evidence */
-    if (ps_outputs_metrics_row(c->metrics, time_s, 0, e->clock, metrics, r->n_metrics, &st, err))
+    /* the point after global clock G counts in the stage G ended (clock 0: the first) */
+    const ps_stage *stage = &r->stages[e->clock ? ps_run_stage_of(r, e->clock - 1) : 0];
+    int32_t iteration = e->clock - stage->clock_base;
+    if (ps_outputs_metrics_row(c->metrics, time_s, stage->number, iteration, metrics, r->n_metrics,
+                               &st, err))
         return PS_ERR;
     for (int i = 0; i < r->n_metrics; i++)
         if (!isfinite(metrics[i]))
-            return ps_err_set(err, "diverged at stage 1, iteration %d: the held-out %s is %g "
-                              "(model.lr = %g may be too large)", e->clock, r->metric_names[i],
-                              metrics[i], r->cfg->lr);
+            return ps_err_set(err, "diverged at stage %d, iteration %d: the held-out %s is %g "
+                              "(its lr = %g may be too large)", stage->number, iteration,
+                              r->metric_names[i], metrics[i], stage->lr);
     memcpy(c->last_metrics, metrics, sizeof metrics);
     c->last_time = time_s;
     if (r->progress) {
-        fprintf(stderr, "\rpslab: iteration %d/%d ", e->clock, r->cfg->iterations);
+        fprintf(stderr, "\rpslab: stage %d iteration %d/%d ", stage->number, iteration,
+                stage->iterations);
         for (int i = 0; i < r->n_metrics && i < 2; i++)
             fprintf(stderr, " %s %.5g", r->metric_names[i], metrics[i]);
         fprintf(stderr, "  sim time %.3f s   ", time_s);
@@ -141,15 +147,40 @@ static int coord_take_snapshot(ps_coord *c, void *buf, size_t len, const ps_msg 
     return PS_OK;
 }
 
+/* A worker's per-stage statistics; it failed if a stage it was in stopped short. */
 static int coord_take_done(ps_coord *c, const ps_msg *m, ps_err *err)
 {
-    int w = (int)m->sender - ps_worker_actor(c->run, 0);
-    if (w < 0 || w >= c->run->n_workers || m->aux_len != sizeof(ps_worker_stats))
+    const ps_run *r = c->run;
+    int w = (int)m->sender - ps_worker_actor(r, 0);
+    size_t len = (size_t)r->n_stages * sizeof(ps_worker_stats);
+    if (w < 0 || w >= r->n_workers || m->aux_len != len)
         return ps_err_set(err, "unexpected done message from actor %u", m->sender);
-    memcpy(&c->stats[w], m->aux, sizeof c->stats[w]);
+    ps_worker_stats *st = &c->stats[(size_t)w * (size_t)r->n_stages];
+    memcpy(st, m->aux, len);
     c->n_done++;
-    if (c->stats[w].iterations < c->run->cfg->iterations)
-        c->n_failed++;
+    for (int k = 0; k < r->n_stages; k++)
+        if (w < r->stages[k].workers && st[k].iterations < r->stages[k].iterations) {
+            c->n_failed++;
+            break;
+        }
+    return PS_OK;
+}
+
+/* A server's report of a stage's start: the stage's transition is the longest any
+ * server took from the previous stage's end to its first served pull. */
+static int coord_take_stage(ps_coord *c, const ps_msg *m, ps_err *err)
+{
+    const ps_run *r = c->run;
+    int s = (int)m->sender - ps_server_actor(0), k = m->clock;
+    double t[2];
+    if (s < 0 || s >= r->n_servers || k < 1 || k >= r->n_stages || m->aux_len != sizeof t)
+        return ps_err_set(err, "unexpected stage message from actor %u", m->sender);
+    memcpy(t, m->aux, sizeof t);
+    ps_outputs_stage *st = &c->stages[k];
+    st->reports++;
+    st->start_s = t[0] > st->start_s ? t[0] : st->start_s;
+    if (t[1] >= 0 && t[1] - t[0] > st->transition_s)
+        st->transition_s = t[1] - t[0];
     return PS_OK;
 }
 
@@ -162,9 +193,10 @@ static int coord_handle(ps_coord *c, void *buf, size_t len, ps_err *err)
     }
     if (m.type == PS_MSG_SNAPSHOT)
         return coord_take_snapshot(c, buf, len, &m, err);
-    int rc = m.type == PS_MSG_DONE ? coord_take_done(c, &m, err)
-                                   : ps_err_set(err, "unexpected %s message from actor %u",
-                                                ps_msg_type_name(m.type), m.sender);
+    int rc = m.type == PS_MSG_DONE    ? coord_take_done(c, &m, err)
+             : m.type == PS_MSG_STAGE ? coord_take_stage(c, &m, err)
+                                      : ps_err_set(err, "unexpected %s message from actor %u",
+                                                   ps_msg_type_name(m.type), m.sender);
     free(buf);
     return rc;
 }
@@ -177,7 +209,7 @@ static int coord_init(ps_coord *c, ps_run *r, ps_backend *be, ps_err *err)
     for (int32_t k = 0; k != INT32_MAX; k = ps_run_next_eval(r, k))
         c->n_evals++;
     c->evals = calloc((size_t)c->n_evals, sizeof *c->evals);
-    c->stats = calloc((size_t)r->n_workers, sizeof *c->stats);
+    c->stats = calloc((size_t)r->n_workers * (size_t)r->n_stages, sizeof *c->stats);
     if (!c->evals || !c->stats)
         return ps_err_set(err, "coordinator: out of memory");
     c->n_snaps = r->n_servers * r->n_tables;
@@ -230,10 +262,12 @@ static int coord_finish(ps_coord *c, ps_err *err)
         .final_metrics = c->last_metrics,
         .sim_time_s = c->last_time,
         .failed_workers = c->n_failed,
+        .stages = c->stages,
+        .stats = c->stats,
     };
     if (c->next_eval == 0)
         sum.iterations_done = 0;
-    if (ps_outputs_write_workers(r->out_dir, c->stats, r->n_workers, err) ||
+    if (ps_outputs_write_workers(r->out_dir, r, c->stats, err) ||
         ps_outputs_write_summary(r->out_dir, r, &sum, err))
         return PS_ERR;
     if (c->n_failed)

@@ -41,7 +41,10 @@ enum ps_msg_type {
     PS_MSG_DONE = 6,       /* worker -> coordinator: finished; aux = timing */
     PS_MSG_STOP = 7,       /* coordinator -> server: shut down */
     PS_MSG_HELLO = 8,      /* real backend: handshake */
-    PS_MSG_TYPE_MAX = 8
+    PS_MSG_STAGE = 9,      /* server -> coordinator: a stage began; clock = its index,
+                            * aux = f64 when the previous one ended, f64 when the new
+                            * one's first pull was served (-1: none) */
+    PS_MSG_TYPE_MAX = 9
 };
 
 /* PUSH/CLOCK: this message closes the sender's clock `clock`. */

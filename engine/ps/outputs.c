@@ -104,18 +104,44 @@ int ps_outputs_metrics_row(FILE *f, double time_s, int stage, int iteration,
     return PS_OK;
 }
 
-int ps_outputs_write_workers(const char *dir, const ps_worker_stats *st, int n, ps_err *err)
+int ps_outputs_write_workers(const char *dir, const ps_run *r, const ps_worker_stats *st,
+                             ps_err *err)
 {
     char tmp[4096];
     FILE *f = open_tmp(dir, "workers.csv", tmp, sizeof tmp, err);
     if (!f)
         return PS_ERR;
-    fprintf(f, "worker,iterations,compute_s,wait_s,comm_s,end_time_s,examples,flops,mean_batch_loss\n");
-    for (int w = 0; w < n; w++)
-        fprintf(f, "%d,%.0f,%.6f,%.6f,%.6f,%.6f,%.0f,%.0f,%.9g\n", w, st[w].iterations,
-                st[w].compute_s, st[w].wait_s, st[w].comm_s, st[w].end_time_s, st[w].examples,
-                st[w].flops, st[w].iterations > 0 ? st[w].loss_sum / st[w].iterations : 0.0);
+    fprintf(f, "worker,iterations,compute_s,wait_s,comm_s,end_time_s,examples,flops,"
+               "mean_batch_loss,stage\n");
+    for (int w = 0; w < r->n_workers; w++)
+        for (int k = 0; k < r->n_stages; k++) {
+            const ps_worker_stats *s = &st[(size_t)w * (size_t)r->n_stages + (size_t)k];
+            if (w >= r->stages[k].workers)
+                continue;
+            fprintf(f, "%d,%.0f,%.6f,%.6f,%.6f,%.6f,%.0f,%.0f,%.9g,%d\n", w, s->iterations,
+                    s->compute_s, s->wait_s, s->comm_s, s->end_time_s, s->examples, s->flops,
+                    s->iterations > 0 ? s->loss_sum / s->iterations : 0.0, r->stages[k].number);
+        }
     return commit_tmp(f, dir, "workers.csv", tmp, err);
+}
+
+/* Per stage: its workers and iterations, when it ended (the latest worker), and
+ * the transition from the previous stage (the servers' reports). */
+static void summary_stages(FILE *f, const ps_run *r, const ps_outputs_summary *s)
+{
+    fprintf(f, "stages: %d\n", r->n_stages);
+    for (int k = 0; k < r->n_stages; k++) {
+        const ps_stage *st = &r->stages[k];
+        double end = 0;
+        for (int w = 0; w < st->workers; w++) {
+            double e = s->stats[(size_t)w * (size_t)r->n_stages + (size_t)k].end_time_s;
+            end = e > end ? e : end;
+        }
+        double start = k ? s->stages[k].start_s : 0;
+        fprintf(f, "stage_%d: workers %d, iterations %d, batch %d, consistency %s, start_s %.6f, "
+                   "end_s %.6f, transition_s %.9f\n", st->number, st->workers, st->iterations,
+                st->batch, st->consistency->name, start, end, k ? s->stages[k].transition_s : 0.0);
+    }
 }
 
 int ps_outputs_write_summary(const char *dir, const ps_run *r, const ps_outputs_summary *s,
@@ -138,5 +164,6 @@ int ps_outputs_write_summary(const char *dir, const ps_run *r, const ps_outputs_
     fprintf(f, "sim_time_s: %.6f\n", s->sim_time_s);
     for (int i = 0; r->has_truth && i < r->n_metrics; i++)
         fprintf(f, "true_model_%s: %.12g\n", r->metric_names[i], r->truth_metrics[i]);
+    summary_stages(f, r, s);
     return commit_tmp(f, dir, "summary.txt", tmp, err);
 }

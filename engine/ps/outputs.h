@@ -20,11 +20,20 @@ typedef struct ps_outputs_staleness {
     double mean, max;
 } ps_outputs_staleness;
 
+/* A stage as the servers reported its start (the first stage has no report). */
+typedef struct ps_outputs_stage {
+    int reports;            /* servers that reported */
+    double start_s;         /* the latest server's end of the previous stage */
+    double transition_s;    /* the longest time from that end to a first served pull */
+} ps_outputs_stage;
+
 typedef struct ps_outputs_summary {
     int iterations_done;
     const double *final_metrics; /* the run's metrics at its last evaluation */
     double sim_time_s;
     int failed_workers;
+    const ps_outputs_stage *stages;    /* per stage */
+    const ps_worker_stats *stats;      /* per worker and stage: [w * n_stages + k] */
 } ps_outputs_summary;
 
 /* Creates dir and its parents; an existing directory is fine. */
@@ -39,7 +48,9 @@ int ps_outputs_open_metrics(const char *dir, const char *const *metric_names, FI
 int ps_outputs_metrics_row(FILE *f, double time_s, int stage, int iteration,
                            const double *metrics, int n_metrics, const ps_outputs_staleness *st,
                            ps_err *err);
-int ps_outputs_write_workers(const char *dir, const ps_worker_stats *st, int n, ps_err *err);
+/* workers.csv: a row per worker and stage it took part in (st as in the summary). */
+int ps_outputs_write_workers(const char *dir, const ps_run *r, const ps_worker_stats *st,
+                             ps_err *err);
 int ps_outputs_write_summary(const char *dir, const ps_run *r, const ps_outputs_summary *s,
                              ps_err *err);
 

@@ -105,10 +105,90 @@ int ps_run_set_tables(ps_run *r, const ps_table_spec *specs, int n, ps_err *err)
     return PS_OK;
 }
 
+static int plan_step(const char *name) { return strcmp(name, "full_gradient") == 0; }
+
+/* Evaluation points: 0, then per stage every eval_every clocks and its last. */
+static int plan_evals(ps_run *r, ps_err *err)
+{
+    int cap = 1;
+    for (int k = 0; k < r->n_stages; k++)
+        cap += r->stages[k].iterations / r->cfg->eval_every + 1;
+    free(r->evals);
+    r->evals = malloc((size_t)cap * sizeof *r->evals);
+    if (!r->evals)
+        return ps_err_set(err, "out of memory for %d evaluation points", cap);
+    r->n_evals = 0;
+    r->evals[r->n_evals++] = 0;
+    for (int k = 0; k < r->n_stages; k++) {
+        const ps_stage *st = &r->stages[k];
+        for (int32_t c = r->cfg->eval_every; c < st->iterations; c += r->cfg->eval_every)
+            r->evals[r->n_evals++] = st->clock_base + c;
+        r->evals[r->n_evals++] = st->clock_base + st->iterations;
+    }
+    return PS_OK;
+}
+
+int ps_run_plan(ps_run *r, ps_err *err)
+{
+    const ps_config *cfg = r->cfg;
+    int32_t base = 0;
+    r->n_stages = cfg->n_stages ? cfg->n_stages : 1;
+    for (int k = 0; k < r->n_stages; k++) {
+        ps_stage *st = &r->stages[k];
+        if (!cfg->n_stages) {
+            *st = (ps_stage){.number = 0, .workers = r->n_workers, .batch = cfg->batch,
+                             .iterations = cfg->iterations, .lr = cfg->lr,
+                             .lr_decay = cfg->lr_decay, .consistency = r->consistency,
+                             .consistency_params = r->consistency_params};
+        } else {
+            const ps_stage_config *c = &cfg->stages[k];
+            *st = (ps_stage){.number = k + 1, .workers = c->workers, .batch = c->batch,
+                             .iterations = c->iterations, .lr = c->lr, .lr_decay = c->lr_decay,
+                             .consistency = ps_consistency_by_name(c->consistency),
+                             .consistency_params = r->consistency_params,
+                             .step = plan_step(c->step)};
+            st->consistency_params.staleness = c->staleness;
+            if (!st->consistency)
+                return ps_err_set(err, "stage %d: unknown consistency %s", k + 1, c->consistency);
+        }
+        if (st->workers < 1 || st->workers > r->n_workers || st->iterations < 1)
+            return ps_err_set(err, "stage %d: %d workers of %d, %d iterations", st->number,
+                              st->workers, r->n_workers, st->iterations);
+        if ((int64_t)base + st->iterations > INT32_MAX - 1)
+            return ps_err_set(err, "the stages' iterations add up past 2^31");
+        st->clock_base = base;
+        base += st->iterations;
+    }
+    r->total_clocks = base;
+    return plan_evals(r, err);
+}
+
+int ps_run_stage_of(const ps_run *r, int32_t c)
+{
+    int k = 0;
+    while (k + 1 < r->n_stages && c >= r->stages[k + 1].clock_base)
+        k++;
+    return k;
+}
+
+int32_t ps_run_next_eval(const ps_run *r, int32_t c)
+{
+    int lo = 0, hi = r->n_evals; /* the first point > c */
+    while (lo < hi) {
+        int mid = (lo + hi) / 2;
+        if (r->evals[mid] <= c)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < r->n_evals ? r->evals[lo] : INT32_MAX;
+}
+
 double ps_run_step_rate(const ps_run *r, int32_t clock)
 {
-    double rate = r->cfg->lr / (1.0 + r->cfg->lr_decay * clock);
-    return strcmp(r->cfg->update, "average") == 0 ? rate / r->n_workers : rate;
+    const ps_stage *st = &r->stages[ps_run_stage_of(r, clock)];
+    double rate = st->lr / (1.0 + st->lr_decay * (clock - st->clock_base));
+    return strcmp(r->cfg->update, "average") == 0 ? rate / st->workers : rate;
 }
 
 int ps_run_init(ps_run *r, const ps_config *cfg, const char *out_dir, ps_err *err)
@@ -127,7 +207,7 @@ int ps_run_init(ps_run *r, const ps_config *cfg, const char *out_dir, ps_err *er
         .wsp_wait_weight = cfg->wsp_wait_weight,
         .wsp_staleness_weight = cfg->wsp_staleness_weight,
     };
-    if (ps_stragglers_fixed(cfg, r->n_workers, &r->slowdown, err))
+    if (ps_stragglers_fixed(cfg, r->n_workers, &r->slowdown, err) || ps_run_plan(r, err))
         return PS_ERR;
     if (run_load_data(r, cfg, err))
         return PS_ERR;
@@ -152,6 +232,8 @@ void ps_run_free(ps_run *r)
     ps_dataset_free(r->all);
     free(r->slowdown);
     r->slowdown = NULL;
+    free(r->evals);
+    r->evals = NULL;
     for (int t = 0; t < r->n_tables; t++)
         ps_partition_free(&r->tables[t].partition);
     r->n_tables = 0;

@@ -27,6 +27,22 @@ typedef struct ps_run_table {
     uint64_t param_base;
 } ps_run_table;
 
+/* A stage of the task, as every actor plans it from the config: clocks on the
+ * wire are global (stage k's clocks are clock_base .. clock_base+iterations-1),
+ * and count within the stage in the outputs. */
+enum ps_step { PS_STEP_SGD = 0, PS_STEP_FULL_GRADIENT = 1 };
+
+typedef struct ps_stage {
+    int number;          /* N of [stage.N]; 0: the run's keys, no stage sections */
+    int workers;         /* workers 0 .. workers-1 take part; the others idle */
+    int batch;
+    int32_t iterations, clock_base;
+    double lr, lr_decay;
+    const ps_consistency_ops *consistency;
+    ps_consistency_params consistency_params;
+    int step;            /* enum ps_step */
+} ps_stage;
+
 typedef struct ps_run {
     const ps_config *cfg;
     int n_servers, n_workers;
@@ -42,8 +58,13 @@ typedef struct ps_run {
     int n_tables;
     int n_metrics;                   /* the model's metrics, columns of metrics.csv */
     const char *const *metric_names;
-    const ps_consistency_ops *consistency;
+    const ps_consistency_ops *consistency;   /* the first stage's (set before ps_run_plan) */
     ps_consistency_params consistency_params;
+    ps_stage stages[PS_CONFIG_MAX_STAGES];
+    int n_stages;
+    int32_t total_clocks;            /* the clocks of every stage */
+    int32_t *evals;                  /* evaluation points, global clocks, ascending */
+    int n_evals;
     double *slowdown;                /* per worker: injected straggler factor, >= 1 */
     int trace;                       /* nonzero: write RUN_DIR/trace/ (pslab run --trace) */
     const ps_partitioner_ops *partitioner; /* set before ps_run_set_tables */
@@ -73,19 +94,22 @@ void ps_run_free(ps_run *r);
 /* Fills the actor table (coordinator, servers, workers) and launches it on be. */
 int ps_run_launch(ps_run *r, ps_backend *be, ps_err *err);
 
-/* The evaluation point after clock c, or INT32_MAX after the last one. */
-static inline int32_t ps_run_next_eval(const ps_run *r, int32_t c)
-{
-    int32_t k = r->cfg->eval_every, t = r->cfg->iterations;
-    if (c >= t)
-        return INT32_MAX;
-    int32_t next = (c / k + 1) * k;
-    return next > t ? t : next;
-}
+/* Plans the stages and evaluation points from r->cfg (ps_run_init does this; tests
+ * and benchmarks that drive actors directly call it after setting r->consistency):
+ * [stage.N] sections, or one stage of the run's keys. */
+int ps_run_plan(ps_run *r, ps_err *err);
 
-/* The step size of clock c: model.lr / (1 + model.lr_decay * c), divided by the
- * worker count under model.update = average. Workers scale their steps by it and
- * servers their proximal thresholds. */
+/* The stage global clock c belongs to (the last stage for c past the end). */
+int ps_run_stage_of(const ps_run *r, int32_t c);
+
+/* The evaluation point after global clock c, or INT32_MAX after the last one:
+ * clock 0 (the initial model), then each stage's every run.eval_every clocks and
+ * its last. */
+int32_t ps_run_next_eval(const ps_run *r, int32_t c);
+
+/* The step size of global clock c: its stage's lr / (1 + lr_decay * t), t the
+ * clock within the stage, divided by the stage's workers under model.update =
+ * average. Workers scale their steps by it and servers their proximal thresholds. */
 double ps_run_step_rate(const ps_run *r, int32_t clock);
 
 /* Reports an actor's fatal error once, on stderr, and marks the run failed. */

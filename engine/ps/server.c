@@ -53,6 +53,19 @@ typedef struct deferred_push {
     void *buf;
 } deferred_push;
 
+/* A message kept for later: one of a stage that has not begun here, or one to be
+ * handled again once it has. */
+typedef struct kept_msg {
+    struct kept_msg *next;
+    void *buf;
+    size_t len;
+    double arrived_at;  /* a pull's wait runs from here */
+} kept_msg;
+
+typedef struct kept_queue {
+    kept_msg *head, *tail;
+} kept_queue;
+
 typedef struct ps_server {
     ps_run *run;
     ps_backend *be;
@@ -70,7 +83,42 @@ typedef struct ps_server {
      * last snapshot, reported with it for metrics.csv. */
     double stale_n, stale_sum, stale_max;
     ps_trace trace;          /* open when run->trace */
+    int stage;               /* the stage in progress (ps_run.stages) */
+    kept_queue pending;      /* messages of stages after it, in arrival order */
+    kept_queue replay;       /* to handle before receiving more: a stage began */
+    double stage_ended_at;   /* when the previous stage ended here */
+    int stage_reported;      /* the coordinator has this stage's transition */
+    double arrived_at;       /* when the message being handled arrived */
 } ps_server;
+
+static const ps_stage *server_stage(const ps_server *s) { return &s->run->stages[s->stage]; }
+static int server_report_stage(ps_server *s, double first_served, ps_err *err);
+
+static void kept_push(kept_queue *q, kept_msg *k)
+{
+    k->next = NULL;
+    if (q->tail)
+        q->tail->next = k;
+    else
+        q->head = k;
+    q->tail = k;
+}
+
+static kept_msg *kept_pop(kept_queue *q)
+{
+    kept_msg *k = q->head;
+    if (k && !(q->head = k->next))
+        q->tail = NULL;
+    return k;
+}
+
+static void kept_free(kept_queue *q)
+{
+    for (kept_msg *k; (k = kept_pop(q));) {
+        free(k->buf);
+        free(k);
+    }
+}
 
 static void server_log_drop(ps_server *s, uint32_t from, const char *why)
 {
@@ -139,7 +187,7 @@ static int server_send_table_snapshot(ps_server *s, int t, int32_t clock, ps_err
     /* Under BSP every pull is served at staleness 0, and the snapshot stays the 8
      * bytes of time it always was (BSP runs keep their message sizes, hence their
      * simulated times); a stale pull under BSP would still be reported. */
-    uint32_t aux_len = t > 0 || (s->run->consistency->defer_updates && s->stale_sum == 0)
+    uint32_t aux_len = t > 0 || (server_stage(s)->consistency->defer_updates && s->stale_sum == 0)
                            ? sizeof aux[0] : sizeof aux;
     uint64_t n = T->hi - T->lo, *keys = NULL;
     float *vals = NULL;
@@ -185,6 +233,8 @@ static int server_send_snapshot(ps_server *s, int32_t clock, ps_err *err)
 
 static int server_serve_pull(ps_server *s, const held_pull *p, ps_err *err)
 {
+    if (!s->stage_reported && server_report_stage(s, ps_now(s->be), err))
+        return PS_ERR;
     ps_msg_writer w;
     double held_s = ps_now(s->be) - p->since;
     uint16_t flags = p->keys ? PS_MSG_F_KEYS_ASKED : PS_MSG_F_KEY_RANGE;
@@ -229,15 +279,15 @@ static int server_serve_pull(ps_server *s, const held_pull *p, ps_err *err)
  * check, which always comes after the clock that carried the pull has advanced. */
 static int server_can_serve(ps_server *s, held_pull *p)
 {
-    const ps_run *r = s->run;
+    const ps_stage *st = server_stage(s);
     if (!p->decided) {
         p->decided = 1;
-        if (r->consistency->decide)
-            p->decision = r->consistency->decide(&r->consistency_params, &s->clocks, p->worker,
-                                                 p->clock, ps_now(s->be));
+        if (st->consistency->decide)
+            p->decision = st->consistency->decide(&st->consistency_params, &s->clocks, p->worker,
+                                                  p->clock, ps_now(s->be));
     }
-    return r->consistency->can_serve(&r->consistency_params, &s->clocks, p->worker, p->clock,
-                                     &p->decision);
+    return st->consistency->can_serve(&st->consistency_params, &s->clocks, p->worker, p->clock,
+                                      &p->decision);
 }
 
 /* After serving p: its keys become those its worker's next push names. */
@@ -323,7 +373,7 @@ static int server_hold_pull(ps_server *s, int worker, int table, int32_t clock,
     p->table = table;
     p->clock = clock;
     p->nkeys = n;
-    p->since = ps_now(s->be);
+    p->since = s->arrived_at;
     p->decided = 0;
     memset(&p->decision, 0, sizeof p->decision);
     s->n_held++;
@@ -352,6 +402,40 @@ static deferred_push *server_deferred_pop(ps_server *s, int w)
 
 /* The slowest clock moved: apply held pushes in worker order (so the sum is the
  * same on every run and backend), snapshot at evaluation points, serve pulls. */
+/* Tells the coordinator the transition to the stage in progress: when the
+ * previous one ended here, and when this one's first pull was served (-1: none). */
+static int server_report_stage(ps_server *s, double first_served, ps_err *err)
+{
+    s->stage_reported = 1;
+    if (s->stage == 0)
+        return PS_OK;
+    ps_msg_writer w;
+    double aux[2] = {s->stage_ended_at, first_served};
+    if (ps_msg_build(&w, PS_MSG_STAGE, 0, (uint32_t)ps_server_actor(s->index), 0, s->stage, 0, 0,
+                     sizeof aux, err))
+        return PS_ERR;
+    memcpy(w.aux, aux, sizeof aux);
+    return ps_send(s->be, PS_COORDINATOR_ID, w.buf, w.len, err);
+}
+
+/* Every worker of the stage has completed it: the servers stay up and move to
+ * the next stage's worker set (FlexPS's stage-aware consistency: the tracker is
+ * reset, the clocks run on), and the messages held for it are handled next. */
+static int server_next_stage(ps_server *s, ps_err *err)
+{
+    s->stage++;
+    const ps_stage *st = server_stage(s);
+    s->stage_ended_at = ps_now(s->be);
+    s->stage_reported = 0;
+    if (st->consistency->reset(&st->consistency_params, &s->clocks, st->workers, st->clock_base,
+                               err))
+        return PS_ERR;
+    s->n_at_min = st->workers;
+    for (kept_msg *k; (k = kept_pop(&s->pending));)
+        kept_push(&s->replay, k);
+    return PS_OK;
+}
+
 static int server_on_min_advance(ps_server *s, ps_err *err)
 {
     for (int w = 0; w < s->clocks.n_workers; w++) {
@@ -369,11 +453,17 @@ static int server_on_min_advance(ps_server *s, ps_err *err)
     /* Under BSP the minimum moves one clock at a time; a model that lets it jump
      * labels the skipped evaluation points with the newest state, which is all the
      * server still has. */
+    const ps_stage *st = server_stage(s);
+    int32_t end = st->clock_base + st->iterations;
+    if (s->clocks.min_done >= end && !s->stage_reported && server_report_stage(s, -1, err))
+        return PS_ERR; /* a stage that served no pull here */
     while (s->next_eval <= s->clocks.min_done) {
         if (server_send_snapshot(s, s->next_eval, err))
             return PS_ERR;
         s->next_eval = ps_run_next_eval(s->run, s->next_eval);
     }
+    if (s->clocks.min_done >= end && s->stage + 1 < s->run->n_stages)
+        return server_next_stage(s, err);
     return server_serve_ready(s, err);
 }
 
@@ -382,7 +472,8 @@ static int server_advance_clock(ps_server *s, int w, ps_err *err)
     ps_clock_table *t = &s->clocks;
     int32_t d = t->done[w]++;
     if (d != t->min_done || --s->n_at_min > 0)
-        return s->run->consistency->recheck_on_any_clock ? server_serve_ready(s, err) : PS_OK;
+        return server_stage(s)->consistency->recheck_on_any_clock ? server_serve_ready(s, err)
+                                                                  : PS_OK;
     while (s->n_at_min == 0) {
         t->min_done++;
         for (int i = 0; i < t->n_workers; i++)
@@ -483,7 +574,8 @@ static int server_handle_push(ps_server *s, int w, const ps_msg *m, void *buf, p
         free(buf);
         return PS_ERR;
     }
-    if (m->nkeys && s->run->consistency->defer_updates && !server_may_apply_early(s, w, m->clock)) {
+    if (m->nkeys && server_stage(s)->consistency->defer_updates &&
+        !server_may_apply_early(s, w, m->clock)) {
         deferred_push *d = malloc(sizeof *d);
         if (!d) {
             free(owned);
@@ -522,6 +614,20 @@ static int server_handle_pull(ps_server *s, int w, const ps_msg *m, ps_err *err)
     return server_serve_newest(s, w, (int)m->table, m->clock, err);
 }
 
+static int server_keep_for_later(ps_server *s, void *buf, size_t len, ps_err *err)
+{
+    kept_msg *k = malloc(sizeof *k);
+    if (!k) {
+        free(buf);
+        return ps_err_set(err, "out of memory keeping a message for a later stage");
+    }
+    k->buf = buf;
+    k->len = len;
+    k->arrived_at = s->arrived_at;
+    kept_push(&s->pending, k);
+    return 0;
+}
+
 /* Returns 1 when told to stop, 0 to go on, PS_ERR on a fatal error. Messages that
  * are malformed or break the protocol are dropped with a log line naming the peer. */
 static int server_handle(ps_server *s, void *buf, size_t len, ps_err *err)
@@ -547,6 +653,13 @@ static int server_handle(ps_server *s, void *buf, size_t len, ps_err *err)
         snprintf(why.msg, sizeof why.msg, "%s message for table %u; the model has %d",
                  ps_msg_type_name(m.type), m.table, s->n_tables);
         rc = PS_ERR;
+    } else if (ps_run_stage_of(s->run, m.clock) > s->stage) {
+        return server_keep_for_later(s, buf, len, err); /* its stage has not begun here */
+    } else if (w >= server_stage(s)->workers) {
+        snprintf(why.msg, sizeof why.msg, "%s message of worker %d, which is not in stage %d "
+                 "(%d workers)", ps_msg_type_name(m.type), w, server_stage(s)->number,
+                 server_stage(s)->workers);
+        rc = PS_ERR;
     } else if (m.type != PS_MSG_PULL && !(m.flags & PS_MSG_F_KEYS_ASKED) &&
                server_check_keys(s, &s->tables[m.table], m.keys, m.key_lo, m.nkeys, NULL, &why)) {
         rc = PS_ERR; /* pulls are checked as they are held, and their keys with them */
@@ -570,13 +683,13 @@ static int server_init(ps_server *s, ps_run *r, ps_backend *be, int index, ps_er
     s->be = be;
     s->index = index;
     int n = r->n_workers;
-    if (ps_clock_table_init(&s->clocks, n, err))
+    if (ps_clock_table_init(&s->clocks, r->stages[0].workers, err))
         return PS_ERR;
     s->deferred_head = calloc((size_t)n, sizeof *s->deferred_head);
     s->deferred_tail = calloc((size_t)n, sizeof *s->deferred_tail);
     s->n_tables = r->n_tables;
     s->pulled = calloc((size_t)n * (size_t)r->n_tables, sizeof *s->pulled);
-    s->n_at_min = n;
+    s->n_at_min = r->stages[0].workers;
     if (!s->deferred_head || !s->deferred_tail || !s->pulled)
         return ps_err_set(err, "out of memory for %d workers", n);
     for (int i = 0; i < n * r->n_tables; i++)
@@ -603,7 +716,7 @@ static void server_free(ps_server *s)
     for (size_t i = 0; i < s->n_held; i++)
         free(s->held[i].keys);
     free(s->held);
-    for (int w = 0; s->deferred_head && w < s->clocks.n_workers; w++) {
+    for (int w = 0; s->deferred_head && w < s->run->n_workers; w++) {
         while (s->deferred_head[w]) {
             deferred_push *d = server_deferred_pop(s, w);
             free(d->owned_keys);
@@ -611,8 +724,10 @@ static void server_free(ps_server *s)
             free(d);
         }
     }
-    for (int i = 0; s->pulled && i < s->clocks.n_workers * s->n_tables; i++)
+    for (int i = 0; s->pulled && i < s->run->n_workers * s->n_tables; i++)
         free(s->pulled[i].keys);
+    kept_free(&s->pending);
+    kept_free(&s->replay);
     free(s->pulled);
     free(s->deferred_head);
     free(s->deferred_tail);
@@ -697,7 +812,16 @@ void ps_server_main(ps_backend *be, void *arg)
     while (rc == PS_OK) {
         void *buf;
         size_t len;
-        rc = ps_recv(be, PS_FOREVER, &buf, &len, &err);
+        kept_msg *k = kept_pop(&s.replay); /* a stage began: what was held for it first */
+        if (k) {
+            buf = k->buf;
+            len = k->len;
+            s.arrived_at = k->arrived_at;
+            free(k);
+        } else {
+            rc = ps_recv(be, PS_FOREVER, &buf, &len, &err);
+            s.arrived_at = ps_now(be);
+        }
         if (rc == PS_OK)
             rc = server_handle(&s, buf, len, &err);
         if (rc == 1)

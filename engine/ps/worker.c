@@ -42,8 +42,11 @@ typedef struct ps_worker {
     uint32_t *server_of;         /* per key of the batch being grouped */
     uint32_t cap_server_of;
     uint64_t *rows;
+    uint32_t cap_rows;
     float *init;                 /* one key's initial values (model.init_values) */
-    ps_worker_stats stats;
+    ps_worker_stats stats[PS_CONFIG_MAX_STAGES]; /* per stage */
+    int stage;                   /* the stage in progress */
+    uint64_t rows_done;          /* rows taken by the stages before this one */
     ps_trace trace;              /* open when run->trace: what this worker pushed */
 } ps_worker;
 
@@ -94,12 +97,23 @@ static int table_reserve(table_buf *tb, uint64_t n, ps_err *err)
     return PS_OK;
 }
 
-static int worker_build_batch(ps_worker *wk, int slot, int32_t clock, ps_err *err)
+/* The batch of clock `clock` of stage st: the next rows of the worker's sequence,
+ * which runs on from one stage to the next. */
+static int worker_build_batch(ps_worker *wk, const ps_stage *st, int slot, int32_t clock,
+                              ps_err *err)
 {
     const ps_run *r = wk->run;
-    uint32_t B = (uint32_t)r->cfg->batch;
+    uint32_t B = (uint32_t)st->batch;
+    uint64_t first = wk->rows_done + (uint64_t)(clock - st->clock_base) * B;
+    if (B > wk->cap_rows) {
+        uint64_t *rows = realloc(wk->rows, B * sizeof *rows);
+        if (!rows)
+            return ps_err_set(err, "out of memory for a batch of %u rows", B);
+        wk->rows = rows;
+        wk->cap_rows = B;
+    }
     for (uint32_t j = 0; j < B; j++) {
-        uint64_t at = (uint64_t)clock * B + j, pos = at % wk->n_rows;
+        uint64_t at = first + j, pos = at % wk->n_rows;
         wk->rows[j] = wk->lo + (wk->shuffled ? ps_batch_order_row(r->cfg->seed, wk->index,
                                                                   at / wk->n_rows, pos, wk->n_rows)
                                              : pos);
@@ -143,8 +157,9 @@ static int worker_send_pulls(ps_worker *wk, int slot, int32_t clock, ps_err *err
  * wants it, this iteration's start and duration (timing[2]). The values are for the
  * very keys this clock pulled from that server, in the same order, so the push
  * names them (PS_MSG_F_KEYS_ASKED) instead of carrying them. */
-static int worker_send_push(ps_worker *wk, int cur, int t, int s, int32_t clock, int has_next,
-                            int clock_end, const double timing[2], ps_err *err)
+static int worker_send_push(ps_worker *wk, const ps_stage *st, int cur, int t, int s,
+                            int32_t clock, int has_next, int clock_end, const double timing[2],
+                            ps_err *err)
 {
     const ps_run *r = wk->run;
     const table_buf *tb = &wk->tables[t];
@@ -153,7 +168,7 @@ static int worker_send_push(ps_worker *wk, int cur, int t, int s, int32_t clock,
     worker_keys(wk, cur, t, &keys);
     worker_keys(wk, !cur, t, &next_keys);
     uint32_t v = worker_vpk(wk, t);
-    int timed = clock_end && r->consistency->needs_timing;
+    int timed = clock_end && st->consistency->needs_timing;
     uint32_t nk = g->count[s], np = has_next ? gn->count[s] : 0;
     uint16_t flags = (clock_end ? PS_MSG_F_CLOCK_END : 0) | (np ? PS_MSG_F_PULL_NEXT : 0) |
                      (timed ? PS_MSG_F_TIMING : 0) | (nk ? PS_MSG_F_KEYS_ASKED : 0);
@@ -182,8 +197,8 @@ static int worker_send_push(ps_worker *wk, int cur, int t, int s, int32_t clock,
 /* Sends to every server its tables' messages of this clock; the last one closes
  * the clock there, and a server with nothing of any table still gets a clock-only
  * message, so that every server sees every clock. */
-static int worker_send_pushes(ps_worker *wk, int cur, int32_t clock, int has_next,
-                              const double timing[2], ps_err *err)
+static int worker_send_pushes(ps_worker *wk, const ps_stage *st, int cur, int32_t clock,
+                              int has_next, const double timing[2], ps_err *err)
 {
     const ps_run *r = wk->run;
     for (int s = 0; s < r->n_servers; s++) {
@@ -197,7 +212,7 @@ static int worker_send_pushes(ps_worker *wk, int cur, int32_t clock, int has_nex
             const table_buf *tb = &wk->tables[t];
             if (t < last && !tb->groups[cur].count[s] && !(has_next && tb->groups[!cur].count[s]))
                 continue;
-            if (worker_send_push(wk, cur, t, s, clock, has_next, t == last, timing, err))
+            if (worker_send_push(wk, st, cur, t, s, clock, has_next, t == last, timing, err))
                 return PS_ERR;
         }
     }
@@ -292,14 +307,15 @@ static int worker_wait_replies(ps_worker *wk, int cur, int32_t clock, double sen
     /* The gate's hold time is waiting for others; the rest of the round trip is
      * communication. */
     double total = ps_now(wk->be) - sent_at;
-    wk->stats.wait_s += held_max < total ? held_max : total;
-    wk->stats.comm_s += held_max < total ? total - held_max : 0;
+    wk->stats[wk->stage].wait_s += held_max < total ? held_max : total;
+    wk->stats[wk->stage].comm_s += held_max < total ? total - held_max : 0;
     return PS_OK;
 }
 
 /* A diverged run ends here, naming where, rather than pushing NaN or infinity
  * into the servers and ending "successfully" with a nan loss. */
-static int worker_check_finite(const ps_worker *wk, int cur, int32_t c, double loss, ps_err *err)
+static int worker_check_finite(const ps_worker *wk, int cur, const ps_stage *st, int32_t c,
+                               double loss, ps_err *err)
 {
     uint64_t n = 0, bad = 0;
     for (int t = 0; t < wk->run->n_tables; t++) {
@@ -311,54 +327,85 @@ static int worker_check_finite(const ps_worker *wk, int cur, int32_t c, double l
     }
     if (isfinite(loss) && !bad)
         return PS_OK;
-    return ps_err_set(err, "diverged at stage 1, iteration %d: the batch loss is %g and %llu of "
-                      "%llu pushed values are not finite (model.lr = %g may be too large)",
-                      c, loss, (unsigned long long)bad, (unsigned long long)n, wk->run->cfg->lr);
+    return ps_err_set(err, "diverged at stage %d, iteration %d: the batch loss is %g and %llu "
+                      "of %llu pushed values are not finite (its lr = %g may be too large)",
+                      st->number, c - st->clock_base, loss, (unsigned long long)bad,
+                      (unsigned long long)n, st->lr);
 }
 
-static int worker_iterate(ps_worker *wk, ps_err *err)
+/* One iteration, clock c of stage st: the batch's values have arrived; step,
+ * charge the compute, build the next batch, push. */
+static int worker_step(ps_worker *wk, const ps_stage *st, int cur, int32_t c, double *iter_start,
+                       ps_err *err)
 {
     const ps_config *cfg = wk->run->cfg;
-    int cur = 0;
-    if (worker_build_batch(wk, cur, 0, err) || worker_send_pulls(wk, cur, 0, err))
+    ps_worker_stats *stats = &wk->stats[wk->stage];
+    double t0 = ps_now(wk->be), loss;
+    ps_step_ctx ctx = {.rate = ps_run_step_rate(wk->run, c), .clock = c - st->clock_base,
+                       .workers = st->workers, .step = st->step};
+    const float *w[PS_MODEL_MAX_TABLES];
+    float *out[PS_MODEL_MAX_TABLES];
+    for (int t = 0; t < wk->run->n_tables; t++) {
+        w[t] = wk->tables[t].w;
+        out[t] = wk->tables[t].out;
+    }
+    double flops = wk->run->model_ops->step(wk->run->model, wk->batch[cur], w, out, &ctx, &loss);
+    if (worker_check_finite(wk, cur, st, c, loss, err))
         return PS_ERR;
-    double sent_at = ps_now(wk->be);
-    double iter_start = sent_at; /* iteration c runs from here to its pushes */
-    for (int32_t c = 0; c < cfg->iterations; c++) {
-        if (worker_wait_replies(wk, cur, c, sent_at, err))
+    worker_assign_offsets(wk, cur);
+    ps_compute(wk->be, flops * cfg->flop_scale);
+    double slow = (wk->run->slowdown ? wk->run->slowdown[wk->index] : 1.0) *
+                  ps_straggler_iteration(cfg, wk->index, c);
+    if (slow > 1) /* stretch the compute just measured: the same on both backends */
+        ps_sleep(wk->be, (slow - 1) * (ps_now(wk->be) - t0));
+    stats->compute_s += ps_now(wk->be) - t0;
+    stats->flops += flops;
+    stats->loss_sum += loss;
+    stats->examples += (double)st->batch;
+    int has_next = c + 1 < st->clock_base + st->iterations;
+    if (has_next && worker_build_batch(wk, st, !cur, c + 1, err))
+        return PS_ERR;
+    double now = ps_now(wk->be), timing[2] = {*iter_start, now - *iter_start};
+    if (worker_send_pushes(wk, st, cur, c, has_next, timing, err))
+        return PS_ERR;
+    *iter_start = ps_now(wk->be);
+    stats->iterations = c + 1 - st->clock_base;
+    return PS_OK;
+}
+
+/* The iterations of one stage: clocks clock_base .. clock_base+iterations-1 on
+ * the wire, the next batch's pull riding on each push. */
+static int worker_run_stage(ps_worker *wk, const ps_stage *st, ps_err *err)
+{
+    int cur = 0;
+    int32_t first = st->clock_base;
+    if (worker_build_batch(wk, st, cur, first, err) || worker_send_pulls(wk, cur, first, err))
+        return PS_ERR;
+    double sent_at = ps_now(wk->be), iter_start = sent_at; /* iteration c ends at its pushes */
+    for (int32_t c = first; c < first + st->iterations; c++) {
+        if (worker_wait_replies(wk, cur, c, sent_at, err) ||
+            worker_step(wk, st, cur, c, &iter_start, err))
             return PS_ERR;
-        double t0 = ps_now(wk->be), loss;
-        ps_step_ctx ctx = {.rate = ps_run_step_rate(wk->run, c), .clock = c,
-                           .workers = wk->run->n_workers};
-        const float *w[PS_MODEL_MAX_TABLES];
-        float *out[PS_MODEL_MAX_TABLES];
-        for (int t = 0; t < wk->run->n_tables; t++) {
-            w[t] = wk->tables[t].w;
-            out[t] = wk->tables[t].out;
-        }
-        double flops = wk->run->model_ops->step(wk->run->model, wk->batch[cur], w, out, &ctx,
-                                                &loss);
-        if (worker_check_finite(wk, cur, c, loss, err))
-            return PS_ERR;
-        worker_assign_offsets(wk, cur);
-        ps_compute(wk->be, flops * cfg->flop_scale);
-        double slow = (wk->run->slowdown ? wk->run->slowdown[wk->index] : 1.0) *
-                      ps_straggler_iteration(cfg, wk->index, c);
-        if (slow > 1) /* stretch the compute just measured: the same on both backends */
-            ps_sleep(wk->be, (slow - 1) * (ps_now(wk->be) - t0));
-        wk->stats.compute_s += ps_now(wk->be) - t0;
-        wk->stats.flops += flops;
-        wk->stats.loss_sum += loss;
-        wk->stats.examples += (double)cfg->batch;
-        int has_next = c + 1 < cfg->iterations;
-        if (has_next && worker_build_batch(wk, !cur, c + 1, err))
-            return PS_ERR;
-        double now = ps_now(wk->be), timing[2] = {iter_start, now - iter_start};
-        if (worker_send_pushes(wk, cur, c, has_next, timing, err))
-            return PS_ERR;
-        sent_at = iter_start = ps_now(wk->be);
-        wk->stats.iterations = c + 1;
+        sent_at = iter_start;
         cur = !cur;
+    }
+    return PS_OK;
+}
+
+/* The stages this worker takes part in, in order; it idles through the others
+ * (the servers hold its next stage's messages until that stage begins). */
+static int worker_iterate(ps_worker *wk, ps_err *err)
+{
+    const ps_run *r = wk->run;
+    for (wk->stage = 0; wk->stage < r->n_stages; wk->stage++) {
+        const ps_stage *st = &r->stages[wk->stage];
+        if (wk->index >= st->workers)
+            continue;
+        int rc = worker_run_stage(wk, st, err);
+        wk->stats[wk->stage].end_time_s = ps_now(wk->be);
+        if (rc)
+            return PS_ERR;
+        wk->rows_done += (uint64_t)st->iterations * (uint64_t)st->batch;
     }
     return PS_OK;
 }
@@ -366,11 +413,12 @@ static int worker_iterate(ps_worker *wk, ps_err *err)
 static int worker_send_done(ps_worker *wk, ps_err *err)
 {
     ps_msg_writer m;
-    wk->stats.end_time_s = ps_now(wk->be);
-    if (ps_msg_build(&m, PS_MSG_DONE, 0, (uint32_t)ps_worker_actor(wk->run, wk->index), 0,
-                     wk->run->cfg->iterations, 0, 0, sizeof wk->stats, err))
+    const ps_run *r = wk->run;
+    uint32_t len = (uint32_t)(r->n_stages * sizeof wk->stats[0]);
+    if (ps_msg_build(&m, PS_MSG_DONE, 0, (uint32_t)ps_worker_actor(r, wk->index), 0,
+                     r->total_clocks, 0, 0, len, err))
         return PS_ERR;
-    memcpy(m.aux, &wk->stats, sizeof wk->stats);
+    memcpy(m.aux, wk->stats, len);
     return ps_send(wk->be, PS_COORDINATOR_ID, m.buf, m.len, err);
 }
 
@@ -387,7 +435,6 @@ static int worker_init(ps_worker *wk, ps_run *r, ps_backend *be, int index, ps_e
     if (wk->n_rows == 0)
         return ps_err_set(err, "worker %d has no training rows (%llu rows for %d workers)", index,
                           (unsigned long long)n, r->n_workers);
-    wk->rows = malloc((size_t)r->cfg->batch * sizeof *wk->rows);
     for (int i = 0; i < 2; i++)
         if (!(wk->batch[i] = r->model_ops->batch_new()))
             return ps_err_set(err, "out of memory");
@@ -404,7 +451,7 @@ static int worker_init(ps_worker *wk, ps_run *r, ps_backend *be, int index, ps_e
             max_vpk = worker_vpk(wk, t);
     }
     wk->init = malloc(max_vpk * sizeof *wk->init);
-    if (!wk->rows || !wk->init)
+    if (!wk->init)
         return ps_err_set(err, "out of memory");
     return r->trace ? ps_trace_open_worker(&wk->trace, r->out_dir, index, err) : PS_OK;
 }

@@ -3,7 +3,8 @@
  *   bsp       clock <= slowest (a pull for c waits for every worker to finish c-1)
  *   ssp, wsp  clock - slowest <= policy.staleness
  *   asp       no bound
- * and, for every model, per key: the sum of all deltas the workers pushed equals
+ * each pull judged by the rule, staleness and worker set of its clock's stage
+ * ([stage.N]: clocks are global, stage after stage), and, for every model, per key: the sum of all deltas the workers pushed equals
  * the final value minus the initial 0, within the rounding that float addition on
  * the server can introduce: (pushes + 2) * 2^-24 * sum of |delta|. */
 #include "engine/trace/check.h"
@@ -17,10 +18,20 @@
 #include "engine/core/config.h"
 #include "engine/trace/trace.h"
 
+/* A stage's rule: clocks base .. base+iterations-1, workers 0 .. workers-1. */
+typedef struct check_stage {
+    const char *model;
+    int limit;               /* most clocks a pull may be ahead of the slowest; -1: none */
+    int workers;
+    int32_t base, iterations;
+} check_stage;
+
 typedef struct checker {
     const char *dir;
     ps_config cfg;
-    int limit;               /* most clocks a pull may be ahead of the slowest; -1: none */
+    check_stage stages[PS_CONFIG_MAX_STAGES];
+    int n_stages;
+    int32_t clocks;          /* of every stage */
     int max_report;
     long violations;
     FILE *report;
@@ -119,18 +130,25 @@ static int check_pulls(checker *k, int server, ps_err *err)
     int rc = csv_open(&c, k->dir, "server", server, "pulls.csv",
                       "time_s,server,worker,clock,slowest", err);
     double v[5], last_time = -INFINITY;
-    const char *model = k->cfg.consistency;
     while (rc == PS_OK && (rc = csv_next(&c, 5, v, err)) == 1) {
         rc = PS_OK;
         double time = v[0], slowest = v[4];
         if (v[1] != server || !is_whole(v[2], 0, k->cfg.workers - 1) ||
-            !is_whole(v[3], 0, k->cfg.iterations) || !is_whole(v[4], 0, k->cfg.iterations)) {
+            !is_whole(v[3], 0, k->clocks) || !is_whole(v[4], 0, k->clocks)) {
             rc = ps_err_set(err, "%s:%ld: '%s' is not a pull of server %d (worker 0..%d, "
                             "clocks 0..%d)", c.path, c.lineno, c.line, server,
-                            k->cfg.workers - 1, k->cfg.iterations);
+                            k->cfg.workers - 1, k->clocks);
             break;
         }
         int worker = (int)v[2], clock = (int)v[3]; /* whole and in range: exact */
+        const check_stage *st = &k->stages[0];
+        for (int i = 1; i < k->n_stages && clock >= k->stages[i].base; i++)
+            st = &k->stages[i];
+        const char *model = st->model;
+        if (worker >= st->workers)
+            violation(k, "%s:%ld: server %d served worker %d a pull for clock %d, of a stage "
+                      "of %d workers (0 .. %d)", c.path, c.lineno, server, worker, clock,
+                      st->workers, st->workers - 1);
         k->pulls++;
         double ahead = clock - slowest;
         k->stale_sum += ahead;
@@ -140,12 +158,12 @@ static int check_pulls(checker *k, int server, ps_err *err)
                       "before the previous pull (%.9f): the trace is out of order", c.path,
                       c.lineno, server, worker, clock, time, last_time);
         last_time = time;
-        if (k->limit >= 0 && ahead > k->limit)
+        if (st->limit >= 0 && ahead > st->limit)
             violation(k, "%s:%ld: %s%s violated: server %d served worker %d its pull for clock "
                       "%d while the slowest worker had completed %.0f clocks (%.0f ahead, at "
                       "most %d allowed), at time %.9f s", c.path, c.lineno, model,
                       strcmp(model, "bsp") ? "(staleness)" : "", server, worker, clock, slowest,
-                      ahead, k->limit, time);
+                      ahead, st->limit, time);
     }
     csv_close(&c);
     return rc < 0 ? PS_ERR : PS_OK;
@@ -231,18 +249,54 @@ static void check_missing(checker *k)
 
 /* ---- the run ------------------------------------------------------------------ */
 
-static int check_rule(checker *k, ps_err *err)
+static int rule_limit(const char *m, int staleness, int *limit, ps_err *err)
 {
-    const char *m = k->cfg.consistency;
     if (!strcmp(m, "bsp"))
-        k->limit = 0;
+        *limit = 0;
     else if (!strcmp(m, "ssp") || !strcmp(m, "wsp"))
-        k->limit = k->cfg.staleness;
+        *limit = staleness;
     else if (!strcmp(m, "asp"))
-        k->limit = -1;
+        *limit = -1;
     else
         return ps_err_set(err, "no rule to check for consistency model '%s'", m);
     return PS_OK;
+}
+
+/* The stages as the run planned them (ps_run_plan): [stage.N], or the run's keys. */
+static int check_rule(checker *k, ps_err *err)
+{
+    const ps_config *c = &k->cfg;
+    k->n_stages = c->n_stages ? c->n_stages : 1;
+    int32_t base = 0;
+    for (int i = 0; i < k->n_stages; i++) {
+        check_stage *st = &k->stages[i];
+        const ps_stage_config *sc = c->n_stages ? &c->stages[i] : NULL;
+        *st = (check_stage){.model = sc ? sc->consistency : c->consistency,
+                            .workers = sc ? sc->workers : c->workers, .base = base,
+                            .iterations = sc ? sc->iterations : c->iterations};
+        if (rule_limit(st->model, sc ? sc->staleness : c->staleness, &st->limit, err))
+            return PS_ERR;
+        base += st->iterations;
+    }
+    k->clocks = base;
+    return PS_OK;
+}
+
+/* "bsp", or per stage "stage 1: bsp (at most 0), stage 2: ssp (at most 2)" */
+static void describe_rules(const checker *k, char *buf, size_t n)
+{
+    size_t used = 0;
+    for (int i = 0; i < k->n_stages && used < n; i++) {
+        const check_stage *st = &k->stages[i];
+        char allowed[32] = "unbounded";
+        if (st->limit >= 0)
+            snprintf(allowed, sizeof allowed, "at most %d", st->limit);
+        if (k->n_stages == 1)
+            used += (size_t)snprintf(buf + used, n - used, "%s", st->model);
+        else
+            used += (size_t)snprintf(buf + used, n - used, "%sstage %d: %s (%s)", i ? ", " : "",
+                                     i + 1, st->model, allowed);
+    }
 }
 
 int ps_check_run(const char *dir, int max_report, FILE *out, FILE *report, ps_err *err)
@@ -275,14 +329,16 @@ int ps_check_run(const char *dir, int max_report, FILE *out, FILE *report, ps_er
         fprintf(out, "pslab check: %s: %ld violation(s) in %ld pulls and %u keys\n", dir,
                 k.violations, k.pulls, k.pushed.n);
     else if (rc == PS_OK) {
-        char allowed[32] = "unbounded";
-        if (k.limit >= 0)
-            snprintf(allowed, sizeof allowed, "at most %d", k.limit);
+        char allowed[32] = "unbounded", rules[512];
+        if (k.stages[0].limit >= 0)
+            snprintf(allowed, sizeof allowed, "at most %d", k.stages[0].limit);
+        describe_rules(&k, rules, sizeof rules);
         fprintf(out, "pslab check: %s: ok: %s, %ld pulls on %d servers, staleness mean %.3g max "
-                "%.0f (%s); %u keys pushed by %d workers, no update lost (largest relative "
-                "error %.2g)\n", dir, k.cfg.consistency, k.pulls, k.cfg.servers,
-                k.pulls ? k.stale_sum / (double)k.pulls : 0.0, k.stale_max, allowed, k.pushed.n,
-                k.cfg.workers, k.worst_err);
+                "%.0f%s%s%s; %u keys pushed by %d workers, no update lost (largest relative "
+                "error %.2g)\n", dir, rules, k.pulls, k.cfg.servers,
+                k.pulls ? k.stale_sum / (double)k.pulls : 0.0, k.stale_max,
+                k.n_stages == 1 ? " (" : "", k.n_stages == 1 ? allowed : "",
+                k.n_stages == 1 ? ")" : "", k.pushed.n, k.cfg.workers, k.worst_err);
     }
     free(k.seen);
     ps_key_sums_free(&k.pushed);

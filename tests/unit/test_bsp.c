@@ -28,6 +28,7 @@ static void setup(void)
     run.partitioner = ps_partitioner_by_name("range");
     ps_table_spec table = {.name = "t", .n_keys = N_KEYS, .vals_per_key = 1};
     CU_ASSERT_FATAL(ps_run_set_tables(&run, &table, 1, NULL) == PS_OK);
+    CU_ASSERT_FATAL(ps_run_plan(&run, NULL) == PS_OK);
     run.store_ops = &ps_store_mem_ops;
     memset(&st, 0, sizeof st);
     st.self = ps_server_actor(0);
@@ -36,6 +37,8 @@ static void setup(void)
 static void teardown(void)
 {
     script_free(&st);
+    free(run.evals);
+    run.evals = NULL;
     ps_config_free(&cfg);
 }
 
