@@ -314,7 +314,7 @@ int ps_dataset_load_idx(const char *images, const char *labels, const char *clas
                         ps_dataset **out, ps_err *err)
 {
     int ca, cb;
-    uint32_t n, n_lab, bytes, one;
+    uint32_t n = 0, n_lab = 0, bytes = 0, one = 0;
     uint8_t *px = NULL, *lab = NULL;
     if (parse_classes(classes, &ca, &cb, err) || idx_load(images, 0x803, &n, &bytes, &px, err))
         return PS_ERR;

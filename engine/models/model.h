@@ -31,6 +31,9 @@ typedef struct ps_table_spec {
     int rule;              /* enum ps_update_rule */
     double l1;             /* PS_RULE_ADD_L1: the penalty's weight */
     uint64_t l1_skip_key;  /* PS_RULE_ADD_L1: a key left unpenalised (the bias) */
+    /* Nonzero: the servers set the table to 0 when a full_gradient stage begins, so
+     * that it accumulates that stage's sum alone (SVRG's full gradient). */
+    int zero_at_full_gradient;
 } ps_table_spec;
 
 #define PS_MODEL_MAX_TABLES 4
@@ -48,12 +51,16 @@ typedef struct ps_model_env {
     const ps_gen_params *gen;   /* the other generators'; NULL for other data */
 } ps_model_env;
 
+/* A stage's algorithm step ([stage.N] step). */
+enum ps_step { PS_STEP_SGD = 0, PS_STEP_FULL_GRADIENT = 1 };
+
 /* One step's context, given by the engine. */
 typedef struct ps_step_ctx {
     double rate;   /* the step size of this iteration, already scaled (model.update) */
     int32_t clock; /* the clock within the stage */
     int workers;   /* workers stepping together: the sum of their pushes is applied */
-    int step;      /* the stage's algorithm step: enum ps_step (engine/ps/run.h) */
+    int step;      /* the stage's algorithm step: enum ps_step */
+    double stage_examples; /* the examples of the whole stage: workers x batch x clocks */
 } ps_step_ctx;
 
 typedef struct ps_model_ops {

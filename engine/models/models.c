@@ -5,7 +5,7 @@
 
 #include "engine/models/model.h"
 
-#define PS_MODELS(X) X(lr) X(svm) X(lasso) X(mf) X(kmeans)
+#define PS_MODELS(X) X(lr) X(svm) X(lasso) X(mf) X(kmeans) X(svrg)
 
 #define PS_MODEL_DECLARE(n) extern const ps_model_ops ps_model_##n;
 PS_MODELS(PS_MODEL_DECLARE)

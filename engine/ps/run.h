@@ -30,8 +30,6 @@ typedef struct ps_run_table {
 /* A stage of the task, as every actor plans it from the config: clocks on the
  * wire are global (stage k's clocks are clock_base .. clock_base+iterations-1),
  * and count within the stage in the outputs. */
-enum ps_step { PS_STEP_SGD = 0, PS_STEP_FULL_GRADIENT = 1 };
-
 typedef struct ps_stage {
     int number;          /* N of [stage.N]; 0: the run's keys, no stage sections */
     int workers;         /* workers 0 .. workers-1 take part; the others idle */

@@ -431,6 +431,12 @@ static int server_next_stage(ps_server *s, ps_err *err)
                                err))
         return PS_ERR;
     s->n_at_min = st->workers;
+    for (int t = 0; st->step == PS_STEP_FULL_GRADIENT && t < s->n_tables; t++)
+        if (s->tables[t].rt->spec.zero_at_full_gradient) {
+            if (ps_server_table_zero(&s->tables[t], err))
+                return PS_ERR;
+            server_charge_io(s, &s->tables[t]);
+        }
     for (kept_msg *k; (k = kept_pop(&s->pending));)
         kept_push(&s->replay, k);
     return PS_OK;
@@ -738,8 +744,9 @@ static void server_free(ps_server *s)
 }
 
 /* The final values of every add table's shard, as the stores hold them, each
- * named by its parameter id (ps_run_table.param_base); assign tables are left out,
- * as their values are not sums of what was pushed. */
+ * named by its parameter id (ps_run_table.param_base); assign tables and tables
+ * zeroed at full-gradient stages are left out, as their values are not sums of
+ * what was pushed. */
 static int server_final_params(ps_server *s, uint64_t **ids, float **vals, uint64_t *n,
                                ps_err *err)
 {
@@ -748,7 +755,7 @@ static int server_final_params(ps_server *s, uint64_t **ids, float **vals, uint6
     *n = 0;
     for (int t = 0; t < s->n_tables; t++) {
         ps_server_table *T = &s->tables[t];
-        if (T->rt->spec.rule == PS_RULE_ASSIGN)
+        if (T->rt->spec.rule == PS_RULE_ASSIGN || T->rt->spec.zero_at_full_gradient)
             continue;
         uint64_t *k = NULL, m = 0;
         float *v = NULL;

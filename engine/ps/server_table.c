@@ -12,7 +12,7 @@ int ps_server_table_open(ps_server_table *T, const ps_run *r, int t, int server,
     T->rt = rt;
     T->ops = r->store_ops;
     T->vpk = rt->spec.vals_per_key;
-    if (rt->spec.rule == PS_RULE_ASSIGN && !T->ops->set)
+    if ((rt->spec.rule == PS_RULE_ASSIGN || rt->spec.zero_at_full_gradient) && !T->ops->set)
         return ps_err_set(err, "table %s assigns its values, which the %s store cannot",
                           rt->spec.name, T->ops->name);
     ps_store_spec spec = {.dir = dir, .server = server, .n_keys = rt->spec.n_keys * T->vpk,
@@ -131,6 +131,33 @@ int ps_server_table_apply(ps_server_table *T, const uint64_t *keys, const uint32
     if (rule == PS_RULE_ASSIGN)
         return T->ops->set(T->store, fk, flo, fn, vals, err);
     return T->ops->add(T->store, fk, flo, fn, vals, err);
+}
+
+int ps_server_table_zero(ps_server_table *T, ps_err *err)
+{
+    uint64_t *keys = NULL, n = T->hi - T->lo;
+    float *vals = NULL;
+    if (!T->dense && ps_server_table_dump(T, &keys, &vals, &n, err))
+        return PS_ERR;
+    free(vals);
+    int rc = PS_OK;
+    const uint32_t chunk = 1u << 16;
+    float *zeros = calloc((size_t)chunk * T->vpk, sizeof *zeros);
+    if (!zeros)
+        rc = ps_err_set(err, "out of memory zeroing table %s", T->rt->spec.name);
+    /* through the store's own set, chunk by chunk, keys and ranges alike */
+    for (uint64_t at = 0; rc == PS_OK && at < n; at += chunk) {
+        uint32_t m = n - at < chunk ? (uint32_t)(n - at) : chunk;
+        const uint64_t *fk;
+        uint64_t flo;
+        uint32_t fn;
+        rc = table_flat(T, keys ? keys + at : NULL, T->lo + at, m, &fk, &flo, &fn, err);
+        if (rc == PS_OK)
+            rc = T->ops->set(T->store, fk, flo, fn, zeros, err);
+    }
+    free(zeros);
+    free(keys);
+    return rc;
 }
 
 const float *ps_server_table_view(ps_server_table *T, uint64_t lo, uint32_t n)

@@ -184,6 +184,7 @@ static int worker_send_push(ps_worker *wk, const ps_stage *st, int cur, int t, i
     if (nk)
         memcpy(m.vals, tb->out + (size_t)g->start[s] * v, (size_t)nk * v * sizeof *m.vals);
     if (r->trace && r->tables[t].spec.rule != PS_RULE_ASSIGN &&
+        !r->tables[t].spec.zero_at_full_gradient &&
         ps_trace_push(&wk->trace, keys + g->start[s], r->tables[t].param_base, v, m.vals, nk,
                       err)) {
         free(m.buf);
@@ -342,7 +343,8 @@ static int worker_step(ps_worker *wk, const ps_stage *st, int cur, int32_t c, do
     ps_worker_stats *stats = &wk->stats[wk->stage];
     double t0 = ps_now(wk->be), loss;
     ps_step_ctx ctx = {.rate = ps_run_step_rate(wk->run, c), .clock = c - st->clock_base,
-                       .workers = st->workers, .step = st->step};
+                       .workers = st->workers, .step = st->step,
+                       .stage_examples = (double)st->workers * st->batch * st->iterations};
     const float *w[PS_MODEL_MAX_TABLES];
     float *out[PS_MODEL_MAX_TABLES];
     for (int t = 0; t < wk->run->n_tables; t++) {

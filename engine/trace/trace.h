@@ -10,7 +10,8 @@
  * A key here is a parameter: one value of one table, numbered across the tables
  * (table t's key k, value j is ps_run_table.param_base + k * vals_per_key + j);
  * with one table of one value per key it is the table's key. Tables whose rule is
- * assign are not traced (their values are not sums of pushes). No update is lost
+ * assign, or that are zeroed at full-gradient stages, are not traced (their
+ * values are not sums of pushes). No update is lost
  * when, per parameter, the workers' sums equal the final value. */
 #ifndef PS_TRACE_H
 #define PS_TRACE_H

@@ -8,6 +8,7 @@
 
 #include "engine/core/rng.h"
 #include "engine/models/linear.h"
+#include "engine/models/lr.h"
 #include "tests/unit/cu_main.h"
 
 typedef double (*loss_grad_fn)(const ps_batch *b, const float *w, float *grad, double *loss);
@@ -360,6 +361,66 @@ static void test_kmeans_step(void)
     fixture_close(&f);
 }
 
+/* svrg's steps: full_gradient pushes nothing to w, w itself to the snapshot and
+ * the batch's share of the stage's mean gradient to mu; sgd at w = snapshot
+ * steps along mu alone (the batch's gradients at w and the snapshot cancel). */
+static void test_svrg_steps(void)
+{
+    ps_ctr_params p = {.seed = 11, .n_features = 300, .nnz = 8, .zipf = 1.0, .weight_scale = 1};
+    ps_dataset *d;
+    CU_ASSERT_FATAL(ps_dataset_synthetic(&d, &p, 0, 1000, NULL) == PS_OK);
+    ps_config cfg;
+    ps_config_init_defaults(&cfg);
+    cfg.n_stages = 2;
+    cfg.stages[0].step = strdup("full_gradient");
+    cfg.stages[1].step = strdup("sgd");
+    cfg.l2 = 0.01;
+    const ps_model_ops *ops = ps_model_by_name("svrg");
+    ps_model_env env = {.cfg = &cfg, .train = d, .test = d, .truth = &p};
+    ps_model *m;
+    CU_ASSERT_FATAL(ops->create(&env, &m, NULL) == PS_OK);
+    ps_table_spec t[PS_MODEL_MAX_TABLES];
+    CU_ASSERT_EQUAL(ops->tables(m, t), 3);
+    CU_ASSERT(t[1].rule == PS_RULE_ASSIGN && t[2].zero_at_full_gradient && !t[0].zero_at_full_gradient);
+    ps_batch b = {0};
+    uint64_t rows[32];
+    for (int i = 0; i < 32; i++)
+        rows[i] = (uint64_t)i;
+    ps_row_buf buf = {0};
+    CU_ASSERT_FATAL(ps_batch_build(&b, d, rows, 32, &buf, NULL) == PS_OK);
+    uint32_t n = b.n_keys;
+    float *w = malloc(n * sizeof *w), *snap = malloc(n * sizeof *snap), *mu = malloc(n * sizeof *mu);
+    float *o0 = malloc(n * sizeof *o0), *o1 = malloc(n * sizeof *o1), *o2 = malloc(n * sizeof *o2);
+    float *g = malloc(n * sizeof *g);
+    for (uint32_t k = 0; k < n; k++) {
+        w[k] = snap[k] = (float)(0.1 * ((int)(k % 7) - 3));
+        mu[k] = (float)(0.01 * (int)(k % 5));
+    }
+    double loss, gl;
+    ps_lr_loss_grad(&b, w, 0.01, g, &gl);
+    ps_step_ctx full = {.rate = 0.5, .workers = 2, .step = PS_STEP_FULL_GRADIENT,
+                        .stage_examples = 3200};
+    ops->step(m, &b, (const float *const[]){w, snap, mu}, (float *const[]){o0, o1, o2}, &full, &loss);
+    for (uint32_t k = 0; k < n; k++) {
+        CU_ASSERT_EQUAL(o0[k], 0.0f);
+        CU_ASSERT_EQUAL(o1[k], w[k]);
+        CU_ASSERT_DOUBLE_EQUAL(o2[k], g[k] * 32.0 / 3200.0, 1e-7);
+    }
+    ps_step_ctx sgd = {.rate = 0.5, .workers = 1, .step = PS_STEP_SGD};
+    ops->step(m, &b, (const float *const[]){w, snap, mu}, (float *const[]){o0, o1, o2}, &sgd, &loss);
+    for (uint32_t k = 0; k < n; k++) {
+        CU_ASSERT_DOUBLE_EQUAL(o0[k], -0.5 * mu[k], 1e-7);
+        CU_ASSERT_EQUAL(o1[k], snap[k]);
+        CU_ASSERT_EQUAL(o2[k], 0.0f);
+    }
+    free(w), free(snap), free(mu), free(o0), free(o1), free(o2), free(g);
+    ps_row_buf_free(&buf);
+    ps_batch_free(&b);
+    ops->destroy(m);
+    ps_config_free(&cfg);
+    ps_dataset_free(d);
+}
+
 static void test_registry(void)
 {
     for (int i = 0; ps_models[i]; i++) {
@@ -377,6 +438,7 @@ static CU_TestInfo tests[] = {
     {"lasso metrics", test_lasso_metrics},
     {"mf step is minus the gradient (finite differences); initial factors", test_mf_gradient},
     {"kmeans step moves centroids to their points' mean", test_kmeans_step},
+    {"svrg steps: full gradient and variance-reduced", test_svrg_steps},
     {"registry", test_registry},
     CU_TEST_INFO_NULL,
 };
