@@ -12,21 +12,26 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-/* The first columns of the header engine/ps/outputs.h writes (PS_METRICS_HEADER; later
- * columns are accepted and ignored); spelled out here because outputs.h drags in the
- * whole run context, which a plotter has no use for. */
-#define PS_PLOT_METRICS_HEADER "time_s,stage,iteration,loss,accuracy"
+/* metrics.csv (engine/ps/outputs.c): time_s,stage,iteration, then the model's
+ * metrics, named for it (loss, accuracy, rmse, objective, ...), then the staleness
+ * statistics. The first two metrics are plotted, against time and against the
+ * iteration counted over every stage. */
+#define PS_PLOT_FIXED "time_s,stage,iteration"
+#define PS_PLOT_METRICS 2
 
 typedef struct row {
     double time_s;
     long stage, iteration;
-    double loss, accuracy;
+    double metric[PS_PLOT_METRICS];
 } row;
 
 typedef struct run_data {
     char name[256];
+    char metric_names[PS_PLOT_METRICS][32];
+    int n_metrics;
     row *rows;
     size_t n, cap;
+    long stage_offset, last_stage, last_iteration; /* the iteration over every stage */
 } run_data;
 
 /* ---- reading a run directory ---- */
@@ -61,23 +66,49 @@ static int split_csv(char *line, char **fields, int n)
     }
 }
 
-static int parse_row(char *line, row *r, const char *path, long lineno, ps_err *err)
+static int parse_row(char *line, row *r, const run_data *d, const char *path, long lineno,
+                     ps_err *err)
 {
-    static const char *const names[5] = {"time_s", "stage", "iteration", "loss", "accuracy"};
-    char *f[5];
-    int k = split_csv(line, f, 5);
-    if (k < 5) /* later columns (staleness statistics) are not plotted */
-        return ps_err_set(err, "%s:%ld: expected at least 5 comma-separated fields (%s), got %d", path,
-                          lineno, PS_PLOT_METRICS_HEADER, k);
-    int bad = parse_real(f[0], &r->time_s) ? 0
-              : parse_long(f[1], &r->stage)  ? 1
+    const char *names[3 + PS_PLOT_METRICS] = {"time_s", "stage", "iteration"};
+    for (int i = 0; i < d->n_metrics; i++)
+        names[3 + i] = d->metric_names[i];
+    char *f[3 + PS_PLOT_METRICS];
+    int want = 3 + d->n_metrics, k = split_csv(line, f, want);
+    if (k < want) /* later columns (more metrics, staleness) are not plotted */
+        return ps_err_set(err, "%s:%ld: expected at least %d comma-separated fields, got %d",
+                          path, lineno, want, k);
+    int bad = parse_real(f[0], &r->time_s)      ? 0
+              : parse_long(f[1], &r->stage)     ? 1
               : parse_long(f[2], &r->iteration) ? 2
-              : parse_real(f[3], &r->loss)   ? 3
-              : parse_real(f[4], &r->accuracy) ? 4
-                                               : -1;
+                                                : -1;
+    for (int i = 0; bad < 0 && i < d->n_metrics; i++)
+        if (parse_real(f[3 + i], &r->metric[i]))
+            bad = 3 + i;
     if (bad >= 0)
         return ps_err_set(err, "%s:%ld: field %s is not %s: '%s'", path, lineno, names[bad],
                           bad == 1 || bad == 2 ? "an integer" : "a number", f[bad]);
+    return PS_OK;
+}
+
+/* The header: the fixed columns, then the metrics' names (up to the staleness
+ * columns); at least one metric. */
+static int parse_header(char *line, run_data *d, const char *path, ps_err *err)
+{
+    size_t n = strlen(PS_PLOT_FIXED);
+    if (strncmp(line, PS_PLOT_FIXED, n) != 0 || line[n] != ',')
+        return ps_err_set(err, "%s:1: expected a header '%s,METRIC...', got '%.200s'", path,
+                          PS_PLOT_FIXED, line);
+    char *f[3 + PS_PLOT_METRICS];
+    int k = split_csv(line, f, 3 + PS_PLOT_METRICS);
+    for (int i = 3; i < k && i < 3 + PS_PLOT_METRICS; i++) {
+        if (strncmp(f[i], "staleness_", 10) == 0)
+            break;
+        if (!f[i][0] || strlen(f[i]) >= sizeof d->metric_names[0])
+            return ps_err_set(err, "%s:1: column %d has no usable name", path, i + 1);
+        snprintf(d->metric_names[d->n_metrics++], sizeof d->metric_names[0], "%s", f[i]);
+    }
+    if (d->n_metrics == 0)
+        return ps_err_set(err, "%s:1: the header names no metric after '%s'", path, PS_PLOT_FIXED);
     return PS_OK;
 }
 
@@ -113,11 +144,13 @@ static int read_lines(FILE *f, run_data *d, const char *path, ps_err *err)
         chomp(line);
         row r;
         if (++lineno == 1) {
-            size_t n = strlen(PS_PLOT_METRICS_HEADER);
-            if (strncmp(line, PS_PLOT_METRICS_HEADER, n) != 0 || (line[n] && line[n] != ','))
-                rc = ps_err_set(err, "%s:1: expected header '%s', got '%.200s'", path,
-                                PS_PLOT_METRICS_HEADER, line);
-        } else if (line[0] && (rc = parse_row(line, &r, path, lineno, err)) == PS_OK) {
+            rc = parse_header(line, d, path, err);
+        } else if (line[0] && (rc = parse_row(line, &r, d, path, lineno, err)) == PS_OK) {
+            if (d->n && r.stage != d->last_stage) /* a stage's clocks follow the last's */
+                d->stage_offset += d->last_iteration;
+            d->last_stage = r.stage;
+            d->last_iteration = r.iteration;
+            r.iteration += d->stage_offset;
             rc = push_row(d, &r, err);
         }
     }
@@ -125,7 +158,8 @@ static int read_lines(FILE *f, run_data *d, const char *path, ps_err *err)
     if (rc == PS_OK && ferror(f))
         rc = ps_err_set(err, "%s: read error: %s", path, strerror(errno));
     if (rc == PS_OK && lineno == 0)
-        rc = ps_err_set(err, "%s:1: empty file, expected header '%s'", path, PS_PLOT_METRICS_HEADER);
+        rc = ps_err_set(err, "%s:1: empty file, expected a header '%s,METRIC...'", path,
+                        PS_PLOT_FIXED);
     if (rc == PS_OK && d->n == 0)
         rc = ps_err_set(err, "%s:%ld: no data rows after the header", path, lineno + 1);
     return rc;
@@ -215,8 +249,8 @@ static void write_datablocks(FILE *g, const run_data *runs, int n)
             const row *r = &runs[i].rows[k];
             gp_real(g, r->time_s);
             fprintf(g, " %ld", r->iteration);
-            gp_real(g, r->loss);
-            gp_real(g, r->accuracy);
+            for (int m = 0; m < runs[i].n_metrics; m++)
+                gp_real(g, r->metric[m]);
             fputc('\n', g);
         }
         fputs("EOD\n", g);
@@ -224,22 +258,40 @@ static void write_datablocks(FILE *g, const run_data *runs, int n)
 }
 
 typedef struct panel {
-    const char *title, *xlabel, *ylabel, *key;
-    int xcol, ycol; /* columns of the datablocks: 1 time, 2 iteration, 3 loss, 4 accuracy */
+    char title[96];
+    const char *xlabel, *ylabel, *key;
+    int xcol, ycol; /* columns of the datablocks: 1 time, 2 iteration, 3.. the metrics */
 } panel;
 
-static const panel panels[] = {
-    {"loss vs time", "time (s)", "loss", "top right", 1, 3},
-    {"loss vs iteration", "iteration", "loss", "top right", 2, 3},
-    {"accuracy vs time", "time (s)", "accuracy", "bottom right", 1, 4},
-    {"accuracy vs iteration", "iteration", "accuracy", "bottom right", 2, 4},
-};
+/* Metrics that fall as a model learns get their key top right, others bottom right. */
+static int falls(const char *metric)
+{
+    return strcmp(metric, "accuracy") != 0 && strcmp(metric, "purity") != 0 &&
+           strcmp(metric, "support_f1") != 0;
+}
+
+/* Each metric against time and against the iteration: 2 or 4 panels. */
+static int make_panels(const run_data *r, panel *p)
+{
+    int n = 0;
+    for (int m = 0; m < r->n_metrics; m++)
+        for (int x = 1; x <= 2; x++, n++) {
+            snprintf(p[n].title, sizeof p[n].title, "%s vs %s", r->metric_names[m],
+                     x == 1 ? "time" : "iteration");
+            p[n].xlabel = x == 1 ? "time (s)" : "iteration (over every stage)";
+            p[n].ylabel = r->metric_names[m];
+            p[n].key = falls(r->metric_names[m]) ? "top right" : "bottom right";
+            p[n].xcol = x;
+            p[n].ycol = 3 + m;
+        }
+    return n;
+}
 
 static int column_has_data(const run_data *runs, int n, int col)
 {
     for (int i = 0; i < n; i++)
         for (size_t k = 0; k < runs[i].n; k++)
-            if (isfinite(col == 3 ? runs[i].rows[k].loss : runs[i].rows[k].accuracy))
+            if (isfinite(runs[i].rows[k].metric[col - 3]))
                 return 1;
     return 0;
 }
@@ -276,12 +328,14 @@ static void write_figure(FILE *g, const char *terminal, const char *output,
 {
     fprintf(g, "set terminal %s\nset output ", terminal);
     gp_quote(g, output);
-    fputs("\nset multiplot layout 2,2 title ", g);
+    panel panels[2 * PS_PLOT_METRICS];
+    int n_panels = make_panels(&runs[0], panels);
+    fprintf(g, "\nset multiplot layout %d,2 title ", n_panels / 2);
     gp_quote(g, title);
     /* offsets keep curves off the frame; an opaque key never hides a curve behind text */
     fputs(" font ',14'\nset grid\nset key box opaque samplen 2\n"
           "set offsets graph 0, graph 0.02, graph 0.05, graph 0.05\n", g);
-    for (size_t i = 0; i < sizeof panels / sizeof panels[0]; i++)
+    for (int i = 0; i < n_panels; i++)
         write_panel(g, &panels[i], runs, n);
     fputs("unset multiplot\nset output\n", g);
 }
@@ -403,6 +457,14 @@ int ps_plot_runs(const char *const *run_dirs, int n_runs, const char *out_prefix
         read_name(run_dirs[i], runs[i].name, sizeof runs[i].name);
         rc = read_metrics(run_dirs[i], &runs[i], err);
     }
+    for (int i = 1; i < n_runs && rc == PS_OK; i++) /* one figure: the same metrics */
+        if (runs[i].n_metrics != runs[0].n_metrics ||
+            memcmp(runs[i].metric_names, runs[0].metric_names, sizeof runs[0].metric_names) != 0)
+            rc = ps_err_set(err, "%s measures %s%s%s, %s measures %s%s%s: plot runs of one model "
+                            "together", run_dirs[i], runs[i].metric_names[0],
+                            runs[i].n_metrics > 1 ? "," : "", runs[i].metric_names[1], run_dirs[0],
+                            runs[0].metric_names[0], runs[0].n_metrics > 1 ? "," : "",
+                            runs[0].metric_names[1]);
     if (rc == PS_OK)
         rc = plot_loaded(runs, n_runs, out_prefix, title ? title : "convergence", err);
     for (int i = 0; i < n_runs; i++)
@@ -416,7 +478,8 @@ int ps_plot_runs(const char *const *run_dirs, int n_runs, const char *out_prefix
 static const char plot_usage[] =
     "usage: pslab plot RUN_DIR... [-o PREFIX] [--title T]\n"
     "Plots the convergence of one or more runs (each RUN_DIR holds metrics.csv and\n"
-    "summary.txt): loss and accuracy against time and iteration, one series per run.\n"
+    "summary.txt): the model's first two metrics (loss and accuracy for lr, rmse for\n"
+    "mf, ...) against time and iteration, one series per run; runs of one model.\n"
     "\n"
     "  -o, --output PREFIX  writes PREFIX.png and PREFIX.svg\n"
     "                       (default: <first RUN_DIR>/convergence)\n"

@@ -183,7 +183,7 @@ static void test_malformed_metrics_name_file_and_line(void)
     expect_metrics_error(csv, "3: expected at least 5");
     snprintf(csv, sizeof csv, "%s0,0,1.5,0.7,0.5\n", h);
     expect_metrics_error(csv, "2: field iteration");
-    expect_metrics_error("time,loss\n0,1\n", "1: expected header");
+    expect_metrics_error("time,loss\n0,1\n", "1: expected a header");
     expect_metrics_error(h, "2: no data rows");
     expect_metrics_error("", "1: empty file");
     char prefix[600];
@@ -234,7 +234,48 @@ static void test_cli_usage(void)
     CU_ASSERT_EQUAL(ps_plot_main(3, dangling), 2);
 }
 
+/* The panels follow the model's metrics: an mf run plots rmse (in the SVG's
+ * titles), not loss; runs of two models are refused together. */
+static void test_model_metrics(void)
+{
+    char mf[580], prefix[600], svg[700];
+    join(mf, sizeof mf, root, "mf run");
+    CU_ASSERT_EQUAL_FATAL(mkdir(mf, 0755), 0);
+    CU_ASSERT_EQUAL_FATAL(write_text(mf, "metrics.csv",
+                                     "time_s,stage,iteration,rmse,staleness_mean,staleness_max\n"
+                                     "0,1,0,0.98,0,0\n0.5,1,50,0.5,0,0\n0.7,2,10,0.2,0,0\n"
+                                     "0.9,2,20,0.11,0,0\n"), 0);
+    join(prefix, sizeof prefix, out_dir, "mf");
+    snprintf(svg, sizeof svg, "%s.svg", prefix);
+    const char *one[] = {mf};
+    ps_err err = {{0}};
+    int rc = ps_plot_runs(one, 1, prefix, NULL, &err);
+    if (rc)
+        fprintf(stderr, "\n%s\n", err.msg);
+    CU_ASSERT_EQUAL_FATAL(rc, PS_OK);
+    size_t n;
+    char *data = slurp(svg, &n);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(data);
+    CU_ASSERT_PTR_NOT_NULL(strstr(data, "rmse vs time"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(data, "rmse vs iteration"));
+    CU_ASSERT_PTR_NULL(strstr(data, "loss vs time"));
+    CU_ASSERT_PTR_NULL(strstr(data, "staleness"));
+    free(data);
+    const char *mixed[] = {mf, run_a};
+    CU_ASSERT_EQUAL(ps_plot_runs(mixed, 2, prefix, NULL, &err), PS_ERR);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "plot runs of one model together"));
+    CU_ASSERT_EQUAL_FATAL(write_text(mf, "metrics.csv", "time_s,stage,iteration,staleness_mean\n"
+                                                        "0,1,0,0\n"), 0);
+    CU_ASSERT_EQUAL(ps_plot_runs(one, 1, prefix, NULL, &err), PS_ERR);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "names no metric"));
+    char path[600];
+    join(path, sizeof path, mf, "metrics.csv");
+    unlink(path);
+    rmdir(mf);
+}
+
 static CU_TestInfo plot_tests[] = {
+    {"the panels are the model's metrics", test_model_metrics},
     {"two runs give a PNG and an SVG", test_two_runs_png_and_svg},
     {"CLI default prefix, basename as name", test_cli_default_prefix_and_basename},
     {"malformed metrics name file and line", test_malformed_metrics_name_file_and_line},
