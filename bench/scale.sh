@@ -17,13 +17,15 @@
 # beside it, since a VM's stolen time inflates walls but not CPU time.
 # By default both programs run in scale mode (platform.worker_links = 0, SimGrid
 # precision 10 us; see README "Scale"); --full keeps every host's link, the
-# backbone and exact event times.
+# backbone and exact event times. --mf runs bench/scale_mf.ini instead: matrix
+# factorisation, rank 16, a million users and 100,000 items, power-law ratings.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-full=0 repeat=1
+full=0 repeat=1 config=bench/scale.ini
 while [ $# -gt 0 ]; do
     case "$1" in
         --full) full=1; shift ;;
+        --mf) config=bench/scale_mf.ini; shift ;;
         --repeat) repeat=${2:?--repeat needs a count}; shift 2 ;;
         *) break ;;
     esac
@@ -75,7 +77,7 @@ for n in "${sizes[@]}"; do
         modeset=(); linked=$s; prec=1e-5
     fi
     build-bench/pslab platform --hosts "$n" --linked-hosts "$linked" -o "$tmp/platform-$n.xml" >/dev/null
-    pslab_run=(build-bench/pslab run bench/scale.ini --set run.iterations="$iters" --set cluster.servers="$s"
+    pslab_run=(build-bench/pslab run "$config" --set run.iterations="$iters" --set cluster.servers="$s"
                --set cluster.workers="$w" "${modeset[@]}" --out "$tmp/run-$n")
     PSLAB_SIM_PATTERN="$tmp/pattern-$n" measure pslab+rec "${pslab_run[@]}"
     pslab_sim

@@ -58,6 +58,8 @@ static int table_flat(ps_server_table *T, const uint64_t *keys, uint64_t lo, uin
                       const uint64_t **fk, uint64_t *flo, uint32_t *fn, ps_err *err)
 {
     uint32_t v = T->vpk;
+    if ((uint64_t)n * v > UINT32_MAX)
+        return ps_err_set(err, "%u keys of %u values in one message", n, v);
     *fk = keys;
     *flo = lo * v;
     *fn = n * v;
@@ -80,8 +82,6 @@ int ps_server_table_get(ps_server_table *T, const uint64_t *keys, const uint32_t
     const uint64_t *fk;
     uint64_t flo;
     uint32_t fn;
-    if ((uint64_t)n * T->vpk > UINT32_MAX)
-        return ps_err_set(err, "%u keys of %u values in one message", n, T->vpk);
     if (table_flat(T, keys, lo, n, &fk, &flo, &fn, err))
         return PS_ERR;
     return T->ops->get(T->store, fk, flo, fn, out, err);
@@ -124,8 +124,6 @@ int ps_server_table_apply(ps_server_table *T, const uint64_t *keys, const uint32
     const uint64_t *fk;
     uint64_t flo;
     uint32_t fn;
-    if ((uint64_t)n * T->vpk > UINT32_MAX)
-        return ps_err_set(err, "%u keys of %u values in one message", n, T->vpk);
     if (table_flat(T, keys, lo, n, &fk, &flo, &fn, err))
         return PS_ERR;
     if (rule == PS_RULE_ASSIGN)

@@ -226,6 +226,20 @@ static const float *mem_view(ps_store *t, uint64_t lo, uint32_t n)
     return t->vals + (lo - t->lo);
 }
 
+/* Key by key: value += v[i], or value = v[i] (assign). */
+static int mem_write_each(ps_store *t, const uint64_t *keys, uint64_t lo, uint32_t n,
+                          const float *v, int assign, ps_err *err)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        int failed = 0;
+        float *p = mem_value(t, keys ? keys[i] : lo + i, 1, &failed, err);
+        if (!p)
+            return PS_ERR;
+        *p = assign ? v[i] : *p + v[i];
+    }
+    return PS_OK;
+}
+
 static int mem_add(ps_store *t, const uint64_t *keys, uint64_t lo, uint32_t n, const float *delta,
                    ps_err *err)
 {
@@ -249,27 +263,13 @@ static int mem_add(ps_store *t, const uint64_t *keys, uint64_t lo, uint32_t n, c
             v[i] += delta[i];
         return PS_OK;
     }
-    for (uint32_t i = 0; i < n; i++) {
-        int failed = 0;
-        float *v = mem_value(t, keys ? keys[i] : lo + i, 1, &failed, err);
-        if (!v)
-            return PS_ERR;
-        *v += delta[i];
-    }
-    return PS_OK;
+    return mem_write_each(t, keys, lo, n, delta, 0, err);
 }
 
 static int mem_set(ps_store *t, const uint64_t *keys, uint64_t lo, uint32_t n, const float *vals,
                    ps_err *err)
 {
-    for (uint32_t i = 0; i < n; i++) {
-        int failed = 0;
-        float *v = mem_value(t, keys ? keys[i] : lo + i, 1, &failed, err);
-        if (!v)
-            return PS_ERR;
-        *v = vals[i];
-    }
-    return PS_OK;
+    return mem_write_each(t, keys, lo, n, vals, 1, err);
 }
 
 static int mem_check_slots(const ps_store *t, const uint32_t *slots, uint32_t n, ps_err *err)

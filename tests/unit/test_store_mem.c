@@ -57,6 +57,20 @@ static void check_semantics(int kind)
     CU_ASSERT_DOUBLE_EQUAL(sum, 3.0 - 4.0 + 0.5 + 10.0, 1e-6);
     free(dk);
     free(dv);
+    /* set replaces (the assign rule), a key list or a range, written or not */
+    float v[] = {7.0f, 8.0f};
+    uint64_t two[] = {150, 160};
+    CU_ASSERT_EQUAL(o->set(st, two, 0, 2, v, &err), PS_OK);
+    CU_ASSERT_EQUAL(o->set(st, NULL, 198, 2, v, &err), PS_OK);
+    CU_ASSERT_EQUAL(o->get(st, NULL, 150, 1, out, &err), PS_OK);
+    CU_ASSERT_EQUAL(out[0], 7.0f);
+    CU_ASSERT_EQUAL(o->get(st, NULL, 160, 1, out, &err), PS_OK);
+    CU_ASSERT_EQUAL(out[0], 8.0f);
+    CU_ASSERT_EQUAL(o->get(st, NULL, 198, 2, out, &err), PS_OK);
+    CU_ASSERT(out[0] == 7.0f && out[1] == 8.0f);
+    CU_ASSERT_EQUAL(o->add(st, two, 0, 1, d, &err), PS_OK);
+    CU_ASSERT_EQUAL(o->get(st, two, 0, 1, out, &err), PS_OK);
+    CU_ASSERT_EQUAL(out[0], 8.5f);
     o->close(st);
 }
 

@@ -164,6 +164,14 @@ static void test_dense_ranges(void)
     CU_ASSERT_FATAL(OPS->get(st, NULL, 10, 100, got, &err) == PS_OK);
     CU_ASSERT_EQUAL(got[0], d[0]);
     CU_ASSERT_EQUAL(got[99], d[99]);
+    /* set replaces what add summed (the assign rule), across a block boundary */
+    float v[3] = {9.0f, -9.0f, 0.125f};
+    CU_ASSERT_FATAL(OPS->set(st, NULL, 30, 3, v, &err) == PS_OK);
+    CU_ASSERT_FATAL(OPS->get(st, NULL, 29, 5, got, &err) == PS_OK);
+    CU_ASSERT(got[0] == d[19] && got[1] == 9.0f && got[2] == -9.0f && got[3] == 0.125f &&
+              got[4] == d[23]);
+    CU_ASSERT_FATAL(OPS->set(st, NULL, 30, 3, d + 20, &err) == PS_OK); /* put back */
+    CU_ASSERT_FATAL(OPS->add(st, NULL, 30, 3, d, &err) == PS_OK);
     /* Key lists: consecutive across blocks (copied as runs), then with one gap
      * (key 25), so only some blocks are whole runs. */
     uint64_t list[60];
