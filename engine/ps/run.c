@@ -83,15 +83,15 @@ int ps_run_set_tables(ps_run *r, const ps_table_spec *specs, int n, ps_err *err)
 {
     if (n < 1 || n > PS_MODEL_MAX_TABLES)
         return ps_err_set(err, "%d parameter tables (1 .. %d)", n, PS_MODEL_MAX_TABLES);
-    uint64_t base = 0, place_budget = (uint64_t)64 << 20;
+    uint64_t place_budget = (uint64_t)64 << 20;
     for (int t = 0; t < n; t++) {
         const ps_table_spec *s = &specs[t];
+        /* a parameter (key x value) must fit the trace's 56 bits */
         if (s->n_keys == 0 || s->vals_per_key == 0 || s->vals_per_key > PS_MSG_MAX_VALS_PER_KEY ||
-            s->n_keys > UINT64_MAX / s->vals_per_key)
+            s->n_keys > (UINT64_C(1) << 56) / s->vals_per_key)
             return ps_err_set(err, "table %s: %llu keys of %u values", s->name ? s->name : "?",
                               (unsigned long long)s->n_keys, s->vals_per_key);
-        r->tables[t] = (ps_run_table){.spec = *s, .param_base = base};
-        base += s->n_keys * s->vals_per_key;
+        r->tables[t] = (ps_run_table){.spec = *s};
         ps_partition_init(&r->tables[t].partition, s->n_keys, r->n_servers);
         /* 8 bytes a key: 8 MB for a million features, shared by every simulated
          * node; only one-value tables use places (their stores index by slot) */

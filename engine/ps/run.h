@@ -22,9 +22,6 @@ static inline int ps_server_actor(int s) { return 1 + s; }
 typedef struct ps_run_table {
     ps_table_spec spec;
     ps_partition partition;
-    /* the trace's id of the table's first value: table t's key k, value j is
-     * parameter param_base + k * vals_per_key + j */
-    uint64_t param_base;
 } ps_run_table;
 
 /* A stage of the task, as every actor plans it from the config: clocks on the

@@ -744,7 +744,7 @@ static void server_free(ps_server *s)
 }
 
 /* The final values of every add table's shard, as the stores hold them, each
- * named by its parameter id (ps_run_table.param_base); assign tables and tables
+ * named by its table and parameter (ps_trace_param); assign tables and tables
  * zeroed at full-gradient stages are left out, as their values are not sums of
  * what was pushed. */
 static int server_final_params(ps_server *s, uint64_t **ids, float **vals, uint64_t *n,
@@ -775,7 +775,7 @@ static int server_final_params(ps_server *s, uint64_t **ids, float **vals, uint6
         }
         for (uint64_t i = 0; i < m; i++)
             for (uint32_t j = 0; j < T->vpk; j++)
-                (*ids)[*n + i * T->vpk + j] = T->rt->param_base + k[i] * T->vpk + j;
+                (*ids)[*n + i * T->vpk + j] = ps_trace_param(t, k[i] * T->vpk + j);
         memcpy(*vals + *n, v, add * sizeof *v);
         *n += add;
         free(k);

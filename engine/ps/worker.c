@@ -185,8 +185,7 @@ static int worker_send_push(ps_worker *wk, const ps_stage *st, int cur, int t, i
         memcpy(m.vals, tb->out + (size_t)g->start[s] * v, (size_t)nk * v * sizeof *m.vals);
     if (r->trace && r->tables[t].spec.rule != PS_RULE_ASSIGN &&
         !r->tables[t].spec.zero_at_full_gradient &&
-        ps_trace_push(&wk->trace, keys + g->start[s], r->tables[t].param_base, v, m.vals, nk,
-                      err)) {
+        ps_trace_push(&wk->trace, keys + g->start[s], t, v, m.vals, nk, err)) {
         free(m.buf);
         return PS_ERR;
     }

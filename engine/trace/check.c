@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "engine/core/config.h"
+#include "engine/models/model.h"
 #include "engine/trace/trace.h"
 
 /* A stage's rule: clocks base .. base+iterations-1, workers 0 .. workers-1. */
@@ -174,23 +175,25 @@ static int check_pulls(checker *k, int server, ps_err *err)
 static int load_pushes(checker *k, int worker, ps_err *err)
 {
     csv_file c;
-    int rc = csv_open(&c, k->dir, "worker", worker, "pushes.csv", "key,pushes,sum,abs_sum", err);
-    double v[4];
-    while (rc == PS_OK && (rc = csv_next(&c, 4, v, err)) == 1) {
+    int rc = csv_open(&c, k->dir, "worker", worker, "pushes.csv", "table,key,pushes,sum,abs_sum",
+                      err);
+    double v[5];
+    while (rc == PS_OK && (rc = csv_next(&c, 5, v, err)) == 1) {
         rc = PS_OK;
-        if (!is_whole(v[0], 0, 18446744073709549568.0) || !is_whole(v[1], 1, 1e18) || v[3] < 0) {
-            rc = ps_err_set(err, "%s:%ld: '%s' is not key,pushes,sum,abs_sum", c.path, c.lineno,
-                            c.line);
+        if (!is_whole(v[0], 0, PS_MODEL_MAX_TABLES - 1) || !is_whole(v[1], 0, 9007199254740992.0) ||
+            !is_whole(v[2], 1, 1e18) || v[4] < 0) {
+            rc = ps_err_set(err, "%s:%ld: '%s' is not table,key,pushes,sum,abs_sum", c.path,
+                            c.lineno, c.line);
             break;
         }
-        int64_t r = ps_key_sums_row(&k->pushed, (uint64_t)v[0]);
+        int64_t r = ps_key_sums_row(&k->pushed, ps_trace_param((int)v[0], (uint64_t)v[1]));
         if (r < 0) {
             rc = ps_err_set(err, "out of memory reading %s", c.path);
             break;
         }
-        k->pushed.count[r] += (uint64_t)v[1];
-        k->pushed.sum[r] += v[2];
-        k->pushed.abs_sum[r] += v[3];
+        k->pushed.count[r] += (uint64_t)v[2];
+        k->pushed.sum[r] += v[3];
+        k->pushed.abs_sum[r] += v[4];
     }
     csv_close(&c);
     return rc < 0 ? PS_ERR : PS_OK;
@@ -201,13 +204,14 @@ static double tolerance(const ps_key_sums *p, int64_t r)
     return r < 0 ? 0 : ((double)p->count[r] + 2) * ldexp(1.0, -24) * p->abs_sum[r];
 }
 
-static void compare_key(checker *k, int64_t r, uint64_t key, double final, const char *where)
+static void compare_key(checker *k, int64_t r, uint64_t id, double final, const char *where)
 {
     double sum = r < 0 ? 0 : k->pushed.sum[r], diff = fabs(final - sum), tol = tolerance(&k->pushed, r);
     if (diff > tol)
-        violation(k, "%s: update lost on key %llu: the workers pushed deltas summing to %.9g "
-                  "(%llu pushes) but the final value is %.9g (initial 0): off by %.3g, "
-                  "tolerance %.3g", where, (unsigned long long)key, sum,
+        violation(k, "%s: update lost on table %d key %llu: the workers pushed deltas summing "
+                  "to %.9g (%llu pushes) but the final value is %.9g (initial 0): off by %.3g, "
+                  "tolerance %.3g", where, ps_trace_table(id),
+                  (unsigned long long)ps_trace_value(id), sum,
                   (unsigned long long)(r < 0 ? 0 : k->pushed.count[r]), final, diff, tol);
     else if (sum != 0 && diff / fabs(sum) > k->worst_err)
         k->worst_err = diff / fabs(sum);
@@ -216,28 +220,45 @@ static void compare_key(checker *k, int64_t r, uint64_t key, double final, const
 static int check_finals(checker *k, int server, ps_err *err)
 {
     csv_file c;
-    int rc = csv_open(&c, k->dir, "server", server, "final.csv", "key,value", err);
-    double v[2];
+    int rc = csv_open(&c, k->dir, "server", server, "final.csv", "table,key,value", err);
+    double v[3];
     char where[4300];
-    while (rc == PS_OK && (rc = csv_next(&c, 2, v, err)) == 1) {
+    while (rc == PS_OK && (rc = csv_next(&c, 3, v, err)) == 1) {
         rc = PS_OK;
-        if (!is_whole(v[0], 0, 18446744073709549568.0)) {
-            rc = ps_err_set(err, "%s:%ld: '%s' is not key,value", c.path, c.lineno, c.line);
+        if (!is_whole(v[0], 0, PS_MODEL_MAX_TABLES - 1) || !is_whole(v[1], 0, 9007199254740992.0)) {
+            rc = ps_err_set(err, "%s:%ld: '%s' is not table,key,value", c.path, c.lineno, c.line);
             break;
         }
-        uint64_t key = (uint64_t)v[0];
-        const uint32_t *row = ps_keymap_get(&k->pushed.map, key);
+        uint64_t id = ps_trace_param((int)v[0], (uint64_t)v[1]);
+        const uint32_t *row = ps_keymap_get(&k->pushed.map, id);
         snprintf(where, sizeof where, "%s:%ld", c.path, c.lineno);
         if (row && k->seen[*row]++)
-            violation(k, "%s: key %llu appears in more than one final shard", where,
-                      (unsigned long long)key);
-        compare_key(k, row ? (int64_t)*row : -1, key, v[1], where);
+            violation(k, "%s: table %d key %llu appears in more than one final shard", where,
+                      (int)v[0], (unsigned long long)v[1]);
+        compare_key(k, row ? (int64_t)*row : -1, id, v[2], where);
     }
     csv_close(&c);
     return rc < 0 ? PS_ERR : PS_OK;
 }
 
 /* Pushed keys that no server holds at the end: their updates are all lost. */
+/* "" for one table, else " (table 0: 16000, table 1: 8000)": the keys per table */
+static void describe_tables(const checker *k, char *buf, size_t n)
+{
+    uint64_t per[PS_MODEL_MAX_TABLES] = {0};
+    int tables = 0;
+    for (uint32_t r = 0; r < k->pushed.n; r++) {
+        int t = ps_trace_table(k->pushed.keys[r]);
+        per[t]++;
+        tables = t + 1 > tables ? t + 1 : tables;
+    }
+    buf[0] = '\0';
+    size_t used = 0;
+    for (int t = 0; tables > 1 && t < tables && used < n; t++)
+        used += (size_t)snprintf(buf + used, n - used, "%stable %d: %llu%s", t ? ", " : " (", t,
+                                 (unsigned long long)per[t], t == tables - 1 ? ")" : "");
+}
+
 static void check_missing(checker *k)
 {
     char where[4300];
@@ -333,12 +354,14 @@ int ps_check_run(const char *dir, int max_report, FILE *out, FILE *report, ps_er
         if (k.stages[0].limit >= 0)
             snprintf(allowed, sizeof allowed, "at most %d", k.stages[0].limit);
         describe_rules(&k, rules, sizeof rules);
+        char tables[256];
+        describe_tables(&k, tables, sizeof tables);
         fprintf(out, "pslab check: %s: ok: %s, %ld pulls on %d servers, staleness mean %.3g max "
-                "%.0f%s%s%s; %u keys pushed by %d workers, no update lost (largest relative "
+                "%.0f%s%s%s; %u keys pushed by %d workers%s, no update lost (largest relative "
                 "error %.2g)\n", dir, rules, k.pulls, k.cfg.servers,
                 k.pulls ? k.stale_sum / (double)k.pulls : 0.0, k.stale_max,
                 k.n_stages == 1 ? " (" : "", k.n_stages == 1 ? allowed : "",
-                k.n_stages == 1 ? ")" : "", k.pushed.n, k.cfg.workers, k.worst_err);
+                k.n_stages == 1 ? ")" : "", k.pushed.n, k.cfg.workers, tables, k.worst_err);
     }
     free(k.seen);
     ps_key_sums_free(&k.pushed);

@@ -108,12 +108,12 @@ int ps_trace_pull(ps_trace *t, double time_s, int worker, int32_t clock, int32_t
     return PS_OK;
 }
 
-int ps_trace_push(ps_trace *t, const uint64_t *keys, uint64_t param_base, uint32_t vpk,
-                  const float *vals, uint32_t n, ps_err *err)
+int ps_trace_push(ps_trace *t, const uint64_t *keys, int table, uint32_t vpk, const float *vals,
+                  uint32_t n, ps_err *err)
 {
     for (uint32_t i = 0; i < n; i++)
         for (uint32_t j = 0; j < vpk; j++) {
-            int64_t r = ps_key_sums_row(&t->sums, param_base + keys[i] * vpk + j);
+            int64_t r = ps_key_sums_row(&t->sums, ps_trace_param(table, keys[i] * vpk + j));
             if (r < 0)
                 return ps_err_set(err, "out of memory tracing pushes");
             double d = vals[(size_t)i * vpk + j];
@@ -146,9 +146,10 @@ int ps_trace_close_server(ps_trace *t, const char *run_dir, const uint64_t *keys
     FILE *f = fopen(path, "w");
     if (!f)
         return ps_err_set(err, "cannot write %s: %s", path, strerror(errno));
-    fputs("key,value\n", f);
+    fputs("table,key,value\n", f);
     for (uint32_t i = 0; i < n; i++)
-        fprintf(f, "%llu,%.9g\n", (unsigned long long)keys[i], (double)vals[i]);
+        fprintf(f, "%d,%llu,%.9g\n", ps_trace_table(keys[i]),
+                (unsigned long long)ps_trace_value(keys[i]), (double)vals[i]);
     return finish_file(f, path, err);
 }
 
@@ -160,11 +161,12 @@ int ps_trace_close_worker(ps_trace *t, ps_err *err)
         ps_key_sums_free(&t->sums);
         return PS_ERR;
     }
-    fputs("key,pushes,sum,abs_sum\n", f);
+    fputs("table,key,pushes,sum,abs_sum\n", f);
     const ps_key_sums *k = &t->sums;
     for (uint32_t i = 0; i < k->n; i++)
-        fprintf(f, "%llu,%llu,%.17g,%.17g\n", (unsigned long long)k->keys[i],
-                (unsigned long long)k->count[i], k->sum[i], k->abs_sum[i]);
+        fprintf(f, "%d,%llu,%llu,%.17g,%.17g\n", ps_trace_table(k->keys[i]),
+                (unsigned long long)ps_trace_value(k->keys[i]), (unsigned long long)k->count[i],
+                k->sum[i], k->abs_sum[i]);
     ps_key_sums_free(&t->sums);
     return finish_file(f, t->path, err);
 }

@@ -3,16 +3,16 @@
  * each actor is its own process on a shared filesystem, nobody shares a file:
  *   serverS.pulls.csv    time_s,server,worker,clock,slowest: one line per pull
  *                        served; slowest = clocks completed by the slowest worker
- *   serverS.final.csv    key,value: the shard at the end, as stored (changes from
- *                        the initial values, so starting at 0)
- *   workerW.pushes.csv   key,pushes,sum,abs_sum: per key, the deltas that worker
- *                        pushed, summed in double (abs_sum bounds float rounding)
- * A key here is a parameter: one value of one table, numbered across the tables
- * (table t's key k, value j is ps_run_table.param_base + k * vals_per_key + j);
- * with one table of one value per key it is the table's key. Tables whose rule is
- * assign, or that are zeroed at full-gradient stages, are not traced (their
- * values are not sums of pushes). No update is lost
- * when, per parameter, the workers' sums equal the final value. */
+ *   serverS.final.csv    table,key,value: the shards at the end, as stored
+ *                        (changes from the initial values, so starting at 0)
+ *   workerW.pushes.csv   table,key,pushes,sum,abs_sum: per parameter, the deltas
+ *                        that worker pushed, summed in double (abs_sum bounds float
+ *                        rounding)
+ * A key here is a parameter: one value of a table (key k's value j is k *
+ * vals_per_key + j; with one value per key it is the table's key). Tables whose
+ * rule is assign, or that are zeroed at full-gradient stages, are not traced
+ * (their values are not sums of pushes). No update is lost when, per table and
+ * parameter, the workers' sums equal the final value. */
 #ifndef PS_TRACE_H
 #define PS_TRACE_H
 
@@ -35,6 +35,18 @@ void ps_key_sums_free(ps_key_sums *k);
 /* The index of key's row, created at zero if new; -1 when out of memory. */
 int64_t ps_key_sums_row(ps_key_sums *k, uint64_t key);
 
+/* A parameter's id in the sums: its table in the top 8 bits, its key below. */
+#define PS_TRACE_KEY_BITS 56
+static inline uint64_t ps_trace_param(int table, uint64_t key)
+{
+    return (uint64_t)table << PS_TRACE_KEY_BITS | key;
+}
+static inline int ps_trace_table(uint64_t id) { return (int)(id >> PS_TRACE_KEY_BITS); }
+static inline uint64_t ps_trace_value(uint64_t id)
+{
+    return id & ((UINT64_C(1) << PS_TRACE_KEY_BITS) - 1);
+}
+
 typedef struct ps_trace {
     FILE *f;               /* server: the pulls file */
     char path[4096];       /* of f, or of the pushes file for a worker */
@@ -47,10 +59,9 @@ int ps_trace_open_server(ps_trace *t, const char *run_dir, int server, ps_err *e
 int ps_trace_open_worker(ps_trace *t, const char *run_dir, int worker, ps_err *err);
 int ps_trace_pull(ps_trace *t, double time_s, int worker, int32_t clock, int32_t slowest,
                   ps_err *err);
-/* Worker: n keys' pushed values (vpk each) of a table whose first parameter id is
- * param_base (ps_run_table). */
-int ps_trace_push(ps_trace *t, const uint64_t *keys, uint64_t param_base, uint32_t vpk,
-                  const float *vals, uint32_t n, ps_err *err);
+/* Worker: n keys' pushed values (vpk each) of a table. */
+int ps_trace_push(ps_trace *t, const uint64_t *keys, int table, uint32_t vpk, const float *vals,
+                  uint32_t n, ps_err *err);
 /* Server: writes the final shard and closes. Worker: writes its sums and closes. */
 int ps_trace_close_server(ps_trace *t, const char *run_dir, const uint64_t *keys,
                           const float *vals, uint32_t n, ps_err *err);

@@ -22,14 +22,14 @@ check_rc 1 "server1.pulls.csv:20: bsp violated: server 1 served worker $w its pu
 
 cp -r "$TMP/run" "$TMP/lost"
 # drop one worker's pushes on the key of line 2 from the final model
-IFS=, read -r key val < <(sed -n 2p "$TMP/lost/trace/server0.final.csv")
-sed -i "2s/.*/$key,0/" "$TMP/lost/trace/server0.final.csv"
+IFS=, read -r table key val < <(sed -n 2p "$TMP/lost/trace/server0.final.csv")
+sed -i "2s/.*/$table,$key,0/" "$TMP/lost/trace/server0.final.csv"
 if awk -v v="$val" 'BEGIN { exit !(v == 0) }'; then fail "key $key has a final value of 0"; fi
-check_rc 1 "server0.final.csv:2: update lost on key $key" "$TMP/lost"
+check_rc 1 "server0.final.csv:2: update lost on table 0 key $key" "$TMP/lost"
 
 cp -r "$TMP/run" "$TMP/gone"
 sed -i '2d' "$TMP/gone/trace/server0.final.csv"
-check_rc 1 "update lost on key $key" "$TMP/gone"
+check_rc 1 "update lost on table 0 key $key" "$TMP/gone"
 
 cp -r "$TMP/run" "$TMP/bad"
 sed -i '5s/.*/0.1,0,x,1,1/' "$TMP/bad/trace/server0.pulls.csv"

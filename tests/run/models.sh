@@ -31,7 +31,7 @@ nz=$(summary_value "$TMP/lasso" final_nonzero)
 true_nz=$(summary_value "$TMP/lasso" true_model_nonzero)
 at_least "$f1" 0.9 || fail "lasso: support F1 $f1 < 0.9"
 # the final shards: weights (keys below 200; 200 is the bias) that are exactly 0
-zeros=$(awk -F, 'FNR > 1 && $1 < 200 && $2 == "0"' "$TMP"/lasso/trace/server*.final.csv | wc -l)
+zeros=$(awk -F, 'FNR > 1 && $1 == 0 && $2 < 200 && $3 == "0"' "$TMP"/lasso/trace/server*.final.csv | wc -l)
 [ "$zeros" -ge 150 ] || fail "lasso: only $zeros of 200 weights are exactly 0"
 awk -v z="$zeros" -v nz="$nz" 'BEGIN { exit !(nz == (200 - z) / 200) }' ||
     fail "lasso: metrics say $nz of the weights are nonzero, the shards $((200 - zeros)) of 200"
@@ -45,6 +45,14 @@ at_least "$(awk -v n="$noise" 'BEGIN { print 1.1 * n }')" "$rmse" ||
 [ "$(head -1 "$TMP/mf/metrics.csv")" = "time_s,stage,iteration,rmse,staleness_mean,staleness_max" ] ||
     fail "mf metrics.csv header: $(head -1 "$TMP/mf/metrics.csv")"
 out=$("$PSLAB" check "$TMP/mf") || fail "check of the mf run (two tables of 8 values a key): $out"
+grep -qF "24000 keys pushed by 4 workers (table 0: 16000, table 1: 8000), no update lost" <<<"$out" ||
+    fail "check does not count the two tables' parameters: $out"
+# a value of the item table (table 1) changed: the check names the table and key
+line=$(awk -F, 'FNR > 1 && $1 == 1 { print FNR; exit }' "$TMP/mf/trace/server1.final.csv")
+IFS=, read -r t k v < <(sed -n "${line}p" "$TMP/mf/trace/server1.final.csv")
+sed -i "${line}s/.*/1,$k,$(awk -v v="$v" 'BEGIN { print v + 1 }')/" "$TMP/mf/trace/server1.final.csv"
+rc=0; bad=$("$PSLAB" check "$TMP/mf" 2>&1) || rc=$?
+[ $rc -eq 1 ] && grep -qF "update lost on table 1 key $k" <<<"$bad" || fail "a changed item value: $bad"
 echo "ok: mf RMSE $rmse, noise $noise; $out"
 
 "$PSLAB" run experiments/kmeans.ini --out "$TMP/km" >/dev/null 2>&1 || fail "kmeans run failed"
