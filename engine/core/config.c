@@ -83,6 +83,10 @@ static const core_key core_keys[] = {
      "iterations (clocks) per worker; each processes one mini-batch"},
     {"run", "eval_every", T_INT, OFF(eval_every), "10", IN(1, 1e7), NULL,
      "evaluate on the test set every this many iterations, and after the last"},
+    {"run", "eval_full_max", T_U64, OFF(eval_full_max), "256M", IN(0, 1e15), NULL,
+     "bytes: a table larger than this is evaluated on the keys the held-out set touches "
+     "alone, which are all the servers snapshot and the coordinator holds (0: always); "
+     "models that need every value (lasso, kmeans) are evaluated whole"},
     {"run", "backend", T_ENUM, OFF(backend), "sim", ANY, backend_names,
      "execution backend: sim = SimGrid-simulated cluster; real = one process per node "
      "over TCP (local processes on 127.0.0.1, or pslab node on a cluster)"},

@@ -78,6 +78,7 @@ typedef struct ps_config {
     uint64_t seed;
     int iterations;
     int eval_every;
+    uint64_t eval_full_max; /* bytes; larger tables are evaluated on the keys tested */
     char *backend; /* "sim" | "real" */
 
     /* [cluster] */

@@ -354,10 +354,10 @@ static void kmeans_measure(const ps_model *m, const ps_dataset *test, const floa
     free(x);
 }
 
-static void kmeans_evaluate(const ps_model *m, const ps_dataset *test, const float *const *w,
+static void kmeans_evaluate(const ps_model *m, const ps_dataset *test, const ps_table_view *w,
                             double *out)
 {
-    kmeans_measure(m, test, w[0], out);
+    kmeans_measure(m, test, w[0].vals, out); /* every centroid: no eval_keys */
 }
 
 static int kmeans_truth(const ps_model *m, const ps_dataset *test, double *out)

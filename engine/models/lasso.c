@@ -95,13 +95,12 @@ static void lasso_metrics(const ps_model *m, const lasso_sums *s, const float *w
         out[3] = nonzero + true_nz ? 2.0 * (double)both / (double)(nonzero + true_nz) : 1.0;
 }
 
-static void lasso_evaluate(const ps_model *m, const ps_dataset *test, const float *const *wt,
+static void lasso_evaluate(const ps_model *m, const ps_dataset *test, const ps_table_view *w,
                            double *out)
 {
-    const float *w = wt[0];
     lasso_sums s = {0};
-    ps_linear_margins(m, test, w, lasso_add_row, &s);
-    lasso_metrics(m, &s, w, out);
+    ps_linear_margins(m, test, &w[0], lasso_add_row, &s);
+    lasso_metrics(m, &s, w[0].vals, out); /* every weight: lasso has no eval_keys */
 }
 
 static int lasso_truth(const ps_model *m, const ps_dataset *test, double *out)

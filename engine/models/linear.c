@@ -68,7 +68,16 @@ int ps_linear_batch_group(void *b, int table, const uint32_t *group_of, int n_gr
     return ps_batch_group(b, group_of, n_groups, start, count, err);
 }
 
-void ps_linear_margins(const ps_model *m, const ps_dataset *d, const float *w,
+/* A weight of the view, 0 where it holds none (features beyond the model's). */
+static double view_weight(const ps_table_view *w, uint64_t key)
+{
+    if (!w->keys) /* the whole table: a load, as training does */
+        return key < w->n ? (double)w->vals[key] : 0.0;
+    const float *v = ps_table_value(w, key);
+    return v ? (double)*v : 0.0;
+}
+
+void ps_linear_margins(const ps_model *m, const ps_dataset *d, const ps_table_view *w,
                        void (*fn)(double margin, float label, void *ctx), void *ctx)
 {
     ps_row_buf buf = {0};
@@ -77,16 +86,71 @@ void ps_linear_margins(const ps_model *m, const ps_dataset *d, const float *w,
     for (uint64_t i = 0; i < n; i++) {
         ps_row row;
         ps_dataset_row(d, i, &row, &buf);
-        double margin = w ? w[nf] : m->truth ? ps_ctr_true_bias(m->truth) : 0.0;
+        double margin = w ? view_weight(w, nf) : m->truth ? ps_ctr_true_bias(m->truth) : 0.0;
         for (uint32_t k = 0; k < row.nnz; k++) {
             uint32_t j = row.idx[k];
-            double wj = w ? (j < nf ? (double)w[j] : 0.0)
+            double wj = w ? (j < nf ? view_weight(w, j) : 0.0)
                           : m->truth ? ps_ctr_true_weight(m->truth, j) : ps_gen_true_weight(m->gen, j);
             margin += wj * row.val[k];
         }
         fn(margin, row.label, ctx);
     }
     ps_row_buf_free(&buf);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Sorts and merges keys[0..*n) in place. */
+static void sort_distinct(uint64_t *keys, uint64_t *n)
+{
+    qsort(keys, *n, sizeof *keys, cmp_u64);
+    uint64_t m = 0;
+    for (uint64_t i = 0; i < *n; i++)
+        if (m == 0 || keys[m - 1] != keys[i])
+            keys[m++] = keys[i];
+    *n = m;
+}
+
+int ps_linear_eval_keys(const ps_model *m, const ps_dataset *d, int t, uint64_t **keys,
+                        uint64_t *n, ps_err *err)
+{
+    uint64_t cap = 1024, got = 0;
+    uint64_t *k = t == 0 ? malloc(cap * sizeof *k) : NULL;
+    if (t == 0 && !k)
+        return ps_err_set(err, "out of memory for the evaluation's keys");
+    ps_row_buf buf = {0};
+    for (uint64_t i = 0; t == 0 && i <= ps_dataset_rows(d); i++) {
+        ps_row row = {.nnz = 0};
+        if (i < ps_dataset_rows(d))
+            ps_dataset_row(d, i, &row, &buf);
+        if (got + row.nnz + 1 > cap) {
+            cap = 2 * (got + row.nnz + 1);
+            uint64_t *q = realloc(k, cap * sizeof *q);
+            if (!q) {
+                free(k);
+                ps_row_buf_free(&buf);
+                return ps_err_set(err, "out of memory for the evaluation's keys");
+            }
+            k = q;
+        }
+        for (uint32_t j = 0; j < row.nnz; j++)
+            if (row.idx[j] < m->n_features)
+                k[got++] = row.idx[j];
+        if (i == ps_dataset_rows(d))
+            k[got++] = m->n_features; /* the bias */
+        if (got > cap / 2) /* merge as we go: memory stays the distinct keys' */
+            sort_distinct(k, &got);
+    }
+    ps_row_buf_free(&buf);
+    if (k)
+        sort_distinct(k, &got);
+    *keys = k;
+    *n = got;
+    return PS_OK;
 }
 
 double ps_linear_l2(const ps_batch *b, const float *w, double l2, float *grad)

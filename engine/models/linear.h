@@ -32,10 +32,14 @@ int ps_linear_batch_group(void *b, int table, const uint32_t *group_of, int n_gr
                           uint32_t *start, uint32_t *count, ps_err *err);
 
 /* Calls fn(margin, label, ctx) for every row of d, with the margin of weights w
- * (n_features + 1, bias last; features beyond w's are 0) or, w NULL, of m's true
- * model. */
-void ps_linear_margins(const ps_model *m, const ps_dataset *d, const float *w,
+ * (n_features + 1, bias last; features beyond the model's, or the view's, are 0)
+ * or, w NULL, of m's true model. */
+void ps_linear_margins(const ps_model *m, const ps_dataset *d, const ps_table_view *w,
                        void (*fn)(double margin, float label, void *ctx), void *ctx);
+/* The keys a linear model's evaluation on d reads: the features its rows use (below
+ * n_features) and the bias; table 0 only (others: none). */
+int ps_linear_eval_keys(const ps_model *m, const ps_dataset *d, int t, uint64_t **keys,
+                        uint64_t *n, ps_err *err);
 
 /* The L2 term of a batch: adds l2 * w to grad on every key but the bias, and
  * returns 0.5 * l2 * sum of w^2 over them. */

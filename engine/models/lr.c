@@ -69,12 +69,11 @@ static void lr_metrics(const lr_sums *s, double *out)
     out[1] = s->n ? (double)s->correct / (double)s->n : 0;
 }
 
-static void lr_evaluate(const ps_model *m, const ps_dataset *test, const float *const *wt,
+static void lr_evaluate(const ps_model *m, const ps_dataset *test, const ps_table_view *w,
                         double *out)
 {
-    const float *w = wt[0];
     lr_sums s = {0};
-    ps_linear_margins(m, test, w, lr_add_row, &s);
+    ps_linear_margins(m, test, &w[0], lr_add_row, &s);
     lr_metrics(&s, out);
 }
 
@@ -105,5 +104,6 @@ const ps_model_ops ps_model_lr = {
     .step = lr_step,
     .metrics = lr_metric_list,
     .evaluate = lr_evaluate,
+    .eval_keys = ps_linear_eval_keys,
     .truth = lr_truth,
 };

@@ -197,7 +197,7 @@ static double mf_step(const ps_model *m, const void *p, const float *const *w, f
 }
 
 /* w NULL: the true factors of truth */
-static double mf_rmse(const ps_model *m, const ps_dataset *test, const float *const *w,
+static double mf_rmse(const ps_model *m, const ps_dataset *test, const ps_table_view *w,
                       const ps_gen_params *truth)
 {
     ps_row_buf buf = {0};
@@ -209,9 +209,12 @@ static double mf_rmse(const ps_model *m, const ps_dataset *test, const float *co
         if (row.nnz != 2 || row.idx[0] >= m->users || row.idx[1] >= m->items)
             continue;
         double dot = 0;
+        const float *pu = w ? ps_table_value(&w[0], row.idx[0]) : NULL;
+        const float *qi = w ? ps_table_value(&w[1], row.idx[1]) : NULL;
+        if (w && (!pu || !qi))
+            continue; /* not in the view: cannot happen with eval_keys' keys */
         for (uint32_t j = 0; j < m->rank; j++)
-            dot += w ? (double)w[0][(size_t)row.idx[0] * m->rank + j] *
-                           w[1][(size_t)row.idx[1] * m->rank + j]
+            dot += w ? (double)pu[j] * qi[j]
                      : ps_gen_true_factor(truth, 0, row.idx[0], j) *
                            ps_gen_true_factor(truth, 1, row.idx[1], j);
         double e = row.label - (m->mean + dot);
@@ -222,7 +225,7 @@ static double mf_rmse(const ps_model *m, const ps_dataset *test, const float *co
     return counted ? sqrt(sq / (double)counted) : 0;
 }
 
-static void mf_evaluate(const ps_model *m, const ps_dataset *test, const float *const *w,
+static void mf_evaluate(const ps_model *m, const ps_dataset *test, const ps_table_view *w,
                         double *out)
 {
     out[0] = mf_rmse(m, test, w, NULL);
@@ -238,6 +241,36 @@ static int mf_truth(const ps_model *m, const ps_dataset *test, double *out)
     tm.rank = m->truth->rank;
     out[0] = mf_rmse(&tm, test, NULL, m->truth);
     return 1;
+}
+
+/* The users (table 0) or items (1) the test ratings name. */
+static int mf_eval_keys(const ps_model *m, const ps_dataset *test, int t, uint64_t **keys,
+                        uint64_t *n, ps_err *err)
+{
+    uint64_t limit = t == 0 ? m->users : m->items;
+    uint8_t *seen = calloc(limit, 1); /* a byte per key: 1 MB at a million users */
+    if (!seen)
+        return ps_err_set(err, "out of memory for the evaluation's keys");
+    ps_row_buf buf = {0};
+    uint64_t count = 0;
+    for (uint64_t i = 0; i < ps_dataset_rows(test); i++) {
+        ps_row row;
+        ps_dataset_row(test, i, &row, &buf);
+        if (row.nnz == 2 && row.idx[t] < limit && !seen[row.idx[t]]++)
+            count++;
+    }
+    ps_row_buf_free(&buf);
+    *keys = malloc((count ? count : 1) * sizeof **keys);
+    if (!*keys) {
+        free(seen);
+        return ps_err_set(err, "out of memory for the evaluation's keys");
+    }
+    *n = 0;
+    for (uint64_t k = 0; k < limit; k++)
+        if (seen[k])
+            (*keys)[(*n)++] = k;
+    free(seen);
+    return PS_OK;
 }
 
 static const char *const *mf_metrics(const ps_model *m)
@@ -264,5 +297,6 @@ const ps_model_ops ps_model_mf = {
     .init_values = mf_init_values,
     .metrics = mf_metrics,
     .evaluate = mf_evaluate,
+    .eval_keys = mf_eval_keys,
     .truth = mf_truth,
 };

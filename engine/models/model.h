@@ -41,6 +41,33 @@ typedef struct ps_table_spec {
 
 typedef struct ps_model ps_model; /* a model's own state: hyper-parameters, sizes */
 
+/* A table as evaluation sees it: every key (keys NULL: key k's values at
+ * vals + k * vpk), or only the keys the test set touches (sorted; key keys[i]'s
+ * values at vals + i * vpk), so that a model larger than the coordinator's memory
+ * can still be evaluated. */
+typedef struct ps_table_view {
+    const float *vals;
+    const uint64_t *keys;
+    uint64_t n;      /* keys held */
+    uint32_t vpk;
+} ps_table_view;
+
+/* Key's values in the view; NULL when the view does not hold it. */
+static inline const float *ps_table_value(const ps_table_view *v, uint64_t key)
+{
+    if (!v->keys)
+        return key < v->n ? v->vals + key * v->vpk : NULL;
+    uint64_t lo = 0, hi = v->n;
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (v->keys[mid] < key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < v->n && v->keys[lo] == key ? v->vals + lo * v->vpk : NULL;
+}
+
 /* What a model is made from: the resolved config (its own keys are read there with
  * ps_config_module_*), the training and held-out data, and, for generated data,
  * the generator's parameters (its true model). */
@@ -108,10 +135,16 @@ typedef struct ps_model_ops {
      * PS_MODEL_MAX_METRICS, NULL-terminated); the first is the one summary.txt and
      * pslab plot lead with. */
     const char *const *(*metrics)(const ps_model *m);
-    /* The metrics of the full model on test: w[t] is table t, vals_per_key values
-     * per key, initial values included. */
-    void (*evaluate)(const ps_model *m, const ps_dataset *test, const float *const *w,
+    /* The metrics of the model on test: w[t] is table t's view, initial values
+     * included: every key, or at least those eval_keys named. */
+    void (*evaluate)(const ps_model *m, const ps_dataset *test, const ps_table_view *w,
                      double *out);
+    /* Optional: the keys of table t that evaluating on test reads, sorted and
+     * distinct (malloc'd; *n of them). The run evaluates a large table on these
+     * alone (run.eval_full_max); a model without this op (lasso counts every
+     * weight) is always evaluated on whole tables. */
+    int (*eval_keys)(const ps_model *m, const ps_dataset *test, int t, uint64_t **keys,
+                     uint64_t *n, ps_err *err);
     /* The true model's metrics on test; 0 when there is no known truth. */
     int (*truth)(const ps_model *m, const ps_dataset *test, double *out);
 } ps_model_ops;

@@ -63,12 +63,11 @@ static void svm_metrics(const svm_sums *s, double *out)
     out[1] = s->n ? s->hinge / (double)s->n : 0;
 }
 
-static void svm_evaluate(const ps_model *m, const ps_dataset *test, const float *const *wt,
+static void svm_evaluate(const ps_model *m, const ps_dataset *test, const ps_table_view *w,
                          double *out)
 {
-    const float *w = wt[0];
     svm_sums s = {0};
-    ps_linear_margins(m, test, w, svm_add_row, &s);
+    ps_linear_margins(m, test, &w[0], svm_add_row, &s);
     svm_metrics(&s, out);
 }
 
@@ -101,5 +100,6 @@ const ps_model_ops ps_model_svm = {
     .step = svm_step,
     .metrics = svm_metric_list,
     .evaluate = svm_evaluate,
+    .eval_keys = ps_linear_eval_keys,
     .truth = svm_truth,
 };

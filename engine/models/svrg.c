@@ -78,7 +78,7 @@ static double svrg_step(const ps_model *m, const void *pb, const float *const *w
     return flops + 3.0 * n;
 }
 
-static void svrg_evaluate(const ps_model *m, const ps_dataset *test, const float *const *w,
+static void svrg_evaluate(const ps_model *m, const ps_dataset *test, const ps_table_view *w,
                           double *out)
 {
     ps_model_lr.evaluate(m, test, w, out);
@@ -100,5 +100,6 @@ const ps_model_ops ps_model_svrg = {
     .step = svrg_step,
     .metrics = svrg_metrics,
     .evaluate = svrg_evaluate,
+    .eval_keys = ps_linear_eval_keys,
     .truth = svrg_truth,
 };

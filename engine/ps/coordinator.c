@@ -23,8 +23,10 @@ typedef struct eval_point {
 typedef struct ps_coord {
     ps_run *run;
     ps_backend *be;
-    float *w[PS_MODEL_MAX_TABLES];    /* the global model as stored, from snapshots */
+    float *w[PS_MODEL_MAX_TABLES];    /* the global model as stored, from snapshots: every
+                                       * key, or a table's eval_keys (their positions) */
     float *eval[PS_MODEL_MAX_TABLES]; /* with the initial values: what is evaluated */
+    ps_table_view views[PS_MODEL_MAX_TABLES];
     int n_snaps;                      /* snapshots per point: servers x tables */
     eval_point *evals;
     int n_evals, next_eval;
@@ -57,13 +59,13 @@ static void coord_add_init(ps_coord *c)
     if (!r->model_ops->init_values)
         return;
     for (int t = 0; t < r->n_tables; t++) {
-        const ps_table_spec *spec = &r->tables[t].spec;
-        uint32_t v = spec->vals_per_key;
-        for (uint64_t k = 0; k < spec->n_keys; k++) {
-            float *e = c->eval[t] + k * v;
-            r->model_ops->init_values(r->model, t, k, e);
+        const ps_table_view *view = &c->views[t];
+        uint32_t v = view->vpk;
+        for (uint64_t i = 0; i < view->n; i++) {
+            float *e = c->eval[t] + i * v;
+            r->model_ops->init_values(r->model, t, view->keys ? view->keys[i] : i, e);
             for (uint32_t j = 0; j < v; j++)
-                e[j] += c->w[t][k * v + j];
+                e[j] += c->w[t][i * v + j];
         }
     }
 }
@@ -80,12 +82,16 @@ static int coord_evaluate(ps_coord *c, eval_point *e, ps_err *err)
         uint32_t v = spec->vals_per_key;
         if (ps_msg_decode(e->snap[i], e->len[i], &m, err))
             return PS_ERR;
+        ps_table_view held = c->views[t];
+        held.vals = c->w[t];
         for (uint32_t k = 0; k < m.nkeys; k++) {
             uint64_t key = ps_msg_key(&m, k);
-            if (key >= spec->n_keys)
-                return ps_err_set(err, "server %d snapshot of table %s has key %llu out of "
-                                  "range", s, spec->name, (unsigned long long)key);
-            memcpy(c->w[t] + key * v, m.vals + (size_t)k * v, v * sizeof(float));
+            const float *at = ps_table_value(&held, key);
+            if (!at)
+                return ps_err_set(err, "server %d snapshot of table %s has key %llu, which %s",
+                                  s, spec->name, (unsigned long long)key,
+                                  held.keys ? "evaluation does not read" : "is out of range");
+            memcpy((float *)at, m.vals + (size_t)k * v, v * sizeof(float));
         }
         double aux[PS_SNAPSHOT_AUX] = {0};
         memcpy(aux, m.aux, m.aux_len);
@@ -98,7 +104,7 @@ static int coord_evaluate(ps_coord *c, eval_point *e, ps_err *err)
     }
     double metrics[PS_MODEL_MAX_METRICS];
     coord_add_init(c);
-    r->model_ops->evaluate(r->model, r->test, (const float *const *)c->eval, metrics);
+    r->model_ops->evaluate(r->model, r->test, c->views, metrics);
     ps_outputs_staleness st = {pulls > 0 ? stale_sum / pulls : 0, stale_max};
     /* the row is written first: what led up to a divergence is evidence */
     /* the point after global clock G counts in the stage G ended (clock 0: the first) */
@@ -214,13 +220,16 @@ static int coord_init(ps_coord *c, ps_run *r, ps_backend *be, ps_err *err)
         return ps_err_set(err, "coordinator: out of memory");
     c->n_snaps = r->n_servers * r->n_tables;
     for (int t = 0; t < r->n_tables; t++) {
-        const ps_table_spec *spec = &r->tables[t].spec;
-        size_t n = (size_t)(spec->n_keys * spec->vals_per_key);
-        c->w[t] = calloc(n, sizeof(float));
-        c->eval[t] = r->model_ops->init_values ? calloc(n, sizeof(float)) : c->w[t];
+        const ps_run_table *rt = &r->tables[t];
+        uint64_t keys = rt->eval_keys ? rt->n_eval_keys : rt->spec.n_keys;
+        size_t n = (size_t)(keys * rt->spec.vals_per_key);
+        c->w[t] = calloc(n ? n : 1, sizeof(float));
+        c->eval[t] = r->model_ops->init_values ? calloc(n ? n : 1, sizeof(float)) : c->w[t];
         if (!c->w[t] || !c->eval[t])
             return ps_err_set(err, "coordinator: out of memory for table %s (%zu values)",
-                              spec->name, n);
+                              rt->spec.name, n);
+        c->views[t] = (ps_table_view){.vals = c->eval[t], .keys = rt->eval_keys, .n = keys,
+                                      .vpk = rt->spec.vals_per_key};
     }
     int i = 0;
     for (int32_t k = 0; k != INT32_MAX; k = ps_run_next_eval(r, k), i++) {

@@ -72,6 +72,14 @@ static int run_make_model(ps_run *r, const ps_config *cfg, ps_err *err)
     int n = r->model_ops->tables(r->model, tables);
     if (ps_run_set_tables(r, tables, n, err))
         return ps_err_prefix(err, "model %s: ", cfg->type);
+    for (int t = 0; t < r->n_tables && r->model_ops->eval_keys; t++) {
+        const ps_table_spec *spec = &r->tables[t].spec;
+        if ((double)spec->n_keys * spec->vals_per_key * sizeof(float) <= (double)cfg->eval_full_max)
+            continue;
+        ps_run_table *rt = &r->tables[t];
+        if (r->model_ops->eval_keys(r->model, r->test, t, &rt->eval_keys, &rt->n_eval_keys, err))
+            return ps_err_prefix(err, "model %s, table %s: ", cfg->type, spec->name);
+    }
     r->metric_names = r->model_ops->metrics(r->model);
     r->n_metrics = ps_model_metric_count(r->model_ops, r->model);
     if (r->has_truth)
@@ -234,8 +242,11 @@ void ps_run_free(ps_run *r)
     r->slowdown = NULL;
     free(r->evals);
     r->evals = NULL;
-    for (int t = 0; t < r->n_tables; t++)
+    for (int t = 0; t < r->n_tables; t++) {
         ps_partition_free(&r->tables[t].partition);
+        free(r->tables[t].eval_keys);
+        r->tables[t].eval_keys = NULL;
+    }
     r->n_tables = 0;
 }
 

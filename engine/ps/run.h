@@ -22,6 +22,10 @@ static inline int ps_server_actor(int s) { return 1 + s; }
 typedef struct ps_run_table {
     ps_table_spec spec;
     ps_partition partition;
+    /* NULL: evaluated whole; else the keys evaluation reads (sorted), the only ones
+     * servers snapshot and the coordinator holds (run.eval_full_max) */
+    uint64_t *eval_keys;
+    uint64_t n_eval_keys;
 } ps_run_table;
 
 /* A stage of the task, as every actor plans it from the config: clocks on the

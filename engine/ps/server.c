@@ -89,6 +89,8 @@ typedef struct ps_server {
     double stage_ended_at;   /* when the previous stage ended here */
     int stage_reported;      /* the coordinator has this stage's transition */
     double arrived_at;       /* when the message being handled arrived */
+    uint64_t *eval_keys[PS_MODEL_MAX_TABLES]; /* this server's share of a table's */
+    uint64_t n_eval_keys[PS_MODEL_MAX_TABLES];
 } ps_server;
 
 static const ps_stage *server_stage(const ps_server *s) { return &s->run->stages[s->stage]; }
@@ -176,9 +178,29 @@ static void server_charge_io(ps_server *s, ps_server_table *T)
     T->io_written = wr;
 }
 
+/* The values of this server's keys among table t's eval_keys (malloc'd arrays). */
+static int server_eval_values(ps_server *s, int t, uint64_t **keys, float **vals, uint64_t *n,
+                              ps_err *err)
+{
+    ps_server_table *T = &s->tables[t];
+    *n = s->n_eval_keys[t];
+    *keys = malloc((*n ? *n : 1) * sizeof **keys);
+    *vals = malloc((*n ? *n : 1) * T->vpk * sizeof **vals);
+    if (!*keys || !*vals)
+        return ps_err_set(err, "out of memory for a snapshot of %llu keys", (unsigned long long)*n);
+    memcpy(*keys, s->eval_keys[t], *n * sizeof **keys);
+    for (uint64_t at = 0; at < *n; at += 65536) { /* in messages' sizes */
+        uint32_t m = *n - at < 65536 ? (uint32_t)(*n - at) : 65536;
+        if (ps_server_table_get(T, *keys + at, NULL, 0, m, *vals + at * T->vpk, err))
+            return PS_ERR;
+    }
+    return PS_OK;
+}
+
 /* Table t's shard after clock `clock`, to the coordinator: a dense shard as one
- * key range, a sparse one as the keys written so far. Table 0's carries the
- * staleness of the pulls served since the last snapshot. */
+ * key range, a sparse one as the keys written so far, or, for a table evaluated
+ * on the keys the held-out set touches, this server's share of those. Table 0's
+ * carries the staleness of the pulls served since the last snapshot. */
 static int server_send_table_snapshot(ps_server *s, int t, int32_t clock, ps_err *err)
 {
     ps_server_table *T = &s->tables[t];
@@ -191,19 +213,22 @@ static int server_send_table_snapshot(ps_server *s, int t, int32_t clock, ps_err
                            ? sizeof aux[0] : sizeof aux;
     uint64_t n = T->hi - T->lo, *keys = NULL;
     float *vals = NULL;
-    if (!T->dense && ps_server_table_dump(T, &keys, &vals, &n, err))
+    if (s->eval_keys[t] && server_eval_values(s, t, &keys, &vals, &n, err))
         return PS_ERR;
+    else if (!s->eval_keys[t] && !T->dense && ps_server_table_dump(T, &keys, &vals, &n, err))
+        return PS_ERR;
+    int range = T->dense && !s->eval_keys[t];
     int rc = PS_ERR;
     if (n > UINT32_MAX / T->vpk) {
         ps_err_set(err, "a shard of %llu keys does not fit in one snapshot message",
                    (unsigned long long)n);
-    } else if (ps_msg_build(&w, PS_MSG_SNAPSHOT, T->dense ? PS_MSG_F_KEY_RANGE : 0,
+    } else if (ps_msg_build(&w, PS_MSG_SNAPSHOT, range ? PS_MSG_F_KEY_RANGE : 0,
                             (uint32_t)ps_server_actor(s->index), (uint32_t)t, clock, (uint32_t)n,
                             T->vpk, aux_len, err) == PS_OK) {
         if (t == 0)
             s->stale_n = s->stale_sum = s->stale_max = 0;
         rc = PS_OK;
-        if (T->dense && n) {
+        if (range && n) {
             w.keys[0] = T->lo;
             rc = ps_server_table_get(T, NULL, NULL, T->lo, (uint32_t)n, w.vals, err);
         } else if (n) {
@@ -682,6 +707,24 @@ static int server_handle(ps_server *s, void *buf, size_t len, ps_err *err)
     return 0;
 }
 
+/* This server's keys among table t's eval_keys (ps_run_table), if it has any. */
+static int server_share_eval_keys(ps_server *s, int t, ps_err *err)
+{
+    const ps_run_table *rt = &s->run->tables[t];
+    if (!rt->eval_keys)
+        return PS_OK;
+    s->eval_keys[t] = malloc((rt->n_eval_keys ? rt->n_eval_keys : 1) * sizeof(uint64_t));
+    if (!s->eval_keys[t])
+        return ps_err_set(err, "out of memory for %llu evaluation keys",
+                          (unsigned long long)rt->n_eval_keys);
+    uint64_t n = 0;
+    for (uint64_t i = 0; i < rt->n_eval_keys; i++)
+        if (ps_partition_server(s->run->partitioner, &rt->partition, rt->eval_keys[i]) == s->index)
+            s->eval_keys[t][n++] = rt->eval_keys[i];
+    s->n_eval_keys[t] = n;
+    return PS_OK;
+}
+
 static int server_init(ps_server *s, ps_run *r, ps_backend *be, int index, ps_err *err)
 {
     memset(s, 0, sizeof *s);
@@ -711,7 +754,8 @@ static int server_init(ps_server *s, ps_run *r, ps_backend *be, int index, ps_er
                                     r->tables[t].spec.name);
         if (len >= (int)sizeof dir)
             return ps_err_set(err, "store directory path too long");
-        if (ps_server_table_open(&s->tables[t], r, t, index, dir, err))
+        if (ps_server_table_open(&s->tables[t], r, t, index, dir, err) ||
+            server_share_eval_keys(s, t, err))
             return PS_ERR;
     }
     return PS_OK;
@@ -739,8 +783,10 @@ static void server_free(ps_server *s)
     free(s->deferred_tail);
     ps_clock_table_free(&s->clocks);
     ps_trace_abandon(&s->trace); /* a no-op once closed */
-    for (int t = 0; t < s->n_tables; t++)
+    for (int t = 0; t < s->n_tables; t++) {
         ps_server_table_close(&s->tables[t]);
+        free(s->eval_keys[t]);
+    }
 }
 
 /* The final values of every add table's shard, as the stores hold them, each

@@ -76,6 +76,19 @@ for m in mf kmeans; do
     echo "ok: $m trains the same model under hash and range partitioning"
 done
 
+# Evaluated on the keys the held-out set touches (run.eval_full_max = 0: the
+# servers snapshot only those, the coordinator holds only those), the metrics are
+# those of the whole model
+for m in lr mf svrg; do
+    "$PSLAB" run "experiments/$m.ini" --set run.eval_full_max=0 --set run.iterations=300 \
+        --out "$TMP/$m-touched" >/dev/null 2>&1 || fail "$m evaluated on touched keys failed"
+    "$PSLAB" run "experiments/$m.ini" --set run.iterations=300 --out "$TMP/$m-whole" >/dev/null 2>&1 ||
+        fail "$m run failed"
+    cmp <(cut -d, -f2- "$TMP/$m-whole/metrics.csv") <(cut -d, -f2- "$TMP/$m-touched/metrics.csv") ||
+        fail "$m: the model evaluated on the touched keys measures otherwise"
+done
+echo "ok: lr, mf and svrg evaluated on the held-out set's keys alone give the whole model's metrics"
+
 # 8x the workers: the averaged update keeps lr.ini's step and its accuracy; the
 # summed one steps 64 times as far and lands far from it
 "$PSLAB" run experiments/lr.ini --set cluster.workers=64 --out "$TMP/avg" >/dev/null 2>&1 ||

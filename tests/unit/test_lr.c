@@ -223,7 +223,8 @@ static void evaluate(const ps_dataset *train, const ps_dataset *test, const ps_c
     ps_model_env env = {.cfg = &cfg, .train = train, .test = test, .truth = p};
     ps_model *m;
     CU_ASSERT_FATAL(ops->create(&env, &m, NULL) == PS_OK);
-    ops->evaluate(m, test, (const float *const[]){w}, model_metrics);
+    ps_table_view view = {.vals = w, .n = p->n_features + 1, .vpk = 1};
+    ops->evaluate(m, test, &view, model_metrics);
     CU_ASSERT_FATAL(ops->truth(m, test, truth_metrics) == 1);
     ops->destroy(m);
     ps_config_free(&cfg);

@@ -155,7 +155,8 @@ static void test_lasso_metrics(void)
         off++;
     w[off] = 0.5f;
     double out[PS_MODEL_MAX_METRICS];
-    ops->evaluate(m, test, (const float *const[]){w}, out);
+    ps_table_view view = {.vals = w, .n = 101, .vpk = 1};
+    ops->evaluate(m, test, &view, out);
     double sq = 0, l1 = 0;
     ps_row_buf buf = {0};
     for (uint64_t i = 0; i < 200; i++) {
@@ -421,6 +422,56 @@ static void test_svrg_steps(void)
     ps_dataset_free(d);
 }
 
+/* The keys a linear evaluation reads: the test rows' features and the bias,
+ * sorted and distinct; and a view of those keys finds each, and no other. */
+static void test_linear_eval_keys(void)
+{
+    ps_ctr_params p = {.seed = 3, .n_features = 5000, .nnz = 5, .zipf = 1.0, .weight_scale = 1};
+    ps_dataset *d;
+    CU_ASSERT_FATAL(ps_dataset_synthetic(&d, &p, 0, 300, NULL) == PS_OK);
+    ps_config cfg;
+    ps_config_init_defaults(&cfg);
+    ps_model_env env = {.cfg = &cfg, .train = d, .test = d, .truth = &p};
+    const ps_model_ops *ops = ps_model_by_name("lr");
+    ps_model *m;
+    CU_ASSERT_FATAL(ops->create(&env, &m, NULL) == PS_OK);
+    uint64_t *keys, n;
+    CU_ASSERT_FATAL(ops->eval_keys(m, d, 0, &keys, &n, NULL) == PS_OK);
+    unsigned char *used = calloc(5001, 1);
+    ps_row_buf buf = {0};
+    for (uint64_t i = 0; i < 300; i++) {
+        ps_row row;
+        ps_dataset_row(d, i, &row, &buf);
+        for (uint32_t k = 0; k < row.nnz; k++)
+            used[row.idx[k]] = 1;
+    }
+    used[5000] = 1; /* the bias */
+    uint64_t want = 0;
+    for (int k = 0; k <= 5000; k++)
+        want += used[k];
+    CU_ASSERT_EQUAL(n, want);
+    for (uint64_t i = 0; i < n; i++) {
+        CU_ASSERT(used[keys[i]]);
+        if (i)
+            CU_ASSERT(keys[i] > keys[i - 1]);
+    }
+    float *vals = malloc(n * sizeof *vals);
+    for (uint64_t i = 0; i < n; i++)
+        vals[i] = (float)keys[i];
+    ps_table_view v = {.vals = vals, .keys = keys, .n = n, .vpk = 1};
+    for (uint64_t k = 0; k <= 5000; k++) {
+        const float *at = ps_table_value(&v, k);
+        CU_ASSERT(used[k] ? at && *at == (float)k : at == NULL);
+    }
+    free(vals);
+    free(used);
+    free(keys);
+    ps_row_buf_free(&buf);
+    ops->destroy(m);
+    ps_config_free(&cfg);
+    ps_dataset_free(d);
+}
+
 static void test_registry(void)
 {
     for (int i = 0; ps_models[i]; i++) {
@@ -439,6 +490,7 @@ static CU_TestInfo tests[] = {
     {"mf step is minus the gradient (finite differences); initial factors", test_mf_gradient},
     {"kmeans step moves centroids to their points' mean", test_kmeans_step},
     {"svrg steps: full gradient and variance-reduced", test_svrg_steps},
+    {"linear evaluation keys and views", test_linear_eval_keys},
     {"registry", test_registry},
     CU_TEST_INFO_NULL,
 };
