@@ -19,6 +19,7 @@ PARTITIONER_POLICIES(DECLARE_PARTITIONER)
 static const ps_consistency_ops *const consistency_table[] = {CONSISTENCY_POLICIES(CONSISTENCY_OPS)};
 static const ps_partitioner_ops *const partitioner_table[] = {PARTITIONER_POLICIES(PARTITIONER_OPS)};
 const char *const ps_consistency_names[] = {CONSISTENCY_POLICIES(NAME) NULL};
+const ps_consistency_ops *const ps_consistency_policies[] = {CONSISTENCY_POLICIES(CONSISTENCY_OPS) NULL};
 const char *const ps_partitioner_names[] = {PARTITIONER_POLICIES(NAME) NULL};
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))

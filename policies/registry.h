@@ -10,6 +10,8 @@
 /* NULL-terminated lists of names, for config validation and help text. */
 extern const char *const ps_consistency_names[];
 extern const char *const ps_partitioner_names[];
+/* Every consistency model, NULL-terminated (the config registers their keys). */
+extern const ps_consistency_ops *const ps_consistency_policies[];
 
 const ps_consistency_ops *ps_consistency_by_name(const char *name);
 const ps_partitioner_ops *ps_partitioner_by_name(const char *name);

@@ -53,7 +53,8 @@ typedef struct key_def {
     double min, max; /* integer keys' bounds are below 2^53, hence exact */
     const char *const *choices; /* T_ENUM: NULL-terminated */
     const char *doc;
-    const char *owner; /* module keys: the model whose key it is; NULL for the core's */
+    const char *owner; /* module keys: the model or policy whose key it is; NULL: core */
+    int owner_is_policy; /* the owner is a consistency model, not a model */
     int stage;         /* stage keys: the stage's number N ([stage.N]); 0 for others */
 } key_def;
 
@@ -222,10 +223,6 @@ static const core_key core_keys[] = {
     {"policy", "staleness", T_INT, OFF(staleness), "2", IN(0, 1e6), NULL,
      "ssp: a pull for clock c waits until every worker finished c-staleness-1; wsp: the "
      "most clocks a read may lag"},
-    {"policy", "wsp_wait_weight", T_DOUBLE, OFF(wsp_wait_weight), "1", IN(0, 1e6), NULL,
-     "wsp: cost of a predicted wait, per iteration of the pulling worker"},
-    {"policy", "wsp_staleness_weight", T_DOUBLE, OFF(wsp_staleness_weight), "1", IN(0, 1e6), NULL,
-     "wsp: cost of staleness, per clock of updates missing, averaged over the workers"},
     {"policy", "partitioner", T_ENUM, OFF(partitioner), "range", ANY, ps_partitioner_names,
      "how model keys are split among the servers"},
 
@@ -275,7 +272,7 @@ static const core_key stage_keys[] = {
 static key_def keys[MAX_KEYS];
 static size_t N_KEYS;
 
-static void add_module_key(const ps_config_key *k, const char *owner, size_t slot)
+static void add_module_key(const ps_config_key *k, const char *owner, int is_policy, size_t slot)
 {
     size_t at = N_KEYS;
     for (size_t i = 0; i < N_KEYS; i++)
@@ -283,7 +280,8 @@ static void add_module_key(const ps_config_key *k, const char *owner, size_t slo
             at = i + 1;
     memmove(&keys[at + 1], &keys[at], (N_KEYS - at) * sizeof keys[0]);
     keys[at] = (key_def){k->section, k->key, k->type, OFF(module) + slot * sizeof(ps_config_value),
-                         k->def, k->flags, k->min, k->max, k->choices, k->doc, owner, 0};
+                         k->def, k->flags, k->min, k->max, k->choices, k->doc, owner, is_policy,
+                         0};
     N_KEYS++;
 }
 
@@ -294,7 +292,7 @@ static void table_init(void)
     for (size_t i = 0; i < N_CORE_KEYS; i++) {
         const core_key *k = &core_keys[i];
         keys[i] = (key_def){k->section, k->key, k->type, k->off, k->def, k->flags, k->min,
-                            k->max, k->choices, k->doc, NULL, 0};
+                            k->max, k->choices, k->doc, NULL, 0, 0};
     }
     N_KEYS = N_CORE_KEYS;
     /* every stage's keys, sections stage.1 .. stage.16 */
@@ -306,7 +304,7 @@ static void table_init(void)
             keys[N_KEYS++] = (key_def){names[n], k->key, k->type,
                                        OFF(stages) + (size_t)n * sizeof(ps_stage_config) + k->off,
                                        k->def, k->flags, k->min, k->max, k->choices, k->doc,
-                                       NULL, n + 1};
+                                       NULL, 0, n + 1};
         }
     }
     size_t slot = 0;
@@ -316,7 +314,15 @@ static void table_init(void)
                 fprintf(stderr, "pslab: more than %d module config keys\n", PS_CONFIG_MODULE_KEYS);
                 abort(); /* raise PS_CONFIG_MODULE_KEYS */
             }
-            add_module_key(k, ps_models[m]->name, slot++);
+            add_module_key(k, ps_models[m]->name, 0, slot++);
+        }
+    for (int p = 0; ps_consistency_policies[p]; p++)
+        for (const ps_config_key *k = ps_consistency_policies[p]->keys; k && k->key; k++) {
+            if (slot == PS_CONFIG_MODULE_KEYS) {
+                fprintf(stderr, "pslab: more than %d module config keys\n", PS_CONFIG_MODULE_KEYS);
+                abort();
+            }
+            add_module_key(k, ps_consistency_policies[p]->name, 1, slot++);
         }
 }
 
@@ -849,13 +855,32 @@ static int check_cross(const ps_config *c, const char *path, const int *origin, 
 
 /* A model's own key set for another model is a mistake (a key of lasso in an lr
  * run would silently do nothing). */
+/* Whether a module key's owner takes part in c: the model chosen, or a consistency
+ * model of the run or of one of its stages. */
+static int owner_chosen(const ps_config *c, const key_def *k)
+{
+    if (!k->owner_is_policy)
+        return c->type && strcmp(k->owner, c->type) == 0;
+    if (c->consistency && strcmp(k->owner, c->consistency) == 0)
+        return 1;
+    for (int n = 0; n < c->n_stages; n++)
+        if (c->stages[n].consistency && strcmp(k->owner, c->stages[n].consistency) == 0)
+            return 1;
+    return 0;
+}
+
 static int check_owners(const ps_config *c, const char *path, const int *origin,
                         const int *explicit_set, ps_err *err)
 {
     for (size_t i = 0; i < N_KEYS; i++)
-        if (keys[i].owner && explicit_set[i] && strcmp(keys[i].owner, c->type) != 0) {
-            ps_err_set(err, "%s.%s is a key of model %s, but model.type is %s", keys[i].section,
-                       keys[i].key, keys[i].owner, c->type);
+        if (keys[i].owner && explicit_set[i] && !owner_chosen(c, &keys[i])) {
+            if (keys[i].owner_is_policy)
+                ps_err_set(err, "%s.%s is a key of consistency model %s, which neither "
+                           "policy.consistency (%s) nor a stage uses", keys[i].section,
+                           keys[i].key, keys[i].owner, c->consistency);
+            else
+                ps_err_set(err, "%s.%s is a key of model %s, but model.type is %s",
+                           keys[i].section, keys[i].key, keys[i].owner, c->type);
             return where(err, path, origin[i]);
         }
     return PS_OK;
@@ -1001,7 +1026,7 @@ static int key_applies(const ps_config *c, const key_def *k)
 {
     if (k->stage)
         return k->stage <= c->n_stages;
-    return !k->owner || (c->type && strcmp(k->owner, c->type) == 0);
+    return !k->owner || owner_chosen(c, k);
 }
 
 int ps_config_write(const ps_config *c, FILE *f)
@@ -1045,7 +1070,8 @@ static void print_key(FILE *f, const key_def *k)
     else
         snprintf(def, sizeof def, "REQUIRED");
     fprintf(f, "  %-15s %-7s %s%s\n      %s%s%s%s\n", k->key, type_name(k), def, what,
-            k->owner ? "model " : "", k->owner ? k->owner : "", k->owner ? ": " : "", k->doc);
+            !k->owner ? "" : k->owner_is_policy ? "consistency " : "model ",
+            k->owner ? k->owner : "", k->owner ? ": " : "", k->doc);
 }
 
 void ps_config_print_reference(FILE *f)

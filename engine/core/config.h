@@ -144,8 +144,6 @@ typedef struct ps_config {
     /* [policy] */
     char *consistency;
     int staleness;                /* SSP bound; WSP's maximum staleness */
-    double wsp_wait_weight;
-    double wsp_staleness_weight;
     char *partitioner;
 
     /* [stragglers] */

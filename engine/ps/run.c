@@ -212,8 +212,8 @@ int ps_run_init(ps_run *r, const ps_config *cfg, const char *out_dir, ps_err *er
         return ps_err_set(err, "unknown policy %s/%s", cfg->consistency, cfg->partitioner);
     r->consistency_params = (ps_consistency_params){
         .staleness = cfg->staleness,
-        .wsp_wait_weight = cfg->wsp_wait_weight,
-        .wsp_staleness_weight = cfg->wsp_staleness_weight,
+        .wsp_wait_weight = ps_config_module_double(cfg, "policy", "wsp_wait_weight"),
+        .wsp_staleness_weight = ps_config_module_double(cfg, "policy", "wsp_staleness_weight"),
     };
     if (ps_stragglers_fixed(cfg, r->n_workers, &r->slowdown, err) || ps_run_plan(r, err))
         return PS_ERR;

@@ -10,6 +10,7 @@
 
 #include <stdint.h>
 
+#include "engine/core/config.h"
 #include "engine/core/err.h"
 
 typedef struct ps_clock_table {
@@ -37,6 +38,9 @@ typedef struct ps_gate_decision {
 typedef struct ps_consistency_ops {
     const char *name;
     const char *doc;
+    /* The policy's own config keys (NULL-terminated by a NULL key), registered under
+     * its name: accepted when the run or a stage uses it (see ps_config_key). */
+    const ps_config_key *keys;
     /* Nonzero: a push of clock c is held and applied, in worker order, when
      * every worker has completed c. */
     int defer_updates;

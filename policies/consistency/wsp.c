@@ -81,8 +81,17 @@ static int wsp_can_serve(const ps_consistency_params *p, const ps_clock_table *t
     return 1;
 }
 
+static const ps_config_key wsp_keys[] = {
+    {"policy", "wsp_wait_weight", PS_KEY_DOUBLE, "1", PS_KEY_IN(0, 1e6), NULL,
+     "cost of a predicted wait, per iteration of the pulling worker"},
+    {"policy", "wsp_staleness_weight", PS_KEY_DOUBLE, "1", PS_KEY_IN(0, 1e6), NULL,
+     "cost of staleness, per clock of updates missing, averaged over the workers"},
+    {0},
+};
+
 const ps_consistency_ops ps_consistency_wsp = {
     .name = "wsp",
+    .keys = wsp_keys,
     .doc = "worker-selection: wait for the workers worth waiting for (DRPS), at most "
            "staleness clocks behind",
     .defer_updates = 0,

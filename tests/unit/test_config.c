@@ -572,6 +572,16 @@ static void test_module_keys(void)
     expect_error(MINIMAL "[model]\nl1 = 0.1\ntype = lasso\nl1 = 0.2\n", NULL, 0,
                  "exp.ini:9: duplicate key model.l1 (first set on line 7)");
 
+    /* a consistency model's own keys: accepted when the run or a stage uses it */
+    expect_error(MINIMAL "[policy]\nwsp_wait_weight = 3\n", NULL, 0,
+                 "exp.ini:7: policy.wsp_wait_weight is a key of consistency model wsp, which "
+                 "neither policy.consistency (bsp) nor a stage uses");
+    CU_ASSERT_EQUAL_FATAL(load_text(&c, MINIMAL "[policy]\nwsp_wait_weight = 3\n[stage.1]\n"
+                                               "consistency = wsp\n", NULL, 0, &err), PS_OK);
+    CU_ASSERT_EQUAL(ps_config_module_double(&c, "policy", "wsp_wait_weight"), 3);
+    round_trip(&c);
+    ps_config_free(&c);
+
     /* the reference marks the key with its model */
     f = open_memstream(&buf, &len);
     ps_config_print_reference(f);
