@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/ps/kept_queue.h"
 #include "engine/ps/msg.h"
 #include "engine/ps/run.h"
 #include "engine/ps/server_table.h"
@@ -53,19 +54,6 @@ typedef struct deferred_push {
     void *buf;
 } deferred_push;
 
-/* A message kept for later: one of a stage that has not begun here, or one to be
- * handled again once it has. */
-typedef struct kept_msg {
-    struct kept_msg *next;
-    void *buf;
-    size_t len;
-    double arrived_at;  /* a pull's wait runs from here */
-} kept_msg;
-
-typedef struct kept_queue {
-    kept_msg *head, *tail;
-} kept_queue;
-
 typedef struct ps_server {
     ps_run *run;
     ps_backend *be;
@@ -84,8 +72,8 @@ typedef struct ps_server {
     double stale_n, stale_sum, stale_max;
     ps_trace trace;          /* open when run->trace */
     int stage;               /* the stage in progress (ps_run.stages) */
-    kept_queue pending;      /* messages of stages after it, in arrival order */
-    kept_queue replay;       /* to handle before receiving more: a stage began */
+    ps_kept_queue pending;      /* messages of stages after it, in arrival order */
+    ps_kept_queue replay;       /* to handle before receiving more: a stage began */
     double stage_ended_at;   /* when the previous stage ended here */
     int stage_reported;      /* the coordinator has this stage's transition */
     double arrived_at;       /* when the message being handled arrived */
@@ -95,32 +83,6 @@ typedef struct ps_server {
 
 static const ps_stage *server_stage(const ps_server *s) { return &s->run->stages[s->stage]; }
 static int server_report_stage(ps_server *s, double first_served, ps_err *err);
-
-static void kept_push(kept_queue *q, kept_msg *k)
-{
-    k->next = NULL;
-    if (q->tail)
-        q->tail->next = k;
-    else
-        q->head = k;
-    q->tail = k;
-}
-
-static kept_msg *kept_pop(kept_queue *q)
-{
-    kept_msg *k = q->head;
-    if (k && !(q->head = k->next))
-        q->tail = NULL;
-    return k;
-}
-
-static void kept_free(kept_queue *q)
-{
-    for (kept_msg *k; (k = kept_pop(q));) {
-        free(k->buf);
-        free(k);
-    }
-}
 
 static void server_log_drop(ps_server *s, uint32_t from, const char *why)
 {
@@ -462,8 +424,8 @@ static int server_next_stage(ps_server *s, ps_err *err)
                 return PS_ERR;
             server_charge_io(s, &s->tables[t]);
         }
-    for (kept_msg *k; (k = kept_pop(&s->pending));)
-        kept_push(&s->replay, k);
+    for (ps_kept_msg *k; (k = ps_kept_pop(&s->pending));)
+        ps_kept_push(&s->replay, k);
     return PS_OK;
 }
 
@@ -647,7 +609,7 @@ static int server_handle_pull(ps_server *s, int w, const ps_msg *m, ps_err *err)
 
 static int server_keep_for_later(ps_server *s, void *buf, size_t len, ps_err *err)
 {
-    kept_msg *k = malloc(sizeof *k);
+    ps_kept_msg *k = malloc(sizeof *k);
     if (!k) {
         free(buf);
         return ps_err_set(err, "out of memory keeping a message for a later stage");
@@ -655,7 +617,7 @@ static int server_keep_for_later(ps_server *s, void *buf, size_t len, ps_err *er
     k->buf = buf;
     k->len = len;
     k->arrived_at = s->arrived_at;
-    kept_push(&s->pending, k);
+    ps_kept_push(&s->pending, k);
     return 0;
 }
 
@@ -776,8 +738,8 @@ static void server_free(ps_server *s)
     }
     for (int i = 0; s->pulled && i < s->run->n_workers * s->n_tables; i++)
         free(s->pulled[i].keys);
-    kept_free(&s->pending);
-    kept_free(&s->replay);
+    ps_kept_free(&s->pending);
+    ps_kept_free(&s->replay);
     free(s->pulled);
     free(s->deferred_head);
     free(s->deferred_tail);
@@ -865,7 +827,7 @@ void ps_server_main(ps_backend *be, void *arg)
     while (rc == PS_OK) {
         void *buf;
         size_t len;
-        kept_msg *k = kept_pop(&s.replay); /* a stage began: what was held for it first */
+        ps_kept_msg *k = ps_kept_pop(&s.replay); /* a stage began: what was held for it first */
         if (k) {
             buf = k->buf;
             len = k->len;
