@@ -63,6 +63,15 @@ at_least "$(awk -v t="$tobj" 'BEGIN { print 1.05 * t }')" "$obj" ||
 at_least "$(summary_value "$TMP/km" final_purity)" 0.99 || fail "kmeans: purity below 0.99"
 echo "ok: kmeans objective $obj, true centres $tobj"
 
+# every example plots with its own metrics
+for m in lr svm lasso mf km svrg; do
+    "$PSLAB" plot "$TMP/$m" -o "$TMP/$m-plot" >/dev/null 2>&1 || fail "pslab plot of the $m run failed"
+    [ -s "$TMP/$m-plot.png" ] && [ -s "$TMP/$m-plot.svg" ] || fail "pslab plot wrote no $m figure"
+done
+grep -q "rmse vs time" "$TMP/mf-plot.svg" || fail "the mf figure does not plot rmse"
+grep -q "purity vs iteration" "$TMP/km-plot.svg" || fail "the kmeans figure does not plot purity"
+echo "ok: every example's figure plots its model's metrics"
+
 # The partitioner changes where keys live, not the model: under BSP each key's
 # pushes are summed in worker order either way (and a hash partition regroups a
 # batch's keys by server, which range leaves in order)
