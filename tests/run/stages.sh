@@ -70,6 +70,18 @@ rc=0; "$PSLAB" check "$TMP/st" >/dev/null 2>&1 || rc=$?
 [ $rc -eq 1 ] || fail "stage 2's SSP pulls passed a BSP rule (exit $rc)"
 echo "ok: 3 stages reported per stage and checked per stage ($out)"
 
+# the reset under each model, the worker count changing at every stage (4, 2, 3, 4)
+"$PSLAB" run "$TMP/two.ini" --trace --set stage.1.workers=4 --set stage.1.consistency=wsp \
+    --set stage.2.workers=2 --set stage.3.consistency=ssp --set stage.4.iterations=10 \
+    --set stage.4.consistency=asp --set stragglers.fraction=0.25 --set stragglers.factor=3 \
+    --set model.flop_scale=300 --out "$TMP/resets" >/dev/null 2>&1 || fail "wsp/ssp/ssp/asp stages failed"
+out=$("$PSLAB" check "$TMP/resets") || fail "check of wsp, ssp, ssp, asp stages: $out"
+grep -q "stage 1: wsp (at most 2), stage 2: ssp (at most 2), stage 3: ssp (at most 2), stage 4: asp (unbounded)" <<<"$out" ||
+    fail "check's rules: $out"
+got=$(awk -F, 'NR > 1 { n[$10]++ } END { printf "%d %d %d %d", n[1], n[2], n[3], n[4] }' "$TMP/resets/workers.csv")
+[ "$got" = "4 2 3 4" ] || fail "workers per stage: $got"
+echo "ok: resets between wsp, ssp and asp stages of 4, 2, 3 and 4 workers pass pslab check"
+
 # the real backend trains the simulator's model, stage by stage (BSP throughout)
 "$PSLAB" run "$TMP/two.ini" --set stage.2.consistency=bsp --out "$TMP/sim" >/dev/null 2>&1 || fail "sim run failed"
 "$PSLAB" run "$TMP/two.ini" --set stage.2.consistency=bsp --backend real --out "$TMP/real" \
