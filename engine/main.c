@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/tools/sweep.h"
 #include "engine/trace/check.h"
 #include "engine/core/config.h"
 #include "engine/ps/outputs.h"
@@ -255,7 +256,8 @@ static const char usage[] =
     "  node ...           one node of a real cluster (pslab node --help)\n"
     "  platform ...       write a SimGrid platform file (pslab platform --help)\n"
     "  plot RUN_DIR ...   plot runs with gnuplot (pslab plot --help)\n"
-    "  check RUN_DIR      verify a traced run's consistency model (pslab check --help)\n";
+    "  check RUN_DIR      verify a traced run's consistency model (pslab check --help)\n"
+    "  sweep FILE         run every point of a sweep (pslab sweep --help)\n";
 
 int main(int argc, char **argv)
 {
@@ -273,6 +275,8 @@ int main(int argc, char **argv)
 #endif
     if (!strcmp(argv[1], "check"))
         return ps_check_main(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "sweep"))
+        return ps_sweep_main(argc - 1, argv + 1);
 #ifdef PSLAB_HAVE_SIMGRID
     if (!strcmp(argv[1], "platform"))
         return ps_platform_main(argc - 1, argv + 1);
