@@ -50,6 +50,7 @@ typedef struct ps_table_view {
     const uint64_t *keys;
     uint64_t n;      /* keys held */
     uint32_t vpk;
+    uint64_t key_base; /* keys[i] is key keys[i] - key_base of the table */
 } ps_table_view;
 
 /* Key's values in the view; NULL when the view does not hold it. */
@@ -57,15 +58,15 @@ static inline const float *ps_table_value(const ps_table_view *v, uint64_t key)
 {
     if (!v->keys)
         return key < v->n ? v->vals + key * v->vpk : NULL;
-    uint64_t lo = 0, hi = v->n;
+    uint64_t lo = 0, hi = v->n, want = key + v->key_base;
     while (lo < hi) {
         uint64_t mid = lo + (hi - lo) / 2;
-        if (v->keys[mid] < key)
+        if (v->keys[mid] < want)
             lo = mid + 1;
         else
             hi = mid;
     }
-    return lo < v->n && v->keys[lo] == key ? v->vals + lo * v->vpk : NULL;
+    return lo < v->n && v->keys[lo] == want ? v->vals + lo * v->vpk : NULL;
 }
 
 /* What a model is made from: the resolved config (its own keys are read there with

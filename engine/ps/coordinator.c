@@ -26,7 +26,8 @@ typedef struct ps_coord {
     float *w[PS_MODEL_MAX_TABLES];    /* the global model as stored, from snapshots: every
                                        * key, or a table's eval_keys (their positions) */
     float *eval[PS_MODEL_MAX_TABLES]; /* with the initial values: what is evaluated */
-    ps_table_view views[PS_MODEL_MAX_TABLES];
+    ps_table_view views[PS_MODEL_MAX_TABLES];  /* per served table */
+    ps_table_view mviews[PS_MODEL_MAX_TABLES]; /* per model table: a slice of its served one */
     int n_snaps;                      /* snapshots per point: servers x tables */
     eval_point *evals;
     int n_evals, next_eval;
@@ -58,14 +59,17 @@ static void coord_add_init(ps_coord *c)
     const ps_run *r = c->run;
     if (!r->model_ops->init_values)
         return;
-    for (int t = 0; t < r->n_tables; t++) {
-        const ps_table_view *view = &c->views[t];
+    for (int t = 0; t < r->n_model_tables; t++) {
+        const ps_table_view *view = &c->mviews[t];
+        int st = r->model_tables[t].served;
+        size_t at = (size_t)(view->vals - c->eval[st]);
         uint32_t v = view->vpk;
         for (uint64_t i = 0; i < view->n; i++) {
-            float *e = c->eval[t] + i * v;
-            r->model_ops->init_values(r->model, t, view->keys ? view->keys[i] : i, e);
+            float *e = c->eval[st] + at + i * v;
+            r->model_ops->init_values(r->model, t, view->keys ? view->keys[i] - view->key_base : i,
+                                      e);
             for (uint32_t j = 0; j < v; j++)
-                e[j] += c->w[t][i * v + j];
+                e[j] += c->w[st][at + i * v + j];
         }
     }
 }
@@ -104,7 +108,7 @@ static int coord_evaluate(ps_coord *c, eval_point *e, ps_err *err)
     }
     double metrics[PS_MODEL_MAX_METRICS];
     coord_add_init(c);
-    r->model_ops->evaluate(r->model, r->test, c->views, metrics);
+    r->model_ops->evaluate(r->model, r->test, c->mviews, metrics);
     ps_outputs_staleness st = {pulls > 0 ? stale_sum / pulls : 0, stale_max};
     /* the row is written first: what led up to a divergence is evidence */
     /* the point after global clock G counts in the stage G ended (clock 0: the first) */
@@ -207,6 +211,26 @@ static int coord_handle(ps_coord *c, void *buf, size_t len, ps_err *err)
     return rc;
 }
 
+/* Model table t's view: its key range of its served table's. */
+static void coord_model_view(ps_coord *c, int t)
+{
+    const ps_model_table *mt = &c->run->model_tables[t];
+    const ps_table_view *sv = &c->views[mt->served];
+    uint32_t v = sv->vpk;
+    if (!sv->keys) {
+        c->mviews[t] = (ps_table_view){.vals = sv->vals + mt->base * v, .n = mt->spec.n_keys,
+                                       .vpk = v};
+        return;
+    }
+    uint64_t lo = 0, hi = 0; /* the served keys in [base, base + n_keys) */
+    while (lo < sv->n && sv->keys[lo] < mt->base)
+        lo++;
+    for (hi = lo; hi < sv->n && sv->keys[hi] < mt->base + mt->spec.n_keys; hi++)
+        ;
+    c->mviews[t] = (ps_table_view){.vals = sv->vals + lo * v, .keys = sv->keys + lo,
+                                   .n = hi - lo, .vpk = v, .key_base = mt->base};
+}
+
 static int coord_init(ps_coord *c, ps_run *r, ps_backend *be, ps_err *err)
 {
     memset(c, 0, sizeof *c);
@@ -231,6 +255,8 @@ static int coord_init(ps_coord *c, ps_run *r, ps_backend *be, ps_err *err)
         c->views[t] = (ps_table_view){.vals = c->eval[t], .keys = rt->eval_keys, .n = keys,
                                       .vpk = rt->spec.vals_per_key};
     }
+    for (int t = 0; t < r->n_model_tables; t++)
+        coord_model_view(c, t);
     int i = 0;
     for (int32_t k = 0; k != INT32_MAX; k = ps_run_next_eval(r, k), i++) {
         c->evals[i].clock = k;

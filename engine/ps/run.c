@@ -57,6 +57,32 @@ static int run_load_data(ps_run *r, const ps_config *cfg, ps_err *err)
     return PS_OK;
 }
 
+/* Served table st's eval_keys: its model tables' keys that evaluation reads, each
+ * offset by the model table's base (so still in order). */
+static int run_eval_keys(ps_run *r, int st, ps_err *err)
+{
+    ps_run_table *rt = &r->tables[st];
+    for (int t = 0; t < r->n_model_tables; t++) {
+        const ps_model_table *mt = &r->model_tables[t];
+        if (mt->served != st)
+            continue;
+        uint64_t *keys, n;
+        if (r->model_ops->eval_keys(r->model, r->test, t, &keys, &n, err))
+            return PS_ERR;
+        uint64_t *all = realloc(rt->eval_keys, (rt->n_eval_keys + n + 1) * sizeof *all);
+        if (!all) {
+            free(keys);
+            return ps_err_set(err, "out of memory for the evaluation's keys");
+        }
+        for (uint64_t i = 0; i < n; i++)
+            all[rt->n_eval_keys + i] = mt->base + keys[i];
+        rt->eval_keys = all;
+        rt->n_eval_keys += n;
+        free(keys);
+    }
+    return PS_OK;
+}
+
 /* The model, its table and its metrics (and the true model's, when known). */
 static int run_make_model(ps_run *r, const ps_config *cfg, ps_err *err)
 {
@@ -76,8 +102,7 @@ static int run_make_model(ps_run *r, const ps_config *cfg, ps_err *err)
         const ps_table_spec *spec = &r->tables[t].spec;
         if ((double)spec->n_keys * spec->vals_per_key * sizeof(float) <= (double)cfg->eval_full_max)
             continue;
-        ps_run_table *rt = &r->tables[t];
-        if (r->model_ops->eval_keys(r->model, r->test, t, &rt->eval_keys, &rt->n_eval_keys, err))
+        if (run_eval_keys(r, t, err))
             return ps_err_prefix(err, "model %s, table %s: ", cfg->type, spec->name);
     }
     r->metric_names = r->model_ops->metrics(r->model);
@@ -87,19 +112,49 @@ static int run_make_model(ps_run *r, const ps_config *cfg, ps_err *err)
     return PS_OK;
 }
 
+/* Tables that one served table can hold: the same values per key and rule (and
+ * no rule that names a key: the L1 step's unpenalised bias). */
+static int same_shape(const ps_table_spec *a, const ps_table_spec *b)
+{
+    return a->vals_per_key == b->vals_per_key && a->rule == b->rule &&
+           a->rule != PS_RULE_ADD_L1 && a->zero_at_full_gradient == b->zero_at_full_gradient;
+}
+
 int ps_run_set_tables(ps_run *r, const ps_table_spec *specs, int n, ps_err *err)
 {
     if (n < 1 || n > PS_MODEL_MAX_TABLES)
         return ps_err_set(err, "%d parameter tables (1 .. %d)", n, PS_MODEL_MAX_TABLES);
     uint64_t place_budget = (uint64_t)64 << 20;
+    r->n_tables = 0;
     for (int t = 0; t < n; t++) {
         const ps_table_spec *s = &specs[t];
-        /* a parameter (key x value) must fit the trace's 56 bits */
-        if (s->n_keys == 0 || s->vals_per_key == 0 || s->vals_per_key > PS_MSG_MAX_VALS_PER_KEY ||
-            s->n_keys > (UINT64_C(1) << 56) / s->vals_per_key)
+        if (s->n_keys == 0 || s->vals_per_key == 0 || s->vals_per_key > PS_MSG_MAX_VALS_PER_KEY)
             return ps_err_set(err, "table %s: %llu keys of %u values", s->name ? s->name : "?",
                               (unsigned long long)s->n_keys, s->vals_per_key);
-        r->tables[t] = (ps_run_table){.spec = *s};
+        /* a table of the previous one's shape joins its served table */
+        ps_run_table *prev = r->n_tables ? &r->tables[r->n_tables - 1] : NULL;
+        int join = prev && same_shape(&prev->spec, s);
+        if (!join)
+            r->tables[r->n_tables++] = (ps_run_table){.spec = *s};
+        ps_run_table *rt = &r->tables[r->n_tables - 1];
+        r->model_tables[t] = (ps_model_table){.spec = *s, .served = r->n_tables - 1,
+                                              .base = join ? rt->spec.n_keys : 0};
+        if (join) {
+            rt->spec.n_keys += s->n_keys;
+            char joined[sizeof rt->name];
+            snprintf(joined, sizeof joined, "%s+%s", rt->spec.name ? rt->spec.name : "?",
+                     s->name ? s->name : "?");
+            memcpy(rt->name, joined, sizeof joined);
+            rt->spec.name = rt->name;
+        }
+    }
+    r->n_model_tables = n;
+    for (int t = 0; t < r->n_tables; t++) {
+        const ps_table_spec *s = &r->tables[t].spec;
+        /* a parameter (key x value) must fit the trace's 56 bits */
+        if (s->n_keys > (UINT64_C(1) << 56) / s->vals_per_key)
+            return ps_err_set(err, "table %s: %llu keys of %u values", s->name,
+                              (unsigned long long)s->n_keys, s->vals_per_key);
         ps_partition_init(&r->tables[t].partition, s->n_keys, r->n_servers);
         /* 8 bytes a key: 8 MB for a million features, shared by every simulated
          * node; only one-value tables use places (their stores index by slot) */
@@ -109,7 +164,6 @@ int ps_run_set_tables(ps_run *r, const ps_table_spec *specs, int n, ps_err *err)
                 place_budget -= s->n_keys * sizeof(ps_key_place);
         }
     }
-    r->n_tables = n;
     return PS_OK;
 }
 

@@ -18,9 +18,21 @@
 #define PS_COORDINATOR_ID 0
 static inline int ps_server_actor(int s) { return 1 + s; }
 
-/* A parameter table as the run serves it: the model's spec and its partition. */
+/* A model's table, as the run serves it: model tables of one shape (values per key,
+ * rule) travel and are stored together as one served table, each a key range of
+ * it, so that a worker sends one message per server and served table (MF's users
+ * and items: half the messages of a table each). */
+typedef struct ps_model_table {
+    ps_table_spec spec;  /* the model's */
+    int served;          /* its served table (ps_run.tables) */
+    uint64_t base;       /* its key k is the served table's key base + k */
+} ps_model_table;
+
+/* A parameter table as the servers keep it: a spec (the model tables' it serves,
+ * keys one after the other) and its partition. */
 typedef struct ps_run_table {
     ps_table_spec spec;
+    char name[64];       /* a joined table's: "users+items" */
     ps_partition partition;
     /* NULL: evaluated whole; else the keys evaluation reads (sorted), the only ones
      * servers snapshot and the coordinator holds (run.eval_full_max) */
@@ -53,7 +65,9 @@ typedef struct ps_run {
     int gen_kind;                    /* 0: CTR or files; else enum ps_gen_kind */
     const ps_model_ops *model_ops;   /* model.type */
     ps_model *model;
-    ps_run_table tables[PS_MODEL_MAX_TABLES]; /* the model's parameter tables */
+    ps_model_table model_tables[PS_MODEL_MAX_TABLES]; /* the model's parameter tables */
+    int n_model_tables;
+    ps_run_table tables[PS_MODEL_MAX_TABLES];        /* as served */
     int n_tables;
     int n_metrics;                   /* the model's metrics, columns of metrics.csv */
     const char *const *metric_names;
@@ -81,9 +95,10 @@ typedef struct ps_run {
 static inline int ps_worker_actor(const ps_run *r, int w) { return 1 + r->n_servers + w; }
 static inline int ps_actor_count(const ps_run *r) { return 1 + r->n_servers + r->n_workers; }
 
-/* Sets the run's tables and partitions them among r->n_servers with
- * r->partitioner (ps_run_init does this from the model; tests and benchmarks that
- * drive actors directly call it themselves). */
+/* Sets the run's model tables, merges those of one shape into served tables and
+ * partitions them among r->n_servers with r->partitioner (ps_run_init does this
+ * from the model; tests and benchmarks that drive actors directly call it
+ * themselves). */
 int ps_run_set_tables(ps_run *r, const ps_table_spec *specs, int n, ps_err *err);
 
 /* Builds datasets, partition and policies from the config. */

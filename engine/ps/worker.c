@@ -58,7 +58,38 @@ static uint32_t worker_keys(const ps_worker *wk, int slot, int t, const uint64_t
 
 static uint32_t worker_vpk(const ps_worker *wk, int t)
 {
-    return wk->run->tables[t].spec.vals_per_key;
+    return wk->run->model_tables[t].spec.vals_per_key;
+}
+
+/* Model table t's slice for server s of batch slot `slot`: count keys from start. */
+static uint32_t slice_count(const ps_worker *wk, int t, int slot, int s)
+{
+    return wk->tables[t].groups[slot].count[s];
+}
+
+/* Served table st's keys for server s: its model tables' slices, in order. */
+static uint32_t served_count(const ps_worker *wk, int st, int slot, int s)
+{
+    uint32_t n = 0;
+    for (int t = 0; t < wk->run->n_model_tables; t++)
+        if (wk->run->model_tables[t].served == st)
+            n += slice_count(wk, t, slot, s);
+    return n;
+}
+
+/* Writes served table st's keys for server s (each model table's offset by its base). */
+static void served_keys(const ps_worker *wk, int st, int slot, int s, uint64_t *out)
+{
+    for (int t = 0; t < wk->run->n_model_tables; t++) {
+        const ps_model_table *mt = &wk->run->model_tables[t];
+        if (mt->served != st)
+            continue;
+        const uint64_t *keys;
+        worker_keys(wk, slot, t, &keys);
+        const key_groups *g = &wk->tables[t].groups[slot];
+        for (uint32_t i = 0; i < g->count[s]; i++)
+            *out++ = mt->base + keys[g->start[s] + i];
+    }
 }
 
 static int groups_build(ps_worker *wk, int slot, int t, ps_err *err)
@@ -74,9 +105,10 @@ static int groups_build(ps_worker *wk, int slot, int t, ps_err *err)
         wk->server_of = p;
         wk->cap_server_of = n;
     }
-    const ps_partition *part = &r->tables[t].partition;
+    const ps_model_table *mt = &r->model_tables[t];
+    const ps_partition *part = &r->tables[mt->served].partition;
     for (uint32_t k = 0; k < n; k++)
-        wk->server_of[k] = (uint32_t)ps_partition_server(r->partitioner, part, keys[k]);
+        wk->server_of[k] = (uint32_t)ps_partition_server(r->partitioner, part, mt->base + keys[k]);
     return r->model_ops->batch_group(wk->batch[slot], t, wk->server_of, r->n_servers, g->start,
                                      g->count, err);
 }
@@ -121,7 +153,7 @@ static int worker_build_batch(ps_worker *wk, const ps_stage *st, int slot, int32
     if (r->model_ops->batch_build(r->model, wk->batch[slot], r->train, wk->rows, B, &wk->rowbuf,
                                   err))
         return PS_ERR;
-    for (int t = 0; t < r->n_tables; t++) {
+    for (int t = 0; t < r->n_model_tables; t++) {
         const uint64_t *keys;
         uint32_t n = worker_keys(wk, slot, t, &keys);
         if (table_reserve(&wk->tables[t], (uint64_t)n * worker_vpk(wk, t), err) ||
@@ -133,64 +165,74 @@ static int worker_build_batch(ps_worker *wk, const ps_stage *st, int slot, int32
 
 static int worker_send_pulls(ps_worker *wk, int slot, int32_t clock, ps_err *err)
 {
-    for (int t = 0; t < wk->run->n_tables; t++) {
-        const key_groups *g = &wk->tables[t].groups[slot];
-        const uint64_t *keys;
-        worker_keys(wk, slot, t, &keys);
+    for (int st = 0; st < wk->run->n_tables; st++)
         for (int s = 0; s < wk->run->n_servers; s++) {
-            if (!g->count[s])
+            uint32_t n = served_count(wk, st, slot, s);
+            if (!n)
                 continue;
             ps_msg_writer m;
             if (ps_msg_build(&m, PS_MSG_PULL, 0, (uint32_t)ps_worker_actor(wk->run, wk->index),
-                             (uint32_t)t, clock, g->count[s], 0, 0, err))
+                             (uint32_t)st, clock, n, 0, 0, err))
                 return PS_ERR;
-            memcpy(m.keys, keys + g->start[s], g->count[s] * sizeof *m.keys);
+            served_keys(wk, st, slot, s, m.keys);
             if (ps_send(wk->be, ps_server_actor(s), m.buf, m.len, err))
                 return PS_ERR;
         }
-    }
     return PS_OK;
 }
 
-/* The message of table t to server s closing clock `clock`: the values to push on
- * its keys of this clock, with the keys of the next pull, and, when the model
- * wants it, this iteration's start and duration (timing[2]). The values are for the
- * very keys this clock pulled from that server, in the same order, so the push
- * names them (PS_MSG_F_KEYS_ASKED) instead of carrying them. */
-static int worker_send_push(ps_worker *wk, const ps_stage *st, int cur, int t, int s,
+/* Copies, traced when asked, model table t's values to push for server s into v. */
+static int push_slice(ps_worker *wk, int cur, int t, int s, float *v, ps_err *err)
+{
+    const ps_run *r = wk->run;
+    const ps_model_table *mt = &r->model_tables[t];
+    const key_groups *g = &wk->tables[t].groups[cur];
+    uint32_t vpk = worker_vpk(wk, t), n = g->count[s];
+    if (n)
+        memcpy(v, wk->tables[t].out + (size_t)g->start[s] * vpk, (size_t)n * vpk * sizeof *v);
+    if (!r->trace || mt->spec.rule == PS_RULE_ASSIGN || mt->spec.zero_at_full_gradient)
+        return PS_OK;
+    const uint64_t *keys;
+    worker_keys(wk, cur, t, &keys);
+    return ps_trace_push(&wk->trace, keys + g->start[s], mt->base, mt->served, vpk, v, n, err);
+}
+
+/* The message of served table st to server s closing clock `clock`: the values to
+ * push on its keys of this clock, with the keys of the next pull, and, when the
+ * model wants it, this iteration's start and duration (timing[2]). The values are
+ * for the very keys this clock pulled from that server, in the same order, so the
+ * push names them (PS_MSG_F_KEYS_ASKED) instead of carrying them. */
+static int worker_send_push(ps_worker *wk, const ps_stage *st, int cur, int table, int s,
                             int32_t clock, int has_next, int clock_end, const double timing[2],
                             ps_err *err)
 {
     const ps_run *r = wk->run;
-    const table_buf *tb = &wk->tables[t];
-    const key_groups *g = &tb->groups[cur], *gn = &tb->groups[!cur];
-    const uint64_t *keys, *next_keys;
-    worker_keys(wk, cur, t, &keys);
-    worker_keys(wk, !cur, t, &next_keys);
-    uint32_t v = worker_vpk(wk, t);
+    uint32_t v = r->tables[table].spec.vals_per_key;
     int timed = clock_end && st->consistency->needs_timing;
-    uint32_t nk = g->count[s], np = has_next ? gn->count[s] : 0;
+    uint32_t nk = served_count(wk, table, cur, s), np = has_next ? served_count(wk, table, !cur, s) : 0;
     uint16_t flags = (clock_end ? PS_MSG_F_CLOCK_END : 0) | (np ? PS_MSG_F_PULL_NEXT : 0) |
                      (timed ? PS_MSG_F_TIMING : 0) | (nk ? PS_MSG_F_KEYS_ASKED : 0);
     uint8_t type = nk || np ? PS_MSG_PUSH : PS_MSG_CLOCK;
     uint32_t keys_len = np * (uint32_t)sizeof(uint64_t);
     ps_msg_writer m;
-    if (ps_msg_build(&m, type, flags, (uint32_t)ps_worker_actor(r, wk->index), (uint32_t)t, clock,
-                     nk, type == PS_MSG_PUSH ? v : 0, keys_len + (timed ? PS_MSG_TIMING_LEN : 0),
-                     err))
+    if (ps_msg_build(&m, type, flags, (uint32_t)ps_worker_actor(r, wk->index), (uint32_t)table,
+                     clock, nk, type == PS_MSG_PUSH ? v : 0,
+                     keys_len + (timed ? PS_MSG_TIMING_LEN : 0), err))
         return PS_ERR;
     if (timed)
         memcpy(m.aux + keys_len, timing, PS_MSG_TIMING_LEN);
-    if (nk)
-        memcpy(m.vals, tb->out + (size_t)g->start[s] * v, (size_t)nk * v * sizeof *m.vals);
-    if (r->trace && r->tables[t].spec.rule != PS_RULE_ASSIGN &&
-        !r->tables[t].spec.zero_at_full_gradient &&
-        ps_trace_push(&wk->trace, keys + g->start[s], t, v, m.vals, nk, err)) {
-        free(m.buf);
-        return PS_ERR;
+    float *vals = m.vals;
+    for (int t = 0; t < r->n_model_tables; t++) {
+        if (r->model_tables[t].served != table)
+            continue;
+        if (push_slice(wk, cur, t, s, vals, err)) {
+            free(m.buf);
+            return PS_ERR;
+        }
+        vals += (size_t)slice_count(wk, t, cur, s) * v;
     }
-    if (np)
-        memcpy(m.aux, next_keys + gn->start[s], np * sizeof *next_keys);
+    if (np) /* aux is 8-byte aligned by the message format */
+        served_keys(wk, table, !cur, s, (uint64_t *)(void *)m.aux);
     return ps_send(wk->be, ps_server_actor(s), m.buf, m.len, err);
 }
 
@@ -202,15 +244,14 @@ static int worker_send_pushes(ps_worker *wk, const ps_stage *st, int cur, int32_
 {
     const ps_run *r = wk->run;
     for (int s = 0; s < r->n_servers; s++) {
-        int last = 0; /* the last table with something for s; table 0 if none */
+        int last = 0, any[PS_MODEL_MAX_TABLES]; /* the last table with something for s */
         for (int t = 0; t < r->n_tables; t++) {
-            const table_buf *tb = &wk->tables[t];
-            if (tb->groups[cur].count[s] || (has_next && tb->groups[!cur].count[s]))
+            any[t] = served_count(wk, t, cur, s) || (has_next && served_count(wk, t, !cur, s));
+            if (any[t])
                 last = t;
         }
         for (int t = 0; t <= last; t++) {
-            const table_buf *tb = &wk->tables[t];
-            if (t < last && !tb->groups[cur].count[s] && !(has_next && tb->groups[!cur].count[s]))
+            if (t < last && !any[t])
                 continue;
             if (worker_send_push(wk, st, cur, t, s, clock, has_next, t == last, timing, err))
                 return PS_ERR;
@@ -219,42 +260,62 @@ static int worker_send_pushes(ps_worker *wk, const ps_stage *st, int cur, int32_
     return PS_OK;
 }
 
+/* Model table t's slice of a reply: its values, plus the initial values (stores
+ * hold changes from them); n keys asked, vals the reply's part for them. */
+static void take_slice(ps_worker *wk, int t, int cur, int s, const float *vals)
+{
+    const key_groups *g = &wk->tables[t].groups[cur];
+    uint32_t v = worker_vpk(wk, t), n = g->count[s];
+    float *w = wk->tables[t].w + (size_t)g->start[s] * v;
+    if (n)
+        memcpy(w, vals, (size_t)n * v * sizeof *w);
+    const ps_model_ops *ops = wk->run->model_ops;
+    if (!ops->init_values)
+        return;
+    const uint64_t *keys;
+    worker_keys(wk, cur, t, &keys);
+    for (uint32_t i = 0; i < n; i++) {
+        ops->init_values(wk->run->model, t, keys[g->start[s] + i], wk->init);
+        for (uint32_t j = 0; j < v; j++)
+            w[(size_t)i * v + j] += wk->init[j];
+    }
+}
+
 /* Copies one reply's values into the batch's pulled values, after checking that
  * it answers the clock and as many keys as were asked of that server (and the very
  * keys, when it carries them). */
 static int worker_take_reply(ps_worker *wk, int cur, const ps_msg *m, int32_t clock, ps_err *err)
 {
-    int s = (int)m->sender - ps_server_actor(0), t = (int)m->table;
-    if (m->type != PS_MSG_PULL_REPLY || s < 0 || s >= wk->run->n_servers ||
-        m->table >= (uint32_t)wk->run->n_tables)
+    const ps_run *r = wk->run;
+    int s = (int)m->sender - ps_server_actor(0), st = (int)m->table;
+    if (m->type != PS_MSG_PULL_REPLY || s < 0 || s >= r->n_servers ||
+        m->table >= (uint32_t)r->n_tables)
         return ps_err_set(err, "unexpected %s message from actor %u (table %u)",
                           ps_msg_type_name(m->type), m->sender, m->table);
-    table_buf *tb = &wk->tables[t];
-    const key_groups *g = &tb->groups[cur];
-    uint32_t v = worker_vpk(wk, t);
-    if (m->clock != clock || m->nkeys != g->count[s] || m->vals_per_key != v)
+    uint32_t v = r->tables[st].spec.vals_per_key, want = served_count(wk, st, cur, s);
+    if (m->clock != clock || m->nkeys != want || m->vals_per_key != v)
         return ps_err_set(err, "server %d answered clock %d with %u keys of %u values, expected "
                           "clock %d with %u keys of %u", s, m->clock, m->nkeys, m->vals_per_key,
-                          clock, g->count[s], v);
-    const uint64_t *keys;
-    worker_keys(wk, cur, t, &keys);
-    const uint64_t *asked = keys + g->start[s];
-    if (!(m->flags & PS_MSG_F_KEYS_ASKED))
+                          clock, want, v);
+    if (!(m->flags & PS_MSG_F_KEYS_ASKED)) {
+        uint64_t *asked = malloc((want ? want : 1) * sizeof *asked);
+        if (!asked)
+            return ps_err_set(err, "out of memory checking a reply");
+        served_keys(wk, st, cur, s, asked);
         for (uint32_t i = 0; i < m->nkeys; i++)
-            if (ps_msg_key(m, i) != asked[i])
-                return ps_err_set(err, "server %d answered key %llu where %llu was asked", s,
-                                  (unsigned long long)ps_msg_key(m, i),
-                                  (unsigned long long)asked[i]);
-    float *w = tb->w + (size_t)g->start[s] * v;
-    if (m->nkeys)
-        memcpy(w, m->vals, (size_t)m->nkeys * v * sizeof *m->vals);
-    /* stores hold changes from the initial values */
-    const ps_model_ops *ops = wk->run->model_ops;
-    if (ops->init_values)
-        for (uint32_t i = 0; i < m->nkeys; i++) {
-            ops->init_values(wk->run->model, t, asked[i], wk->init);
-            for (uint32_t j = 0; j < v; j++)
-                w[(size_t)i * v + j] += wk->init[j];
+            if (ps_msg_key(m, i) != asked[i]) {
+                ps_err_set(err, "server %d answered key %llu where %llu was asked", s,
+                           (unsigned long long)ps_msg_key(m, i), (unsigned long long)asked[i]);
+                free(asked);
+                return PS_ERR;
+            }
+        free(asked);
+    }
+    const float *vals = m->vals;
+    for (int t = 0; t < r->n_model_tables; t++)
+        if (r->model_tables[t].served == st) {
+            take_slice(wk, t, cur, s, vals);
+            vals += (size_t)slice_count(wk, t, cur, s) * v;
         }
     return PS_OK;
 }
@@ -266,8 +327,8 @@ static void worker_assign_offsets(ps_worker *wk, int cur)
     const ps_run *r = wk->run;
     if (!r->model_ops->init_values)
         return;
-    for (int t = 0; t < r->n_tables; t++) {
-        if (r->tables[t].spec.rule != PS_RULE_ASSIGN)
+    for (int t = 0; t < r->n_model_tables; t++) {
+        if (r->model_tables[t].spec.rule != PS_RULE_ASSIGN)
             continue;
         const uint64_t *keys;
         uint32_t n = worker_keys(wk, cur, t, &keys), v = worker_vpk(wk, t);
@@ -285,7 +346,7 @@ static int worker_wait_replies(ps_worker *wk, int cur, int32_t clock, double sen
     double held_max = 0;
     for (int t = 0; t < wk->run->n_tables; t++)
         for (int s = 0; s < wk->run->n_servers; s++)
-            expected += wk->tables[t].groups[cur].count[s] != 0;
+            expected += served_count(wk, t, cur, s) != 0;
     for (int got = 0; got < expected; got++) {
         void *buf;
         size_t len;
@@ -318,7 +379,7 @@ static int worker_check_finite(const ps_worker *wk, int cur, const ps_stage *st,
                                double loss, ps_err *err)
 {
     uint64_t n = 0, bad = 0;
-    for (int t = 0; t < wk->run->n_tables; t++) {
+    for (int t = 0; t < wk->run->n_model_tables; t++) {
         const uint64_t *keys;
         uint64_t m = (uint64_t)worker_keys(wk, cur, t, &keys) * worker_vpk(wk, t);
         for (uint64_t k = 0; k < m; k++)
@@ -346,7 +407,7 @@ static int worker_step(ps_worker *wk, const ps_stage *st, int cur, int32_t c, do
                        .stage_examples = (double)st->workers * st->batch * st->iterations};
     const float *w[PS_MODEL_MAX_TABLES];
     float *out[PS_MODEL_MAX_TABLES];
-    for (int t = 0; t < wk->run->n_tables; t++) {
+    for (int t = 0; t < wk->run->n_model_tables; t++) {
         w[t] = wk->tables[t].w;
         out[t] = wk->tables[t].out;
     }
@@ -440,7 +501,7 @@ static int worker_init(ps_worker *wk, ps_run *r, ps_backend *be, int index, ps_e
         if (!(wk->batch[i] = r->model_ops->batch_new()))
             return ps_err_set(err, "out of memory");
     uint32_t max_vpk = 1;
-    for (int t = 0; t < r->n_tables; t++) {
+    for (int t = 0; t < r->n_model_tables; t++) {
         for (int i = 0; i < 2; i++) {
             key_groups *g = &wk->tables[t].groups[i];
             g->count = calloc((size_t)r->n_servers, sizeof(uint32_t));

@@ -108,12 +108,13 @@ int ps_trace_pull(ps_trace *t, double time_s, int worker, int32_t clock, int32_t
     return PS_OK;
 }
 
-int ps_trace_push(ps_trace *t, const uint64_t *keys, int table, uint32_t vpk, const float *vals,
-                  uint32_t n, ps_err *err)
+int ps_trace_push(ps_trace *t, const uint64_t *keys, uint64_t base, int table, uint32_t vpk,
+                  const float *vals, uint32_t n, ps_err *err)
 {
     for (uint32_t i = 0; i < n; i++)
         for (uint32_t j = 0; j < vpk; j++) {
-            int64_t r = ps_key_sums_row(&t->sums, ps_trace_param(table, keys[i] * vpk + j));
+            int64_t r = ps_key_sums_row(&t->sums,
+                                        ps_trace_param(table, (base + keys[i]) * vpk + j));
             if (r < 0)
                 return ps_err_set(err, "out of memory tracing pushes");
             double d = vals[(size_t)i * vpk + j];

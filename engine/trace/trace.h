@@ -59,9 +59,10 @@ int ps_trace_open_server(ps_trace *t, const char *run_dir, int server, ps_err *e
 int ps_trace_open_worker(ps_trace *t, const char *run_dir, int worker, ps_err *err);
 int ps_trace_pull(ps_trace *t, double time_s, int worker, int32_t clock, int32_t slowest,
                   ps_err *err);
-/* Worker: n keys' pushed values (vpk each) of a table. */
-int ps_trace_push(ps_trace *t, const uint64_t *keys, int table, uint32_t vpk, const float *vals,
-                  uint32_t n, ps_err *err);
+/* Worker: n keys' pushed values (vpk each) of a served table, the keys offset by
+ * base (their model table's place in it). */
+int ps_trace_push(ps_trace *t, const uint64_t *keys, uint64_t base, int table, uint32_t vpk,
+                  const float *vals, uint32_t n, ps_err *err);
 /* Server: writes the final shard and closes. Worker: writes its sums and closes. */
 int ps_trace_close_server(ps_trace *t, const char *run_dir, const uint64_t *keys,
                           const float *vals, uint32_t n, ps_err *err);

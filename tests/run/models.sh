@@ -45,14 +45,18 @@ at_least "$(awk -v n="$noise" 'BEGIN { print 1.1 * n }')" "$rmse" ||
 [ "$(head -1 "$TMP/mf/metrics.csv")" = "time_s,stage,iteration,rmse,staleness_mean,staleness_max" ] ||
     fail "mf metrics.csv header: $(head -1 "$TMP/mf/metrics.csv")"
 out=$("$PSLAB" check "$TMP/mf") || fail "check of the mf run (two tables of 8 values a key): $out"
-grep -qF "24000 keys pushed by 4 workers (table 0: 16000, table 1: 8000), no update lost" <<<"$out" ||
-    fail "check does not count the two tables' parameters: $out"
-# a value of the item table (table 1) changed: the check names the table and key
-line=$(awk -F, 'FNR > 1 && $1 == 1 { print FNR; exit }' "$TMP/mf/trace/server1.final.csv")
+# users and items, two tables of one shape, are served as one (users+items, the
+# items' keys after the 2000 users'): one message per server and iteration, and
+# 2000 x 8 + 1000 x 8 parameters checked
+grep -qF "24000 keys pushed by 4 workers, no update lost" <<<"$out" ||
+    fail "check does not count the tables' parameters: $out"
+grep -qF "12000 pulls on 2 servers" <<<"$out" || fail "not one pull per server and iteration: $out"
+# an item's value changed (parameter 16000 and up): the check names it
+line=$(awk -F, 'FNR > 1 && $1 == 0 && $2 >= 16000 { print FNR; exit }' "$TMP/mf/trace/server1.final.csv")
 IFS=, read -r t k v < <(sed -n "${line}p" "$TMP/mf/trace/server1.final.csv")
-sed -i "${line}s/.*/1,$k,$(awk -v v="$v" 'BEGIN { print v + 1 }')/" "$TMP/mf/trace/server1.final.csv"
+sed -i "${line}s/.*/0,$k,$(awk -v v="$v" 'BEGIN { print v + 1 }')/" "$TMP/mf/trace/server1.final.csv"
 rc=0; bad=$("$PSLAB" check "$TMP/mf" 2>&1) || rc=$?
-[ $rc -eq 1 ] && grep -qF "update lost on table 1 key $k" <<<"$bad" || fail "a changed item value: $bad"
+[ $rc -eq 1 ] && grep -qF "update lost on table 0 key $k" <<<"$bad" || fail "a changed item value: $bad"
 echo "ok: mf RMSE $rmse, noise $noise; $out"
 
 "$PSLAB" run experiments/kmeans.ini --out "$TMP/km" >/dev/null 2>&1 || fail "kmeans run failed"
