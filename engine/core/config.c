@@ -72,6 +72,7 @@ static const char *const backend_names[] = {"sim", "real", NULL};
 static const char *const store_names[] = {"mem", "rocksdb", NULL};
 static const char *const source_names[] = {"synthetic", "libsvm", "movielens", "idx", NULL};
 static const char *const order_names[] = {"shuffled", "file", NULL};
+static const char *const onoff_names[] = {"off", "on", NULL};
 static const char *const target_names[] = {"logistic", "linear", NULL};
 static const char *const generator_names[] = {"ctr", "ratings", "mixture", "dense", NULL};
 static const char *const update_names[] = {"average", "sum", NULL};
@@ -223,6 +224,10 @@ static const core_key core_keys[] = {
     {"policy", "staleness", T_INT, OFF(staleness), "2", IN(0, 1e6), NULL,
      "ssp: a pull for clock c waits until every worker finished c-staleness-1; wsp: the "
      "most clocks a read may lag"},
+    {"policy", "direct_transfer", T_ENUM, OFF(direct_transfer), "off", ANY, onoff_names,
+     "on: a stage of one worker takes the model from the servers in bulk as it begins, "
+     "trains on its own copy, and hands it back in bulk as it ends, instead of a pull and a "
+     "push per iteration (FlexPS); the model is the same either way"},
     {"policy", "partitioner", T_ENUM, OFF(partitioner), "range", ANY, ps_partitioner_names,
      "how model keys are split among the servers"},
 

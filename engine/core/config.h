@@ -145,6 +145,7 @@ typedef struct ps_config {
     char *consistency;
     int staleness;                /* SSP bound; WSP's maximum staleness */
     char *partitioner;
+    char *direct_transfer;        /* on | off: one-worker stages keep the model themselves */
 
     /* [stragglers] */
     double straggler_fraction;    /* share of workers slowed for the whole run */

@@ -226,6 +226,7 @@ int ps_msg_decode(const void *buf, size_t len, ps_msg *out, ps_err *err)
 const char *ps_msg_type_name(int type)
 {
     static const char *const names[] = {"unknown", "pull", "pull_reply", "push", "clock",
-                                        "snapshot", "done", "stop", "hello", "stage"};
+                                        "snapshot", "done", "stop", "hello", "stage",
+                                        "model"};
     return type >= 1 && type <= PS_MSG_TYPE_MAX ? names[type] : names[0];
 }

@@ -44,7 +44,12 @@ enum ps_msg_type {
     PS_MSG_STAGE = 9,      /* server -> coordinator: a stage began; clock = its index,
                             * aux = f64 when the previous one ended, f64 when the new
                             * one's first pull was served (-1: none) */
-    PS_MSG_TYPE_MAX = 9
+    PS_MSG_MODEL = 10,     /* direct model transfer of a one-worker stage (worker.c):
+                            * worker -> server, no keys: send me your shard of `table`;
+                            * server -> worker: that shard; worker -> server: keys and
+                            * values to set, CLOCK_END on the last: the stage is done;
+                            * server -> worker, no keys: applied */
+    PS_MSG_TYPE_MAX = 10
 };
 
 /* PUSH/CLOCK: this message closes the sender's clock `clock`. */

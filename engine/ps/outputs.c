@@ -112,15 +112,16 @@ int ps_outputs_write_workers(const char *dir, const ps_run *r, const ps_worker_s
     if (!f)
         return PS_ERR;
     fprintf(f, "worker,iterations,compute_s,wait_s,comm_s,end_time_s,examples,flops,"
-               "mean_batch_loss,stage\n");
+               "mean_batch_loss,stage,transfer_in_s,transfer_out_s\n");
     for (int w = 0; w < r->n_workers; w++)
         for (int k = 0; k < r->n_stages; k++) {
             const ps_worker_stats *s = &st[(size_t)w * (size_t)r->n_stages + (size_t)k];
             if (w >= r->stages[k].workers)
                 continue;
-            fprintf(f, "%d,%.0f,%.6f,%.6f,%.6f,%.6f,%.0f,%.0f,%.9g,%d\n", w, s->iterations,
-                    s->compute_s, s->wait_s, s->comm_s, s->end_time_s, s->examples, s->flops,
-                    s->iterations > 0 ? s->loss_sum / s->iterations : 0.0, r->stages[k].number);
+            fprintf(f, "%d,%.0f,%.6f,%.6f,%.6f,%.6f,%.0f,%.0f,%.9g,%d,%.6f,%.6f\n", w,
+                    s->iterations, s->compute_s, s->wait_s, s->comm_s, s->end_time_s, s->examples,
+                    s->flops, s->iterations > 0 ? s->loss_sum / s->iterations : 0.0,
+                    r->stages[k].number, s->transfer_in_s, s->transfer_out_s);
         }
     return commit_tmp(f, dir, "workers.csv", tmp, err);
 }
@@ -139,8 +140,12 @@ static void summary_stages(FILE *f, const ps_run *r, const ps_outputs_summary *s
         }
         double start = k ? s->stages[k].start_s : 0;
         fprintf(f, "stage_%d: workers %d, iterations %d, batch %d, consistency %s, start_s %.6f, "
-                   "end_s %.6f, transition_s %.9f\n", st->number, st->workers, st->iterations,
+                   "end_s %.6f, transition_s %.9f", st->number, st->workers, st->iterations,
                 st->batch, st->consistency->name, start, end, k ? s->stages[k].transition_s : 0.0);
+        if (st->direct) /* its one worker's bulk model transfers */
+            fprintf(f, ", direct_in_s %.6f, direct_out_s %.6f", s->stats[k].transfer_in_s,
+                    s->stats[k].transfer_out_s);
+        fputc('\n', f);
     }
 }
 

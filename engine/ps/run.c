@@ -183,7 +183,9 @@ static int plan_evals(ps_run *r, ps_err *err)
     r->evals[r->n_evals++] = 0;
     for (int k = 0; k < r->n_stages; k++) {
         const ps_stage *st = &r->stages[k];
-        for (int32_t c = r->cfg->eval_every; c < st->iterations; c += r->cfg->eval_every)
+        /* a direct stage's model is the worker's own until it ends: its end alone */
+        for (int32_t c = r->cfg->eval_every; !st->direct && c < st->iterations;
+             c += r->cfg->eval_every)
             r->evals[r->n_evals++] = st->clock_base + c;
         r->evals[r->n_evals++] = st->clock_base + st->iterations;
     }
@@ -213,6 +215,7 @@ int ps_run_plan(ps_run *r, ps_err *err)
             if (!st->consistency)
                 return ps_err_set(err, "stage %d: unknown consistency %s", k + 1, c->consistency);
         }
+        st->direct = st->workers == 1 && strcmp(cfg->direct_transfer, "on") == 0;
         if (st->workers < 1 || st->workers > r->n_workers || st->iterations < 1)
             return ps_err_set(err, "stage %d: %d workers of %d, %d iterations", st->number,
                               st->workers, r->n_workers, st->iterations);

@@ -52,6 +52,7 @@ typedef struct ps_stage {
     const ps_consistency_ops *consistency;
     ps_consistency_params consistency_params;
     int step;            /* enum ps_step */
+    int direct;          /* one worker, policy.direct_transfer = on: it keeps the model */
 } ps_stage;
 
 typedef struct ps_run {
@@ -137,6 +138,7 @@ void ps_run_fail(ps_run *r, const char *who, const ps_err *err);
 /* What a worker reports to the coordinator when it finishes (DONE's aux). */
 typedef struct ps_worker_stats {
     double iterations, compute_s, wait_s, comm_s, examples, flops, loss_sum, end_time_s;
+    double transfer_in_s, transfer_out_s; /* a direct stage's bulk model transfers */
 } ps_worker_stats;
 
 /* The actors' entry points; arg is the ps_actor_arg of the spec. */

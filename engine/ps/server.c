@@ -607,6 +607,64 @@ static int server_handle_pull(ps_server *s, int w, const ps_msg *m, ps_err *err)
     return server_serve_newest(s, w, (int)m->table, m->clock, err);
 }
 
+/* Direct model transfer (a one-worker stage; see worker.c): a request is answered
+ * with this server's shard of the table; values sent back are set, and the last
+ * message closes the stage for the worker, which is told when it is applied. */
+static int server_handle_model(ps_server *s, int w, const ps_msg *m, ps_err *err)
+{
+    const ps_stage *st = server_stage(s);
+    ps_server_table *T = &s->tables[m->table];
+    uint32_t me = (uint32_t)ps_server_actor(s->index);
+    if (!st->direct)
+        return ps_err_set(err, "a model transfer in stage %d, which is not a direct one",
+                          st->number);
+    if (!m->nkeys && !(m->flags & PS_MSG_F_CLOCK_END)) {
+        if (m->clock != st->clock_base)
+            return ps_err_set(err, "model request for clock %d; the stage begins at %d", m->clock,
+                              st->clock_base);
+        uint64_t n = T->hi - T->lo, *keys = NULL;
+        float *vals = NULL;
+        if (!T->dense && ps_server_table_dump(T, &keys, &vals, &n, err))
+            return PS_ERR;
+        ps_msg_writer r;
+        int rc = n > UINT32_MAX / T->vpk ? ps_err_set(err, "a shard too large to send") : PS_OK;
+        if (rc == PS_OK)
+            rc = ps_msg_build(&r, PS_MSG_MODEL, T->dense && n ? PS_MSG_F_KEY_RANGE : 0, me,
+                              m->table, m->clock, (uint32_t)n, n ? T->vpk : 0, 0, err);
+        if (rc == PS_OK && T->dense && n) {
+            r.keys[0] = T->lo;
+            rc = ps_server_table_get(T, NULL, NULL, T->lo, (uint32_t)n, r.vals, err);
+        } else if (rc == PS_OK && n) {
+            memcpy(r.keys, keys, n * sizeof *keys);
+            memcpy(r.vals, vals, n * T->vpk * sizeof *vals);
+        }
+        free(keys);
+        free(vals);
+        if (rc == PS_OK)
+            server_charge_io(s, T);
+        return rc ? PS_ERR : ps_send(s->be, ps_worker_actor(s->run, w), r.buf, r.len, err);
+    }
+    int32_t end = st->clock_base + st->iterations;
+    if (m->clock != end - 1 || (m->nkeys && m->vals_per_key != T->vpk))
+        return ps_err_set(err, "model of clock %d with %u values per key; the stage ends at %d "
+                          "and the table has %u", m->clock, m->vals_per_key, end, T->vpk);
+    if (m->nkeys && (server_check_keys(s, T, m->keys, m->key_lo, m->nkeys, NULL, err) ||
+                     ps_server_table_set(T, m->keys, m->key_lo, m->nkeys, m->vals, err)))
+        return PS_ERR;
+    server_charge_io(s, T);
+    if (!(m->flags & PS_MSG_F_CLOCK_END))
+        return PS_OK;
+    ps_msg_writer a;
+    if (ps_msg_build(&a, PS_MSG_MODEL, 0, me, 0, end, 0, 0, 0, err) ||
+        ps_send(s->be, ps_worker_actor(s->run, w), a.buf, a.len, err))
+        return PS_ERR;
+    /* the stage's one worker has done all of its clocks */
+    s->clocks.done[w] = end;
+    s->clocks.min_done = end;
+    s->n_at_min = 1;
+    return server_on_min_advance(s, err);
+}
+
 static int server_keep_for_later(ps_server *s, void *buf, size_t len, ps_err *err)
 {
     ps_kept_msg *k = malloc(sizeof *k);
@@ -639,7 +697,7 @@ static int server_handle(ps_server *s, void *buf, size_t len, ps_err *err)
     int w = (int)m.sender - ps_worker_actor(s->run, 0);
     int rc = PS_OK;
     if (w < 0 || w >= s->run->n_workers || (m.type != PS_MSG_PUSH && m.type != PS_MSG_PULL &&
-                                            m.type != PS_MSG_CLOCK)) {
+                                            m.type != PS_MSG_CLOCK && m.type != PS_MSG_MODEL)) {
         snprintf(why.msg, sizeof why.msg, "unexpected %s message", ps_msg_type_name(m.type));
         rc = PS_ERR;
     } else if (m.table >= (uint32_t)s->n_tables) {
@@ -653,6 +711,8 @@ static int server_handle(ps_server *s, void *buf, size_t len, ps_err *err)
                  "(%d workers)", ps_msg_type_name(m.type), w, server_stage(s)->number,
                  server_stage(s)->workers);
         rc = PS_ERR;
+    } else if (m.type == PS_MSG_MODEL) {
+        rc = server_handle_model(s, w, &m, &why);
     } else if (m.type != PS_MSG_PULL && !(m.flags & PS_MSG_F_KEYS_ASKED) &&
                server_check_keys(s, &s->tables[m.table], m.keys, m.key_lo, m.nkeys, NULL, &why)) {
         rc = PS_ERR; /* pulls are checked as they are held, and their keys with them */

@@ -1,6 +1,8 @@
 /* A server's shard of one table; see server_table.h. */
 #include "engine/ps/server_table.h"
 
+#include "engine/ps/rules.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -102,9 +104,7 @@ static int table_prox(ps_server_table *T, const uint64_t *keys, const uint32_t *
         int skip = (keys ? keys[i] : lo + i) == T->rt->spec.l1_skip_key;
         for (uint32_t j = 0; j < v; j++) {
             float *d = &T->scratch[i * v + j];
-            double cur = *d, x = cur + vals[i * v + j];
-            *d = skip ? vals[i * v + j]
-                      : x > tau ? (float)(x - tau - cur) : x < -tau ? (float)(x + tau - cur) : -*d;
+            *d = skip ? vals[i * v + j] : ps_l1_delta(*d, vals[i * v + j], tau);
         }
     }
     return PS_OK;
@@ -129,6 +129,19 @@ int ps_server_table_apply(ps_server_table *T, const uint64_t *keys, const uint32
     if (rule == PS_RULE_ASSIGN)
         return T->ops->set(T->store, fk, flo, fn, vals, err);
     return T->ops->add(T->store, fk, flo, fn, vals, err);
+}
+
+int ps_server_table_set(ps_server_table *T, const uint64_t *keys, uint64_t lo, uint32_t n,
+                        const float *vals, ps_err *err)
+{
+    const uint64_t *fk;
+    uint64_t flo;
+    uint32_t fn;
+    if (!T->ops->set)
+        return ps_err_set(err, "the %s store cannot set values", T->ops->name);
+    if (table_flat(T, keys, lo, n, &fk, &flo, &fn, err))
+        return PS_ERR;
+    return T->ops->set(T->store, fk, flo, fn, vals, err);
 }
 
 int ps_server_table_zero(ps_server_table *T, ps_err *err)

@@ -36,6 +36,9 @@ int ps_server_table_get(ps_server_table *T, const uint64_t *keys, const uint32_t
  * step size of the push's clock (the proximal step's threshold is rate * l1). */
 int ps_server_table_apply(ps_server_table *T, const uint64_t *keys, const uint32_t *slots,
                           uint64_t lo, uint32_t n, const float *vals, double rate, ps_err *err);
+/* Sets the keys' values (n * vpk), whatever the rule: a model handed back in bulk. */
+int ps_server_table_set(ps_server_table *T, const uint64_t *keys, uint64_t lo, uint32_t n,
+                        const float *vals, ps_err *err);
 /* Sets every value of the shard to 0 (PS_RULE_ADD tables that restart a sum). */
 int ps_server_table_zero(ps_server_table *T, ps_err *err);
 /* The values of keys lo .. lo+n-1 in place, when the store keeps them so; else NULL. */

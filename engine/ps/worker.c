@@ -11,6 +11,7 @@
 
 #include "engine/ps/batch_order.h"
 #include "engine/ps/msg.h"
+#include "engine/ps/rules.h"
 #include "engine/ps/run.h"
 #include "engine/ps/straggler.h"
 #include "engine/trace/trace.h"
@@ -44,6 +45,7 @@ typedef struct ps_worker {
     uint64_t *rows;
     uint32_t cap_rows;
     float *init;                 /* one key's initial values (model.init_values) */
+    float *local[PS_MODEL_MAX_TABLES]; /* a direct stage: the whole model, as stored */
     ps_worker_stats stats[PS_CONFIG_MAX_STAGES]; /* per stage */
     int stage;                   /* the stage in progress */
     uint64_t rows_done;          /* rows taken by the stages before this one */
@@ -454,6 +456,214 @@ static int worker_run_stage(ps_worker *wk, const ps_stage *st, ps_err *err)
     return PS_OK;
 }
 
+/* ---- direct model transfer: a one-worker stage keeps the model itself ---- */
+
+/* Sends a MODEL message of served table t to server s. */
+static int direct_send(ps_worker *wk, int t, int s, uint16_t flags, int32_t clock, uint32_t n,
+                       uint64_t lo, const uint64_t *keys, ps_err *err)
+{
+    uint32_t v = wk->run->tables[t].spec.vals_per_key;
+    ps_msg_writer m;
+    if (ps_msg_build(&m, PS_MSG_MODEL, flags | (keys ? 0 : n ? PS_MSG_F_KEY_RANGE : 0),
+                     (uint32_t)ps_worker_actor(wk->run, wk->index), (uint32_t)t, clock, n,
+                     n ? v : 0, 0, err))
+        return PS_ERR;
+    if (n && keys)
+        memcpy(m.keys, keys, n * sizeof *keys);
+    if (n && !keys)
+        m.keys[0] = lo;
+    for (uint32_t i = 0; i < n; i++)
+        memcpy(m.vals + (size_t)i * v, wk->local[t] + (keys ? keys[i] : lo + i) * v, v * sizeof(float));
+    return ps_send(wk->be, ps_server_actor(s), m.buf, m.len, err);
+}
+
+/* Waits for `expected` MODEL messages of clock `clock` from the servers, copying the
+ * values of those that carry some into the local model. */
+static int direct_receive(ps_worker *wk, int expected, int32_t clock, ps_err *err)
+{
+    const ps_run *r = wk->run;
+    for (int got = 0; got < expected; got++) {
+        void *buf;
+        size_t len;
+        ps_msg m;
+        if (ps_recv(wk->be, PS_FOREVER, &buf, &len, err))
+            return PS_ERR;
+        int rc = ps_msg_decode(buf, len, &m, err);
+        int s = (int)m.sender - ps_server_actor(0);
+        if (rc == PS_OK && (m.type != PS_MSG_MODEL || s < 0 || s >= r->n_servers ||
+                            m.table >= (uint32_t)r->n_tables || m.clock != clock ||
+                            (m.nkeys && m.vals_per_key != r->tables[m.table].spec.vals_per_key)))
+            rc = ps_err_set(err, "unexpected %s message from actor %u during a model transfer",
+                            ps_msg_type_name(m.type), m.sender);
+        for (uint32_t k = 0; rc == PS_OK && k < m.nkeys; k++) {
+            uint64_t key = ps_msg_key(&m, k);
+            uint32_t v = m.vals_per_key;
+            if (key >= r->tables[m.table].spec.n_keys)
+                rc = ps_err_set(err, "server %d sent key %llu beyond its table", s,
+                                (unsigned long long)key);
+            else
+                memcpy(wk->local[m.table] + key * v, m.vals + (size_t)k * v, v * sizeof(float));
+        }
+        free(buf);
+        if (rc)
+            return PS_ERR;
+    }
+    return PS_OK;
+}
+
+/* The stage begins: every server's shard of every table, in bulk. */
+static int direct_fetch(ps_worker *wk, const ps_stage *st, ps_err *err)
+{
+    const ps_run *r = wk->run;
+    double t0 = ps_now(wk->be);
+    for (int t = 0; t < r->n_tables; t++) {
+        size_t n = (size_t)(r->tables[t].spec.n_keys * r->tables[t].spec.vals_per_key);
+        free(wk->local[t]);
+        if (!(wk->local[t] = calloc(n ? n : 1, sizeof(float))))
+            return ps_err_set(err, "out of memory for the model (%zu values)", n);
+        for (int s = 0; s < r->n_servers; s++)
+            if (direct_send(wk, t, s, 0, st->clock_base, 0, 0, NULL, err))
+                return PS_ERR;
+    }
+    int rc = direct_receive(wk, r->n_tables * r->n_servers, st->clock_base, err);
+    wk->stats[wk->stage].transfer_in_s += ps_now(wk->be) - t0;
+    return rc;
+}
+
+/* The stage ends: each server gets its keys' values back, the last message closing
+ * the stage there, and acknowledges. */
+static int direct_return(ps_worker *wk, const ps_stage *st, ps_err *err)
+{
+    const ps_run *r = wk->run;
+    double t0 = ps_now(wk->be);
+    int32_t last = st->clock_base + st->iterations - 1;
+    for (int t = 0; t < r->n_tables; t++) {
+        const ps_run_table *rt = &r->tables[t];
+        uint64_t n = rt->spec.n_keys, lo, hi, *keys = NULL;
+        if (!(r->partitioner->shard_range && r->partitioner->shard_range(&rt->partition, 0, &lo, &hi)) &&
+            !(keys = malloc((n ? n : 1) * sizeof *keys)))
+            return ps_err_set(err, "out of memory returning the model");
+        for (int s = 0; s < r->n_servers; s++) {
+            uint16_t flags = t == r->n_tables - 1 ? PS_MSG_F_CLOCK_END : 0;
+            uint32_t m = 0;
+            int rc;
+            if (keys) { /* a hash shard: its keys, found by the partition */
+                for (uint64_t k = 0; k < n; k++)
+                    if (ps_partition_server(r->partitioner, &rt->partition, k) == s)
+                        keys[m++] = k;
+                rc = direct_send(wk, t, s, flags, last, m, 0, keys, err);
+            } else {
+                r->partitioner->shard_range(&rt->partition, s, &lo, &hi);
+                rc = direct_send(wk, t, s, flags, last, (uint32_t)(hi - lo), lo, NULL, err);
+            }
+            if (rc) {
+                free(keys);
+                return PS_ERR;
+            }
+        }
+        free(keys);
+    }
+    int rc = direct_receive(wk, r->n_servers, last + 1, err);
+    wk->stats[wk->stage].transfer_out_s += ps_now(wk->be) - t0;
+    for (int t = 0; t < r->n_tables; t++) {
+        free(wk->local[t]);
+        wk->local[t] = NULL;
+    }
+    return rc;
+}
+
+/* The batch's values from the local model (stored changes plus initial values). */
+static void direct_pull(ps_worker *wk, int cur)
+{
+    const ps_run *r = wk->run;
+    for (int t = 0; t < r->n_model_tables; t++) {
+        const ps_model_table *mt = &r->model_tables[t];
+        const uint64_t *keys;
+        uint32_t n = worker_keys(wk, cur, t, &keys), v = mt->spec.vals_per_key;
+        for (uint32_t i = 0; i < n; i++) {
+            float *w = wk->tables[t].w + (size_t)i * v;
+            memcpy(w, wk->local[mt->served] + (mt->base + keys[i]) * v, v * sizeof *w);
+            if (!r->model_ops->init_values)
+                continue;
+            r->model_ops->init_values(r->model, t, keys[i], wk->init);
+            for (uint32_t j = 0; j < v; j++)
+                w[j] += wk->init[j];
+        }
+    }
+}
+
+/* The step's results applied to the local model by each table's rule, as a server
+ * would apply them (rules.h), and traced as pushes. */
+static int direct_apply(ps_worker *wk, int cur, double rate, ps_err *err)
+{
+    const ps_run *r = wk->run;
+    for (int t = 0; t < r->n_model_tables; t++) {
+        const ps_model_table *mt = &r->model_tables[t];
+        const ps_table_spec *sp = &r->tables[mt->served].spec;
+        const uint64_t *keys;
+        uint32_t n = worker_keys(wk, cur, t, &keys), v = mt->spec.vals_per_key;
+        const float *out = wk->tables[t].out;
+        for (uint32_t i = 0; i < n; i++) {
+            float *stored = wk->local[mt->served] + (mt->base + keys[i]) * v;
+            int skip = mt->base + keys[i] == sp->l1_skip_key;
+            for (uint32_t j = 0; j < v; j++) {
+                float d = out[(size_t)i * v + j];
+                if (sp->rule == PS_RULE_ASSIGN)
+                    stored[j] = d;
+                else
+                    stored[j] += sp->rule == PS_RULE_ADD_L1 && !skip
+                                     ? ps_l1_delta(stored[j], d, rate * sp->l1) : d;
+            }
+        }
+        if (r->trace && sp->rule != PS_RULE_ASSIGN && !sp->zero_at_full_gradient &&
+            ps_trace_push(&wk->trace, keys, mt->base, mt->served, v, out, n, err))
+            return PS_ERR;
+    }
+    return PS_OK;
+}
+
+/* A one-worker stage on the worker's own copy of the model: no message per
+ * iteration, the same arithmetic as the servers'. */
+static int worker_run_direct_stage(ps_worker *wk, const ps_stage *st, ps_err *err)
+{
+    if (direct_fetch(wk, st, err))
+        return PS_ERR;
+    ps_worker_stats *stats = &wk->stats[wk->stage];
+    const ps_config *cfg = wk->run->cfg;
+    for (int32_t c = st->clock_base; c < st->clock_base + st->iterations; c++) {
+        if (worker_build_batch(wk, st, 0, c, err))
+            return PS_ERR;
+        direct_pull(wk, 0);
+        double t0 = ps_now(wk->be), loss;
+        ps_step_ctx ctx = {.rate = ps_run_step_rate(wk->run, c), .clock = c - st->clock_base,
+                           .workers = 1, .step = st->step,
+                           .stage_examples = (double)st->batch * st->iterations};
+        const float *w[PS_MODEL_MAX_TABLES];
+        float *out[PS_MODEL_MAX_TABLES];
+        for (int t = 0; t < wk->run->n_model_tables; t++) {
+            w[t] = wk->tables[t].w;
+            out[t] = wk->tables[t].out;
+        }
+        double flops = wk->run->model_ops->step(wk->run->model, wk->batch[0], w, out, &ctx, &loss);
+        if (worker_check_finite(wk, 0, st, c, loss, err))
+            return PS_ERR;
+        worker_assign_offsets(wk, 0);
+        if (direct_apply(wk, 0, ctx.rate, err))
+            return PS_ERR;
+        ps_compute(wk->be, flops * cfg->flop_scale);
+        double slow = (wk->run->slowdown ? wk->run->slowdown[wk->index] : 1.0) *
+                      ps_straggler_iteration(cfg, wk->index, c);
+        if (slow > 1)
+            ps_sleep(wk->be, (slow - 1) * (ps_now(wk->be) - t0));
+        stats->compute_s += ps_now(wk->be) - t0;
+        stats->flops += flops;
+        stats->loss_sum += loss;
+        stats->examples += (double)st->batch;
+        stats->iterations = c + 1 - st->clock_base;
+    }
+    return direct_return(wk, st, err);
+}
+
 /* The stages this worker takes part in, in order; it idles through the others
  * (the servers hold its next stage's messages until that stage begins). */
 static int worker_iterate(ps_worker *wk, ps_err *err)
@@ -463,7 +673,7 @@ static int worker_iterate(ps_worker *wk, ps_err *err)
         const ps_stage *st = &r->stages[wk->stage];
         if (wk->index >= st->workers)
             continue;
-        int rc = worker_run_stage(wk, st, err);
+        int rc = st->direct ? worker_run_direct_stage(wk, st, err) : worker_run_stage(wk, st, err);
         wk->stats[wk->stage].end_time_s = ps_now(wk->be);
         if (rc)
             return PS_ERR;
@@ -532,6 +742,8 @@ static void worker_free(ps_worker *wk)
         free(wk->tables[t].out);
     }
     free(wk->init);
+    for (int t = 0; t < PS_MODEL_MAX_TABLES; t++)
+        free(wk->local[t]);
     ps_trace_abandon(&wk->trace);
     ps_row_buf_free(&wk->rowbuf);
     free(wk->server_of);

@@ -17,7 +17,7 @@ expect_error "cluster.platform" "$PSLAB" run tests/expected/golden8.ini --set cl
 mkdir -p "$TMP/taken"
 expect_error "already exists" "$PSLAB" run tests/expected/golden8.ini --out "$TMP/taken"
 "$PSLAB" run --help | grep -q -- "--help-config" || fail "run --help"
-"$PSLAB" run --help-config | grep -q "consistency" || fail "--help-config lacks keys"
+grep -q "consistency" <<<"$("$PSLAB" run --help-config)" || fail "--help-config lacks keys"
 "$PSLAB" platform --help >/dev/null || fail "platform --help"
 "$PSLAB" plot --help >/dev/null || fail "plot --help"
 expect_error "unknown command" "$PSLAB" frobnicate
