@@ -396,12 +396,29 @@ static int worker_check_finite(const ps_worker *wk, int cur, const ps_stage *st,
                       (unsigned long long)n, st->lr);
 }
 
+/* Charges an iteration's step, started at t0: its flops to the backend, stretched
+ * for an injected straggler (the same on both backends), and its statistics. */
+static void worker_charge(ps_worker *wk, const ps_stage *st, int32_t c, double t0, double flops,
+                          double loss)
+{
+    const ps_config *cfg = wk->run->cfg;
+    ps_worker_stats *stats = &wk->stats[wk->stage];
+    ps_compute(wk->be, flops * cfg->flop_scale);
+    double slow = (wk->run->slowdown ? wk->run->slowdown[wk->index] : 1.0) *
+                  ps_straggler_iteration(cfg, wk->index, c);
+    if (slow > 1) /* stretch the compute just measured */
+        ps_sleep(wk->be, (slow - 1) * (ps_now(wk->be) - t0));
+    stats->compute_s += ps_now(wk->be) - t0;
+    stats->flops += flops;
+    stats->loss_sum += loss;
+    stats->examples += (double)st->batch;
+}
+
 /* One iteration, clock c of stage st: the batch's values have arrived; step,
  * charge the compute, build the next batch, push. */
 static int worker_step(ps_worker *wk, const ps_stage *st, int cur, int32_t c, double *iter_start,
                        ps_err *err)
 {
-    const ps_config *cfg = wk->run->cfg;
     ps_worker_stats *stats = &wk->stats[wk->stage];
     double t0 = ps_now(wk->be), loss;
     ps_step_ctx ctx = {.rate = ps_run_step_rate(wk->run, c), .clock = c - st->clock_base,
@@ -417,15 +434,7 @@ static int worker_step(ps_worker *wk, const ps_stage *st, int cur, int32_t c, do
     if (worker_check_finite(wk, cur, st, c, loss, err))
         return PS_ERR;
     worker_assign_offsets(wk, cur);
-    ps_compute(wk->be, flops * cfg->flop_scale);
-    double slow = (wk->run->slowdown ? wk->run->slowdown[wk->index] : 1.0) *
-                  ps_straggler_iteration(cfg, wk->index, c);
-    if (slow > 1) /* stretch the compute just measured: the same on both backends */
-        ps_sleep(wk->be, (slow - 1) * (ps_now(wk->be) - t0));
-    stats->compute_s += ps_now(wk->be) - t0;
-    stats->flops += flops;
-    stats->loss_sum += loss;
-    stats->examples += (double)st->batch;
+    worker_charge(wk, st, c, t0, flops, loss);
     int has_next = c + 1 < st->clock_base + st->iterations;
     if (has_next && worker_build_batch(wk, st, !cur, c + 1, err))
         return PS_ERR;
@@ -629,7 +638,6 @@ static int worker_run_direct_stage(ps_worker *wk, const ps_stage *st, ps_err *er
     if (direct_fetch(wk, st, err))
         return PS_ERR;
     ps_worker_stats *stats = &wk->stats[wk->stage];
-    const ps_config *cfg = wk->run->cfg;
     for (int32_t c = st->clock_base; c < st->clock_base + st->iterations; c++) {
         if (worker_build_batch(wk, st, 0, c, err))
             return PS_ERR;
@@ -650,15 +658,7 @@ static int worker_run_direct_stage(ps_worker *wk, const ps_stage *st, ps_err *er
         worker_assign_offsets(wk, 0);
         if (direct_apply(wk, 0, ctx.rate, err))
             return PS_ERR;
-        ps_compute(wk->be, flops * cfg->flop_scale);
-        double slow = (wk->run->slowdown ? wk->run->slowdown[wk->index] : 1.0) *
-                      ps_straggler_iteration(cfg, wk->index, c);
-        if (slow > 1)
-            ps_sleep(wk->be, (slow - 1) * (ps_now(wk->be) - t0));
-        stats->compute_s += ps_now(wk->be) - t0;
-        stats->flops += flops;
-        stats->loss_sum += loss;
-        stats->examples += (double)st->batch;
+        worker_charge(wk, st, c, t0, flops, loss);
         stats->iterations = c + 1 - st->clock_base;
     }
     return direct_return(wk, st, err);
