@@ -126,8 +126,10 @@ int ps_real_local_wait(ps_real_children *kids, int this_node_failed, ps_err *err
     size_t used = 0;
     if (this_node_failed)
         for (int r = 1; r < kids->n; r++)
-            if (kids->pid[r] > 0)
+            if (kids->pid[r] > 0) {
                 kill(kids->pid[r], SIGTERM);
+                kill(kids->pid[r], SIGCONT); /* a stopped node takes the TERM only running */
+            }
     for (int r = 1; r < kids->n; r++) {
         if (kids->pid[r] <= 0)
             continue;

@@ -217,6 +217,9 @@ static const core_key core_keys[] = {
      "flush at shutdown; past it the node reports the address that failed and exits"},
     {"real", "send_buffer", T_U64, OFF(real_send_buffer), "64M", IN(65536, 1e12), NULL,
      "real: bytes queued per connection before a sender blocks (back-pressure)"},
+    {"real", "stall_timeout", T_DOUBLE, OFF(real_stall_timeout), "0", IN(0, 1e6), NULL,
+     "real: seconds the coordinator waits for any message (a snapshot, a worker's end) "
+     "before it calls the run stalled, names what it waits for and ends it; 0 = forever"},
 
     {"policy", "consistency", T_ENUM, OFF(consistency), "bsp", ANY, ps_consistency_names,
      "consistency model: when a worker's pull may be served (bsp, ssp = stale synchronous, "

@@ -140,6 +140,7 @@ typedef struct ps_config {
     int real_port;
     double real_timeout;
     uint64_t real_send_buffer;
+    double real_stall_timeout;    /* 0: the coordinator waits forever */
 
     /* [policy] */
     char *consistency;

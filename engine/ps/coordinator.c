@@ -321,6 +321,39 @@ static int coord_stop_servers(ps_coord *c, ps_err *err)
     return PS_OK;
 }
 
+/* How long to wait for a message: real.stall_timeout on the real backend (a
+ * stopped or hung process never closes its connections), forever in sim (where
+ * SimGrid itself reports actors that all wait). */
+static double coord_patience(const ps_run *r)
+{
+    const ps_config *cfg = r->cfg;
+    return strcmp(cfg->backend, "real") == 0 && cfg->real_stall_timeout > 0
+               ? cfg->real_stall_timeout : PS_FOREVER;
+}
+
+/* Nothing arrived for real.stall_timeout: names the evaluation point and the
+ * workers still awaited. */
+static int coord_stalled(ps_coord *c, ps_err *err)
+{
+    const ps_run *r = c->run;
+    char late[256] = "";
+    size_t used = 0;
+    int n_late = 0;
+    for (int w = 0; w < r->n_workers; w++) {
+        int done = 0;
+        for (int k = 0; k < r->n_stages; k++)
+            done |= c->stats[(size_t)w * (size_t)r->n_stages + (size_t)k].end_time_s > 0;
+        if (!done && used < sizeof late - 16)
+            used += (size_t)snprintf(late + used, sizeof late - used, "%s%d", n_late++ ? ", " : "",
+                                     w);
+    }
+    const eval_point *e = c->next_eval < c->n_evals ? &c->evals[c->next_eval] : NULL;
+    return ps_err_set(err, "the run stalled: no message for %g s (real.stall_timeout); waiting "
+                      "for %s%d of %d snapshots of the evaluation after clock %d, and for the end "
+                      "of worker(s) %s", r->cfg->real_stall_timeout, e ? "" : "none: ",
+                      e ? e->got : 0, c->n_snaps, e ? e->clock : -1, n_late ? late : "none");
+}
+
 void ps_coordinator_main(ps_backend *be, void *arg)
 {
     ps_actor_arg *a = arg;
@@ -331,8 +364,10 @@ void ps_coordinator_main(ps_backend *be, void *arg)
            (c.n_done < a->run->n_workers || (c.next_eval < c.n_evals && !c.n_failed))) {
         void *buf;
         size_t len;
-        rc = ps_recv(be, PS_FOREVER, &buf, &len, &err);
-        if (rc == PS_OK)
+        rc = ps_recv(be, coord_patience(a->run), &buf, &len, &err);
+        if (rc == PS_TIMEOUT)
+            rc = coord_stalled(&c, &err);
+        else if (rc == PS_OK)
             rc = coord_handle(&c, buf, len, &err);
     }
     if (rc == PS_OK)
