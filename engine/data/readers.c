@@ -357,8 +357,8 @@ int ps_dataset_load_idx(const char *images, const char *labels, const char *clas
 
 /* ---- the choice --------------------------------------------------------------------- */
 
-int ps_data_load_files(const ps_config *cfg, ps_dataset **train, ps_dataset **test,
-                       ps_dataset **all, ps_err *err)
+static int load_files(const ps_config *cfg, ps_dataset **train, ps_dataset **test,
+                      ps_dataset **all, ps_err *err)
 {
     int split = !*cfg->test_path;
     if (strcmp(cfg->source, "libsvm") == 0)
@@ -377,4 +377,18 @@ int ps_data_load_files(const ps_config *cfg, ps_dataset **train, ps_dataset **te
     }
     return split ? ps_dataset_split(*all, cfg->test_fraction, cfg->seed, train, test, err)
                  : PS_OK;
+}
+
+int ps_data_load_files(const ps_config *cfg, ps_dataset **train, ps_dataset **test,
+                       ps_dataset **all, ps_err *err)
+{
+    *train = *test = *all = NULL;
+    if (load_files(cfg, train, test, all, err) == PS_OK)
+        return PS_OK;
+    /* nothing half-loaded: views before the data they borrow */
+    ps_dataset_free(*train);
+    ps_dataset_free(*test);
+    ps_dataset_free(*all);
+    *train = *test = *all = NULL;
+    return PS_ERR;
 }
