@@ -117,7 +117,7 @@ static int make_sim_backend(run_args *a, const ps_config *cfg, const char *dir, 
     if (!platform || !platform[0]) {
         ps_platform_params p;
         ps_platform_defaults(&p);
-        p.hosts = cfg->servers + cfg->workers;
+        p.hosts = ps_config_nodes(cfg);
         p.speed = cfg->host_speed;
         p.bandwidth = cfg->bandwidth;
         p.latency = cfg->latency;

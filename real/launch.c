@@ -72,7 +72,7 @@ static void local_child(ps_run *run, const ps_config *cfg, int rank, int n, ps_a
 int ps_real_local_start(ps_run *run, const ps_config *cfg, const char *dir, ps_backend **be,
                         ps_real_children *kids, ps_err *err)
 {
-    int n = run->n_servers + run->n_workers;
+    int n = ps_config_nodes(cfg);
     memset(kids, 0, sizeof *kids);
     ps_addr at = {.ip = 0, .port = (uint16_t)cfg->real_port}, bound;
     ps_net_parse_addr("127.0.0.1:0", &at, err);

@@ -149,10 +149,10 @@ int ps_real_node_main(int argc, char **argv)
          * config and the summary must not report a sim run */
         if (rc == PS_OK)
             rc = ps_config_set(&cfg, "run.backend=real", &err);
-        int n = rc == PS_OK ? cfg.servers + cfg.workers : 0;
+        int n = rc == PS_OK ? ps_config_nodes(&cfg) : 0;
         if (rc == PS_OK && a.nodes > 0 && a.nodes != n)
             rc = ps_err_set(&err, "the launcher started %d nodes, but %s needs servers + "
-                            "workers = %d", a.nodes, a.config, n);
+                            "workers / workers_per_node = %d", a.nodes, a.config, n);
         if (rc == PS_OK && a.out && access(a.out, F_OK) == 0)
             rc = ps_err_set(&err, "%s already exists; choose another --out", a.out);
         if (rc == PS_OK && a.out) {

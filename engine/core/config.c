@@ -97,6 +97,9 @@ static const core_key core_keys[] = {
      "parameter-server nodes; the model's keys are split among them"},
     {"cluster", "workers", T_INT, OFF(workers), NULL, F_REQUIRED | IN(1, 1e5), NULL,
      "worker nodes; each trains on its own shard of the training data"},
+    {"cluster", "workers_per_node", T_INT, OFF(workers_per_node), "1", IN(1, 10000), NULL,
+     "workers sharing a node (a host in sim, a process on the real backend, its workers "
+     "threads): the cluster has servers + ceil(workers / workers_per_node) nodes"},
     {"cluster", "platform", T_PATH, OFF(platform), "", ANY, NULL,
      "SimGrid platform XML file; empty = generate one from [platform]"},
 

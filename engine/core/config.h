@@ -84,6 +84,7 @@ typedef struct ps_config {
     /* [cluster] */
     int servers;
     int workers;
+    int workers_per_node; /* workers sharing a node (FlexPS: threads of a process) */
     char *platform; /* SimGrid platform file; "" = generate from [platform] */
 
     /* [platform] */
@@ -161,6 +162,14 @@ typedef struct ps_config {
     ps_stage_config stages[PS_CONFIG_MAX_STAGES];
     int n_stages;
 } ps_config;
+
+/* The nodes of the cluster: the servers' and the workers' (workers_per_node to a
+ * node). */
+static inline int ps_config_nodes(const ps_config *c)
+{
+    int wpn = c->workers_per_node > 0 ? c->workers_per_node : 1;
+    return c->servers + (c->workers + wpn - 1) / wpn;
+}
 
 /* Every key at its default; required keys are unset (zero). Owns its strings. */
 void ps_config_init_defaults(ps_config *c);

@@ -319,7 +319,9 @@ int ps_run_launch(ps_run *r, ps_backend *be, ps_err *err)
         free(names);
         return ps_err_set(err, "out of memory for %d actors", n);
     }
-    /* The coordinator shares node 0 with server 0; each other actor has a node. */
+    /* The coordinator shares node 0 with server 0; each server has a node, and
+     * each node after them holds cluster.workers_per_node workers. */
+    int wpn = r->cfg->workers_per_node > 0 ? r->cfg->workers_per_node : 1;
     for (int i = 0; i < n; i++) {
         int is_server = i >= 1 && i <= r->n_servers;
         int index = i == 0 ? 0 : is_server ? i - 1 : i - 1 - r->n_servers;
@@ -328,7 +330,7 @@ int ps_run_launch(ps_run *r, ps_backend *be, ps_err *err)
                  i == 0 ? "coordinator" : is_server ? "server" : "worker", index);
         spec[i] = (ps_actor_spec){
             .id = i,
-            .node = i == 0 ? 0 : i - 1,
+            .node = i == 0 ? 0 : is_server ? i - 1 : r->n_servers + index / wpn,
             .name = names[i],
             .main = i == 0 ? ps_coordinator_main : is_server ? ps_server_main : ps_worker_main,
             .arg = &args[i],
