@@ -3,6 +3,7 @@
  * when the consistency model allows. Gates are checked here, on pull, so that
  * workers need no knowledge of the model. A message names its table; clocks are
  * the server's, whatever the tables. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -747,6 +748,28 @@ static int server_share_eval_keys(ps_server *s, int t, ps_err *err)
     return PS_OK;
 }
 
+/* trace/tables.csv: the model's tables and where each is in its served table, so
+ * that pslab check can name them. */
+static int server_trace_tables(const ps_run *r, ps_err *err)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/trace/tables.csv", r->out_dir);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return ps_err_set(err, "cannot write %s: %s", path, strerror(errno));
+    fputs("name,served,base,keys,values_per_key\n", f);
+    for (int t = 0; t < r->n_model_tables; t++) {
+        const ps_model_table *mt = &r->model_tables[t];
+        fprintf(f, "%s,%d,%llu,%llu,%u\n", mt->spec.name ? mt->spec.name : "?", mt->served,
+                (unsigned long long)mt->base, (unsigned long long)mt->spec.n_keys,
+                mt->spec.vals_per_key);
+    }
+    int bad = ferror(f);
+    if (fclose(f) || bad)
+        return ps_err_set(err, "error writing %s", path);
+    return PS_OK;
+}
+
 static int server_init(ps_server *s, ps_run *r, ps_backend *be, int index, ps_err *err)
 {
     memset(s, 0, sizeof *s);
@@ -766,6 +789,8 @@ static int server_init(ps_server *s, ps_run *r, ps_backend *be, int index, ps_er
     for (int i = 0; i < n * r->n_tables; i++)
         s->pulled[i].clock = -1;
     if (r->trace && ps_trace_open_server(&s->trace, r->out_dir, index, err))
+        return PS_ERR;
+    if (r->trace && index == 0 && server_trace_tables(r, err))
         return PS_ERR;
     for (int t = 0; t < r->n_tables; t++) {
         /* table 0's store is serverS, as it was before tables; others add the name */

@@ -27,8 +27,20 @@ typedef struct check_stage {
     int32_t base, iterations;
 } check_stage;
 
-typedef struct checker {
+/* A model table, as trace/tables.csv places it in its served table. */
+typedef struct check_table {
+    char name[64];
+    int served;
+    uint64_t first, end; /* its parameters in the served table: [first, end) */
+} check_table;
+
+typedef struct checker checker;
+static int model_table_of(const checker *k, uint64_t id);
+
+struct checker {
     const char *dir;
+    check_table tables[PS_MODEL_MAX_TABLES];
+    int n_tables;        /* 0: no tables.csv (a trace of an older run) */
     ps_config cfg;
     check_stage stages[PS_CONFIG_MAX_STAGES];
     int n_stages;
@@ -41,7 +53,7 @@ typedef struct checker {
     ps_key_sums pushed;
     uint8_t *seen;           /* per pushed key: found in a final file */
     double worst_err;
-} checker;
+};
 
 /* ---- CSV lines ---------------------------------------------------------------- */
 
@@ -207,11 +219,16 @@ static double tolerance(const ps_key_sums *p, int64_t r)
 static void compare_key(checker *k, int64_t r, uint64_t id, double final, const char *where)
 {
     double sum = r < 0 ? 0 : k->pushed.sum[r], diff = fabs(final - sum), tol = tolerance(&k->pushed, r);
+    char which[96] = "";
+    int mt = model_table_of(k, id);
+    if (mt >= 0) /* the model's name for it */
+        snprintf(which, sizeof which, " (%s parameter %llu)", k->tables[mt].name,
+                 (unsigned long long)(ps_trace_value(id) - k->tables[mt].first));
     if (diff > tol)
-        violation(k, "%s: update lost on table %d key %llu: the workers pushed deltas summing "
+        violation(k, "%s: update lost on table %d key %llu%s: the workers pushed deltas summing "
                   "to %.9g (%llu pushes) but the final value is %.9g (initial 0): off by %.3g, "
                   "tolerance %.3g", where, ps_trace_table(id),
-                  (unsigned long long)ps_trace_value(id), sum,
+                  (unsigned long long)ps_trace_value(id), which, sum,
                   (unsigned long long)(r < 0 ? 0 : k->pushed.count[r]), final, diff, tol);
     else if (sum != 0 && diff / fabs(sum) > k->worst_err)
         k->worst_err = diff / fabs(sum);
@@ -242,21 +259,73 @@ static int check_finals(checker *k, int server, ps_err *err)
 }
 
 /* Pushed keys that no server holds at the end: their updates are all lost. */
-/* "" for one table, else " (table 0: 16000, table 1: 8000)": the keys per table */
+/* The model table of a parameter id, or -1 (no tables.csv, or none holds it). */
+static int model_table_of(const checker *k, uint64_t id)
+{
+    int served = ps_trace_table(id);
+    uint64_t p = ps_trace_value(id);
+    for (int t = 0; t < k->n_tables; t++)
+        if (k->tables[t].served == served && p >= k->tables[t].first && p < k->tables[t].end)
+            return t;
+    return -1;
+}
+
+/* trace/tables.csv, when the run wrote one: the model's tables. */
+static int load_tables(checker *k, ps_err *err)
+{
+    char path[4200], line[256];
+    snprintf(path, sizeof path, "%s/trace/tables.csv", k->dir);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return PS_OK;
+    int lineno = 0, rc = PS_OK;
+    while (rc == PS_OK && fgets(line, sizeof line, f)) {
+        if (++lineno == 1)
+            continue;
+        char name[64];
+        int served;
+        unsigned long long base, keys;
+        unsigned vpk;
+        if (k->n_tables == PS_MODEL_MAX_TABLES ||
+            sscanf(line, "%63[^,],%d,%llu,%llu,%u", name, &served, &base, &keys, &vpk) != 5 ||
+            served < 0 || served >= PS_MODEL_MAX_TABLES || vpk == 0) {
+            rc = ps_err_set(err, "%s:%d: not name,served,base,keys,values_per_key", path, lineno);
+            break;
+        }
+        check_table *t = &k->tables[k->n_tables++];
+        snprintf(t->name, sizeof t->name, "%s", name);
+        t->served = served;
+        t->first = (uint64_t)base * vpk;
+        t->end = ((uint64_t)base + keys) * vpk;
+    }
+    fclose(f);
+    return rc;
+}
+
+/* "" for one table, else " (users: 16000, items: 8000)": the parameters pushed per
+ * model table (per served table without tables.csv) */
 static void describe_tables(const checker *k, char *buf, size_t n)
 {
     uint64_t per[PS_MODEL_MAX_TABLES] = {0};
     int tables = 0;
     for (uint32_t r = 0; r < k->pushed.n; r++) {
-        int t = ps_trace_table(k->pushed.keys[r]);
+        int t = k->n_tables ? model_table_of(k, k->pushed.keys[r]) : ps_trace_table(k->pushed.keys[r]);
+        if (t < 0)
+            continue;
         per[t]++;
         tables = t + 1 > tables ? t + 1 : tables;
     }
     buf[0] = '\0';
     size_t used = 0;
-    for (int t = 0; tables > 1 && t < tables && used < n; t++)
-        used += (size_t)snprintf(buf + used, n - used, "%stable %d: %llu%s", t ? ", " : " (", t,
+    for (int t = 0; tables > 1 && t < tables && used < n; t++) {
+        char label[80];
+        if (k->n_tables)
+            snprintf(label, sizeof label, "%s", k->tables[t].name);
+        else
+            snprintf(label, sizeof label, "table %d", t);
+        used += (size_t)snprintf(buf + used, n - used, "%s%s: %llu%s", t ? ", " : " (", label,
                                  (unsigned long long)per[t], t == tables - 1 ? ")" : "");
+    }
 }
 
 static void check_missing(checker *k)
@@ -332,6 +401,8 @@ int ps_check_run(const char *dir, int max_report, FILE *out, FILE *report, ps_er
     if (ps_config_load(&k.cfg, path, NULL, 0, err))
         return PS_ERR;
     int rc = check_rule(&k, err);
+    if (rc == PS_OK)
+        rc = load_tables(&k, err);
     if (rc == PS_OK)
         rc = ps_key_sums_init(&k.pushed, err);
     for (int s = 0; rc == PS_OK && s < k.cfg.servers; s++)
