@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# experiments/figures.sh --quick (make figures-quick): REPORT.md has a row per claim
+# with pslab's figures beside it and a verdict; each experiment's table holds its
+# points, and the verdicts follow from them.
+source "$(dirname "$0")/common.bash"
+experiments/figures.sh "$PSLAB" "$TMP/fig" --quick >/dev/null 2>"$TMP/err" || fail "figures: $(cat "$TMP/err")"
+r=$TMP/fig/REPORT.md
+grep -qx "| paper | finding | pslab | figure | holds |" "$r" || fail "REPORT.md lacks its table: $(cat "$r")"
+[ "$(grep -c '^| FlexPS' "$r")" -eq 2 ] || fail "expected 2 FlexPS rows: $(cat "$r")"
+grep '^| FlexPS' "$r" | while IFS= read -r row; do
+    fig=$(awk -F' [|] ' '{ print $4 }' <<<"$row")
+    [ -s "$TMP/fig/$fig" ] && [ -s "$TMP/fig/${fig%.png}.svg" ] || fail "row's figure $fig is missing"
+    grep -qE '\| (yes|no) \|$' <<<"$row" || fail "row without a verdict: $row"
+done
+t=$TMP/fig/flexps-transition/transition.csv
+[ "$(grep -c '^sim,' "$t")" -eq 2 ] && [ "$(grep -c '^real,' "$t")" -eq 2 ] || fail "transition points: $(cat "$t")"
+worst=$(awk -F, '$1 == "real" && $5 > m { m = $5 } END { print m + 0 }' "$t")
+want=$(awk -v w="$worst" 'BEGIN { print (w <= 0.014 ? "yes" : "no") }')
+grep '^| FlexPS, stage transition' "$r" | grep -q "| $want |$" || fail "transition verdict is not $want"
+s=$TMP/fig/flexps-svrg/svrg.csv
+[ "$(wc -l < "$s")" -eq 4 ] || fail "svrg plans: $(cat "$s")"
+a=$(awk -F, '$1 == "svrg-flexible" { print $2 }' "$s"); b=$(awk -F, '$1 == "svrg-wide" { print $2 }' "$s")
+want=$(awk -v a="$a" -v b="$b" 'BEGIN { print (a != "never" && (b == "never" || a + 0 < b + 0)) ? "yes" : "no" }')
+grep '^| FlexPS, SVRG' "$r" | grep -q "| $want |$" || fail "svrg verdict is not $want"
+grep -q "flexible $a s" "$r" || fail "the report's svrg times are not the table's"
+echo "ok: REPORT.md's rows, figures and verdicts ($(grep -c '| yes |$' "$r") hold)"
