@@ -12,6 +12,7 @@ mkdir -p "$out"
 rows=()
 rows+=("$(experiments/flexps/transition.sh "$pslab" "$out/flexps-transition" $quick)")
 rows+=("$(experiments/flexps/svrg.sh "$pslab" "$out/flexps-svrg" $quick)")
+rows+=("$(experiments/flexps/kmeans.sh "$pslab" "$out/flexps-kmeans")")
 if [ "$quick" != --quick ]; then
     rows+=("$(experiments/flexps/svrg.sh "$pslab" "$out/flexps-svrg-real" --real)")
 fi

@@ -6,8 +6,8 @@ source "$(dirname "$0")/common.bash"
 experiments/figures.sh "$PSLAB" "$TMP/fig" --quick >/dev/null 2>"$TMP/err" || fail "figures: $(cat "$TMP/err")"
 r=$TMP/fig/REPORT.md
 grep -qx "| paper | finding | pslab | figure | holds |" "$r" || fail "REPORT.md lacks its table: $(cat "$r")"
-[ "$(grep -c '^| FlexPS' "$r")" -eq 2 ] || fail "expected 2 FlexPS rows: $(cat "$r")"
-grep '^| FlexPS' "$r" | while IFS= read -r row; do
+[ "$(grep -c '^| FlexPS' "$r")" -eq 3 ] || fail "expected 3 FlexPS rows: $(cat "$r")"
+grep '^| FlexPS' "$r" | grep -v "not run:" | while IFS= read -r row; do
     fig=$(awk -F' [|] ' '{ print $4 }' <<<"$row")
     [ -s "$TMP/fig/$fig" ] && [ -s "$TMP/fig/${fig%.png}.svg" ] || fail "row's figure $fig is missing"
     grep -qE '\| (yes|no) \|$' <<<"$row" || fail "row without a verdict: $row"
@@ -23,4 +23,10 @@ a=$(awk -F, '$1 == "svrg-flexible" { print $2 }' "$s"); b=$(awk -F, '$1 == "svrg
 want=$(awk -v a="$a" -v b="$b" 'BEGIN { print (a != "never" && (b == "never" || a + 0 < b + 0)) ? "yes" : "no" }')
 grep '^| FlexPS, SVRG' "$r" | grep -q "| $want |$" || fail "svrg verdict is not $want"
 grep -q "flexible $a s" "$r" || fail "the report's svrg times are not the table's"
+k=$TMP/fig/flexps-kmeans/kmeans.csv
+if [ -s "$k" ]; then
+    want=$(awk -F, 'NR > 1 { t[$1] = $2 } END { g = t["growing"]; s = t["small"]; l = t["large"]
+        print (g != "never" && (s == "never" || g + 0 < s + 0) && (l == "never" || g + 0 < l + 0)) ? "yes" : "no" }' "$k")
+    grep '^| FlexPS, multi-stage K-means' "$r" | grep -q "| $want |$" || fail "kmeans verdict is not $want"
+fi
 echo "ok: REPORT.md's rows, figures and verdicts ($(grep -c '| yes |$' "$r") hold)"
