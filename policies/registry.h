@@ -6,14 +6,17 @@
 
 #include "policies/consistency/consistency.h"
 #include "policies/partitioner/partitioner.h"
+#include "policies/scheduler/scheduler.h"
 
 /* NULL-terminated lists of names, for config validation and help text. */
 extern const char *const ps_consistency_names[];
 extern const char *const ps_partitioner_names[];
+extern const char *const ps_scheduler_names[];
 /* Every consistency model, NULL-terminated (the config registers their keys). */
 extern const ps_consistency_ops *const ps_consistency_policies[];
 
 const ps_consistency_ops *ps_consistency_by_name(const char *name);
 const ps_partitioner_ops *ps_partitioner_by_name(const char *name);
+const ps_scheduler_ops *ps_scheduler_by_name(const char *name);
 
 #endif
