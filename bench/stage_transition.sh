@@ -23,28 +23,7 @@ real=("$@")
 cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build-bench -j"$(nproc)" --target pslab >/dev/null
 tmp=$(mktemp -d /tmp/pslab-transition.XXXXXX); trap 'rm -rf "$tmp"' EXIT
-cat > "$tmp/task.ini" <<'INI'
-[run]
-seed = 3
-eval_every = 1000
-[platform]
-worker_links = 0
-precision = 10u
-[data]
-features = 100000
-train_examples = 1000000
-test_examples = 1000
-[model]
-batch = 100
-lr = 1
-[policy]
-consistency = bsp
-partitioner = hash
-[stage.1]
-iterations = 10
-[stage.2]
-iterations = 10
-INI
+task=experiments/flexps/transition_task.ini
 printf '%-5s %6s %7s %7s %14s %14s %9s\n' backend nodes servers workers transition_s stage1_end_s wall_s
 # (workers: the cluster's, workers_per_node to a node)
 run_one() { # BACKEND NODES
@@ -54,7 +33,7 @@ run_one() { # BACKEND NODES
         rm -rf "$tmp/run"
         local t0 t1
         t0=$(date +%s.%N)
-        build-bench/pslab run "$tmp/task.ini" --backend "$1" --set cluster.servers=$s \
+        build-bench/pslab run "$task" --backend "$1" --set cluster.servers=$s \
             --set cluster.workers=$w --set cluster.workers_per_node=$wpn \
             --set stage.2.workers=$(( (w + 1) / 2 )) \
             --set real.timeout=60 --out "$tmp/run" >/dev/null 2>"$tmp/err" ||

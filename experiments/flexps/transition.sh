@@ -10,35 +10,13 @@ set -euo pipefail
 pslab=${1:?usage: transition.sh PSLAB OUT [--quick]}; out=${2:?}; quick=${3:-}
 mkdir -p "$out"
 if [ "$quick" = --quick ]; then sim=(20 100); real=(4 8); else sim=(20 100 300 1000); real=(4 8 20); fi
-cat > "$out/task.ini" <<'INI'
-[run]
-name = transition
-seed = 3
-eval_every = 1000
-[platform]
-worker_links = 0
-precision = 10u
-[data]
-features = 100000
-train_examples = 1000000
-test_examples = 1000
-[model]
-batch = 100
-lr = 1
-[policy]
-consistency = bsp
-partitioner = hash
-[stage.1]
-iterations = 10
-[stage.2]
-iterations = 10
-INI
+task="$(dirname "$0")/transition_task.ini"
 echo "backend,nodes,workers_per_node,workers,transition_s" > "$out/transition.csv"
 point() { # BACKEND NODES WORKERS_PER_NODE
     local s=$(( ($2 * 5 + 99) / 100 )) wpn=$3
     local w=$(( ($2 - s) * wpn ))
     rm -rf "$out/run"
-    "$pslab" run "$out/task.ini" --backend "$1" --set cluster.servers=$s --set cluster.workers=$w \
+    "$pslab" run "$task" --backend "$1" --set cluster.servers=$s --set cluster.workers=$w \
         --set cluster.workers_per_node=$wpn --set stage.2.workers=$(( (w + 1) / 2 )) \
         --set real.timeout=60 --out "$out/run" >/dev/null 2>"$out/err" ||
         { echo "transition: $1 at $2 nodes failed: $(cat "$out/err")" >&2; exit 1; }
