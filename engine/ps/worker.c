@@ -342,6 +342,18 @@ static void worker_assign_offsets(ps_worker *wk, int cur)
     }
 }
 
+/* The next message for this worker, decoded; *buf is its buffer (NULL when the
+ * receive failed), for the caller to free once done with m. */
+static int worker_recv(ps_worker *wk, void **buf, ps_msg *m, ps_err *err)
+{
+    size_t len;
+    memset(m, 0, sizeof *m);
+    *buf = NULL;
+    if (ps_recv(wk->be, PS_FOREVER, buf, &len, err))
+        return PS_ERR;
+    return ps_msg_decode(*buf, len, m, err);
+}
+
 static int worker_wait_replies(ps_worker *wk, int cur, int32_t clock, double sent_at, ps_err *err)
 {
     int expected = 0;
@@ -351,11 +363,8 @@ static int worker_wait_replies(ps_worker *wk, int cur, int32_t clock, double sen
             expected += served_count(wk, t, cur, s) != 0;
     for (int got = 0; got < expected; got++) {
         void *buf;
-        size_t len;
         ps_msg m;
-        if (ps_recv(wk->be, PS_FOREVER, &buf, &len, err))
-            return PS_ERR;
-        int rc = ps_msg_decode(buf, len, &m, err);
+        int rc = worker_recv(wk, &buf, &m, err);
         if (rc == PS_OK)
             rc = worker_take_reply(wk, cur, &m, clock, err);
         if (rc == PS_OK && m.aux_len == sizeof(double)) {
@@ -493,11 +502,8 @@ static int direct_receive(ps_worker *wk, int expected, int32_t clock, ps_err *er
     const ps_run *r = wk->run;
     for (int got = 0; got < expected; got++) {
         void *buf;
-        size_t len;
         ps_msg m;
-        if (ps_recv(wk->be, PS_FOREVER, &buf, &len, err))
-            return PS_ERR;
-        int rc = ps_msg_decode(buf, len, &m, err);
+        int rc = worker_recv(wk, &buf, &m, err);
         int s = (int)m.sender - ps_server_actor(0);
         if (rc == PS_OK && (m.type != PS_MSG_MODEL || s < 0 || s >= r->n_servers ||
                             m.table >= (uint32_t)r->n_tables || m.clock != clock ||
