@@ -670,6 +670,16 @@ static int worker_run_direct_stage(ps_worker *wk, const ps_stage *st, ps_err *er
     return direct_return(wk, st, err);
 }
 
+/* This worker's share of the training rows when `n_workers` share them: a stage's
+ * workers split the whole training set, so that a stage of fewer workers than the
+ * cluster's still trains on all of it. */
+static void worker_shard(ps_worker *wk, int n_workers)
+{
+    uint64_t n = ps_dataset_rows(wk->run->train), W = (uint64_t)n_workers;
+    wk->lo = n * (uint64_t)wk->index / W;
+    wk->n_rows = n * (uint64_t)(wk->index + 1) / W - wk->lo;
+}
+
 /* The stages this worker takes part in, in order; it idles through the others
  * (the servers hold its next stage's messages until that stage begins). */
 static int worker_iterate(ps_worker *wk, ps_err *err)
@@ -679,6 +689,7 @@ static int worker_iterate(ps_worker *wk, ps_err *err)
         const ps_stage *st = &r->stages[wk->stage];
         if (wk->index >= st->workers)
             continue;
+        worker_shard(wk, st->workers);
         int rc = st->direct ? worker_run_direct_stage(wk, st, err) : worker_run_stage(wk, st, err);
         wk->stats[wk->stage].end_time_s = ps_now(wk->be);
         if (rc)
