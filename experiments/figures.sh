@@ -10,6 +10,7 @@ pslab=${1:?usage: figures.sh PSLAB OUT [--quick]}; out=${2:?}; quick=${3:-}
 case "$pslab" in /*) ;; *) pslab=$PWD/$pslab ;; esac
 mkdir -p "$out"
 rows=()
+rows+=("$(experiments/flexps/multistage_sgd.sh "$pslab" "$out/flexps-multistage")")
 rows+=("$(experiments/flexps/transition.sh "$pslab" "$out/flexps-transition" $quick)")
 rows+=("$(experiments/flexps/svrg.sh "$pslab" "$out/flexps-svrg" $quick)")
 rows+=("$(experiments/flexps/kmeans.sh "$pslab" "$out/flexps-kmeans")")

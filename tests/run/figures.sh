@@ -6,7 +6,7 @@ source "$(dirname "$0")/common.bash"
 experiments/figures.sh "$PSLAB" "$TMP/fig" --quick >/dev/null 2>"$TMP/err" || fail "figures: $(cat "$TMP/err")"
 r=$TMP/fig/REPORT.md
 grep -qx "| paper | finding | pslab | figure | holds |" "$r" || fail "REPORT.md lacks its table: $(cat "$r")"
-[ "$(grep -c '^| FlexPS' "$r")" -eq 3 ] || fail "expected 3 FlexPS rows: $(cat "$r")"
+[ "$(grep -c '^| FlexPS' "$r")" -eq 4 ] || fail "expected 4 FlexPS rows: $(cat "$r")"
 grep '^| FlexPS' "$r" | grep -v "not run:" | while IFS= read -r row; do
     fig=$(awk -F' [|] ' '{ print $4 }' <<<"$row")
     [ -s "$TMP/fig/$fig" ] && [ -s "$TMP/fig/${fig%.png}.svg" ] || fail "row's figure $fig is missing"
@@ -23,6 +23,14 @@ a=$(awk -F, '$1 == "svrg-flexible" { print $2 }' "$s"); b=$(awk -F, '$1 == "svrg
 want=$(awk -v a="$a" -v b="$b" 'BEGIN { print (a != "never" && (b == "never" || a + 0 < b + 0)) ? "yes" : "no" }')
 grep '^| FlexPS, SVRG' "$r" | grep -q "| $want |$" || fail "svrg verdict is not $want"
 grep -q "flexible $a s" "$r" || fail "the report's svrg times are not the table's"
+m=$TMP/fig/flexps-multistage/multistage.csv
+[ "$(grep -c '^fixed,' "$m")" -eq 5 ] && [ "$(grep -c '^flexible,' "$m")" -eq 1 ] || fail "multistage plans: $(cat "$m")"
+# a fixed count's worker-seconds are its workers times its run, less the transitions
+awk -F, '$1 == "fixed" { d = $7 - $2 * $6; if (d > 0 || d < -0.01 * $2 * $6) { print; bad = 1 } } END { exit bad }' "$m" ||
+    fail "multistage worker-seconds are not workers x time: $(cat "$m")"
+want=$(awk -F, '$1 == "fixed" && $3 != "never" && (b == "" || $3 + 0 < b) { b = $3 + 0 }
+    $1 == "flexible" { f = $3 } END { print (f != "never" && f + 0 < b) ? "yes" : "no" }' "$m")
+grep '^| FlexPS, multi-stage SGD' "$r" | grep -q "| $want |$" || fail "multistage verdict is not $want"
 k=$TMP/fig/flexps-kmeans/kmeans.csv
 if [ -s "$k" ]; then
     want=$(awk -F, 'NR > 1 { t[$1] = $2 } END { g = t["growing"]; s = t["small"]; l = t["large"]
