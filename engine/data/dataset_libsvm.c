@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/core/mem.h"
 #include "engine/data/dataset_impl.h"
 
 typedef struct csr_builder {
@@ -21,26 +22,15 @@ static int csr_reserve(csr_builder *b)
 {
     if (b->rows + 2 > b->cap_rows) {
         uint64_t cap = b->cap_rows ? b->cap_rows * 2 : 1024;
-        uint64_t *rp = realloc(b->row_ptr, cap * sizeof *rp);
-        if (!rp)
+        if (ps_resize(&b->row_ptr, cap, sizeof *b->row_ptr) ||
+            ps_resize(&b->label, cap, sizeof *b->label))
             return PS_ERR;
-        b->row_ptr = rp;
-        float *lb = realloc(b->label, cap * sizeof *lb);
-        if (!lb)
-            return PS_ERR;
-        b->label = lb;
         b->cap_rows = cap;
     }
     if (b->nnz + 1 > b->cap_nnz) {
         uint64_t cap = b->cap_nnz ? b->cap_nnz * 2 : 8192;
-        uint32_t *ix = realloc(b->idx, cap * sizeof *ix);
-        if (!ix)
+        if (ps_resize(&b->idx, cap, sizeof *b->idx) || ps_resize(&b->val, cap, sizeof *b->val))
             return PS_ERR;
-        b->idx = ix;
-        float *v = realloc(b->val, cap * sizeof *v);
-        if (!v)
-            return PS_ERR;
-        b->val = v;
         b->cap_nnz = cap;
     }
     return PS_OK;

@@ -4,15 +4,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/core/mem.h"
+
 static int grow_u32(uint32_t **p, uint32_t *cap, uint32_t need)
 {
     if (need <= *cap)
         return PS_OK;
     uint32_t c = need + need / 2 + 16;
-    uint32_t *q = realloc(*p, c * sizeof *q);
-    if (!q)
+    if (ps_resize(p, c, sizeof **p))
         return PS_ERR;
-    *p = q;
     *cap = c;
     return PS_OK;
 }

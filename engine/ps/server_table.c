@@ -1,6 +1,7 @@
 /* A server's shard of one table; see server_table.h. */
 #include "engine/ps/server_table.h"
 
+#include "engine/core/mem.h"
 #include "engine/ps/rules.h"
 
 #include <stdlib.h>
@@ -47,10 +48,8 @@ static int grow(void **p, uint32_t *cap, uint64_t need, size_t size, ps_err *err
         return PS_OK;
     if (need > UINT32_MAX)
         return ps_err_set(err, "%llu values in one message", (unsigned long long)need);
-    void *q = realloc(*p, (size_t)need * size);
-    if (!q)
+    if (ps_resize(p, (size_t)need, size))
         return ps_err_set(err, "out of memory for %llu values", (unsigned long long)need);
-    *p = q;
     *cap = (uint32_t)need;
     return PS_OK;
 }

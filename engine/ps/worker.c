@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/core/mem.h"
 #include "engine/ps/batch_order.h"
 #include "engine/ps/msg.h"
 #include "engine/ps/rules.h"
@@ -119,13 +120,7 @@ static int table_reserve(table_buf *tb, uint64_t n, ps_err *err)
 {
     if (n <= tb->cap)
         return PS_OK;
-    float *w = realloc(tb->w, n * sizeof *w);
-    if (w)
-        tb->w = w;
-    float *o = realloc(tb->out, n * sizeof *o);
-    if (o)
-        tb->out = o;
-    if (!w || !o)
+    if (ps_resize(&tb->w, n, sizeof *tb->w) || ps_resize(&tb->out, n, sizeof *tb->out))
         return ps_err_set(err, "out of memory for a batch of %llu values", (unsigned long long)n);
     tb->cap = n;
     return PS_OK;
@@ -765,7 +760,6 @@ static void worker_free(ps_worker *wk)
     ps_row_buf_free(&wk->rowbuf);
     free(wk->server_of);
     free(wk->rows);
-
 }
 
 void ps_worker_main(ps_backend *be, void *arg)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/core/mem.h"
 #include "engine/ps/outputs.h"
 
 int ps_key_sums_init(ps_key_sums *k, ps_err *err)
@@ -28,19 +29,8 @@ void ps_key_sums_free(ps_key_sums *k)
 static int sums_grow(ps_key_sums *k)
 {
     uint32_t cap = k->cap ? 2 * k->cap : 1024;
-    uint64_t *keys = realloc(k->keys, cap * sizeof *keys);
-    if (keys)
-        k->keys = keys;
-    uint64_t *count = realloc(k->count, cap * sizeof *count);
-    if (count)
-        k->count = count;
-    double *sum = realloc(k->sum, cap * sizeof *sum);
-    if (sum)
-        k->sum = sum;
-    double *abs_sum = realloc(k->abs_sum, cap * sizeof *abs_sum);
-    if (abs_sum)
-        k->abs_sum = abs_sum;
-    if (!keys || !count || !sum || !abs_sum)
+    if (ps_resize(&k->keys, cap, sizeof *k->keys) || ps_resize(&k->count, cap, sizeof *k->count) ||
+        ps_resize(&k->sum, cap, sizeof *k->sum) || ps_resize(&k->abs_sum, cap, sizeof *k->abs_sum))
         return PS_ERR;
     k->cap = cap;
     return PS_OK;

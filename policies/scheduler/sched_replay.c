@@ -45,34 +45,29 @@ static int run_events(const ps_scheduler_ops *ops, const ps_sched_params *p, ps_
                       const double *const *duration, ps_sched_run *runs, int *n_runs,
                       double *done, ps_err *err)
 {
-    int remaining = stages_total(s->tasks, s->n_tasks);
+    int remaining = stages_total(s->tasks, s->n_tasks), nt = s->n_tasks > 0 ? s->n_tasks : 1;
     double now = 0;
     for (int t = 0; t < s->n_tasks; t++) {
         done[t] = s->tasks[t].submit;   /* a task without stages is done when submitted */
         if (t == 0 || s->tasks[t].submit < now)
             now = s->tasks[t].submit;
     }
-    ps_sched_start starts[s->n_tasks > 0 ? s->n_tasks : 1];
+    /* an event starts at most one stage a task; the policies place into these */
+    int placed[nt][s->n_nodes];
+    ps_sched_start starts[nt];
+    for (int i = 0; i < nt; i++)
+        starts[i].per_node = placed[i];
     while (remaining > 0) {
-        for (int i = 0; i < s->n_tasks; i++) {
-            starts[i].per_node = runs[*n_runs + i].per_node = malloc(sizeof(int) * (size_t)s->n_nodes);
-            if (!starts[i].per_node)
-                return ps_err_set(err, "scheduler replay: out of memory");
-        }
         int n = ops->schedule(p, s, now, starts);
         for (int i = 0; i < n; i++) {
-            ps_sched_run *r = &runs[*n_runs + i];
-            r->per_node = starts[i].per_node;
-            r->task = starts[i].task;
-            r->stage = starts[i].stage;
-            r->start = now;
-            r->end = now + duration[r->task][r->stage];
+            ps_sched_run *r = &runs[(*n_runs)++];
+            *r = (ps_sched_run){.task = starts[i].task, .stage = starts[i].stage, .start = now,
+                                .end = now + duration[starts[i].task][starts[i].stage],
+                                .per_node = malloc(sizeof(int) * (size_t)s->n_nodes)};
+            if (!r->per_node)
+                return ps_err_set(err, "scheduler replay: out of memory");
+            memcpy(r->per_node, placed[i], sizeof(int) * (size_t)s->n_nodes);
         }
-        for (int i = n; i < s->n_tasks; i++) {
-            free(runs[*n_runs + i].per_node);
-            runs[*n_runs + i].per_node = NULL;
-        }
-        *n_runs += n;
         double next = 0;
         if (!next_event(s, runs, *n_runs, now, &next))
             return ps_err_set(err, "scheduler replay (%s): %d stages can never start: "
@@ -102,15 +97,11 @@ int ps_sched_replay(const ps_scheduler_ops *ops, const ps_sched_params *p, int n
     *n_runs = 0;
     if (ps_sched_init(&s, n_nodes, slots_per_node, tasks, n_tasks, err) != 0)
         return -1;
-    /* room for every stage, plus one event's worth of unused start buffers */
-    *runs = calloc((size_t)(stages_total(tasks, n_tasks) + n_tasks + 1), sizeof **runs);
+    *runs = calloc((size_t)stages_total(tasks, n_tasks) + 1, sizeof **runs);
     int rc = *runs ? run_events(ops, p, &s, duration, *runs, n_runs, done, err)
                    : ps_err_set(err, "scheduler replay: out of memory");
     ps_sched_free(&s);
     if (rc != 0) {
-        for (int i = *n_runs; i < *n_runs + n_tasks; i++)
-            if (*runs)
-                free((*runs)[i].per_node);
         ps_sched_runs_free(*runs, *n_runs);
         *runs = NULL;
         *n_runs = 0;
