@@ -11,7 +11,6 @@
 /* NULL-terminated lists of names, for config validation and help text. */
 extern const char *const ps_consistency_names[];
 extern const char *const ps_partitioner_names[];
-extern const char *const ps_scheduler_names[];
 /* Every consistency model, NULL-terminated (the config registers their keys). */
 extern const ps_consistency_ops *const ps_consistency_policies[];
 
