@@ -11,6 +11,7 @@
 #include "engine/tools/sweep.h"
 #include "engine/trace/check.h"
 #include "engine/core/config.h"
+#include "engine/ps/cluster.h"
 #include "engine/ps/outputs.h"
 #include "engine/ps/run.h"
 #include "plots/plot.h"
@@ -153,14 +154,23 @@ static int make_sim_backend(run_args *a, const ps_config *cfg, const char *dir, 
 static ps_real_children real_kids; /* the local cluster's other node processes */
 #endif
 
-static int make_backend(run_args *a, const ps_config *cfg, ps_run *run, const char *dir,
-                        ps_backend **be, ps_err *err)
+/* What a node runs: one run's actors, or a multi-task run's. */
+typedef int (*launch_fn)(void *ctx, ps_backend *be, ps_err *err);
+static int launch_run(void *ctx, ps_backend *be, ps_err *err) { return ps_run_launch(ctx, be, err); }
+static int launch_tasks(void *ctx, ps_backend *be, ps_err *err)
+{
+    return ps_cluster_launch(ctx, be, err);
+}
+
+static int make_backend(run_args *a, const ps_config *cfg, launch_fn launch, void *ctx,
+                        const char *dir, ps_backend **be, ps_err *err)
 {
 #ifdef PSLAB_HAVE_REAL
     if (strcmp(cfg->backend, "real") == 0)
-        return ps_real_local_start(run, cfg, dir, be, &real_kids, err);
+        return ps_real_local_start(launch, ctx, cfg, dir, be, &real_kids, err);
 #endif
-    (void)run;
+    (void)launch;
+    (void)ctx;
 #ifdef PSLAB_HAVE_SIMGRID
     if (strcmp(cfg->backend, "sim") == 0)
         return make_sim_backend(a, cfg, dir, be, err);
@@ -194,6 +204,78 @@ static void print_result(const ps_run *r, const ps_backend *be, const char *dir,
            (double)be->bytes_sent / 1e6);
 }
 
+/* Launches on be and waits for the local cluster's other nodes; returns the wall. */
+static int launch_and_wait(launch_fn launch, void *ctx, ps_backend *be, const int *failed,
+                           double *wall, ps_err *err)
+{
+    double t0 = wall_seconds();
+    int rc = launch(ctx, be, err);
+#ifdef PSLAB_HAVE_REAL
+    if (real_kids.pid) {
+        ps_err kerr;
+        if (ps_real_local_wait(&real_kids, rc != PS_OK || *failed, &kerr) && rc == PS_OK)
+            rc = ps_err_set(err, "%s", kerr.msg);
+    }
+#endif
+    (void)failed;
+    *wall = wall_seconds() - t0;
+    return rc;
+}
+
+/* One task: the run of the config itself. */
+static int run_one(run_args *a, const ps_config *cfg, const char *dir, ps_err *err)
+{
+    ps_run run;
+    ps_backend *be = NULL;
+    int rc = ps_run_init(&run, cfg, dir, err);
+    if (rc == PS_OK)
+        rc = select_store(&run, cfg, err);
+    /* set before make_backend: the real backend forks the other nodes there */
+    run.progress = isatty(STDERR_FILENO);
+    run.trace = a->trace;
+    if (rc == PS_OK)
+        rc = make_backend(a, cfg, launch_run, &run, dir, &be, err);
+    if (rc == PS_OK) {
+        double wall;
+        rc = launch_and_wait(launch_run, &run, be, &run.failed, &wall, err);
+        print_result(&run, be, dir, wall);
+    }
+    if (be)
+        be->ops->destroy(be);
+    ps_run_free(&run);
+    return rc;
+}
+
+/* [task.N] sections: the tasks share the cluster under policy.scheduler. */
+static int run_tasks(run_args *a, const ps_config *cfg, const char *dir, ps_err *err)
+{
+    ps_cluster *cl = calloc(1, sizeof *cl);
+    ps_backend *be = NULL;
+    int rc = cl ? ps_cluster_init(cl, cfg, dir, err) : ps_err_set(err, "out of memory");
+    for (int k = 0; rc == PS_OK && k < cl->n_tasks; k++) {
+        rc = select_store(&cl->tasks[k].run, &cl->tasks[k].cfg, err);
+        cl->tasks[k].run.trace = a->trace;
+    }
+    if (rc == PS_OK)
+        rc = make_backend(a, cfg, launch_tasks, cl, dir, &be, err);
+    if (rc == PS_OK) {
+        double wall;
+        rc = launch_and_wait(launch_tasks, cl, be, &cl->failed, &wall, err);
+        printf("pslab: run directory: %s\n", dir);
+        printf("pslab: %d tasks on %d servers and %d workers, scheduler %s (%s/summary.txt, "
+               "%s/schedule.csv)\n", cl->n_tasks, cfg->servers, cfg->workers, cfg->scheduler, dir,
+               dir);
+        printf("pslab: wall %.2f s, %llu messages, %.1f MB\n", wall, be->messages_sent,
+               (double)be->bytes_sent / 1e6);
+    }
+    if (be)
+        be->ops->destroy(be);
+    if (cl)
+        ps_cluster_free(cl);
+    free(cl);
+    return rc;
+}
+
 static int cmd_run(int argc, char **argv)
 {
     if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
@@ -206,12 +288,9 @@ static int cmd_run(int argc, char **argv)
     }
     run_args a;
     ps_config cfg;
-    ps_run run;
-    ps_backend *be = NULL;
     ps_err err;
     char dir[4096];
     int rc = parse_run_args(argc, argv, &a, &err);
-    memset(&run, 0, sizeof run);
     memset(&cfg, 0, sizeof cfg); /* ps_config_load sets the defaults itself */
     if (rc == PS_OK)
         rc = ps_config_load(&cfg, a.config_path, a.sets, a.n_sets, &err);
@@ -220,31 +299,9 @@ static int cmd_run(int argc, char **argv)
     if (rc == PS_OK)
         rc = ps_outputs_write_config(dir, &cfg, &err);
     if (rc == PS_OK)
-        rc = ps_run_init(&run, &cfg, dir, &err);
-    if (rc == PS_OK)
-        rc = select_store(&run, &cfg, &err);
-    /* set before make_backend: the real backend forks the other nodes there */
-    run.progress = isatty(STDERR_FILENO);
-    run.trace = a.trace;
-    if (rc == PS_OK)
-        rc = make_backend(&a, &cfg, &run, dir, &be, &err);
-    if (rc == PS_OK) {
-        double t0 = wall_seconds();
-        rc = ps_run_launch(&run, be, &err);
-#ifdef PSLAB_HAVE_REAL
-        if (real_kids.pid) {
-            ps_err kerr;
-            if (ps_real_local_wait(&real_kids, rc != PS_OK || run.failed, &kerr) && rc == PS_OK)
-                rc = ps_err_set(&err, "%s", kerr.msg);
-        }
-#endif
-        print_result(&run, be, dir, wall_seconds() - t0);
-    }
+        rc = cfg.n_tasks ? run_tasks(&a, &cfg, dir, &err) : run_one(&a, &cfg, dir, &err);
     if (rc)
         fprintf(stderr, "pslab run: %s\n", err.msg);
-    if (be)
-        be->ops->destroy(be);
-    ps_run_free(&run);
     ps_config_free(&cfg);
     return rc ? 1 : 0;
 }

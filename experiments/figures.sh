@@ -14,6 +14,7 @@ rows+=("$(experiments/flexps/multistage_sgd.sh "$pslab" "$out/flexps-multistage"
 rows+=("$(experiments/flexps/transition.sh "$pslab" "$out/flexps-transition" $quick)")
 rows+=("$(experiments/flexps/svrg.sh "$pslab" "$out/flexps-svrg" $quick)")
 rows+=("$(experiments/flexps/kmeans.sh "$pslab" "$out/flexps-kmeans")")
+rows+=("$(experiments/flexps/multi_task.sh "$pslab" "$out/flexps-multi-task" $quick)")
 if [ "$quick" != --quick ]; then
     rows+=("$(experiments/flexps/svrg.sh "$pslab" "$out/flexps-svrg-real" --real)")
 fi

@@ -26,6 +26,8 @@ const char *const ps_consistency_names[] = {CONSISTENCY_POLICIES(NAME) NULL};
 const ps_consistency_ops *const ps_consistency_policies[] = {CONSISTENCY_POLICIES(CONSISTENCY_OPS) NULL};
 const char *const ps_partitioner_names[] = {PARTITIONER_POLICIES(NAME) NULL};
 static const ps_scheduler_ops *const scheduler_table[] = {SCHEDULER_POLICIES(SCHEDULER_OPS)};
+const char *const ps_scheduler_names[] = {SCHEDULER_POLICIES(NAME) NULL};
+const ps_scheduler_ops *const ps_scheduler_policies[] = {SCHEDULER_POLICIES(SCHEDULER_OPS) NULL};
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -11,8 +11,11 @@
 /* NULL-terminated lists of names, for config validation and help text. */
 extern const char *const ps_consistency_names[];
 extern const char *const ps_partitioner_names[];
+extern const char *const ps_scheduler_names[];
 /* Every consistency model, NULL-terminated (the config registers their keys). */
 extern const ps_consistency_ops *const ps_consistency_policies[];
+/* Every scheduler, NULL-terminated (the config registers their keys). */
+extern const ps_scheduler_ops *const ps_scheduler_policies[];
 
 const ps_consistency_ops *ps_consistency_by_name(const char *name);
 const ps_partitioner_ops *ps_partitioner_by_name(const char *name);

@@ -51,7 +51,8 @@ char *ps_real_read_file(const char *path)
 }
 
 /* A forked node: joins through the coordinator and runs its actors. Never returns. */
-static void local_child(ps_run *run, const ps_config *cfg, int rank, int n, ps_addr coord)
+static void local_child(ps_real_launch_fn launch, void *ctx, const ps_config *cfg, int rank,
+                        int n, ps_addr coord)
 {
     ps_real_params p = {.rank = rank, .n_nodes = n, .coordinator = coord, .listen_fd = -1,
                         .timeout_s = cfg->real_timeout,
@@ -60,7 +61,7 @@ static void local_child(ps_run *run, const ps_config *cfg, int rank, int n, ps_a
     ps_err err;
     int rc = ps_real_backend_create(&be, &p, NULL, NULL, &err);
     if (rc == PS_OK)
-        rc = ps_run_launch(run, be, &err);
+        rc = launch(ctx, be, &err);
     if (rc)
         fprintf(stderr, "pslab: node %d: %s\n", rank, err.msg);
     if (be)
@@ -69,8 +70,8 @@ static void local_child(ps_run *run, const ps_config *cfg, int rank, int n, ps_a
     _exit(rc ? 1 : 0);
 }
 
-int ps_real_local_start(ps_run *run, const ps_config *cfg, const char *dir, ps_backend **be,
-                        ps_real_children *kids, ps_err *err)
+int ps_real_local_start(ps_real_launch_fn launch, void *ctx, const ps_config *cfg,
+                        const char *dir, ps_backend **be, ps_real_children *kids, ps_err *err)
 {
     int n = ps_config_nodes(cfg);
     memset(kids, 0, sizeof *kids);
@@ -99,7 +100,7 @@ int ps_real_local_start(ps_run *run, const ps_config *cfg, const char *dir, ps_b
         }
         if (pid == 0) {
             close(lfd);
-            local_child(run, cfg, r, n, bound);
+            local_child(launch, ctx, cfg, r, n, bound);
         }
         kids->pid[r] = pid;
     }

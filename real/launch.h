@@ -14,11 +14,15 @@ typedef struct ps_real_children {
     pid_t *pid;   /* pid[r] of node r, r >= 1 */
 } ps_real_children;
 
-/* Listens on 127.0.0.1:real.port, forks nodes 1..N-1 (each joins, runs its actors
- * and exits) and makes this process node 0; *be is its backend. Fork happens
- * before any thread exists. */
-int ps_real_local_start(ps_run *run, const ps_config *cfg, const char *dir, ps_backend **be,
-                        ps_real_children *kids, ps_err *err);
+/* What a forked node runs on its backend: its actors of the run (a ps_run's, or a
+ * multi-task run's), from the state built before the fork. */
+typedef int (*ps_real_launch_fn)(void *ctx, ps_backend *be, ps_err *err);
+
+/* Listens on 127.0.0.1:real.port, forks nodes 1..N-1 (each joins, runs
+ * launch(ctx) and exits) and makes this process node 0; *be is its backend. Fork
+ * happens before any thread exists. */
+int ps_real_local_start(ps_real_launch_fn launch, void *ctx, const ps_config *cfg,
+                        const char *dir, ps_backend **be, ps_real_children *kids, ps_err *err);
 /* Waits for the children; if this node failed, stops them first. Nonzero when
  * any node failed, with err naming them. */
 int ps_real_local_wait(ps_real_children *kids, int this_node_failed, ps_err *err);

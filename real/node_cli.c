@@ -115,6 +115,11 @@ static int parse_node_args(int argc, char **argv, node_args *a, ps_err *err)
 static int node_run(node_args *a, ps_config *cfg, const char *dir, ps_backend *be, ps_err *err)
 {
     ps_run run;
+    memset(&run, 0, sizeof run);
+    if (cfg->n_tasks)
+        return ps_err_set(err, "%s has [task.N] sections: pslab node runs one task; run "
+                          "several with pslab run --backend real (local processes)",
+                          cfg->source_path);
     int rc = ps_run_init(&run, cfg, dir, err);
     run.trace = a->trace;
     if (rc == PS_OK)

@@ -54,9 +54,12 @@ typedef struct key_def {
     const char *const *choices; /* T_ENUM: NULL-terminated */
     const char *doc;
     const char *owner; /* module keys: the model or policy whose key it is; NULL: core */
-    int owner_is_policy; /* the owner is a consistency model, not a model */
+    int owner_is_policy; /* enum owner_kind: a model's, a consistency model's, a scheduler's */
     int stage;         /* stage keys: the stage's number N ([stage.N]); 0 for others */
+    int task;          /* task keys: the task's number N ([task.N]); 0 for others */
 } key_def;
+
+enum owner_kind { OWNER_MODEL, OWNER_CONSISTENCY, OWNER_SCHEDULER };
 
 /* inih reads lines into a 200-byte buffer, so "key = value" must stay well under it
  * for a written config to load again. */
@@ -236,6 +239,10 @@ static const core_key core_keys[] = {
      "push per iteration (FlexPS); the model is the same either way"},
     {"policy", "partitioner", T_ENUM, OFF(partitioner), "range", ANY, ps_partitioner_names,
      "how model keys are split among the servers"},
+    {"policy", "scheduler", T_ENUM, OFF(scheduler), "greedy", ANY, ps_scheduler_names,
+     "a multi-task run's stage scheduler ([task.N] sections): sequential = one stage in "
+     "flight, in submission order; greedy = every ready stage that fits the free worker "
+     "slots; priority = greedy, but a task that keeps failing to start is served first"},
 
     {"stragglers", "fraction", T_DOUBLE, OFF(straggler_fraction), "0", IN(0, 1), NULL,
      "share of the workers (chosen from the seed) that are slow for the whole run"},
@@ -274,8 +281,22 @@ static const core_key stage_keys[] = {
 };
 #define N_STAGE_KEYS (sizeof stage_keys / sizeof stage_keys[0])
 
+/* The keys of a [task.N] section, with their fields of ps_task_config. */
+#define TOFF(f) offsetof(ps_task_config, f)
+static const core_key task_keys[] = {
+    {NULL, "config", T_PATH, TOFF(config), "", ANY, NULL,
+     "the task's own config file: its model, data and [stage.N] worker requests (its "
+     "cluster.* and run.backend keys are the run's)"},
+    {NULL, "submit", T_DOUBLE, TOFF(submit), "0", IN(0, 1e9), NULL,
+     "seconds after the run's start at which the task is submitted to the scheduler"},
+    {NULL, "name", T_STRING, TOFF(name), "", ANY, NULL,
+     "the task's directory in the run directory (default taskN)"},
+};
+#define N_TASK_KEYS (sizeof task_keys / sizeof task_keys[0])
+
 #define N_CORE_KEYS (sizeof core_keys / sizeof core_keys[0])
-#define MAX_KEYS (N_CORE_KEYS + PS_CONFIG_MODULE_KEYS + PS_CONFIG_MAX_STAGES * N_STAGE_KEYS)
+#define MAX_KEYS (N_CORE_KEYS + PS_CONFIG_MODULE_KEYS + PS_CONFIG_MAX_STAGES * N_STAGE_KEYS + \
+                  PS_CONFIG_MAX_TASKS * N_TASK_KEYS)
 
 /* The whole table: the core's keys, with each model's own keys placed after the
  * last core key of their section (so that files and the reference group them),
@@ -292,7 +313,7 @@ static void add_module_key(const ps_config_key *k, const char *owner, int is_pol
     memmove(&keys[at + 1], &keys[at], (N_KEYS - at) * sizeof keys[0]);
     keys[at] = (key_def){k->section, k->key, k->type, OFF(module) + slot * sizeof(ps_config_value),
                          k->def, k->flags, k->min, k->max, k->choices, k->doc, owner, is_policy,
-                         0};
+                         0, 0};
     N_KEYS++;
 }
 
@@ -303,7 +324,7 @@ static void table_init(void)
     for (size_t i = 0; i < N_CORE_KEYS; i++) {
         const core_key *k = &core_keys[i];
         keys[i] = (key_def){k->section, k->key, k->type, k->off, k->def, k->flags, k->min,
-                            k->max, k->choices, k->doc, NULL, 0, 0};
+                            k->max, k->choices, k->doc, NULL, 0, 0, 0};
     }
     N_KEYS = N_CORE_KEYS;
     /* every stage's keys, sections stage.1 .. stage.16 */
@@ -315,7 +336,18 @@ static void table_init(void)
             keys[N_KEYS++] = (key_def){names[n], k->key, k->type,
                                        OFF(stages) + (size_t)n * sizeof(ps_stage_config) + k->off,
                                        k->def, k->flags, k->min, k->max, k->choices, k->doc,
-                                       NULL, 0, n + 1};
+                                       NULL, 0, n + 1, 0};
+        }
+    }
+    static char task_names[PS_CONFIG_MAX_TASKS][16];
+    for (int n = 0; n < PS_CONFIG_MAX_TASKS; n++) {
+        snprintf(task_names[n], sizeof task_names[n], "task.%d", n + 1);
+        for (size_t i = 0; i < N_TASK_KEYS; i++) {
+            const core_key *k = &task_keys[i];
+            keys[N_KEYS++] = (key_def){task_names[n], k->key, k->type,
+                                       OFF(tasks) + (size_t)n * sizeof(ps_task_config) + k->off,
+                                       k->def, k->flags, k->min, k->max, k->choices, k->doc,
+                                       NULL, 0, 0, n + 1};
         }
     }
     size_t slot = 0;
@@ -325,7 +357,7 @@ static void table_init(void)
                 fprintf(stderr, "pslab: more than %d module config keys\n", PS_CONFIG_MODULE_KEYS);
                 abort(); /* raise PS_CONFIG_MODULE_KEYS */
             }
-            add_module_key(k, ps_models[m]->name, 0, slot++);
+            add_module_key(k, ps_models[m]->name, OWNER_MODEL, slot++);
         }
     for (int p = 0; ps_consistency_policies[p]; p++)
         for (const ps_config_key *k = ps_consistency_policies[p]->keys; k && k->key; k++) {
@@ -333,7 +365,15 @@ static void table_init(void)
                 fprintf(stderr, "pslab: more than %d module config keys\n", PS_CONFIG_MODULE_KEYS);
                 abort();
             }
-            add_module_key(k, ps_consistency_policies[p]->name, 1, slot++);
+            add_module_key(k, ps_consistency_policies[p]->name, OWNER_CONSISTENCY, slot++);
+        }
+    for (int p = 0; ps_scheduler_policies[p]; p++)
+        for (const ps_config_key *k = ps_scheduler_policies[p]->keys; k && k->key; k++) {
+            if (slot == PS_CONFIG_MODULE_KEYS) {
+                fprintf(stderr, "pslab: more than %d module config keys\n", PS_CONFIG_MODULE_KEYS);
+                abort();
+            }
+            add_module_key(k, ps_scheduler_policies[p]->name, OWNER_SCHEDULER, slot++);
         }
 }
 
@@ -817,7 +857,8 @@ static int check_required(const ps_config *c, const char *path, ps_err *err)
     int missing = 0;
     for (size_t i = 0; i < N_KEYS; i++)
         if ((keys[i].flags & F_REQUIRED) && is_unset(c, &keys[i]) && used < sizeof list &&
-            !(c->n_stages && strcmp(keys[i].key, "iterations") == 0)) /* each stage's own */
+            !(c->n_stages && strcmp(keys[i].key, "iterations") == 0) && /* each stage's own */
+            !(c->n_tasks && strcmp(keys[i].section, "cluster") != 0)) /* each task's own */
             used += (size_t)snprintf(list + used, sizeof list - used, "%s%s.%s",
                                      missing++ ? ", " : "", keys[i].section, keys[i].key);
     if (missing)
@@ -870,8 +911,10 @@ static int check_cross(const ps_config *c, const char *path, const int *origin, 
  * model of the run or of one of its stages. */
 static int owner_chosen(const ps_config *c, const key_def *k)
 {
-    if (!k->owner_is_policy)
+    if (k->owner_is_policy == OWNER_MODEL)
         return c->type && strcmp(k->owner, c->type) == 0;
+    if (k->owner_is_policy == OWNER_SCHEDULER)
+        return c->scheduler && strcmp(k->owner, c->scheduler) == 0;
     if (c->consistency && strcmp(k->owner, c->consistency) == 0)
         return 1;
     for (int n = 0; n < c->n_stages; n++)
@@ -885,7 +928,10 @@ static int check_owners(const ps_config *c, const char *path, const int *origin,
 {
     for (size_t i = 0; i < N_KEYS; i++)
         if (keys[i].owner && explicit_set[i] && !owner_chosen(c, &keys[i])) {
-            if (keys[i].owner_is_policy)
+            if (keys[i].owner_is_policy == OWNER_SCHEDULER)
+                ps_err_set(err, "%s.%s is a key of scheduler %s, but policy.scheduler is %s",
+                           keys[i].section, keys[i].key, keys[i].owner, c->scheduler);
+            else if (keys[i].owner_is_policy)
                 ps_err_set(err, "%s.%s is a key of consistency model %s, which neither "
                            "policy.consistency (%s) nor a stage uses", keys[i].section,
                            keys[i].key, keys[i].owner, c->consistency);
@@ -919,6 +965,53 @@ static int find_stages(ps_config *c, const char *path, const int *origin,
             return where(err, path, line[n]);
         }
         c->n_stages = n;
+    }
+    return PS_OK;
+}
+
+/* The [task.N] sections present (any key set), numbered 1, 2, ... without gaps,
+ * each naming its config, with distinct names (default taskN). */
+static int find_tasks(ps_config *c, const char *path, const int *origin,
+                      const int *explicit_set, ps_err *err)
+{
+    int present[PS_CONFIG_MAX_TASKS + 1] = {0}, line[PS_CONFIG_MAX_TASKS + 1] = {0};
+    for (size_t i = 0; i < N_KEYS; i++)
+        if (keys[i].task && explicit_set[i]) {
+            present[keys[i].task] = 1;
+            if (!line[keys[i].task] || (origin[i] && origin[i] < line[keys[i].task]))
+                line[keys[i].task] = origin[i];
+        }
+    c->n_tasks = 0;
+    for (int n = 1; n <= PS_CONFIG_MAX_TASKS; n++) {
+        if (!present[n])
+            continue;
+        ps_task_config *t = &c->tasks[n - 1];
+        if (n != c->n_tasks + 1)
+            ps_err_set(err, "[task.%d] without [task.%d]: tasks are numbered 1, 2, ... "
+                       "without gaps", n, c->n_tasks + 1);
+        else if (!t->config || !*t->config)
+            ps_err_set(err, "[task.%d] has no config (the task's own config file)", n);
+        if (n != c->n_tasks + 1 || !t->config || !*t->config)
+            return where(err, path, line[n]);
+        if (!t->name || !*t->name) {
+            char buf[16];
+            snprintf(buf, sizeof buf, "task%d", n);
+            free(t->name);
+            if (!(t->name = strdup(buf)))
+                return ps_err_set(err, "%s: out of memory", path);
+        }
+        if (!strcmp(t->name, ".") || !strcmp(t->name, "..") || strchr(t->name, '/')) {
+            ps_err_set(err, "task.%d.name = '%s': a task's name is a directory of the run's, "
+                       "so it cannot be '.', '..' or hold '/'", n, t->name);
+            return where(err, path, line[n]);
+        }
+        for (int m = 0; m < c->n_tasks; m++)
+            if (strcmp(c->tasks[m].name, t->name) == 0) {
+                ps_err_set(err, "task.%d and task.%d have one name, %s: each writes its own "
+                           "directory", m + 1, n, t->name);
+                return where(err, path, line[n]);
+            }
+        c->n_tasks = n;
     }
     return PS_OK;
 }
@@ -973,7 +1066,8 @@ static int stage_inherit(ps_config *c, const char *path, const int *origin,
 static int finish(ps_config *c, const char *path, const int *origin, const int *explicit_set,
                   ps_err *err)
 {
-    if (find_stages(c, path, origin, explicit_set, err))
+    if (find_stages(c, path, origin, explicit_set, err) ||
+        find_tasks(c, path, origin, explicit_set, err))
         return PS_ERR;
     for (size_t i = 0; i < N_KEYS; i++)
         if ((keys[i].flags & F_STEM) && apply_stem(c, &keys[i], path, err))
@@ -1037,6 +1131,8 @@ static int key_applies(const ps_config *c, const key_def *k)
 {
     if (k->stage)
         return k->stage <= c->n_stages;
+    if (k->task)
+        return k->task <= c->n_tasks;
     return !k->owner || owner_chosen(c, k);
 }
 
@@ -1081,7 +1177,10 @@ static void print_key(FILE *f, const key_def *k)
     else
         snprintf(def, sizeof def, "REQUIRED");
     fprintf(f, "  %-15s %-7s %s%s\n      %s%s%s%s\n", k->key, type_name(k), def, what,
-            !k->owner ? "" : k->owner_is_policy ? "consistency " : "model ",
+            !k->owner                                 ? ""
+            : k->owner_is_policy == OWNER_SCHEDULER   ? "scheduler "
+            : k->owner_is_policy == OWNER_CONSISTENCY ? "consistency "
+                                                      : "model ",
             k->owner ? k->owner : "", k->owner ? ": " : "", k->doc);
 }
 
@@ -1095,13 +1194,18 @@ void ps_config_print_reference(FILE *f)
             MAX_STRING);
     table_init();
     for (size_t i = 0; i < N_KEYS; i++) {
-        if (keys[i].stage > 1)
-            continue; /* one [stage.N] section stands for them all */
-        if (keys[i].stage == 1 && (i == 0 || !keys[i - 1].stage))
+        if (keys[i].stage > 1 || keys[i].task > 1)
+            continue; /* one [stage.N] or [task.N] section stands for them all */
+        if (keys[i].task == 1 && (i == 0 || !keys[i - 1].task))
+            fprintf(f, "\n[task.N]   (N = 1 .. %d: a multi-task run's tasks, which share the "
+                       "cluster above under policy.scheduler; each writes RUN_DIR/NAME/)\n",
+                    PS_CONFIG_MAX_TASKS);
+        else if (keys[i].stage == 1 && (i == 0 || !keys[i - 1].stage))
             fprintf(f, "\n[stage.N]   (N = 1 .. %d: the stages of a multi-stage task, run in "
                        "order; without any, the run is one stage of the keys above)\n",
                     PS_CONFIG_MAX_STAGES);
-        else if (!keys[i].stage && (i == 0 || strcmp(keys[i].section, keys[i - 1].section) != 0))
+        else if (!keys[i].stage && !keys[i].task &&
+                 (i == 0 || strcmp(keys[i].section, keys[i - 1].section) != 0))
             fprintf(f, "\n[%s]\n", keys[i].section);
         print_key(f, &keys[i]);
     }

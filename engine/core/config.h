@@ -70,6 +70,17 @@ typedef struct ps_stage_config {
     char *step;        /* sgd | full_gradient: the model's algorithm step */
 } ps_stage_config;
 
+/* A task of a multi-task run ([task.N] sections, N = 1 .. PS_CONFIG_MAX_TASKS): a
+ * task config of its own, which the run's scheduler (policy.scheduler) starts on the
+ * run's cluster at its submission time. */
+#define PS_CONFIG_MAX_TASKS 8
+
+typedef struct ps_task_config {
+    char *config;      /* the task's own config file (its model, data, stages) */
+    double submit;     /* seconds after the run's start */
+    char *name;        /* its outputs' directory in the run directory; default taskN */
+} ps_task_config;
+
 typedef struct ps_config {
     char *source_path; /* the INI file, as given to ps_config_load */
 
@@ -148,6 +159,7 @@ typedef struct ps_config {
     int staleness;                /* SSP bound; WSP's maximum staleness */
     char *partitioner;
     char *direct_transfer;        /* on | off: one-worker stages keep the model themselves */
+    char *scheduler;              /* a multi-task run's stage scheduler */
 
     /* [stragglers] */
     double straggler_fraction;    /* share of workers slowed for the whole run */
@@ -161,6 +173,11 @@ typedef struct ps_config {
     /* [stage.N]: 0 stages = one stage of the run's keys (outputs call it stage 0) */
     ps_stage_config stages[PS_CONFIG_MAX_STAGES];
     int n_stages;
+
+    /* [task.N]: 0 tasks = the file is one task; else it describes the cluster and
+     * its tasks, and its other sections' training keys are not used */
+    ps_task_config tasks[PS_CONFIG_MAX_TASKS];
+    int n_tasks;
 } ps_config;
 
 /* The nodes of the cluster: the servers' and the workers' (workers_per_node to a

@@ -227,6 +227,15 @@ const char *ps_msg_type_name(int type)
 {
     static const char *const names[] = {"unknown", "pull", "pull_reply", "push", "clock",
                                         "snapshot", "done", "stop", "hello", "stage",
-                                        "model"};
+                                        "model", "grant", "stage_end", "task_end"};
     return type >= 1 && type <= PS_MSG_TYPE_MAX ? names[type] : names[0];
+}
+
+uint32_t ps_msg_sender_of(const void *buf) { return get32((const uint8_t *)buf + 8); }
+
+void ps_msg_set_sender(void *buf, uint32_t sender)
+{
+    uint8_t *b = (uint8_t *)buf + 8;
+    for (int i = 0; i < 4; i++)
+        b[i] = (uint8_t)(sender >> (8 * i));
 }

@@ -49,7 +49,13 @@ enum ps_msg_type {
                             * server -> worker: that shard; worker -> server: keys and
                             * values to set, CLOCK_END on the last: the stage is done;
                             * server -> worker, no keys: applied */
-    PS_MSG_TYPE_MAX = 10
+    PS_MSG_GRANT = 11,     /* a multi-task run's scheduler -> a task's coordinator, servers
+                            * and the stage's workers: stage `clock` starts; aux = the
+                            * workers taking part, u32 each, ascending */
+    PS_MSG_STAGE_END = 12, /* worker -> scheduler: it has done stage `clock` of task
+                            * `table` */
+    PS_MSG_TASK_END = 13,  /* scheduler -> a task's workers: every stage has run */
+    PS_MSG_TYPE_MAX = 13
 };
 
 /* PUSH/CLOCK: this message closes the sender's clock `clock`. */
@@ -133,5 +139,10 @@ int ps_msg_check_header(const void *hdr, size_t hdr_len, size_t *total_len, ps_e
 int ps_msg_decode(const void *buf, size_t len, ps_msg *out, ps_err *err);
 
 const char *ps_msg_type_name(int type);
+
+/* The sender field of an encoded message (at least a header), read or rewritten in
+ * place: a multi-task run's view of the backend maps a task's ids to the run's. */
+uint32_t ps_msg_sender_of(const void *buf);
+void ps_msg_set_sender(void *buf, uint32_t sender);
 
 #endif

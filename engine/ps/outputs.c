@@ -38,8 +38,7 @@ int ps_outputs_new_run_dir(const char *base, char *out, size_t out_len, ps_err *
     return ps_err_set(err, "%s: too many runs with this name", base);
 }
 
-/* Whole files are written to NAME.tmp and renamed into place when complete. */
-static FILE *open_tmp(const char *dir, const char *name, char *tmp, size_t n, ps_err *err)
+FILE *ps_outputs_open_tmp(const char *dir, const char *name, char *tmp, size_t n, ps_err *err)
 {
     snprintf(tmp, n, "%s/%s.tmp", dir, name);
     FILE *f = fopen(tmp, "w");
@@ -48,7 +47,7 @@ static FILE *open_tmp(const char *dir, const char *name, char *tmp, size_t n, ps
     return f;
 }
 
-static int commit_tmp(FILE *f, const char *dir, const char *name, const char *tmp, ps_err *err)
+int ps_outputs_commit_tmp(FILE *f, const char *dir, const char *name, const char *tmp, ps_err *err)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, name);
@@ -65,11 +64,11 @@ static int commit_tmp(FILE *f, const char *dir, const char *name, const char *tm
 int ps_outputs_write_config(const char *dir, const ps_config *cfg, ps_err *err)
 {
     char tmp[4096];
-    FILE *f = open_tmp(dir, "config.ini", tmp, sizeof tmp, err);
+    FILE *f = ps_outputs_open_tmp(dir, "config.ini", tmp, sizeof tmp, err);
     if (!f)
         return PS_ERR;
     ps_config_write(cfg, f);
-    return commit_tmp(f, dir, "config.ini", tmp, err);
+    return ps_outputs_commit_tmp(f, dir, "config.ini", tmp, err);
 }
 
 int ps_outputs_open_metrics(const char *dir, const char *const *metric_names, FILE **out,
@@ -108,7 +107,7 @@ int ps_outputs_write_workers(const char *dir, const ps_run *r, const ps_worker_s
                              ps_err *err)
 {
     char tmp[4096];
-    FILE *f = open_tmp(dir, "workers.csv", tmp, sizeof tmp, err);
+    FILE *f = ps_outputs_open_tmp(dir, "workers.csv", tmp, sizeof tmp, err);
     if (!f)
         return PS_ERR;
     fprintf(f, "worker,iterations,compute_s,wait_s,comm_s,end_time_s,examples,flops,"
@@ -116,14 +115,14 @@ int ps_outputs_write_workers(const char *dir, const ps_run *r, const ps_worker_s
     for (int w = 0; w < r->n_workers; w++)
         for (int k = 0; k < r->n_stages; k++) {
             const ps_worker_stats *s = &st[(size_t)w * (size_t)r->n_stages + (size_t)k];
-            if (w >= r->stages[k].workers)
+            if (!ps_run_took_part(r, st, w, k))
                 continue;
             fprintf(f, "%d,%.0f,%.6f,%.6f,%.6f,%.6f,%.0f,%.0f,%.9g,%d,%.6f,%.6f\n", w,
                     s->iterations, s->compute_s, s->wait_s, s->comm_s, s->end_time_s, s->examples,
                     s->flops, s->iterations > 0 ? s->loss_sum / s->iterations : 0.0,
                     r->stages[k].number, s->transfer_in_s, s->transfer_out_s);
         }
-    return commit_tmp(f, dir, "workers.csv", tmp, err);
+    return ps_outputs_commit_tmp(f, dir, "workers.csv", tmp, err);
 }
 
 /* Per stage: its workers and iterations, when it ended (the latest worker), and
@@ -134,17 +133,23 @@ static void summary_stages(FILE *f, const ps_run *r, const ps_outputs_summary *s
     for (int k = 0; k < r->n_stages; k++) {
         const ps_stage *st = &r->stages[k];
         double end = 0;
-        for (int w = 0; w < st->workers; w++) {
+        int first = -1; /* its first worker */
+        for (int w = 0; w < r->n_workers; w++) {
+            if (!ps_run_took_part(r, s->stats, w, k))
+                continue;
             double e = s->stats[(size_t)w * (size_t)r->n_stages + (size_t)k].end_time_s;
             end = e > end ? e : end;
+            first = first < 0 ? w : first;
         }
+        const ps_worker_stats *one = &s->stats[(size_t)(first < 0 ? 0 : first) *
+                                                   (size_t)r->n_stages + (size_t)k];
         double start = k ? s->stages[k].start_s : 0;
         fprintf(f, "stage_%d: workers %d, iterations %d, batch %d, consistency %s, start_s %.6f, "
                    "end_s %.6f, transition_s %.9f", st->number, st->workers, st->iterations,
                 st->batch, st->consistency->name, start, end, k ? s->stages[k].transition_s : 0.0);
         if (st->direct) /* its one worker's bulk model transfers */
-            fprintf(f, ", direct_in_s %.6f, direct_out_s %.6f", s->stats[k].transfer_in_s,
-                    s->stats[k].transfer_out_s);
+            fprintf(f, ", direct_in_s %.6f, direct_out_s %.6f", one->transfer_in_s,
+                    one->transfer_out_s);
         fputc('\n', f);
     }
 }
@@ -154,7 +159,7 @@ int ps_outputs_write_summary(const char *dir, const ps_run *r, const ps_outputs_
 {
     char tmp[4096];
     const ps_config *c = r->cfg;
-    FILE *f = open_tmp(dir, "summary.txt", tmp, sizeof tmp, err);
+    FILE *f = ps_outputs_open_tmp(dir, "summary.txt", tmp, sizeof tmp, err);
     if (!f)
         return PS_ERR;
     fprintf(f, "name: %s\nbackend: %s\nseed: %llu\n", c->name, c->backend,
@@ -170,5 +175,5 @@ int ps_outputs_write_summary(const char *dir, const ps_run *r, const ps_outputs_
     for (int i = 0; r->has_truth && i < r->n_metrics; i++)
         fprintf(f, "true_model_%s: %.12g\n", r->metric_names[i], r->truth_metrics[i]);
     summary_stages(f, r, s);
-    return commit_tmp(f, dir, "summary.txt", tmp, err);
+    return ps_outputs_commit_tmp(f, dir, "summary.txt", tmp, err);
 }

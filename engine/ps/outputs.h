@@ -42,6 +42,11 @@ int ps_outputs_mkdir(const char *dir, ps_err *err);
  * so that an earlier run's files are never overwritten. */
 int ps_outputs_new_run_dir(const char *base, char *out, size_t out_len, ps_err *err);
 int ps_outputs_write_config(const char *dir, const ps_config *cfg, ps_err *err);
+/* Whole files are written to NAME.tmp (tmp: that path, n bytes) and renamed into
+ * place when complete, so that a file is there whole or not at all. */
+FILE *ps_outputs_open_tmp(const char *dir, const char *name, char *tmp, size_t n, ps_err *err);
+int ps_outputs_commit_tmp(FILE *f, const char *dir, const char *name, const char *tmp,
+                          ps_err *err);
 /* Opens metrics.csv and writes its header, with the metrics' names. */
 int ps_outputs_open_metrics(const char *dir, const char *const *metric_names, FILE **out,
                             ps_err *err);

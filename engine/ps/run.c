@@ -307,22 +307,12 @@ void ps_run_free(ps_run *r)
     r->n_tables = 0;
 }
 
-int ps_run_launch(ps_run *r, ps_backend *be, ps_err *err)
+void ps_run_actors(ps_run *r, ps_actor_spec *spec, ps_actor_arg *args, char (*names)[32])
 {
-    int n = ps_actor_count(r);
-    ps_actor_spec *spec = calloc((size_t)n, sizeof *spec);
-    ps_actor_arg *args = calloc((size_t)n, sizeof *args);
-    char (*names)[32] = calloc((size_t)n, sizeof *names);
-    if (!spec || !args || !names) {
-        free(spec);
-        free(args);
-        free(names);
-        return ps_err_set(err, "out of memory for %d actors", n);
-    }
     /* The coordinator shares node 0 with server 0; each server has a node, and
      * each node after them holds cluster.workers_per_node workers. */
     int wpn = r->cfg->workers_per_node > 0 ? r->cfg->workers_per_node : 1;
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < ps_actor_count(r); i++) {
         int is_server = i >= 1 && i <= r->n_servers;
         int index = i == 0 ? 0 : is_server ? i - 1 : i - 1 - r->n_servers;
         args[i] = (ps_actor_arg){.run = r, .index = index};
@@ -336,7 +326,19 @@ int ps_run_launch(ps_run *r, ps_backend *be, ps_err *err)
             .arg = &args[i],
         };
     }
-    int rc = be->ops->launch(be, spec, n, err);
+}
+
+int ps_run_launch(ps_run *r, ps_backend *be, ps_err *err)
+{
+    int n = ps_actor_count(r);
+    ps_actor_spec *spec = calloc((size_t)n, sizeof *spec);
+    ps_actor_arg *args = calloc((size_t)n, sizeof *args);
+    char (*names)[32] = calloc((size_t)n, sizeof *names);
+    int rc = spec && args && names ? PS_OK : ps_err_set(err, "out of memory for %d actors", n);
+    if (rc == PS_OK) {
+        ps_run_actors(r, spec, args, names);
+        rc = be->ops->launch(be, spec, n, err);
+    }
     free(spec);
     free(args);
     free(names);

@@ -14,8 +14,11 @@
 #include "engine/store/store.h"
 #include "policies/registry.h"
 
-/* Actor ids: the coordinator, then servers, then workers. */
+/* Actor ids: the coordinator, then servers, then workers. A multi-task run gives
+ * each task these ids of its own (engine/ps/cluster.c), and ids below 0 reach its
+ * scheduler. */
 #define PS_COORDINATOR_ID 0
+#define PS_SCHEDULER_ACTOR (-1)
 static inline int ps_server_actor(int s) { return 1 + s; }
 
 /* A model's table, as the run serves it: model tables of one shape (values per key,
@@ -91,6 +94,10 @@ typedef struct ps_run {
     double wall_start;               /* for the progress line only, never in outputs */
     int progress;                    /* nonzero: show a progress line on stderr */
     int failed;                      /* set by an actor that hit a fatal error */
+    /* A task of a multi-task run: its stages start when the scheduler's GRANT says,
+     * on the workers it names, and its workers report each stage's end to it. */
+    int scheduled;
+    int task;                        /* its index among the run's tasks */
 } ps_run;
 
 static inline int ps_worker_actor(const ps_run *r, int w) { return 1 + r->n_servers + w; }
@@ -106,7 +113,12 @@ int ps_run_set_tables(ps_run *r, const ps_table_spec *specs, int n, ps_err *err)
 int ps_run_init(ps_run *r, const ps_config *cfg, const char *out_dir, ps_err *err);
 void ps_run_free(ps_run *r);
 
-/* Fills the actor table (coordinator, servers, workers) and launches it on be. */
+/* The run's actor table (coordinator, servers, workers: ps_actor_count of each
+ * array), with ids 0 .. n-1 and the nodes that host them. */
+typedef struct ps_actor_arg ps_actor_arg;
+void ps_run_actors(ps_run *r, ps_actor_spec *spec, ps_actor_arg *args, char (*names)[32]);
+
+/* Fills the actor table and launches it on be. */
 int ps_run_launch(ps_run *r, ps_backend *be, ps_err *err);
 
 /* Plans the stages and evaluation points from r->cfg (ps_run_init does this; tests
@@ -139,13 +151,22 @@ void ps_run_fail(ps_run *r, const char *who, const ps_err *err);
 typedef struct ps_worker_stats {
     double iterations, compute_s, wait_s, comm_s, examples, flops, loss_sum, end_time_s;
     double transfer_in_s, transfer_out_s; /* a direct stage's bulk model transfers */
+    double member;                   /* 1: the worker took part in the stage */
 } ps_worker_stats;
 
+/* Whether worker w took part in stage k, by its reported stats: a planned stage
+ * holds workers 0 .. workers-1, a scheduled one those its grant named. */
+static inline int ps_run_took_part(const ps_run *r, const ps_worker_stats *stats, int w, int k)
+{
+    return r->scheduled ? stats[(size_t)w * (size_t)r->n_stages + (size_t)k].member != 0
+                        : w < r->stages[k].workers;
+}
+
 /* The actors' entry points; arg is the ps_actor_arg of the spec. */
-typedef struct ps_actor_arg {
+struct ps_actor_arg {
     ps_run *run;
     int index;   /* server or worker index; 0 for the coordinator */
-} ps_actor_arg;
+};
 
 void ps_server_main(ps_backend *be, void *arg);
 void ps_worker_main(ps_backend *be, void *arg);

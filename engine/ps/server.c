@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "engine/ps/kept_queue.h"
+#include "engine/ps/members.h"
 #include "engine/ps/msg.h"
 #include "engine/ps/run.h"
 #include "engine/ps/server_table.h"
@@ -80,7 +81,21 @@ typedef struct ps_server {
     double arrived_at;       /* when the message being handled arrived */
     uint64_t *eval_keys[PS_MODEL_MAX_TABLES]; /* this server's share of a table's */
     uint64_t n_eval_keys[PS_MODEL_MAX_TABLES];
+    /* The stage's workers: the tracker, held pulls and pushes count them by rank. */
+    ps_members members;
+    int stage_open;          /* the stage's workers are known (a multi-task run: granted) */
+    int awaiting_grant;      /* the stage is done here; the next one is not yet granted */
+    double stage_done_at;    /* when the stage in progress was done here */
+    void *grant_buf[PS_CONFIG_MAX_STAGES]; /* a multi-task run's grants, by stage */
+    const uint8_t *grant_list[PS_CONFIG_MAX_STAGES];
+    uint32_t grant_len[PS_CONFIG_MAX_STAGES];
 } ps_server;
+
+/* The actor of the stage's rank-th worker. */
+static int server_worker_actor(const ps_server *s, int rank)
+{
+    return ps_worker_actor(s->run, s->members.member[rank]);
+}
 
 static const ps_stage *server_stage(const ps_server *s) { return &s->run->stages[s->stage]; }
 static int server_report_stage(ps_server *s, double first_served, ps_err *err);
@@ -257,7 +272,7 @@ static int server_serve_pull(ps_server *s, const held_pull *p, ps_err *err)
         free(w.buf);
         return PS_ERR;
     }
-    int to = ps_worker_actor(s->run, p->worker);
+    int to = server_worker_actor(s, p->worker);
     if (view)
         return ps_send_spliced(s->be, to, w.buf, w.len, at, view, view_len, err);
     return ps_send(s->be, to, w.buf, w.len, err);
@@ -413,8 +428,14 @@ static int server_next_stage(ps_server *s, ps_err *err)
 {
     s->stage++;
     const ps_stage *st = server_stage(s);
-    s->stage_ended_at = ps_now(s->be);
+    s->stage_ended_at = s->stage_done_at;
     s->stage_reported = 0;
+    s->awaiting_grant = 0;
+    if (!s->run->scheduled)
+        ps_members_prefix(&s->members, st->workers);
+    else if (ps_members_set(&s->members, s->grant_list[s->stage], s->grant_len[s->stage],
+                            st->workers, err))
+        return PS_ERR;
     if (st->consistency->reset(&st->consistency_params, &s->clocks, st->workers, st->clock_base,
                                err))
         return PS_ERR;
@@ -456,8 +477,13 @@ static int server_on_min_advance(ps_server *s, ps_err *err)
             return PS_ERR;
         s->next_eval = ps_run_next_eval(s->run, s->next_eval);
     }
-    if (s->clocks.min_done >= end && s->stage + 1 < s->run->n_stages)
-        return server_next_stage(s, err);
+    if (s->clocks.min_done >= end && s->stage + 1 < s->run->n_stages) {
+        s->stage_done_at = ps_now(s->be);
+        if (!s->run->scheduled || s->grant_buf[s->stage + 1])
+            return server_next_stage(s, err);
+        s->awaiting_grant = 1; /* its grant will start it */
+        return PS_OK;
+    }
     return server_serve_ready(s, err);
 }
 
@@ -643,7 +669,7 @@ static int server_handle_model(ps_server *s, int w, const ps_msg *m, ps_err *err
         free(vals);
         if (rc == PS_OK)
             server_charge_io(s, T);
-        return rc ? PS_ERR : ps_send(s->be, ps_worker_actor(s->run, w), r.buf, r.len, err);
+        return rc ? PS_ERR : ps_send(s->be, server_worker_actor(s, w), r.buf, r.len, err);
     }
     int32_t end = st->clock_base + st->iterations;
     if (m->clock != end - 1 || (m->nkeys && m->vals_per_key != T->vpk))
@@ -657,7 +683,7 @@ static int server_handle_model(ps_server *s, int w, const ps_msg *m, ps_err *err
         return PS_OK;
     ps_msg_writer a;
     if (ps_msg_build(&a, PS_MSG_MODEL, 0, me, 0, end, 0, 0, 0, err) ||
-        ps_send(s->be, ps_worker_actor(s->run, w), a.buf, a.len, err))
+        ps_send(s->be, server_worker_actor(s, w), a.buf, a.len, err))
         return PS_ERR;
     /* the stage's one worker has done all of its clocks */
     s->clocks.done[w] = end;
@@ -680,6 +706,32 @@ static int server_keep_for_later(ps_server *s, void *buf, size_t len, ps_err *er
     return 0;
 }
 
+/* A multi-task run's scheduler starts stage k on the workers it lists: the first
+ * stage opens now, a later one when this server is done with the one before. */
+static int server_take_grant(ps_server *s, void *buf, const ps_msg *m, ps_err *err)
+{
+    const ps_run *r = s->run;
+    int k = m->clock;
+    if (!r->scheduled || k < s->stage || k >= r->n_stages || s->grant_buf[k] ||
+        m->aux_len != 4u * (uint32_t)r->stages[k].workers) {
+        free(buf);
+        return ps_err_set(err, "unexpected grant of stage %d with %u bytes of workers", k + 1,
+                          m->aux_len);
+    }
+    s->grant_buf[k] = buf;
+    s->grant_list[k] = m->aux;
+    s->grant_len[k] = m->aux_len;
+    if (k == s->stage && !s->stage_open) {
+        if (ps_members_set(&s->members, m->aux, m->aux_len, r->stages[k].workers, err))
+            return PS_ERR;
+        s->stage_open = 1;
+        for (ps_kept_msg *kept; (kept = ps_kept_pop(&s->pending));)
+            ps_kept_push(&s->replay, kept);
+        return PS_OK;
+    }
+    return k == s->stage + 1 && s->awaiting_grant ? server_next_stage(s, err) : PS_OK;
+}
+
 /* Returns 1 when told to stop, 0 to go on, PS_ERR on a fatal error. Messages that
  * are malformed or break the protocol are dropped with a log line naming the peer. */
 static int server_handle(ps_server *s, void *buf, size_t len, ps_err *err)
@@ -695,6 +747,13 @@ static int server_handle(ps_server *s, void *buf, size_t len, ps_err *err)
         free(buf);
         return 1;
     }
+    if (m.type == PS_MSG_GRANT) {
+        ps_err gerr;
+        if (server_take_grant(s, buf, &m, &gerr) == PS_OK)
+            return 0;
+        server_log_drop(s, m.sender, gerr.msg);
+        return s->run->scheduled ? ps_err_set(err, "%s", gerr.msg) : 0;
+    }
     int w = (int)m.sender - ps_worker_actor(s->run, 0);
     int rc = PS_OK;
     if (w < 0 || w >= s->run->n_workers || (m.type != PS_MSG_PUSH && m.type != PS_MSG_PULL &&
@@ -705,11 +764,12 @@ static int server_handle(ps_server *s, void *buf, size_t len, ps_err *err)
         snprintf(why.msg, sizeof why.msg, "%s message for table %u; the model has %d",
                  ps_msg_type_name(m.type), m.table, s->n_tables);
         rc = PS_ERR;
-    } else if (ps_run_stage_of(s->run, m.clock) > s->stage) {
+    } else if (ps_run_stage_of(s->run, m.clock) > s->stage || !s->stage_open) {
         return server_keep_for_later(s, buf, len, err); /* its stage has not begun here */
-    } else if (w >= server_stage(s)->workers) {
+    } else if ((w = ps_members_rank(&s->members, w)) < 0) {
         snprintf(why.msg, sizeof why.msg, "%s message of worker %d, which is not in stage %d "
-                 "(%d workers)", ps_msg_type_name(m.type), w, server_stage(s)->number,
+                 "(%d workers)", ps_msg_type_name(m.type),
+                 (int)m.sender - ps_worker_actor(s->run, 0), server_stage(s)->number,
                  server_stage(s)->workers);
         rc = PS_ERR;
     } else if (m.type == PS_MSG_MODEL) {
@@ -777,8 +837,13 @@ static int server_init(ps_server *s, ps_run *r, ps_backend *be, int index, ps_er
     s->be = be;
     s->index = index;
     int n = r->n_workers;
-    if (ps_clock_table_init(&s->clocks, r->stages[0].workers, err))
+    if (ps_clock_table_init(&s->clocks, r->stages[0].workers, err) ||
+        ps_members_init(&s->members, n, err))
         return PS_ERR;
+    if (!r->scheduled) {
+        ps_members_prefix(&s->members, r->stages[0].workers);
+        s->stage_open = 1;
+    }
     s->deferred_head = calloc((size_t)n, sizeof *s->deferred_head);
     s->deferred_tail = calloc((size_t)n, sizeof *s->deferred_tail);
     s->n_tables = r->n_tables;
@@ -825,6 +890,9 @@ static void server_free(ps_server *s)
         free(s->pulled[i].keys);
     ps_kept_free(&s->pending);
     ps_kept_free(&s->replay);
+    ps_members_free(&s->members);
+    for (int k = 0; k < PS_CONFIG_MAX_STAGES; k++)
+        free(s->grant_buf[k]);
     free(s->pulled);
     free(s->deferred_head);
     free(s->deferred_tail);

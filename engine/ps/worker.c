@@ -49,6 +49,7 @@ typedef struct ps_worker {
     float *local[PS_MODEL_MAX_TABLES]; /* a direct stage: the whole model, as stored */
     ps_worker_stats stats[PS_CONFIG_MAX_STAGES]; /* per stage */
     int stage;                   /* the stage in progress */
+    int rank;                    /* this worker's rank among the stage's workers */
     uint64_t rows_done;          /* rows taken by the stages before this one */
     ps_trace trace;              /* open when run->trace: what this worker pushed */
 } ps_worker;
@@ -143,7 +144,7 @@ static int worker_build_batch(ps_worker *wk, const ps_stage *st, int slot, int32
     }
     for (uint32_t j = 0; j < B; j++) {
         uint64_t at = first + j, pos = at % wk->n_rows;
-        wk->rows[j] = wk->lo + (wk->shuffled ? ps_batch_order_row(r->cfg->seed, wk->index,
+        wk->rows[j] = wk->lo + (wk->shuffled ? ps_batch_order_row(r->cfg->seed, wk->rank,
                                                                   at / wk->n_rows, pos, wk->n_rows)
                                              : pos);
     }
@@ -668,29 +669,94 @@ static int worker_run_direct_stage(ps_worker *wk, const ps_stage *st, ps_err *er
 /* This worker's share of the training rows when `n_workers` share them: a stage's
  * workers split the whole training set, so that a stage of fewer workers than the
  * cluster's still trains on all of it. */
-static void worker_shard(ps_worker *wk, int n_workers)
+static void worker_shard(ps_worker *wk, int rank, int n_workers)
 {
     uint64_t n = ps_dataset_rows(wk->run->train), W = (uint64_t)n_workers;
-    wk->lo = n * (uint64_t)wk->index / W;
-    wk->n_rows = n * (uint64_t)(wk->index + 1) / W - wk->lo;
+    wk->lo = n * (uint64_t)rank / W;
+    wk->n_rows = n * (uint64_t)(rank + 1) / W - wk->lo;
+}
+
+/* Stage wk->stage, this worker being its rank-th of st->workers. What it trains on
+ * depends on the rank alone (its shard, its batch order, and the rows that rank
+ * took in earlier stages), so a task trains one model wherever a scheduler puts
+ * its stages: with workers 0 .. n-1 the rank is the worker's index. */
+static int worker_take_part(ps_worker *wk, int rank, ps_err *err)
+{
+    const ps_run *r = wk->run;
+    const ps_stage *st = &r->stages[wk->stage];
+    wk->rank = rank;
+    wk->rows_done = 0;
+    for (int k = 0; k < wk->stage; k++)
+        if (rank < r->stages[k].workers)
+            wk->rows_done += (uint64_t)r->stages[k].iterations * (uint64_t)r->stages[k].batch;
+    worker_shard(wk, rank, st->workers);
+    wk->stats[wk->stage].member = 1;
+    int rc = st->direct ? worker_run_direct_stage(wk, st, err) : worker_run_stage(wk, st, err);
+    wk->stats[wk->stage].end_time_s = ps_now(wk->be);
+    return rc;
+}
+
+/* The scheduler's next word to this worker: a stage it takes part in (*stage, and
+ * its rank there), or *stage = -1: the task is over. */
+static int worker_await_grant(ps_worker *wk, int *stage, int *rank, ps_err *err)
+{
+    void *buf;
+    ps_msg m;
+    int rc = worker_recv(wk, &buf, &m, err);
+    *stage = -1;
+    if (rc == PS_OK && m.type == PS_MSG_GRANT && m.clock > wk->stage &&
+        m.clock < wk->run->n_stages && m.aux_len % 4 == 0) {
+        *stage = m.clock;
+        *rank = -1;
+        for (uint32_t i = 0; i < m.aux_len / 4; i++) {
+            uint32_t w;
+            memcpy(&w, m.aux + 4 * (size_t)i, 4);
+            if (w == (uint32_t)wk->index)
+                *rank = (int)i;
+        }
+        if (*rank < 0 || m.aux_len / 4 != (uint32_t)wk->run->stages[m.clock].workers)
+            rc = ps_err_set(err, "the scheduler's grant of stage %d (%u workers) leaves this "
+                            "worker out or has the wrong size", m.clock + 1, m.aux_len / 4);
+    } else if (rc == PS_OK && m.type != PS_MSG_TASK_END) {
+        rc = ps_err_set(err, "unexpected %s message from actor %u for clock %d while waiting "
+                        "for the scheduler", ps_msg_type_name(m.type), m.sender, m.clock);
+    }
+    free(buf);
+    return rc;
+}
+
+static int worker_report_stage_end(ps_worker *wk, ps_err *err)
+{
+    ps_msg_writer m;
+    const ps_run *r = wk->run;
+    if (ps_msg_build(&m, PS_MSG_STAGE_END, 0, (uint32_t)ps_worker_actor(r, wk->index),
+                     (uint32_t)r->task, wk->stage, 0, 0, 0, err))
+        return PS_ERR;
+    return ps_send(wk->be, PS_SCHEDULER_ACTOR, m.buf, m.len, err);
 }
 
 /* The stages this worker takes part in, in order; it idles through the others
- * (the servers hold its next stage's messages until that stage begins). */
+ * (the servers hold its next stage's messages until that stage begins). In a
+ * multi-task run the scheduler says which and when. */
 static int worker_iterate(ps_worker *wk, ps_err *err)
 {
     const ps_run *r = wk->run;
-    for (wk->stage = 0; wk->stage < r->n_stages; wk->stage++) {
-        const ps_stage *st = &r->stages[wk->stage];
-        if (wk->index >= st->workers)
-            continue;
-        worker_shard(wk, st->workers);
-        int rc = st->direct ? worker_run_direct_stage(wk, st, err) : worker_run_stage(wk, st, err);
-        wk->stats[wk->stage].end_time_s = ps_now(wk->be);
-        if (rc)
-            return PS_ERR;
-        wk->rows_done += (uint64_t)st->iterations * (uint64_t)st->batch;
+    if (r->scheduled) {
+        int rank;
+        for (wk->stage = -1;;) {
+            int next;
+            if (worker_await_grant(wk, &next, &rank, err))
+                return PS_ERR;
+            if (next < 0)
+                return PS_OK;
+            wk->stage = next;
+            if (worker_take_part(wk, rank, err) || worker_report_stage_end(wk, err))
+                return PS_ERR;
+        }
     }
+    for (wk->stage = 0; wk->stage < r->n_stages; wk->stage++)
+        if (wk->index < r->stages[wk->stage].workers && worker_take_part(wk, wk->index, err))
+            return PS_ERR;
     return PS_OK;
 }
 

@@ -55,8 +55,16 @@ static int priority_schedule(const ps_sched_params *p, ps_sched *s, double now,
     return started;
 }
 
+static const ps_config_key priority_keys[] = {
+    {"scheduler", "angry_after", PS_KEY_INT, "3", PS_KEY_IN(0, 1e6), NULL,
+     "scheduling events a task may fail to start at in a row before it is served "
+     "first and reserves the slots it waits for"},
+    {NULL, NULL, 0, NULL, 0, 0, 0, NULL, NULL},
+};
+
 const ps_scheduler_ops ps_scheduler_priority = {
     .name = "priority",
+    .keys = priority_keys,
     .doc = "greedy, but a task that failed to start scheduler.angry_after times in a row "
            "is served first and reserves the slots it waits for",
     .schedule = priority_schedule,

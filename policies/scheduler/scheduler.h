@@ -6,6 +6,7 @@
 #ifndef PS_SCHEDULER_H
 #define PS_SCHEDULER_H
 
+#include "engine/core/config.h"
 #include "engine/core/err.h"
 
 typedef struct ps_sched_params {
@@ -41,6 +42,9 @@ typedef struct ps_sched_start {
 typedef struct ps_scheduler_ops {
     const char *name;
     const char *doc;
+    /* The policy's own config keys (NULL-terminated by a NULL key), registered under
+     * [scheduler]; read with ps_config_module_*. NULL: none. */
+    const ps_config_key *keys;
     /* Starts what the policy picks among the ready stages at `now`, by calls to
      * ps_sched_try_start; returns how many started (written to out[0..]). */
     int (*schedule)(const ps_sched_params *p, ps_sched *s, double now, ps_sched_start *out);

@@ -6,7 +6,7 @@ source "$(dirname "$0")/common.bash"
 experiments/figures.sh "$PSLAB" "$TMP/fig" --quick >/dev/null 2>"$TMP/err" || fail "figures: $(cat "$TMP/err")"
 r=$TMP/fig/REPORT.md
 grep -qx "| paper | finding | pslab | figure | holds |" "$r" || fail "REPORT.md lacks its table: $(cat "$r")"
-[ "$(grep -c '^| FlexPS' "$r")" -eq 4 ] || fail "expected 4 FlexPS rows: $(cat "$r")"
+[ "$(grep -c '^| FlexPS' "$r")" -eq 5 ] || fail "expected 5 FlexPS rows: $(cat "$r")"
 grep '^| FlexPS' "$r" | grep -v "not run:" | while IFS= read -r row; do
     fig=$(awk -F' [|] ' '{ print $4 }' <<<"$row")
     [ -s "$TMP/fig/$fig" ] && [ -s "$TMP/fig/${fig%.png}.svg" ] || fail "row's figure $fig is missing"
@@ -37,4 +37,14 @@ if [ -s "$k" ]; then
         print (g != "never" && (s == "never" || g + 0 < s + 0) && (l == "never" || g + 0 < l + 0)) ? "yes" : "no" }' "$k")
     grep '^| FlexPS, multi-stage K-means' "$r" | grep -q "| $want |$" || fail "kmeans verdict is not $want"
 fi
+x=$TMP/fig/flexps-multi-task/multi_task.csv
+[ "$(awk -F, 'NR > 1 && $4 == 25 { n++ } END { print n }' "$x")" = 3 ] || fail "multi-task policies: $(cat "$x")"
+for p in sequential greedy priority; do
+    [ "$(awk -F, -v p=$p '$1 == p { print $2 }' "$x")" = "$(sed -n 's/^makespan_s: //p' "$TMP/fig/flexps-multi-task/$p/summary.txt")" ] ||
+        fail "multi_task.csv's $p makespan is not its summary's"
+done
+want=$(awk -F, 'NR > 1 { m[$1] = $2; c[$1] = $3; b[$1] = $5 } END {
+    print (m["greedy"] < m["sequential"] && m["priority"] < m["sequential"] && c["greedy"] < c["sequential"] &&
+           c["priority"] < c["sequential"] && b["priority"] < b["greedy"]) ? "yes" : "no" }' "$x")
+grep '^| FlexPS, multi-task' "$r" | grep -q "| $want |$" || fail "multi-task verdict is not $want"
 echo "ok: REPORT.md's rows, figures and verdicts ($(grep -c '| yes |$' "$r") hold)"
