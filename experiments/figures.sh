@@ -11,6 +11,9 @@ case "$pslab" in /*) ;; *) pslab=$PWD/$pslab ;; esac
 mkdir -p "$out"
 rows=()
 rows+=("$(experiments/flexps/multistage_sgd.sh "$pslab" "$out/flexps-multistage")")
+for m in svm lasso; do
+    rows+=("$(experiments/flexps/multistage_sgd.sh "$pslab" "$out/flexps-multistage-$m" $m)")
+done
 rows+=("$(experiments/flexps/transition.sh "$pslab" "$out/flexps-transition" $quick)")
 rows+=("$(experiments/flexps/svrg.sh "$pslab" "$out/flexps-svrg" $quick)")
 rows+=("$(experiments/flexps/kmeans.sh "$pslab" "$out/flexps-kmeans")")

@@ -136,8 +136,10 @@ int ps_cluster_init(ps_cluster *c, const ps_config *cfg, const char *out_dir, ps
         c->n_tasks = k + 1; /* freed from here on */
         if (task_load(c, k, err))
             return PS_ERR;
-        if (snprintf(t->dir, sizeof t->dir, "%s/%s", out_dir, t->name) >= (int)sizeof t->dir)
+        char dir[sizeof t->dir]; /* not straight into t->dir: GCC sees t->name overlap it */
+        if (snprintf(dir, sizeof dir, "%s/%s", out_dir, cfg->tasks[k].name) >= (int)sizeof dir)
             return ps_err_set(err, "%s/%s: path too long", out_dir, t->name);
+        memcpy(t->dir, dir, sizeof dir);
         if (ps_outputs_mkdir(t->dir, err) || ps_outputs_write_config(t->dir, &t->cfg, err) ||
             ps_run_init(&t->run, &t->cfg, t->dir, err))
             return ps_err_prefix(err, "task %s: ", t->name);

@@ -6,7 +6,7 @@ source "$(dirname "$0")/common.bash"
 experiments/figures.sh "$PSLAB" "$TMP/fig" --quick >/dev/null 2>"$TMP/err" || fail "figures: $(cat "$TMP/err")"
 r=$TMP/fig/REPORT.md
 grep -qx "| paper | finding | pslab | figure | holds |" "$r" || fail "REPORT.md lacks its table: $(cat "$r")"
-[ "$(grep -c '^| FlexPS' "$r")" -eq 5 ] || fail "expected 5 FlexPS rows: $(cat "$r")"
+[ "$(grep -c '^| FlexPS' "$r")" -eq 7 ] || fail "expected 7 FlexPS rows: $(cat "$r")"
 grep '^| FlexPS' "$r" | grep -v "not run:" | while IFS= read -r row; do
     fig=$(awk -F' [|] ' '{ print $4 }' <<<"$row")
     [ -s "$TMP/fig/$fig" ] && [ -s "$TMP/fig/${fig%.png}.svg" ] || fail "row's figure $fig is missing"
@@ -23,14 +23,19 @@ a=$(awk -F, '$1 == "svrg-flexible" { print $2 }' "$s"); b=$(awk -F, '$1 == "svrg
 want=$(awk -v a="$a" -v b="$b" 'BEGIN { print (a != "never" && (b == "never" || a + 0 < b + 0)) ? "yes" : "no" }')
 grep '^| FlexPS, SVRG' "$r" | grep -q "| $want |$" || fail "svrg verdict is not $want"
 grep -q "flexible $a s" "$r" || fail "the report's svrg times are not the table's"
-m=$TMP/fig/flexps-multistage/multistage.csv
-[ "$(grep -c '^fixed,' "$m")" -eq 5 ] && [ "$(grep -c '^flexible,' "$m")" -eq 1 ] || fail "multistage plans: $(cat "$m")"
-# a fixed count's worker-seconds are its workers times its run, less the transitions
-awk -F, '$1 == "fixed" { d = $7 - $2 * $6; if (d > 0 || d < -0.01 * $2 * $6) { print; bad = 1 } } END { exit bad }' "$m" ||
-    fail "multistage worker-seconds are not workers x time: $(cat "$m")"
-want=$(awk -F, '$1 == "fixed" && $3 != "never" && (b == "" || $3 + 0 < b) { b = $3 + 0 }
-    $1 == "flexible" { f = $3 } END { print (f != "never" && f + 0 < b) ? "yes" : "no" }' "$m")
-grep '^| FlexPS, multi-stage SGD' "$r" | grep -q "| $want |$" || fail "multistage verdict is not $want"
+for model in LR SVM LASSO; do
+    m=$TMP/fig/flexps-multistage/multistage.csv
+    [ $model = LR ] || m=$TMP/fig/flexps-multistage-${model,,}/multistage.csv
+    [ "$(grep -c '^fixed,' "$m")" -eq 5 ] && [ "$(grep -c '^flexible,' "$m")" -eq 1 ] || fail "$model multistage plans: $(cat "$m")"
+    # a fixed count's worker-seconds are its workers times its run, less the transitions
+    awk -F, '$1 == "fixed" { d = $7 - $2 * $6; if (d > 0 || d < -0.01 * $2 * $6) { print; bad = 1 } } END { exit bad }' "$m" ||
+        fail "$model multistage worker-seconds are not workers x time: $(cat "$m")"
+    # every plan reaches the target (LR's fixed one aside, the worst plan's final value)
+    [ $model = LR ] || ! grep -q never "$m" || fail "$model: a plan never reaches the target: $(cat "$m")"
+    want=$(awk -F, '$1 == "fixed" && $3 != "never" && (b == "" || $3 + 0 < b) { b = $3 + 0 }
+        $1 == "flexible" { f = $3 } END { print (f != "never" && f + 0 < b) ? "yes" : "no" }' "$m")
+    grep "^| FlexPS, multi-stage SGD ($model," "$r" | grep -q "| $want |$" || fail "$model multistage verdict is not $want"
+done
 k=$TMP/fig/flexps-kmeans/kmeans.csv
 if [ -s "$k" ]; then
     want=$(awk -F, 'NR > 1 { t[$1] = $2 } END { g = t["growing"]; s = t["small"]; l = t["large"]
