@@ -943,18 +943,28 @@ static int check_owners(const ps_config *c, const char *path, const int *origin,
     return PS_OK;
 }
 
+/* Which numbered sections ([stage.N], or [task.N] when tasks) have a key set,
+ * and the first line of each. */
+static void numbered_sections(int tasks, const int *origin, const int *explicit_set,
+                              int *present, int *line)
+{
+    for (size_t i = 0; i < N_KEYS; i++) {
+        int n = tasks ? keys[i].task : keys[i].stage;
+        if (n && explicit_set[i]) {
+            present[n] = 1;
+            if (!line[n] || (origin[i] && origin[i] < line[n]))
+                line[n] = origin[i];
+        }
+    }
+}
+
 /* The [stage.N] sections present (any key set), which must run from stage.1 with
  * no gap; c->n_stages counts them. */
 static int find_stages(ps_config *c, const char *path, const int *origin,
                        const int *explicit_set, ps_err *err)
 {
     int present[PS_CONFIG_MAX_STAGES + 1] = {0}, line[PS_CONFIG_MAX_STAGES + 1] = {0};
-    for (size_t i = 0; i < N_KEYS; i++)
-        if (keys[i].stage && explicit_set[i]) {
-            present[keys[i].stage] = 1;
-            if (!line[keys[i].stage] || (origin[i] && origin[i] < line[keys[i].stage]))
-                line[keys[i].stage] = origin[i];
-        }
+    numbered_sections(0, origin, explicit_set, present, line);
     c->n_stages = 0;
     for (int n = 1; n <= PS_CONFIG_MAX_STAGES; n++) {
         if (!present[n])
@@ -975,12 +985,7 @@ static int find_tasks(ps_config *c, const char *path, const int *origin,
                       const int *explicit_set, ps_err *err)
 {
     int present[PS_CONFIG_MAX_TASKS + 1] = {0}, line[PS_CONFIG_MAX_TASKS + 1] = {0};
-    for (size_t i = 0; i < N_KEYS; i++)
-        if (keys[i].task && explicit_set[i]) {
-            present[keys[i].task] = 1;
-            if (!line[keys[i].task] || (origin[i] && origin[i] < line[keys[i].task]))
-                line[keys[i].task] = origin[i];
-        }
+    numbered_sections(1, origin, explicit_set, present, line);
     c->n_tasks = 0;
     for (int n = 1; n <= PS_CONFIG_MAX_TASKS; n++) {
         if (!present[n])
