@@ -85,6 +85,14 @@ b_g=$(col "$TMP/starve-greedy" b 1 4); b_p=$(col "$TMP/starve-prio" b 1 4)
 awk -v g="$b_g" -v p="$b_p" 'BEGIN { exit !(p < g) }' || fail "b starts at $b_p under priority, $b_g greedy"
 echo "ok: the 4-slot task starts at $b_g s under greedy, $b_p s under priority"
 
+# A traced multi-task run: each task's directory passes pslab check.
+run "$EX" --trace --out "$TMP/traced"
+for t in lr svm; do
+    out=$("$PSLAB" check "$TMP/traced/$t") || fail "pslab check of task $t: $out"
+    grep -q "no update lost" <<<"$out" || fail "pslab check of task $t: $out"
+done
+echo "ok: pslab check passes each task of a traced run"
+
 # The real backend: the same schedule's models.
 run "$EX" --backend real --out "$TMP/real"
 for t in lr svm; do
