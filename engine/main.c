@@ -127,6 +127,7 @@ static int make_sim_backend(run_args *a, const ps_config *cfg, const char *dir, 
         p.slow_factor = cfg->slow_factor;
         p.disk_read_bw = cfg->disk_read_bw;
         p.disk_write_bw = cfg->disk_write_bw;
+        p.cores = cfg->cores;
         p.seed = cfg->seed;
         p.linked_hosts = cfg->worker_links ? 0 : cfg->servers;
         if (snprintf(path, sizeof path, "%s/platform.xml", dir) >= (int)sizeof path)
@@ -253,7 +254,7 @@ static int run_tasks(run_args *a, const ps_config *cfg, const char *dir, ps_err 
     ps_backend *be = NULL;
     int rc = cl ? ps_cluster_init(cl, cfg, dir, err) : ps_err_set(err, "out of memory");
     for (int k = 0; rc == PS_OK && k < cl->n_tasks; k++) {
-        rc = select_store(&cl->tasks[k].run, &cl->tasks[k].cfg, err);
+        rc = select_store(&cl->tasks[k].run, cl->tasks[k].tcfg, err);
         cl->tasks[k].run.trace = a->trace;
     }
     if (rc == PS_OK)
@@ -299,7 +300,8 @@ static int cmd_run(int argc, char **argv)
     if (rc == PS_OK)
         rc = ps_outputs_write_config(dir, &cfg, &err);
     if (rc == PS_OK)
-        rc = cfg.n_tasks ? run_tasks(&a, &cfg, dir, &err) : run_one(&a, &cfg, dir, &err);
+        rc = cfg.n_tasks || !strcmp(cfg.scheduler, "auto") ? run_tasks(&a, &cfg, dir, &err)
+                                                            : run_one(&a, &cfg, dir, &err);
     if (rc)
         fprintf(stderr, "pslab run: %s\n", err.msg);
     ps_config_free(&cfg);

@@ -10,14 +10,15 @@ pslab=${1:?usage: figures.sh PSLAB OUT [--quick]}; out=${2:?}; quick=${3:-}
 case "$pslab" in /*) ;; *) pslab=$PWD/$pslab ;; esac
 mkdir -p "$out"
 rows=()
-rows+=("$(experiments/flexps/multistage_sgd.sh "$pslab" "$out/flexps-multistage")")
+rows+=("$(experiments/flexps/multistage_sgd.sh "$pslab" "$out/flexps-multistage" lr $quick)")
 for m in svm lasso; do
-    rows+=("$(experiments/flexps/multistage_sgd.sh "$pslab" "$out/flexps-multistage-$m" $m)")
+    rows+=("$(experiments/flexps/multistage_sgd.sh "$pslab" "$out/flexps-multistage-$m" $m $quick)")
 done
 rows+=("$(experiments/flexps/transition.sh "$pslab" "$out/flexps-transition" $quick)")
 rows+=("$(experiments/flexps/svrg.sh "$pslab" "$out/flexps-svrg" $quick)")
 rows+=("$(experiments/flexps/kmeans.sh "$pslab" "$out/flexps-kmeans")")
 rows+=("$(experiments/flexps/multi_task.sh "$pslab" "$out/flexps-multi-task" $quick)")
+rows+=("$(experiments/flexps/auto.sh "$pslab" "$out/flexps-auto" $quick)")
 if [ "$quick" != --quick ]; then
     rows+=("$(experiments/flexps/svrg.sh "$pslab" "$out/flexps-svrg-real" --real)")
 fi

@@ -7,7 +7,7 @@
 
 #define CONSISTENCY_POLICIES(X) X(bsp) X(ssp) X(asp) X(wsp)
 #define PARTITIONER_POLICIES(X) X(range) X(hash)
-#define SCHEDULER_POLICIES(X) X(sequential) X(greedy) X(priority)
+#define SCHEDULER_POLICIES(X) X(sequential) X(greedy) X(priority) X(auto)
 
 #define DECLARE_CONSISTENCY(n) extern const ps_consistency_ops ps_consistency_##n;
 #define DECLARE_PARTITIONER(n) extern const ps_partitioner_ops ps_partitioner_##n;

@@ -29,6 +29,7 @@ void ps_platform_defaults(ps_platform_params *p)
     p->slow_factor = 1.0;
     p->disk_read_bw = 200e6;
     p->disk_write_bw = 100e6;
+    p->cores = 1;
     p->seed = 1;
 }
 
@@ -58,6 +59,8 @@ int ps_platform_check(const ps_platform_params *p, ps_err *err)
         check_positive(p->disk_read_bw, "disk_read_bw", "--disk-read", err) ||
         check_positive(p->disk_write_bw, "disk_write_bw", "--disk-write", err))
         return PS_ERR;
+    if (p->cores < 1 || p->cores > 1024)
+        return ps_err_set(err, "cores (--cores) must be in [1, 1024], got %d", p->cores);
     if (p->linked_hosts < 0 || p->linked_hosts > p->hosts)
         return ps_err_set(err, "linked hosts (--linked-hosts) must be in 0..%d, got %d", p->hosts,
                           p->linked_hosts);
@@ -130,6 +133,8 @@ static void write_header(FILE *f, const ps_platform_params *p)
             p->hosts, p->speed, p->bandwidth, p->latency, p->speed_spread, p->slow_fraction,
             p->slow_factor, p->disk_read_bw, p->disk_write_bw, (unsigned long long)p->seed,
             p->linked_hosts);
+    if (p->cores > 1)
+        fprintf(f, "<!-- cores=%d -->\n", p->cores);
     fputs("<platform version=\"4.1\">\n  <zone id=\"cluster\" routing=\"Cluster\">\n", f);
 }
 
@@ -139,7 +144,10 @@ static void write_host(FILE *f, const ps_platform_params *p, int i, double speed
 {
     int linked = p->linked_hosts == 0 || i < p->linked_hosts;
     double latency = p->linked_hosts ? 3 * p->latency : p->latency;
-    fprintf(f, "    <host id=\"host%d\" speed=\"%.17gf\">\n", i, speed);
+    if (p->cores > 1) /* one core is SimGrid's default, and the files stay as they were */
+        fprintf(f, "    <host id=\"host%d\" speed=\"%.17gf\" core=\"%d\">\n", i, speed, p->cores);
+    else
+        fprintf(f, "    <host id=\"host%d\" speed=\"%.17gf\">\n", i, speed);
     fprintf(f, "      <disk id=\"disk\" read_bw=\"%.17gBps\" write_bw=\"%.17gBps\"/>\n",
             p->disk_read_bw, p->disk_write_bw);
     fputs("    </host>\n", f);

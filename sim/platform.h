@@ -20,6 +20,7 @@ typedef struct ps_platform_params {
     double slow_fraction; /* this fraction of hosts (chosen by seed) ... */
     double slow_factor;   /* ... runs slow_factor times slower */
     double disk_read_bw, disk_write_bw; /* B/s */
+    int cores;            /* per host, each of `speed` */
     uint64_t seed;
     /* 0: every host has a private link to the backbone. K > 0: only hosts 0..K-1
      * have one, without a backbone, and it carries the latency of a whole path

@@ -27,6 +27,7 @@ static const char usage[] =
     "                       latency, and no backbone (0 = all hosts, the default)\n"
     "  --disk-read B        disk read bandwidth in bytes/s (default 200M)\n"
     "  --disk-write B       disk write bandwidth in bytes/s (default 100M)\n"
+    "  --cores N            cores of each host (default 1)\n"
     "  --seed S             seed for the heterogeneity draws (default 1)\n"
     "  -h, --help           this text\n"
     "\n"
@@ -174,6 +175,7 @@ int ps_platform_main(int argc, char **argv)
         {"--linked-hosts", OPT_INT, &p.linked_hosts},
         {"--disk-read", OPT_REAL, &p.disk_read_bw},
         {"--disk-write", OPT_REAL, &p.disk_write_bw},
+        {"--cores", OPT_INT, &p.cores},
         {"--seed", OPT_SEED, &p.seed},            {"-o", OPT_PATH, &out},
         {"--output", OPT_PATH, &out},             {NULL, OPT_INT, NULL},
     };

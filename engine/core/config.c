@@ -122,6 +122,9 @@ static const core_key core_keys[] = {
      "disk read bandwidth of a host, bytes/s"},
     {"platform", "disk_write_bw", T_DOUBLE, OFF(disk_write_bw), "100M", POS, NULL,
      "disk write bandwidth of a host, bytes/s"},
+    {"platform", "cores", T_INT, OFF(cores), "1", IN(1, 1024), NULL,
+     "cores of each host: as many of its actors compute at once at host_speed each (FlexPS "
+     "runs a worker thread a core; set it to cluster.workers_per_node to match)"},
     {"platform", "worker_links", T_INT, OFF(worker_links), "1", IN(0, 1), NULL,
      "1 = every host has a link to a backbone; 0 = only server hosts have links, carrying "
      "the whole path latency (workers' NICs never the bottleneck; much faster at scale)"},
@@ -242,7 +245,9 @@ static const core_key core_keys[] = {
     {"policy", "scheduler", T_ENUM, OFF(scheduler), "greedy", ANY, ps_scheduler_names,
      "a multi-task run's stage scheduler ([task.N] sections): sequential = one stage in "
      "flight, in submission order; greedy = every ready stage that fits the free worker "
-     "slots; priority = greedy, but a task that keeps failing to start is served first"},
+     "slots; priority = greedy, but a task that keeps failing to start is served first; "
+     "auto = one stage at a time on every worker node, with the workers a node runs "
+     "searched by timed probes (auto-parallelism; also for a config without tasks)"},
 
     {"stragglers", "fraction", T_DOUBLE, OFF(straggler_fraction), "0", IN(0, 1), NULL,
      "share of the workers (chosen from the seed) that are slow for the whole run"},
@@ -1146,12 +1151,14 @@ int ps_config_write(const ps_config *c, FILE *f)
     table_init();
     fprintf(f, "# pslab configuration, resolved: every key and its value%s%s\n",
             c->source_path ? "; loaded from " : "", c->source_path ? c->source_path : "");
+    const char *section = NULL; /* the last written: keys left out can end a section */
     for (size_t i = 0; i < N_KEYS; i++) {
         const key_def *k = &keys[i];
         if (!key_applies(c, k))
             continue;
-        if (i == 0 || strcmp(k->section, keys[i - 1].section) != 0)
-            fprintf(f, "%s[%s]\n", i ? "\n" : "", k->section);
+        if (!section || strcmp(k->section, section) != 0)
+            fprintf(f, "%s[%s]\n", section ? "\n" : "", k->section);
+        section = k->section;
         char v[MAX_STRING + 64];
         value_text(c, k, v, sizeof v);
         fprintf(f, "# %s\n", k->doc);

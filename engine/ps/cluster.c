@@ -127,28 +127,42 @@ int ps_cluster_init(ps_cluster *c, const ps_config *cfg, const char *out_dir, ps
         return ps_err_set(err, "unknown scheduler %s", cfg->scheduler);
     c->params.angry_after = strcmp(cfg->scheduler, "priority") == 0
                                 ? ps_config_module_int(cfg, "scheduler", "angry_after") : 0;
+    c->params.probe_iterations = c->policy->auto_parallel
+                                     ? ps_config_module_int(cfg, "scheduler", "probe_iterations")
+                                     : 0;
     c->slots = cfg->workers_per_node > 0 ? cfg->workers_per_node : 1;
     c->n_nodes = (cfg->workers + c->slots - 1) / c->slots;
-    for (int k = 0; k < cfg->n_tasks; k++) {
+    c->single = cfg->n_tasks == 0;
+    for (int k = 0; k < (c->single ? 1 : cfg->n_tasks); k++) {
         ps_cluster_task *t = &c->tasks[k];
-        snprintf(t->name, sizeof t->name, "%s", cfg->tasks[k].name);
-        t->submit = cfg->tasks[k].submit;
+        snprintf(t->name, sizeof t->name, "%s", c->single ? cfg->name : cfg->tasks[k].name);
+        t->submit = c->single ? 0 : cfg->tasks[k].submit;
         c->n_tasks = k + 1; /* freed from here on */
-        if (task_load(c, k, err))
+        if (c->single) {
+            t->tcfg = cfg;
+            snprintf(t->dir, sizeof t->dir, "%s", out_dir);
+        } else if (task_load(c, k, err)) {
             return PS_ERR;
-        char dir[sizeof t->dir]; /* not straight into t->dir: GCC sees t->name overlap it */
-        if (snprintf(dir, sizeof dir, "%s/%s", out_dir, cfg->tasks[k].name) >= (int)sizeof dir)
-            return ps_err_set(err, "%s/%s: path too long", out_dir, t->name);
-        memcpy(t->dir, dir, sizeof dir);
-        if (ps_outputs_mkdir(t->dir, err) || ps_outputs_write_config(t->dir, &t->cfg, err) ||
-            ps_run_init(&t->run, &t->cfg, t->dir, err))
+        } else {
+            t->tcfg = &t->cfg;
+            char dir[sizeof t->dir]; /* not straight into t->dir: GCC sees t->name overlap it */
+            if (snprintf(dir, sizeof dir, "%s/%s", out_dir, cfg->tasks[k].name) >= (int)sizeof dir)
+                return ps_err_set(err, "%s/%s: path too long", out_dir, t->name);
+            memcpy(t->dir, dir, sizeof dir);
+            if (ps_outputs_mkdir(t->dir, err) || ps_outputs_write_config(t->dir, &t->cfg, err))
+                return ps_err_prefix(err, "task %s: ", t->name);
+        }
+        if (ps_run_init(&t->run, t->tcfg, t->dir, err))
             return ps_err_prefix(err, "task %s: ", t->name);
         t->run.scheduled = 1;
         t->run.task = k;
-        for (int s = 0; s < t->run.n_stages; s++)
+        for (int s = 0; s < t->run.n_stages; s++) {
             if (t->run.stages[s].workers > c->n_nodes * c->slots)
                 return ps_err_set(err, "task %s: stage %d asks for %d workers; the cluster has %d",
                                   t->name, s + 1, t->run.stages[s].workers, c->n_nodes * c->slots);
+            if (c->policy->auto_parallel)
+                t->run.stages[s].direct = 0; /* its probes are never one worker's alone */
+        }
     }
     return PS_OK;
 }
@@ -157,7 +171,8 @@ void ps_cluster_free(ps_cluster *c)
 {
     for (int k = 0; k < c->n_tasks; k++) {
         ps_run_free(&c->tasks[k].run);
-        ps_config_free(&c->tasks[k].cfg);
+        if (c->tasks[k].tcfg == &c->tasks[k].cfg)
+            ps_config_free(&c->tasks[k].cfg);
         if (c->tasks[k].view.ops)
             c->tasks[k].view.ops->destroy(&c->tasks[k].view);
     }

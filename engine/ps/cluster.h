@@ -11,7 +11,8 @@
 typedef struct ps_cluster_task {
     char name[64];
     double submit;
-    ps_config cfg;          /* its own config, with the cluster's shape */
+    ps_config cfg;          /* its own config, with the cluster's shape, as loaded */
+    const ps_config *tcfg;  /* the task's config: cfg, or a one-task run's own */
     ps_run run;
     char dir[4200];         /* RUN_DIR/NAME */
     ps_backend view;        /* the backend as the task's actors see it */
@@ -26,12 +27,14 @@ typedef struct ps_cluster {
     int n_tasks;
     ps_cluster_task tasks[PS_CONFIG_MAX_TASKS];
     int n_nodes, slots;     /* worker nodes (after the servers') and slots on each */
+    int single;             /* a one-task run: the task's outputs are the run's */
     ps_backend *be;         /* the whole backend, set at launch */
     int failed;
 } ps_cluster;
 
 /* Loads each task's config (its cluster.* and run.backend forced to the run's),
- * makes its directory with its resolved config.ini, and builds its run. */
+ * makes its directory with its resolved config.ini, and builds its run. A config
+ * without [task.N] (policy.scheduler = auto) is the one task, in out_dir itself. */
 int ps_cluster_init(ps_cluster *c, const ps_config *cfg, const char *out_dir, ps_err *err);
 void ps_cluster_free(ps_cluster *c);
 /* The whole actor table: the scheduler (id 0, node 0), then each task's actors. */

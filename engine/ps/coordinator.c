@@ -169,7 +169,8 @@ static int coord_take_done(ps_coord *c, const ps_msg *m, ps_err *err)
     memcpy(st, m->aux, len);
     c->n_done++;
     for (int k = 0; k < r->n_stages; k++)
-        if (ps_run_took_part(r, c->stats, w, k) && st[k].iterations < r->stages[k].iterations) {
+        if (ps_run_took_part(r, c->stats, w, k) &&
+            st[k].iterations < (r->scheduled ? st[k].granted : r->stages[k].iterations)) {
             c->n_failed++;
             break;
         }

@@ -249,11 +249,16 @@ int32_t ps_run_next_eval(const ps_run *r, int32_t c)
     return lo < r->n_evals ? r->evals[lo] : INT32_MAX;
 }
 
-double ps_run_step_rate(const ps_run *r, int32_t clock)
+double ps_run_step_rate_for(const ps_run *r, int32_t clock, int workers)
 {
     const ps_stage *st = &r->stages[ps_run_stage_of(r, clock)];
     double rate = st->lr / (1.0 + st->lr_decay * (clock - st->clock_base));
-    return strcmp(r->cfg->update, "average") == 0 ? rate / st->workers : rate;
+    return strcmp(r->cfg->update, "average") == 0 ? rate / workers : rate;
+}
+
+double ps_run_step_rate(const ps_run *r, int32_t clock)
+{
+    return ps_run_step_rate_for(r, clock, r->stages[ps_run_stage_of(r, clock)].workers);
 }
 
 int ps_run_init(ps_run *r, const ps_config *cfg, const char *out_dir, ps_err *err)

@@ -138,6 +138,18 @@ int32_t ps_run_next_eval(const ps_run *r, int32_t c);
  * clock within the stage, divided by the stage's workers under model.update =
  * average. Workers scale their steps by it and servers their proximal thresholds. */
 double ps_run_step_rate(const ps_run *r, int32_t clock);
+/* The same, for a stretch of the stage run by `workers` workers (auto's probes). */
+double ps_run_step_rate_for(const ps_run *r, int32_t clock, int workers);
+
+/* A stretch of a stage's clocks [first, end) run by one worker set, each worker
+ * taking `batch` examples an iteration: the whole stage, unless the auto
+ * scheduler splits it into probes of worker counts and the rest. A GRANT's aux
+ * opens with it (clocks within the stage), then lists the workers. */
+typedef struct ps_segment {
+    int32_t first, end;   /* global clocks */
+    int workers, batch;
+} ps_segment;
+#define PS_GRANT_HEAD 12  /* u32 first (within the stage), iterations, batch */
 
 /* Reports an actor's fatal error once, on stderr, and marks the run failed. */
 void ps_run_fail(ps_run *r, const char *who, const ps_err *err);
@@ -152,6 +164,7 @@ typedef struct ps_worker_stats {
     double iterations, compute_s, wait_s, comm_s, examples, flops, loss_sum, end_time_s;
     double transfer_in_s, transfer_out_s; /* a direct stage's bulk model transfers */
     double member;                   /* 1: the worker took part in the stage */
+    double granted;                  /* iterations it was given (scheduled runs) */
 } ps_worker_stats;
 
 /* Whether worker w took part in stage k, by its reported stats: a planned stage

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/core/mem.h"
 #include "engine/ps/kept_queue.h"
 #include "engine/ps/members.h"
 #include "engine/ps/msg.h"
@@ -56,6 +57,14 @@ typedef struct deferred_push {
     void *buf;
 } deferred_push;
 
+/* A scheduler's grant of a segment of a stage, kept until this server opens it. */
+typedef struct kept_grant {
+    void *buf;
+    int stage;
+    uint32_t first, iterations, n;
+    const uint8_t *list;     /* n u32 workers, in buf */
+} kept_grant;
+
 typedef struct ps_server {
     ps_run *run;
     ps_backend *be;
@@ -84,11 +93,13 @@ typedef struct ps_server {
     /* The stage's workers: the tracker, held pulls and pushes count them by rank. */
     ps_members members;
     int stage_open;          /* the stage's workers are known (a multi-task run: granted) */
-    int awaiting_grant;      /* the stage is done here; the next one is not yet granted */
+    int32_t seg_end;         /* the clock where the segment in progress ends */
+    int awaiting_grant;      /* the segment is done here; the next is not yet granted */
+    int want_stage;          /* the segment to open next: its stage and first clock in it */
+    uint32_t want_first;
     double stage_done_at;    /* when the stage in progress was done here */
-    void *grant_buf[PS_CONFIG_MAX_STAGES]; /* a multi-task run's grants, by stage */
-    const uint8_t *grant_list[PS_CONFIG_MAX_STAGES];
-    uint32_t grant_len[PS_CONFIG_MAX_STAGES];
+    kept_grant *grants;      /* a multi-task run's grants not yet opened */
+    int n_grants, cap_grants;
 } ps_server;
 
 /* The actor of the stage's rank-th worker. */
@@ -387,7 +398,8 @@ static int server_apply(ps_server *s, int table, const uint64_t *keys, const uin
                         uint64_t lo, uint32_t n, int32_t clock, const float *vals, ps_err *err)
 {
     ps_server_table *T = &s->tables[table];
-    if (ps_server_table_apply(T, keys, slots, lo, n, vals, ps_run_step_rate(s->run, clock), err))
+    double rate = ps_run_step_rate_for(s->run, clock, s->members.n);
+    if (ps_server_table_apply(T, keys, slots, lo, n, vals, rate, err))
         return PS_ERR;
     server_charge_io(s, T);
     return PS_OK;
@@ -430,16 +442,14 @@ static int server_next_stage(ps_server *s, ps_err *err)
     const ps_stage *st = server_stage(s);
     s->stage_ended_at = s->stage_done_at;
     s->stage_reported = 0;
-    s->awaiting_grant = 0;
-    if (!s->run->scheduled)
+    if (!s->run->scheduled) { /* else the grant set its workers and segment */
         ps_members_prefix(&s->members, st->workers);
-    else if (ps_members_set(&s->members, s->grant_list[s->stage], s->grant_len[s->stage],
-                            st->workers, err))
+        s->seg_end = st->clock_base + st->iterations;
+    }
+    if (st->consistency->reset(&st->consistency_params, &s->clocks, s->members.n,
+                               st->clock_base, err))
         return PS_ERR;
-    if (st->consistency->reset(&st->consistency_params, &s->clocks, st->workers, st->clock_base,
-                               err))
-        return PS_ERR;
-    s->n_at_min = st->workers;
+    s->n_at_min = s->members.n;
     for (int t = 0; st->step == PS_STEP_FULL_GRADIENT && t < s->n_tables; t++)
         if (s->tables[t].rt->spec.zero_at_full_gradient) {
             if (ps_server_table_zero(&s->tables[t], err))
@@ -449,6 +459,40 @@ static int server_next_stage(ps_server *s, ps_err *err)
     for (ps_kept_msg *k; (k = ps_kept_pop(&s->pending));)
         ps_kept_push(&s->replay, k);
     return PS_OK;
+}
+
+/* The kept grant of stage k's segment from `first` (within the stage), or -1. */
+static int server_find_grant(const ps_server *s, int k, uint32_t first)
+{
+    for (int i = 0; i < s->n_grants; i++)
+        if (s->grants[i].stage == k && s->grants[i].first == first)
+            return i;
+    return -1;
+}
+
+/* Opens kept grant i: its workers and clocks are the segment's now. A segment of
+ * the stage in progress resets the tracker to its workers, as a stage change does
+ * (auto-parallelism's probes); one of the next stage is that change. */
+static int server_open_segment(ps_server *s, int i, ps_err *err)
+{
+    kept_grant g = s->grants[i];
+    s->grants[i] = s->grants[--s->n_grants];
+    const ps_stage *st = &s->run->stages[g.stage];
+    int rc = ps_members_set(&s->members, g.list, g.n * 4u, (int)g.n, err);
+    s->seg_end = st->clock_base + (int32_t)(g.first + g.iterations);
+    s->awaiting_grant = 0;
+    if (rc == PS_OK && s->stage_open && g.stage != s->stage) {
+        rc = server_next_stage(s, err);
+    } else if (rc == PS_OK) {
+        s->stage_open = 1;
+        rc = st->consistency->reset(&st->consistency_params, &s->clocks, s->members.n,
+                                    st->clock_base + (int32_t)g.first, err);
+        s->n_at_min = s->members.n;
+        for (ps_kept_msg *k; rc == PS_OK && (k = ps_kept_pop(&s->pending));)
+            ps_kept_push(&s->replay, k);
+    }
+    free(g.buf);
+    return rc;
 }
 
 static int server_on_min_advance(ps_server *s, ps_err *err)
@@ -477,12 +521,17 @@ static int server_on_min_advance(ps_server *s, ps_err *err)
             return PS_ERR;
         s->next_eval = ps_run_next_eval(s->run, s->next_eval);
     }
-    if (s->clocks.min_done >= end && s->stage + 1 < s->run->n_stages) {
-        s->stage_done_at = ps_now(s->be);
-        if (!s->run->scheduled || s->grant_buf[s->stage + 1])
+    if (s->clocks.min_done >= s->seg_end && (s->seg_end < end || s->stage + 1 < s->run->n_stages)) {
+        int same = s->seg_end < end; /* a probe ended: the stage goes on */
+        if (!same)
+            s->stage_done_at = ps_now(s->be);
+        if (!s->run->scheduled)
             return server_next_stage(s, err);
-        s->awaiting_grant = 1; /* its grant will start it */
-        return PS_OK;
+        s->want_stage = same ? s->stage : s->stage + 1;
+        s->want_first = same ? (uint32_t)(s->seg_end - st->clock_base) : 0;
+        s->awaiting_grant = 1; /* its grant will open it */
+        int i = server_find_grant(s, s->want_stage, s->want_first);
+        return i >= 0 ? server_open_segment(s, i, err) : PS_OK;
     }
     return server_serve_ready(s, err);
 }
@@ -706,30 +755,39 @@ static int server_keep_for_later(ps_server *s, void *buf, size_t len, ps_err *er
     return 0;
 }
 
-/* A multi-task run's scheduler starts stage k on the workers it lists: the first
- * stage opens now, a later one when this server is done with the one before. */
+/* A multi-task run's scheduler starts a segment of stage k (PS_GRANT_HEAD, then
+ * its workers): kept until this server is done with what comes before it. */
 static int server_take_grant(ps_server *s, void *buf, const ps_msg *m, ps_err *err)
 {
     const ps_run *r = s->run;
     int k = m->clock;
-    if (!r->scheduled || k < s->stage || k >= r->n_stages || s->grant_buf[k] ||
-        m->aux_len != 4u * (uint32_t)r->stages[k].workers) {
+    uint32_t head[3] = {0, 0, 0}, n = 0;
+    if (m->aux_len > PS_GRANT_HEAD && m->aux_len % 4 == 0) {
+        memcpy(head, m->aux, sizeof head);
+        n = (m->aux_len - PS_GRANT_HEAD) / 4;
+    }
+    if (!r->scheduled || k < s->stage || k >= r->n_stages || n < 1 ||
+        n > (uint32_t)r->n_workers || head[1] < 1 ||
+        head[0] + (uint64_t)head[1] > (uint64_t)r->stages[k].iterations ||
+        server_find_grant(s, k, head[0]) >= 0) {
         free(buf);
-        return ps_err_set(err, "unexpected grant of stage %d with %u bytes of workers", k + 1,
-                          m->aux_len);
+        return ps_err_set(err, "unexpected grant of stage %d (iterations %u.. of %u, %u workers)",
+                          k + 1, head[0], head[1], n);
     }
-    s->grant_buf[k] = buf;
-    s->grant_list[k] = m->aux;
-    s->grant_len[k] = m->aux_len;
-    if (k == s->stage && !s->stage_open) {
-        if (ps_members_set(&s->members, m->aux, m->aux_len, r->stages[k].workers, err))
-            return PS_ERR;
-        s->stage_open = 1;
-        for (ps_kept_msg *kept; (kept = ps_kept_pop(&s->pending));)
-            ps_kept_push(&s->replay, kept);
-        return PS_OK;
+    if (s->n_grants == s->cap_grants) {
+        int cap = s->cap_grants ? 2 * s->cap_grants : 4;
+        if (ps_resize(&s->grants, (size_t)cap, sizeof *s->grants)) {
+            free(buf);
+            return ps_err_set(err, "out of memory keeping a grant");
+        }
+        s->cap_grants = cap;
     }
-    return k == s->stage + 1 && s->awaiting_grant ? server_next_stage(s, err) : PS_OK;
+    s->grants[s->n_grants++] = (kept_grant){.buf = buf, .stage = k, .first = head[0],
+                                            .iterations = head[1], .n = n,
+                                            .list = m->aux + PS_GRANT_HEAD};
+    if (s->awaiting_grant && k == s->want_stage && head[0] == s->want_first)
+        return server_open_segment(s, s->n_grants - 1, err);
+    return PS_OK;
 }
 
 /* Returns 1 when told to stop, 0 to go on, PS_ERR on a fatal error. Messages that
@@ -764,7 +822,7 @@ static int server_handle(ps_server *s, void *buf, size_t len, ps_err *err)
         snprintf(why.msg, sizeof why.msg, "%s message for table %u; the model has %d",
                  ps_msg_type_name(m.type), m.table, s->n_tables);
         rc = PS_ERR;
-    } else if (ps_run_stage_of(s->run, m.clock) > s->stage || !s->stage_open) {
+    } else if (!s->stage_open || (m.clock >= s->seg_end && s->seg_end < s->run->total_clocks)) {
         return server_keep_for_later(s, buf, len, err); /* its stage has not begun here */
     } else if ((w = ps_members_rank(&s->members, w)) < 0) {
         snprintf(why.msg, sizeof why.msg, "%s message of worker %d, which is not in stage %d "
@@ -843,6 +901,9 @@ static int server_init(ps_server *s, ps_run *r, ps_backend *be, int index, ps_er
     if (!r->scheduled) {
         ps_members_prefix(&s->members, r->stages[0].workers);
         s->stage_open = 1;
+        s->seg_end = r->stages[0].clock_base + r->stages[0].iterations;
+    } else {
+        s->awaiting_grant = 1; /* stage 1 from its first clock */
     }
     s->deferred_head = calloc((size_t)n, sizeof *s->deferred_head);
     s->deferred_tail = calloc((size_t)n, sizeof *s->deferred_tail);
@@ -891,8 +952,9 @@ static void server_free(ps_server *s)
     ps_kept_free(&s->pending);
     ps_kept_free(&s->replay);
     ps_members_free(&s->members);
-    for (int k = 0; k < PS_CONFIG_MAX_STAGES; k++)
-        free(s->grant_buf[k]);
+    for (int i = 0; i < s->n_grants; i++)
+        free(s->grants[i].buf);
+    free(s->grants);
     free(s->pulled);
     free(s->deferred_head);
     free(s->deferred_tail);

@@ -50,6 +50,7 @@ typedef struct ps_worker {
     ps_worker_stats stats[PS_CONFIG_MAX_STAGES]; /* per stage */
     int stage;                   /* the stage in progress */
     int rank;                    /* this worker's rank among the stage's workers */
+    ps_segment seg;              /* the stretch of the stage it runs now */
     uint64_t rows_done;          /* rows taken by the stages before this one */
     ps_trace trace;              /* open when run->trace: what this worker pushed */
 } ps_worker;
@@ -133,7 +134,7 @@ static int worker_build_batch(ps_worker *wk, const ps_stage *st, int slot, int32
                               ps_err *err)
 {
     const ps_run *r = wk->run;
-    uint32_t B = (uint32_t)st->batch;
+    uint32_t B = (uint32_t)wk->seg.batch;
     uint64_t first = wk->rows_done + (uint64_t)(clock - st->clock_base) * B;
     if (B > wk->cap_rows) {
         uint64_t *rows = realloc(wk->rows, B * sizeof *rows);
@@ -426,9 +427,10 @@ static int worker_step(ps_worker *wk, const ps_stage *st, int cur, int32_t c, do
 {
     ps_worker_stats *stats = &wk->stats[wk->stage];
     double t0 = ps_now(wk->be), loss;
-    ps_step_ctx ctx = {.rate = ps_run_step_rate(wk->run, c), .clock = c - st->clock_base,
-                       .workers = st->workers, .step = st->step,
-                       .stage_examples = (double)st->workers * st->batch * st->iterations};
+    const ps_segment *g = &wk->seg;
+    ps_step_ctx ctx = {.rate = ps_run_step_rate_for(wk->run, c, g->workers),
+                       .clock = c - st->clock_base, .workers = g->workers, .step = st->step,
+                       .stage_examples = (double)g->workers * g->batch * st->iterations};
     const float *w[PS_MODEL_MAX_TABLES];
     float *out[PS_MODEL_MAX_TABLES];
     for (int t = 0; t < wk->run->n_model_tables; t++) {
@@ -440,27 +442,27 @@ static int worker_step(ps_worker *wk, const ps_stage *st, int cur, int32_t c, do
         return PS_ERR;
     worker_assign_offsets(wk, cur);
     worker_charge(wk, st, c, t0, flops, loss);
-    int has_next = c + 1 < st->clock_base + st->iterations;
+    int has_next = c + 1 < g->end;
     if (has_next && worker_build_batch(wk, st, !cur, c + 1, err))
         return PS_ERR;
     double now = ps_now(wk->be), timing[2] = {*iter_start, now - *iter_start};
     if (worker_send_pushes(wk, st, cur, c, has_next, timing, err))
         return PS_ERR;
     *iter_start = ps_now(wk->be);
-    stats->iterations = c + 1 - st->clock_base;
+    stats->iterations++;
     return PS_OK;
 }
 
-/* The iterations of one stage: clocks clock_base .. clock_base+iterations-1 on
- * the wire, the next batch's pull riding on each push. */
+/* The iterations of the worker's segment of a stage (the whole stage unless auto
+ * splits it), the next batch's pull riding on each push. */
 static int worker_run_stage(ps_worker *wk, const ps_stage *st, ps_err *err)
 {
     int cur = 0;
-    int32_t first = st->clock_base;
+    int32_t first = wk->seg.first;
     if (worker_build_batch(wk, st, cur, first, err) || worker_send_pulls(wk, cur, first, err))
         return PS_ERR;
     double sent_at = ps_now(wk->be), iter_start = sent_at; /* iteration c ends at its pushes */
-    for (int32_t c = first; c < first + st->iterations; c++) {
+    for (int32_t c = first; c < wk->seg.end; c++) {
         if (worker_wait_replies(wk, cur, c, sent_at, err) ||
             worker_step(wk, st, cur, c, &iter_start, err))
             return PS_ERR;
@@ -680,43 +682,62 @@ static void worker_shard(ps_worker *wk, int rank, int n_workers)
  * depends on the rank alone (its shard, its batch order, and the rows that rank
  * took in earlier stages), so a task trains one model wherever a scheduler puts
  * its stages: with workers 0 .. n-1 the rank is the worker's index. */
-static int worker_take_part(ps_worker *wk, int rank, ps_err *err)
+static int worker_take_part(ps_worker *wk, int rank, const ps_segment *seg, ps_err *err)
 {
     const ps_run *r = wk->run;
     const ps_stage *st = &r->stages[wk->stage];
     wk->rank = rank;
+    wk->seg = *seg;
     wk->rows_done = 0;
     for (int k = 0; k < wk->stage; k++)
         if (rank < r->stages[k].workers)
             wk->rows_done += (uint64_t)r->stages[k].iterations * (uint64_t)r->stages[k].batch;
-    worker_shard(wk, rank, st->workers);
+    worker_shard(wk, rank, seg->workers);
     wk->stats[wk->stage].member = 1;
+    wk->stats[wk->stage].granted += seg->end - seg->first;
     int rc = st->direct ? worker_run_direct_stage(wk, st, err) : worker_run_stage(wk, st, err);
     wk->stats[wk->stage].end_time_s = ps_now(wk->be);
     return rc;
 }
 
-/* The scheduler's next word to this worker: a stage it takes part in (*stage, and
- * its rank there), or *stage = -1: the task is over. */
-static int worker_await_grant(ps_worker *wk, int *stage, int *rank, ps_err *err)
+/* A GRANT's segment of stage k (PS_GRANT_HEAD) and this worker's rank in it. */
+static int worker_read_grant(const ps_worker *wk, const ps_msg *m, ps_segment *seg, int *rank,
+                             ps_err *err)
+{
+    const ps_stage *st = &wk->run->stages[m->clock];
+    uint32_t head[3], n = (m->aux_len - PS_GRANT_HEAD) / 4;
+    memcpy(head, m->aux, sizeof head);
+    *seg = (ps_segment){.first = st->clock_base + (int32_t)head[0],
+                        .end = st->clock_base + (int32_t)(head[0] + head[1]),
+                        .workers = (int)n, .batch = (int)head[2]};
+    *rank = -1;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t w;
+        memcpy(&w, m->aux + PS_GRANT_HEAD + 4 * (size_t)i, 4);
+        if (w == (uint32_t)wk->index)
+            *rank = (int)i;
+    }
+    if (*rank < 0 || head[1] < 1 || head[0] + head[1] > (uint32_t)st->iterations ||
+        head[2] < 1 || head[2] > 10000000u)
+        return ps_err_set(err, "the scheduler's grant of stage %d (iterations %u.. of %u, batch "
+                          "%u, %u workers) leaves this worker out or is out of range",
+                          m->clock + 1, head[0], head[1], head[2], n);
+    return PS_OK;
+}
+
+/* The scheduler's next word to this worker: a segment of a stage it takes part in
+ * (*stage, the segment and its rank there), or *stage = -1: the task is over. */
+static int worker_await_grant(ps_worker *wk, int *stage, ps_segment *seg, int *rank,
+                              ps_err *err)
 {
     void *buf;
     ps_msg m;
     int rc = worker_recv(wk, &buf, &m, err);
     *stage = -1;
-    if (rc == PS_OK && m.type == PS_MSG_GRANT && m.clock > wk->stage &&
-        m.clock < wk->run->n_stages && m.aux_len % 4 == 0) {
+    if (rc == PS_OK && m.type == PS_MSG_GRANT && m.clock >= wk->stage && m.clock >= 0 &&
+        m.clock < wk->run->n_stages && m.aux_len % 4 == 0 && m.aux_len > PS_GRANT_HEAD) {
         *stage = m.clock;
-        *rank = -1;
-        for (uint32_t i = 0; i < m.aux_len / 4; i++) {
-            uint32_t w;
-            memcpy(&w, m.aux + 4 * (size_t)i, 4);
-            if (w == (uint32_t)wk->index)
-                *rank = (int)i;
-        }
-        if (*rank < 0 || m.aux_len / 4 != (uint32_t)wk->run->stages[m.clock].workers)
-            rc = ps_err_set(err, "the scheduler's grant of stage %d (%u workers) leaves this "
-                            "worker out or has the wrong size", m.clock + 1, m.aux_len / 4);
+        rc = worker_read_grant(wk, &m, seg, rank, err);
     } else if (rc == PS_OK && m.type != PS_MSG_TASK_END) {
         rc = ps_err_set(err, "unexpected %s message from actor %u for clock %d while waiting "
                         "for the scheduler", ps_msg_type_name(m.type), m.sender, m.clock);
@@ -729,9 +750,11 @@ static int worker_report_stage_end(ps_worker *wk, ps_err *err)
 {
     ps_msg_writer m;
     const ps_run *r = wk->run;
+    uint32_t first = (uint32_t)(wk->seg.first - r->stages[wk->stage].clock_base);
     if (ps_msg_build(&m, PS_MSG_STAGE_END, 0, (uint32_t)ps_worker_actor(r, wk->index),
-                     (uint32_t)r->task, wk->stage, 0, 0, 0, err))
+                     (uint32_t)r->task, wk->stage, 0, 0, sizeof first, err))
         return PS_ERR;
+    memcpy(m.aux, &first, sizeof first);
     return ps_send(wk->be, PS_SCHEDULER_ACTOR, m.buf, m.len, err);
 }
 
@@ -743,20 +766,25 @@ static int worker_iterate(ps_worker *wk, ps_err *err)
     const ps_run *r = wk->run;
     if (r->scheduled) {
         int rank;
+        ps_segment seg;
         for (wk->stage = -1;;) {
             int next;
-            if (worker_await_grant(wk, &next, &rank, err))
+            if (worker_await_grant(wk, &next, &seg, &rank, err))
                 return PS_ERR;
             if (next < 0)
                 return PS_OK;
             wk->stage = next;
-            if (worker_take_part(wk, rank, err) || worker_report_stage_end(wk, err))
+            if (worker_take_part(wk, rank, &seg, err) || worker_report_stage_end(wk, err))
                 return PS_ERR;
         }
     }
-    for (wk->stage = 0; wk->stage < r->n_stages; wk->stage++)
-        if (wk->index < r->stages[wk->stage].workers && worker_take_part(wk, wk->index, err))
+    for (wk->stage = 0; wk->stage < r->n_stages; wk->stage++) {
+        const ps_stage *st = &r->stages[wk->stage];
+        ps_segment whole = {st->clock_base, st->clock_base + st->iterations, st->workers,
+                            st->batch};
+        if (wk->index < st->workers && worker_take_part(wk, wk->index, &whole, err))
             return PS_ERR;
+    }
     return PS_OK;
 }
 

@@ -45,6 +45,7 @@ struct checker {
     check_stage stages[PS_CONFIG_MAX_STAGES];
     int n_stages;
     int32_t clocks;          /* of every stage */
+    int *seg_workers;        /* per clock, when a scheduler split stages (schedule.csv) */
     int max_report;
     long violations;
     FILE *report;
@@ -158,10 +159,11 @@ static int check_pulls(checker *k, int server, ps_err *err)
         for (int i = 1; i < k->n_stages && clock >= k->stages[i].base; i++)
             st = &k->stages[i];
         const char *model = st->model;
-        if (worker >= st->workers)
+        int workers = k->seg_workers && clock < k->clocks ? k->seg_workers[clock] : st->workers;
+        if (worker >= workers)
             violation(k, "%s:%ld: server %d served worker %d a pull for clock %d, of a stage "
                       "of %d workers (0 .. %d)", c.path, c.lineno, server, worker, clock,
-                      st->workers, st->workers - 1);
+                      workers, workers - 1);
         k->pulls++;
         double ahead = clock - slowest;
         k->stale_sum += ahead;
@@ -372,6 +374,75 @@ static int check_rule(checker *k, ps_err *err)
     return PS_OK;
 }
 
+/* The worker count of each clock, when the run's scheduler split its stages into
+ * segments of other worker sets (auto's probes): the rows of schedule.csv, in the
+ * run directory or, for a task of a multi-task run, its parent, of this task. */
+static int check_segments(checker *k, ps_err *err)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/schedule.csv", k->dir);
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(path, sizeof path, "%s/../schedule.csv", k->dir);
+        f = fopen(path, "r");
+    }
+    if (!f)
+        return PS_OK; /* a run of one task without a scheduler */
+    if (!(k->seg_workers = calloc((size_t)k->clocks + 1, sizeof(int)))) {
+        fclose(f);
+        return ps_err_set(err, "out of memory");
+    }
+    for (int32_t c = 0; c < k->clocks; c++) /* a clock no row names keeps its stage's */
+        k->seg_workers[c] = -1;
+    char line[1024], task[256];
+    int stage, workers, rc = PS_OK;
+    unsigned first, iters;
+    long lineno = 1;
+    if (!fgets(line, sizeof line, f))
+        rc = ps_err_set(err, "%s: empty", path);
+    while (rc == PS_OK && fgets(line, sizeof line, f)) {
+        lineno++;
+        /* task,stage,workers,start_s,end_s,nodes,first,iterations,batch */
+        char *field[9];
+        int n = 0;
+        for (char *at = line; n < 9 && at; n++) {
+            field[n] = at;
+            if ((at = strchr(at, ',')))
+                *at++ = '\0';
+        }
+        char *end;
+        if (n != 9 || strlen(field[0]) >= sizeof task ||
+            sscanf(field[1], "%d", &stage) != 1 || sscanf(field[2], "%d", &workers) != 1 ||
+            (first = (unsigned)strtoul(field[6], &end, 10), end == field[6]) ||
+            (iters = (unsigned)strtoul(field[7], &end, 10), end == field[7])) {
+            rc = ps_err_set(err, "%s:%ld: not a row of task,stage,workers,start_s,end_s,nodes,"
+                            "first,iterations,batch", path, lineno);
+            break;
+        }
+        snprintf(task, sizeof task, "%s", field[0]);
+        if (strcmp(task, k->cfg.name) != 0)
+            continue;
+        if (stage < 1 || stage > k->n_stages || workers < 1 ||
+            first + (uint64_t)iters > (uint64_t)k->stages[stage - 1].iterations) {
+            rc = ps_err_set(err, "%s:%ld: stage %d iterations %u..%u with %d workers is not "
+                            "in the run's plan", path, lineno, stage, first, first + iters,
+                            workers);
+            break;
+        }
+        for (unsigned i = 0; i < iters; i++)
+            k->seg_workers[k->stages[stage - 1].base + (int32_t)(first + i)] = workers;
+    }
+    fclose(f);
+    for (int32_t c = 0; rc == PS_OK && c < k->clocks; c++)
+        if (k->seg_workers[c] < 0) {
+            const check_stage *st = &k->stages[0];
+            for (int i = 1; i < k->n_stages && c >= k->stages[i].base; i++)
+                st = &k->stages[i];
+            k->seg_workers[c] = st->workers;
+        }
+    return rc;
+}
+
 /* "bsp", or per stage "stage 1: bsp (at most 0), stage 2: ssp (at most 2)" */
 static void describe_rules(const checker *k, char *buf, size_t n)
 {
@@ -401,6 +472,8 @@ int ps_check_run(const char *dir, int max_report, FILE *out, FILE *report, ps_er
     if (ps_config_load(&k.cfg, path, NULL, 0, err))
         return PS_ERR;
     int rc = check_rule(&k, err);
+    if (rc == PS_OK)
+        rc = check_segments(&k, err);
     if (rc == PS_OK)
         rc = load_tables(&k, err);
     if (rc == PS_OK)
@@ -435,6 +508,7 @@ int ps_check_run(const char *dir, int max_report, FILE *out, FILE *report, ps_er
                 k.n_stages == 1 ? ")" : "", k.pushed.n, k.cfg.workers, tables, k.worst_err);
     }
     free(k.seen);
+    free(k.seg_workers);
     ps_key_sums_free(&k.pushed);
     ps_config_free(&k.cfg);
     return rc < 0 ? PS_ERR : k.violations ? 1 : 0;

@@ -5,12 +5,14 @@
 # one fixed worker count, swept with `pslab sweep` over 5 .. 70 workers (the global
 # batch is kept: each worker takes its share). Simulated time to a target held-out
 # loss, and worker-seconds (workers x seconds, summed over stages) to reach it and
-# in all. LR's target is 0.495; SVM's and Lasso's the worst plan's final value, so
-# that every plan reaches it. Writes OUT/multistage.csv, OUT/multistage.png and
+# in all. LR's target is 0.495; SVM's and Lasso's (and every model's in --quick)
+# the worst plan's final value, so that every plan reaches it. Writes OUT/multistage.csv, OUT/multistage.png and
 # .svg, prints a REPORT.md row.
-#   experiments/flexps/multistage_sgd.sh PSLAB OUT [lr|svm|lasso]
+# --quick runs a fifth of the iterations (200 -> 20 -> 2), for figures-quick.
+#   experiments/flexps/multistage_sgd.sh PSLAB OUT [lr|svm|lasso] [--quick]
 set -euo pipefail
-pslab=${1:?usage: multistage_sgd.sh PSLAB OUT [lr|svm|lasso]}; out=${2:?}; model=${3:-lr}
+pslab=${1:?usage: multistage_sgd.sh PSLAB OUT [lr|svm|lasso] [--quick]}; out=${2:?}; model=${3:-lr}
+quick=${4:-}
 cd "$(dirname "$0")/../.."
 mkdir -p "$out"
 target=0.495
@@ -24,6 +26,9 @@ case $model in
                  -e '/^l2 = /d') ;;
     *) echo "multistage_sgd: model $model: lr, svm or lasso" >&2; exit 2 ;;
 esac
+[ "$quick" = --quick ] && edit+=(-e 's/^iterations = 1000$/iterations = 200/'
+    -e 's/^iterations = 100$/iterations = 20/' -e 's/^iterations = 10$/iterations = 2/'
+    -e 's/^eval_every = 50$/eval_every = 10/')
 sed "${edit[@]}" experiments/stages_sgd.ini > "$out/base.ini"
 counts=(5 10 25 50 70)
 list() { local IFS=,; echo "$*"; }
@@ -57,7 +62,7 @@ row() {
         FS=, "$3/metrics.csv" FS=' ' "$3/summary.txt"
 }
 final() { awk -F, -v m="$metric" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == m) c = i } { v = $c } END { print v }' "$1/metrics.csv"; }
-if [ "$model" != lr ]; then
+if [ "$model" != lr ] || [ "$quick" = --quick ]; then
     target=$(final "$out/flexible")
     for i in "${!counts[@]}"; do
         target=$(awk -v a="$target" -v b="$(final "$out/fixed/$(printf 'point-%03d' "$i")")" 'BEGIN { print (b > a ? b : a) }')

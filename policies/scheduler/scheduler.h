@@ -11,6 +11,7 @@
 
 typedef struct ps_sched_params {
     int angry_after;        /* priority: failed attempts after which a task is served first */
+    int probe_iterations;   /* auto: iterations of each probe */
 } ps_sched_params;
 
 typedef struct ps_sched_task {
@@ -48,6 +49,9 @@ typedef struct ps_scheduler_ops {
     /* Starts what the policy picks among the ready stages at `now`, by calls to
      * ps_sched_try_start; returns how many started (written to out[0..]). */
     int (*schedule)(const ps_sched_params *p, ps_sched *s, double now, ps_sched_start *out);
+    /* Nonzero: every stage asks for the whole cluster, and the workers a node runs
+     * are searched while it runs (auto_parallel.h; the scheduler actor probes). */
+    int auto_parallel;
 } ps_scheduler_ops;
 
 /* The state (sched_core.c). Tasks are copied; their `workers` arrays are borrowed. */

@@ -6,7 +6,7 @@ source "$(dirname "$0")/common.bash"
 experiments/figures.sh "$PSLAB" "$TMP/fig" --quick >/dev/null 2>"$TMP/err" || fail "figures: $(cat "$TMP/err")"
 r=$TMP/fig/REPORT.md
 grep -qx "| paper | finding | pslab | figure | holds |" "$r" || fail "REPORT.md lacks its table: $(cat "$r")"
-[ "$(grep -c '^| FlexPS' "$r")" -eq 7 ] || fail "expected 7 FlexPS rows: $(cat "$r")"
+[ "$(grep -c '^| FlexPS' "$r")" -eq 8 ] || fail "expected 8 FlexPS rows: $(cat "$r")"
 grep '^| FlexPS' "$r" | grep -v "not run:" | while IFS= read -r row; do
     fig=$(awk -F' [|] ' '{ print $4 }' <<<"$row")
     [ -s "$TMP/fig/$fig" ] && [ -s "$TMP/fig/${fig%.png}.svg" ] || fail "row's figure $fig is missing"
@@ -52,4 +52,13 @@ want=$(awk -F, 'NR > 1 { m[$1] = $2; c[$1] = $3; b[$1] = $5 } END {
     print (m["greedy"] < m["sequential"] && m["priority"] < m["sequential"] && c["greedy"] < c["sequential"] &&
            c["priority"] < c["sequential"] && b["priority"] < b["greedy"]) ? "yes" : "no" }' "$x")
 grep '^| FlexPS, multi-task' "$r" | grep -q "| $want |$" || fail "multi-task verdict is not $want"
+a=$TMP/fig/flexps-auto/auto.csv
+[ "$(awk -F, 'NR > 1' "$a" | wc -l)" = 3 ] || fail "auto stages: $(cat "$a")"
+# each stage's pick is the last segment's count a node in the auto run's schedule.csv
+for k in 1 2 3; do
+    pick=$(awk -F, -v k=$k 'NR > 1 && $2 == k { c = $3 } END { print c / 8 }' "$TMP/fig/flexps-auto/auto/schedule.csv")
+    [ "$(awk -F, -v k=$k '$1 == k { print $2 }' "$a")" = "$pick" ] || fail "auto.csv's stage $k pick is not $pick"
+done
+want=$(awk -F, 'NR == 1 { n = NF - 6 } NR > 1 { t = $(4 + $2); if (t > 1.1 * $NF) bad = 1 } END { print bad ? "no" : "yes" }' "$a")
+grep '^| FlexPS, auto-parallelism' "$r" | grep -q "| $want |$" || fail "auto verdict is not $want"
 echo "ok: REPORT.md's rows, figures and verdicts ($(grep -c '| yes |$' "$r") hold)"
