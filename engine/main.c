@@ -252,7 +252,7 @@ static int run_tasks(run_args *a, const ps_config *cfg, const char *dir, ps_err 
 {
     ps_cluster *cl = calloc(1, sizeof *cl);
     ps_backend *be = NULL;
-    int rc = cl ? ps_cluster_init(cl, cfg, dir, err) : ps_err_set(err, "out of memory");
+    int rc = cl ? ps_cluster_init(cl, cfg, dir, 1, err) : ps_err_set(err, "out of memory");
     for (int k = 0; rc == PS_OK && k < cl->n_tasks; k++) {
         rc = select_store(&cl->tasks[k].run, cl->tasks[k].tcfg, err);
         cl->tasks[k].run.trace = a->trace;

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "engine/ps/cluster.h"
 #include "engine/ps/outputs.h"
 #include "real/backend_real.h"
 #include "real/launch.h"
@@ -110,16 +111,37 @@ static int parse_node_args(int argc, char **argv, node_args *a, ps_err *err)
     return PS_OK;
 }
 
+/* A multi-task run ([task.N], or policy.scheduler = auto) on this node: every node
+ * builds every task (their config files must be readable on each, at the paths the
+ * config gives); node 0 makes their directories. */
+static int node_run_tasks(node_args *a, ps_config *cfg, const char *dir, ps_backend *be,
+                          ps_err *err)
+{
+    ps_cluster *cl = calloc(1, sizeof *cl);
+    int rc = cl ? ps_cluster_init(cl, cfg, dir, a->rank == 0, err)
+                : ps_err_set(err, "out of memory");
+    for (int k = 0; rc == PS_OK && k < cl->n_tasks; k++) {
+        rc = ps_real_select_store(&cl->tasks[k].run, cl->tasks[k].tcfg, err);
+        cl->tasks[k].run.trace = a->trace;
+    }
+    if (rc == PS_OK)
+        rc = ps_cluster_launch(cl, be, err);
+    if (rc == PS_OK && a->rank == 0)
+        printf("pslab: run directory: %s\n", dir);
+    if (cl)
+        ps_cluster_free(cl);
+    free(cl);
+    return rc;
+}
+
 /* Builds the run on this node, launches its actors; the coordinator writes the
  * outputs. Returns the process's exit status. */
 static int node_run(node_args *a, ps_config *cfg, const char *dir, ps_backend *be, ps_err *err)
 {
     ps_run run;
     memset(&run, 0, sizeof run);
-    if (cfg->n_tasks)
-        return ps_err_set(err, "%s has [task.N] sections: pslab node runs one task; run "
-                          "several with pslab run --backend real (local processes)",
-                          cfg->source_path);
+    if (cfg->n_tasks || strcmp(cfg->scheduler, "auto") == 0)
+        return node_run_tasks(a, cfg, dir, be, err);
     int rc = ps_run_init(&run, cfg, dir, err);
     run.trace = a->trace;
     if (rc == PS_OK)

@@ -117,7 +117,8 @@ static int task_load(ps_cluster *c, int k, ps_err *err)
     return PS_OK;
 }
 
-int ps_cluster_init(ps_cluster *c, const ps_config *cfg, const char *out_dir, ps_err *err)
+int ps_cluster_init(ps_cluster *c, const ps_config *cfg, const char *out_dir, int make_dirs,
+                    ps_err *err)
 {
     memset(c, 0, sizeof *c);
     c->cfg = cfg;
@@ -149,7 +150,8 @@ int ps_cluster_init(ps_cluster *c, const ps_config *cfg, const char *out_dir, ps
             if (snprintf(dir, sizeof dir, "%s/%s", out_dir, cfg->tasks[k].name) >= (int)sizeof dir)
                 return ps_err_set(err, "%s/%s: path too long", out_dir, t->name);
             memcpy(t->dir, dir, sizeof dir);
-            if (ps_outputs_mkdir(t->dir, err) || ps_outputs_write_config(t->dir, &t->cfg, err))
+            if (make_dirs &&
+                (ps_outputs_mkdir(t->dir, err) || ps_outputs_write_config(t->dir, &t->cfg, err)))
                 return ps_err_prefix(err, "task %s: ", t->name);
         }
         if (ps_run_init(&t->run, t->tcfg, t->dir, err))

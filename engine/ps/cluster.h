@@ -33,9 +33,11 @@ typedef struct ps_cluster {
 } ps_cluster;
 
 /* Loads each task's config (its cluster.* and run.backend forced to the run's),
- * makes its directory with its resolved config.ini, and builds its run. A config
- * without [task.N] (policy.scheduler = auto) is the one task, in out_dir itself. */
-int ps_cluster_init(ps_cluster *c, const ps_config *cfg, const char *out_dir, ps_err *err);
+ * makes its directory with its resolved config.ini (when make_dirs: the node that
+ * writes the outputs), and builds its run. A config without [task.N]
+ * (policy.scheduler = auto) is the one task, in out_dir itself. */
+int ps_cluster_init(ps_cluster *c, const ps_config *cfg, const char *out_dir, int make_dirs,
+                    ps_err *err);
 void ps_cluster_free(ps_cluster *c);
 /* The whole actor table: the scheduler (id 0, node 0), then each task's actors. */
 int ps_cluster_launch(ps_cluster *c, ps_backend *be, ps_err *err);

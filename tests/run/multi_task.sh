@@ -102,6 +102,20 @@ done
 [ "$(plan "$TMP/real")" = "$(plan "$TMP/greedy")" ] || fail "the real backend's schedule: $(plan "$TMP/real")"
 echo "ok: the real backend runs both tasks to the same models and schedule"
 
+# One pslab node per process, as a launcher starts them: the same models.
+port=$(( 20000 + RANDOM % 20000 ))
+for r in 1 2 3 4 5; do
+    "$PSLAB" node --coordinator 127.0.0.1:$port --rank $r 2>"$TMP/node$r.err" & pids[$r]=$!
+done
+"$PSLAB" node --coordinator 127.0.0.1:$port --rank 0 --nodes 6 "$EX" --out "$TMP/nodes" \
+    >/dev/null 2>"$TMP/node0.err" || fail "pslab node 0: $(cat "$TMP/node0.err")"
+for r in 1 2 3 4 5; do wait "${pids[$r]}" || fail "pslab node $r: $(cat "$TMP/node$r.err")"; done
+for t in lr svm; do
+    cmp <(cut -d, -f2- "$TMP/greedy/$t/metrics.csv") <(cut -d, -f2- "$TMP/nodes/$t/metrics.csv") ||
+        fail "task $t trains another model under pslab node"
+done
+echo "ok: six pslab node processes run both tasks to the same models"
+
 # Bad task sections
 printf '[cluster]\nservers = 1\nworkers = 2\n[task.2]\nconfig = %s\n' "$TMP/a.ini" > "$TMP/gap.ini"
 expect_error "[task.2] without [task.1]" "$PSLAB" run "$TMP/gap.ini" --out "$TMP/x1"
