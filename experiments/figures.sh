@@ -21,6 +21,7 @@ rows+=("$(experiments/flexps/multi_task.sh "$pslab" "$out/flexps-multi-task" $qu
 rows+=("$(experiments/flexps/auto.sh "$pslab" "$out/flexps-auto" $quick)")
 if [ "$quick" != --quick ]; then
     rows+=("$(experiments/flexps/svrg.sh "$pslab" "$out/flexps-svrg-real" --real)")
+    rows+=("$(experiments/flexps/multistage_1000.sh "$pslab" "$out/flexps-multistage-1000")")
 fi
 {
     echo "# pslab: the source papers' figures"
