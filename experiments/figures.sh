@@ -22,6 +22,7 @@ rows+=("$(experiments/flexps/auto.sh "$pslab" "$out/flexps-auto" $quick)")
 if [ "$quick" != --quick ]; then
     rows+=("$(experiments/flexps/svrg.sh "$pslab" "$out/flexps-svrg-real" --real)")
     rows+=("$(experiments/flexps/multistage_1000.sh "$pslab" "$out/flexps-multistage-1000")")
+    rows+=("$(experiments/flexps/multistage_sgd.sh "$pslab" "$out/flexps-multistage-real" lr --real)")
 fi
 {
     echo "# pslab: the source papers' figures"
