@@ -322,6 +322,18 @@ static void add_module_key(const ps_config_key *k, const char *owner, int is_pol
     N_KEYS++;
 }
 
+/* A module's keys (NULL-terminated by a NULL key), from module slot *slot on. */
+static void add_module_keys(const ps_config_key *k, const char *owner, int kind, size_t *slot)
+{
+    for (; k && k->key; k++) {
+        if (*slot == PS_CONFIG_MODULE_KEYS) {
+            fprintf(stderr, "pslab: more than %d module config keys\n", PS_CONFIG_MODULE_KEYS);
+            abort(); /* raise PS_CONFIG_MODULE_KEYS */
+        }
+        add_module_key(k, owner, kind, (*slot)++);
+    }
+}
+
 static void table_init(void)
 {
     if (N_KEYS)
@@ -357,29 +369,13 @@ static void table_init(void)
     }
     size_t slot = 0;
     for (int m = 0; ps_models[m]; m++)
-        for (const ps_config_key *k = ps_models[m]->keys; k && k->key; k++) {
-            if (slot == PS_CONFIG_MODULE_KEYS) {
-                fprintf(stderr, "pslab: more than %d module config keys\n", PS_CONFIG_MODULE_KEYS);
-                abort(); /* raise PS_CONFIG_MODULE_KEYS */
-            }
-            add_module_key(k, ps_models[m]->name, OWNER_MODEL, slot++);
-        }
+        add_module_keys(ps_models[m]->keys, ps_models[m]->name, OWNER_MODEL, &slot);
     for (int p = 0; ps_consistency_policies[p]; p++)
-        for (const ps_config_key *k = ps_consistency_policies[p]->keys; k && k->key; k++) {
-            if (slot == PS_CONFIG_MODULE_KEYS) {
-                fprintf(stderr, "pslab: more than %d module config keys\n", PS_CONFIG_MODULE_KEYS);
-                abort();
-            }
-            add_module_key(k, ps_consistency_policies[p]->name, OWNER_CONSISTENCY, slot++);
-        }
+        add_module_keys(ps_consistency_policies[p]->keys, ps_consistency_policies[p]->name,
+                        OWNER_CONSISTENCY, &slot);
     for (int p = 0; ps_scheduler_policies[p]; p++)
-        for (const ps_config_key *k = ps_scheduler_policies[p]->keys; k && k->key; k++) {
-            if (slot == PS_CONFIG_MODULE_KEYS) {
-                fprintf(stderr, "pslab: more than %d module config keys\n", PS_CONFIG_MODULE_KEYS);
-                abort();
-            }
-            add_module_key(k, ps_scheduler_policies[p]->name, OWNER_SCHEDULER, slot++);
-        }
+        add_module_keys(ps_scheduler_policies[p]->keys, ps_scheduler_policies[p]->name,
+                        OWNER_SCHEDULER, &slot);
 }
 
 /* ---- the table ---------------------------------------------------------------- */
