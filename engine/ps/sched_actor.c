@@ -33,6 +33,7 @@ typedef struct sched_actor {
     int *held[PS_CONFIG_MAX_TASKS];  /* the slots per node of its running stage */
     ps_auto autos[PS_CONFIG_MAX_TASKS]; /* auto: each task's search and memo */
     int *even;               /* auto: a count on every node */
+    int failed[PS_CONFIG_MAX_TASKS]; /* a worker of the task stopped short: it ended there */
     uint32_t *list;          /* a grant's workers */
 } sched_actor;
 
@@ -195,9 +196,12 @@ static int sched_take_end(sched_actor *a, const ps_msg *m, double now, int *ende
 {
     *ended = 0;
     int t = (int)m->table;
-    uint32_t first = UINT32_MAX;
-    if (m->aux_len == sizeof first)
-        memcpy(&first, m->aux, sizeof first);
+    uint32_t aux[2] = {UINT32_MAX, 0};
+    if (m->aux_len == 4 || m->aux_len == 8)
+        memcpy(aux, m->aux, m->aux_len);
+    uint32_t first = aux[0];
+    if (m->type == PS_MSG_STAGE_END && t >= 0 && t < a->c->n_tasks && a->failed[t])
+        return PS_OK; /* the rest of an ended task's reports */
     stage_run *run = NULL;
     for (int i = 0; i < a->n_runs; i++)
         if (a->runs[i].task == t && a->runs[i].stage == m->clock && a->runs[i].first == first &&
@@ -206,10 +210,16 @@ static int sched_take_end(sched_actor *a, const ps_msg *m, double now, int *ende
     if (m->type != PS_MSG_STAGE_END || t < 0 || t >= a->c->n_tasks || !run)
         return ps_err_set(err, "scheduler: unexpected %s message from actor %u (task %d, "
                           "stage %d)", ps_msg_type_name(m->type), m->sender, t, m->clock + 1);
-    if (--run->left > 0)
+    if (aux[1]) { /* a worker failed: the task ends, its slots go to the others */
+        a->failed[t] = 1;
+        run->left = 0;
+        a->s.tasks[t].next_stage = a->s.tasks[t].n_stages - 1;
+    } else if (--run->left > 0) {
         return PS_OK;
+    }
     run->end = now;
-    if (run->first + run->iterations < (uint32_t)a->c->tasks[t].run.stages[m->clock].iterations) {
+    if (!a->failed[t] &&
+        run->first + run->iterations < (uint32_t)a->c->tasks[t].run.stages[m->clock].iterations) {
         stage_run done = *run; /* a probe: the stage goes on (runs may move) */
         return auto_next(a, &done, err);
     }
@@ -306,9 +316,9 @@ static int sched_write_summary(const sched_actor *a, ps_err *err)
             c->n_tasks ? sum / c->n_tasks : 0.0);
     for (int t = 0; t < c->n_tasks; t++)
         fprintf(f, "task_%d: %s, stages %d, submit_s %.9f, start_s %.9f, done_s %.9f, "
-                   "completion_s %.9f\n", t + 1, c->tasks[t].name, c->tasks[t].run.n_stages,
+                   "completion_s %.9f%s\n", t + 1, c->tasks[t].name, c->tasks[t].run.n_stages,
                 c->tasks[t].submit, a->first_start[t], a->done[t],
-                a->done[t] - c->tasks[t].submit);
+                a->done[t] - c->tasks[t].submit, a->failed[t] ? ", failed" : "");
     return ps_outputs_commit_tmp(f, c->out_dir, "summary.txt", tmp, err);
 }
 

@@ -746,15 +746,17 @@ static int worker_await_grant(ps_worker *wk, int *stage, ps_segment *seg, int *r
     return rc;
 }
 
-static int worker_report_stage_end(ps_worker *wk, ps_err *err)
+/* Tells the scheduler this worker is done with its segment of the stage; `failed`:
+ * it stopped short, and the task ends there. */
+static int worker_report_stage_end(ps_worker *wk, uint32_t failed, ps_err *err)
 {
     ps_msg_writer m;
     const ps_run *r = wk->run;
-    uint32_t first = (uint32_t)(wk->seg.first - r->stages[wk->stage].clock_base);
+    uint32_t aux[2] = {(uint32_t)(wk->seg.first - r->stages[wk->stage].clock_base), failed};
     if (ps_msg_build(&m, PS_MSG_STAGE_END, 0, (uint32_t)ps_worker_actor(r, wk->index),
-                     (uint32_t)r->task, wk->stage, 0, 0, sizeof first, err))
+                     (uint32_t)r->task, wk->stage, 0, 0, failed ? 8 : 4, err))
         return PS_ERR;
-    memcpy(m.aux, &first, sizeof first);
+    memcpy(m.aux, aux, failed ? 8 : 4);
     return ps_send(wk->be, PS_SCHEDULER_ACTOR, m.buf, m.len, err);
 }
 
@@ -774,7 +776,12 @@ static int worker_iterate(ps_worker *wk, ps_err *err)
             if (next < 0)
                 return PS_OK;
             wk->stage = next;
-            if (worker_take_part(wk, rank, &seg, err) || worker_report_stage_end(wk, err))
+            if (worker_take_part(wk, rank, &seg, err)) {
+                ps_err report_err;
+                worker_report_stage_end(wk, 1, &report_err); /* the error above says why */
+                return PS_ERR;
+            }
+            if (worker_report_stage_end(wk, 0, err))
                 return PS_ERR;
         }
     }

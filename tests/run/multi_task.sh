@@ -116,6 +116,18 @@ for t in lr svm; do
 done
 echo "ok: six pslab node processes run both tasks to the same models"
 
+# A task that diverges ends with its error; the scheduler gives its slots to the
+# other, which trains its model, and the run's outputs say which failed.
+sed -e 's/^lr = 0.5$/lr = 2/' -e 's/^batch = 500$/batch = 1000/' experiments/lasso.ini > "$TMP/div.ini"
+printf '[cluster]\nservers = 2\nworkers = 4\n[task.1]\nname = div\nconfig = %s\n[task.2]\nname = svm\nconfig = %s\n' \
+    "$TMP/div.ini" experiments/flexps/tasks/svm_small.ini > "$TMP/mtdiv.ini"
+expect_error "diverged at stage 0" "$PSLAB" run "$TMP/mtdiv.ini" --out "$TMP/div"
+grep -q "^task_1: div, .*, failed$" "$TMP/div/summary.txt" || fail "summary.txt: $(cat "$TMP/div/summary.txt")"
+grep -q "^task_2: svm, .*[0-9]$" "$TMP/div/summary.txt" || fail "svm is reported failed: $(cat "$TMP/div/summary.txt")"
+cmp <(cut -d, -f2- "$TMP/alone-svm/metrics.csv") <(cut -d, -f2- "$TMP/div/svm/metrics.csv") ||
+    fail "the task beside a failed one trains another model"
+echo "ok: a diverging task ends alone; the other runs on to its model"
+
 # Bad task sections
 printf '[cluster]\nservers = 1\nworkers = 2\n[task.2]\nconfig = %s\n' "$TMP/a.ini" > "$TMP/gap.ini"
 expect_error "[task.2] without [task.1]" "$PSLAB" run "$TMP/gap.ini" --out "$TMP/x1"
