@@ -357,3 +357,32 @@ void ps_run_fail(ps_run *r, const char *who, const ps_err *err)
     fprintf(stderr, "pslab: %s: %s\n", who, err->msg);
     r->failed = 1;
 }
+
+int ps_grant_decode(const ps_run *r, const ps_msg *m, ps_grant *g, ps_err *err)
+{
+    uint32_t head[3] = {0, 0, 0};
+    memset(g, 0, sizeof *g);
+    g->stage = m->clock;
+    if (m->type != PS_MSG_GRANT || m->aux_len <= PS_GRANT_HEAD || m->aux_len % 4)
+        return ps_err_set(err, "a %s message of %u aux bytes is not a grant",
+                          ps_msg_type_name(m->type), m->aux_len);
+    memcpy(head, m->aux, sizeof head);
+    *g = (ps_grant){.stage = m->clock, .first = head[0], .iterations = head[1],
+                    .batch = head[2], .n = (m->aux_len - PS_GRANT_HEAD) / 4,
+                    .list = m->aux + PS_GRANT_HEAD};
+    if (g->stage < 0 || g->stage >= r->n_stages || g->n > (uint32_t)r->n_workers ||
+        g->iterations < 1 ||
+        g->first + (uint64_t)g->iterations > (uint64_t)r->stages[g->stage].iterations ||
+        g->batch < 1 || g->batch > 10000000u)
+        return ps_err_set(err, "a grant of stage %d (iterations %u.. of %u, batch %u, %u "
+                          "workers) is not in the run's plan", g->stage + 1, g->first,
+                          g->iterations, g->batch, g->n);
+    return PS_OK;
+}
+
+uint32_t ps_grant_worker(const ps_grant *g, uint32_t i)
+{
+    uint32_t w;
+    memcpy(&w, g->list + 4 * (size_t)i, sizeof w);
+    return w;
+}

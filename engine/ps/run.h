@@ -151,6 +151,20 @@ typedef struct ps_segment {
 } ps_segment;
 #define PS_GRANT_HEAD 12  /* u32 first (within the stage), iterations, batch */
 
+/* A GRANT decoded: a segment of stage `stage` and its n workers. */
+typedef struct ps_grant {
+    int stage;
+    uint32_t first, iterations, batch, n; /* first: clocks into the stage */
+    const uint8_t *list;  /* n u32 worker indices, in the message */
+} ps_grant;
+
+/* Decodes GRANT m against the run's plan (its stage, clocks, batch and worker
+ * count in range); the list's order is for ps_members_set to check. */
+struct ps_msg;
+int ps_grant_decode(const ps_run *r, const struct ps_msg *m, ps_grant *g, ps_err *err);
+/* The grant's i-th worker. */
+uint32_t ps_grant_worker(const ps_grant *g, uint32_t i);
+
 /* Reports an actor's fatal error once, on stderr, and marks the run failed. */
 void ps_run_fail(ps_run *r, const char *who, const ps_err *err);
 

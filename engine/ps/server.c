@@ -60,9 +60,7 @@ typedef struct deferred_push {
 /* A scheduler's grant of a segment of a stage, kept until this server opens it. */
 typedef struct kept_grant {
     void *buf;
-    int stage;
-    uint32_t first, iterations, n;
-    const uint8_t *list;     /* n u32 workers, in buf */
+    ps_grant g;              /* its list points into buf */
 } kept_grant;
 
 typedef struct ps_server {
@@ -85,7 +83,6 @@ typedef struct ps_server {
     int stage;               /* the stage in progress (ps_run.stages) */
     ps_kept_queue pending;      /* messages of stages after it, in arrival order */
     ps_kept_queue replay;       /* to handle before receiving more: a stage began */
-    double stage_ended_at;   /* when the previous stage ended here */
     int stage_reported;      /* the coordinator has this stage's transition */
     double arrived_at;       /* when the message being handled arrived */
     uint64_t *eval_keys[PS_MODEL_MAX_TABLES]; /* this server's share of a table's */
@@ -97,7 +94,7 @@ typedef struct ps_server {
     int awaiting_grant;      /* the segment is done here; the next is not yet granted */
     int want_stage;          /* the segment to open next: its stage and first clock in it */
     uint32_t want_first;
-    double stage_done_at;    /* when the stage in progress was done here */
+    double stage_done_at;    /* when the last stage to end here ended (segments aside) */
     kept_grant *grants;      /* a multi-task run's grants not yet opened */
     int n_grants, cap_grants;
 } ps_server;
@@ -425,7 +422,7 @@ static int server_report_stage(ps_server *s, double first_served, ps_err *err)
     if (s->stage == 0)
         return PS_OK;
     ps_msg_writer w;
-    double aux[2] = {s->stage_ended_at, first_served};
+    double aux[2] = {s->stage_done_at, first_served};
     if (ps_msg_build(&w, PS_MSG_STAGE, 0, (uint32_t)ps_server_actor(s->index), 0, s->stage, 0, 0,
                      sizeof aux, err))
         return PS_ERR;
@@ -440,7 +437,6 @@ static int server_next_stage(ps_server *s, ps_err *err)
 {
     s->stage++;
     const ps_stage *st = server_stage(s);
-    s->stage_ended_at = s->stage_done_at;
     s->stage_reported = 0;
     if (!s->run->scheduled) { /* else the grant set its workers and segment */
         ps_members_prefix(&s->members, st->workers);
@@ -465,7 +461,7 @@ static int server_next_stage(ps_server *s, ps_err *err)
 static int server_find_grant(const ps_server *s, int k, uint32_t first)
 {
     for (int i = 0; i < s->n_grants; i++)
-        if (s->grants[i].stage == k && s->grants[i].first == first)
+        if (s->grants[i].g.stage == k && s->grants[i].g.first == first)
             return i;
     return -1;
 }
@@ -475,7 +471,8 @@ static int server_find_grant(const ps_server *s, int k, uint32_t first)
  * (auto-parallelism's probes); one of the next stage is that change. */
 static int server_open_segment(ps_server *s, int i, ps_err *err)
 {
-    kept_grant g = s->grants[i];
+    void *buf = s->grants[i].buf;
+    ps_grant g = s->grants[i].g;
     s->grants[i] = s->grants[--s->n_grants];
     const ps_stage *st = &s->run->stages[g.stage];
     int rc = ps_members_set(&s->members, g.list, g.n * 4u, (int)g.n, err);
@@ -491,7 +488,7 @@ static int server_open_segment(ps_server *s, int i, ps_err *err)
         for (ps_kept_msg *k; rc == PS_OK && (k = ps_kept_pop(&s->pending));)
             ps_kept_push(&s->replay, k);
     }
-    free(g.buf);
+    free(buf);
     return rc;
 }
 
@@ -759,33 +756,24 @@ static int server_keep_for_later(ps_server *s, void *buf, size_t len, ps_err *er
  * its workers): kept until this server is done with what comes before it. */
 static int server_take_grant(ps_server *s, void *buf, const ps_msg *m, ps_err *err)
 {
-    const ps_run *r = s->run;
-    int k = m->clock;
-    uint32_t head[3] = {0, 0, 0}, n = 0;
-    if (m->aux_len > PS_GRANT_HEAD && m->aux_len % 4 == 0) {
-        memcpy(head, m->aux, sizeof head);
-        n = (m->aux_len - PS_GRANT_HEAD) / 4;
-    }
-    if (!r->scheduled || k < s->stage || k >= r->n_stages || n < 1 ||
-        n > (uint32_t)r->n_workers || head[1] < 1 ||
-        head[0] + (uint64_t)head[1] > (uint64_t)r->stages[k].iterations ||
-        server_find_grant(s, k, head[0]) >= 0) {
-        free(buf);
-        return ps_err_set(err, "unexpected grant of stage %d (iterations %u.. of %u, %u workers)",
-                          k + 1, head[0], head[1], n);
-    }
-    if (s->n_grants == s->cap_grants) {
+    ps_grant g;
+    int rc = ps_grant_decode(s->run, m, &g, err);
+    if (rc == PS_OK && (!s->run->scheduled || g.stage < s->stage || g.n < 1 ||
+                        server_find_grant(s, g.stage, g.first) >= 0))
+        rc = ps_err_set(err, "unexpected grant of stage %d (iterations %u.., %u workers)",
+                        g.stage + 1, g.first, g.n);
+    if (rc == PS_OK && s->n_grants == s->cap_grants) {
         int cap = s->cap_grants ? 2 * s->cap_grants : 4;
-        if (ps_resize(&s->grants, (size_t)cap, sizeof *s->grants)) {
-            free(buf);
-            return ps_err_set(err, "out of memory keeping a grant");
-        }
-        s->cap_grants = cap;
+        rc = ps_resize(&s->grants, (size_t)cap, sizeof *s->grants)
+                 ? ps_err_set(err, "out of memory keeping a grant") : PS_OK;
+        s->cap_grants = rc == PS_OK ? cap : s->cap_grants;
     }
-    s->grants[s->n_grants++] = (kept_grant){.buf = buf, .stage = k, .first = head[0],
-                                            .iterations = head[1], .n = n,
-                                            .list = m->aux + PS_GRANT_HEAD};
-    if (s->awaiting_grant && k == s->want_stage && head[0] == s->want_first)
+    if (rc) {
+        free(buf);
+        return PS_ERR;
+    }
+    s->grants[s->n_grants++] = (kept_grant){.buf = buf, .g = g};
+    if (s->awaiting_grant && g.stage == s->want_stage && g.first == s->want_first)
         return server_open_segment(s, s->n_grants - 1, err);
     return PS_OK;
 }

@@ -104,10 +104,8 @@ static int groups_build(ps_worker *wk, int slot, int t, ps_err *err)
     const uint64_t *keys;
     uint32_t n = worker_keys(wk, slot, t, &keys);
     if (n > wk->cap_server_of) {
-        uint32_t *p = realloc(wk->server_of, n * sizeof *p);
-        if (!p)
+        if (ps_resize(&wk->server_of, n, sizeof *wk->server_of))
             return ps_err_set(err, "out of memory grouping %u keys", n);
-        wk->server_of = p;
         wk->cap_server_of = n;
     }
     const ps_model_table *mt = &r->model_tables[t];
@@ -137,10 +135,8 @@ static int worker_build_batch(ps_worker *wk, const ps_stage *st, int slot, int32
     uint32_t B = (uint32_t)wk->seg.batch;
     uint64_t first = wk->rows_done + (uint64_t)(clock - st->clock_base) * B;
     if (B > wk->cap_rows) {
-        uint64_t *rows = realloc(wk->rows, B * sizeof *rows);
-        if (!rows)
+        if (ps_resize(&wk->rows, B, sizeof *wk->rows))
             return ps_err_set(err, "out of memory for a batch of %u rows", B);
-        wk->rows = rows;
         wk->cap_rows = B;
     }
     for (uint32_t j = 0; j < B; j++) {
@@ -700,28 +696,24 @@ static int worker_take_part(ps_worker *wk, int rank, const ps_segment *seg, ps_e
     return rc;
 }
 
-/* A GRANT's segment of stage k (PS_GRANT_HEAD) and this worker's rank in it. */
+/* A GRANT's segment of its stage and this worker's rank in it. */
 static int worker_read_grant(const ps_worker *wk, const ps_msg *m, ps_segment *seg, int *rank,
                              ps_err *err)
 {
-    const ps_stage *st = &wk->run->stages[m->clock];
-    uint32_t head[3], n = (m->aux_len - PS_GRANT_HEAD) / 4;
-    memcpy(head, m->aux, sizeof head);
-    *seg = (ps_segment){.first = st->clock_base + (int32_t)head[0],
-                        .end = st->clock_base + (int32_t)(head[0] + head[1]),
-                        .workers = (int)n, .batch = (int)head[2]};
+    ps_grant g;
+    if (ps_grant_decode(wk->run, m, &g, err))
+        return PS_ERR;
+    const ps_stage *st = &wk->run->stages[g.stage];
+    *seg = (ps_segment){.first = st->clock_base + (int32_t)g.first,
+                        .end = st->clock_base + (int32_t)(g.first + g.iterations),
+                        .workers = (int)g.n, .batch = (int)g.batch};
     *rank = -1;
-    for (uint32_t i = 0; i < n; i++) {
-        uint32_t w;
-        memcpy(&w, m->aux + PS_GRANT_HEAD + 4 * (size_t)i, 4);
-        if (w == (uint32_t)wk->index)
+    for (uint32_t i = 0; i < g.n; i++)
+        if (ps_grant_worker(&g, i) == (uint32_t)wk->index)
             *rank = (int)i;
-    }
-    if (*rank < 0 || head[1] < 1 || head[0] + head[1] > (uint32_t)st->iterations ||
-        head[2] < 1 || head[2] > 10000000u)
-        return ps_err_set(err, "the scheduler's grant of stage %d (iterations %u.. of %u, batch "
-                          "%u, %u workers) leaves this worker out or is out of range",
-                          m->clock + 1, head[0], head[1], head[2], n);
+    if (*rank < 0)
+        return ps_err_set(err, "the scheduler's grant of stage %d (%u workers) leaves this "
+                          "worker out", g.stage + 1, g.n);
     return PS_OK;
 }
 
@@ -734,8 +726,7 @@ static int worker_await_grant(ps_worker *wk, int *stage, ps_segment *seg, int *r
     ps_msg m;
     int rc = worker_recv(wk, &buf, &m, err);
     *stage = -1;
-    if (rc == PS_OK && m.type == PS_MSG_GRANT && m.clock >= wk->stage && m.clock >= 0 &&
-        m.clock < wk->run->n_stages && m.aux_len % 4 == 0 && m.aux_len > PS_GRANT_HEAD) {
+    if (rc == PS_OK && m.type == PS_MSG_GRANT && m.clock >= wk->stage) {
         *stage = m.clock;
         rc = worker_read_grant(wk, &m, seg, rank, err);
     } else if (rc == PS_OK && m.type != PS_MSG_TASK_END) {

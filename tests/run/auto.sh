@@ -99,3 +99,10 @@ expect_error "scheduler.probe_iterations is a key of scheduler auto" \
 run --backend real --out "$TMP/real"
 rule "$TMP/real" 10 2> "$TMP/picks"
 echo "ok: the real backend's wall-clock probes follow the search ($(cat "$TMP/picks"))"
+expect_error "platform.cores=0: out of range (must be in 1..1024)" "$PSLAB" run "$TMP/auto.ini" --set platform.cores=0 --out "$TMP/x2"
+expect_error "cores (--cores) must be in [1, 1024]" "$PSLAB" platform --hosts 2 --cores 0 -o "$TMP/p.xml"
+"$PSLAB" platform --hosts 2 --cores 3 -o "$TMP/p3.xml" >/dev/null || fail "pslab platform --cores 3"
+[ "$(grep -c 'core="3"' "$TMP/p3.xml")" = 2 ] || fail "the hosts lack core=\"3\": $(cat "$TMP/p3.xml")"
+grep -q 'core=' "$TMP/bsp/platform.xml" && grep -q 'core="4"' "$TMP/bsp/platform.xml" ||
+    fail "platform.cores = 4 is not in the run's platform"
+echo "ok: platform.cores reaches the hosts, and 0 is refused"
