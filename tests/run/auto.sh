@@ -7,41 +7,9 @@
 # shows every segment; pslab check holds across the resets between them (BSP, SSP,
 # WSP); the same on the real backend with its wall-clock probes.
 source "$(dirname "$0")/common.bash"
-cat > "$TMP/auto.ini" <<'INI'
-[run]
-seed = 1
-eval_every = 20
-[cluster]
-servers = 2
-workers = 16
-workers_per_node = 4
-[platform]
-cores = 4
-[data]
-source = synthetic
-features = 20000
-train_examples = 100000
-test_examples = 2000
-nnz = 20
-[model]
-type = lr
-lr = 2
-flop_scale = 30
-[policy]
-scheduler = auto
-[stage.1]
-workers = 8
-batch = 50
-iterations = 60
-[stage.2]
-workers = 8
-batch = 500
-iterations = 40
-[stage.3]
-workers = 8
-batch = 50
-iterations = 30
-INI
+# the README's example, experiments/flexps/auto_stages.ini: 4 nodes of 4 slots and
+# cores, global batches 400, 4,000, 400
+cp experiments/flexps/auto_stages.ini "$TMP/auto.ini"
 run() { "$PSLAB" run "$TMP/auto.ini" "$@" >/dev/null 2>"$TMP/err" || fail "pslab run $*: $(cat "$TMP/err")"; }
 # rule DIR PROBE: every stage's segments follow the search, from schedule.csv
 rule() {
