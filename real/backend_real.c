@@ -35,6 +35,7 @@ typedef struct rb_mailbox {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     rb_item *head, *tail;
+    int wakes;          /* node-local wake-ups not yet taken (backend.h) */
 } rb_mailbox;
 
 typedef struct real_be {
@@ -628,6 +629,37 @@ static void rb_destroy(ps_backend *be)
     free(rb);
 }
 
+static int rb_wake(ps_backend *be, int to, ps_err *err)
+{
+    real_be *rb = rb_of(be);
+    if (to < 0 || to >= rb->n_actors || rb->actor_node[to] != rb->p.rank)
+        return ps_err_set(err, "real: wake of actor %d, which is not on node %d", to, rb->p.rank);
+    rb_mailbox *m = &rb->mbox[to];
+    pthread_mutex_lock(&m->mu);
+    m->wakes++;
+    pthread_cond_broadcast(&m->cv);
+    pthread_mutex_unlock(&m->mu);
+    return PS_OK;
+}
+
+static int rb_wait_wakes(ps_backend *be, int n, ps_err *err)
+{
+    real_be *rb = rb_of(be);
+    rb_mailbox *m = &rb->mbox[tl_self];
+    pthread_mutex_lock(&m->mu);
+    while (m->wakes < n && !rb->failed) {
+        struct timespec ts; /* a bounded wait, so that a failure is noticed */
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += 1;
+        pthread_cond_timedwait(&m->cv, &m->mu, &ts);
+    }
+    int ok = m->wakes >= n;
+    if (ok)
+        m->wakes -= n;
+    pthread_mutex_unlock(&m->mu);
+    return ok ? PS_OK : ps_err_set(err, "%s", rb->fail_msg);
+}
+
 static const ps_backend_ops real_ops = {
     .name = "real",
     .launch = rb_launch,
@@ -639,6 +671,8 @@ static const ps_backend_ops real_ops = {
     .compute = rb_compute,
     .disk = rb_disk,
     .sleep = rb_sleep,
+    .wake = rb_wake,
+    .wait_wakes = rb_wait_wakes,
     .destroy = rb_destroy,
 };
 

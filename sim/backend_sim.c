@@ -118,6 +118,7 @@ typedef struct ps__actor {
     unsigned sends_since_reclaim;
     sg_comm_t rx;     /* pending receive, kept across a timed-out recv */
     void *rx_data;    /* where SimGrid writes the received envelope */
+    sg_sem_t wakes;   /* its node-local wake-ups (made at the first use) */
 } ps__actor;
 
 struct ps__sim {
@@ -618,6 +619,9 @@ static void ps__after_run(ps__sim *sim)
         if (a->rx)
             sg_comm_unref(a->rx);
         a->rx = NULL;
+        if (a->wakes)
+            sg_sem_destroy(a->wakes);
+        a->wakes = NULL;
         for (; a->pend.n > 0; ps__ring_pop(&a->pend))
             sg_comm_unref(((ps__pend *)ps__ring_front(&a->pend))->comm);
         free(a->pend.mem);
@@ -670,6 +674,38 @@ static void ps__destroy(ps_backend *be)
     free(sim);
 }
 
+/* A semaphore per actor: SimGrid's own model of a wake-up within a host, which
+ * takes no simulated time (a message would cross the host's links and back). */
+static sg_sem_t ps__wakes_of(ps__actor *a)
+{
+    if (!a->wakes)
+        a->wakes = sg_sem_init(0);
+    return a->wakes;
+}
+
+static int ps__wake(ps_backend *be, int to, ps_err *err)
+{
+    ps__sim *sim = be->impl;
+    ps__actor *a = ps__self_actor(sim);
+    if (!a || to < 0 || to >= sim->n_actors)
+        return ps_err_set(err, "sim: wake of unknown actor %d", to);
+    if (sim->actors[to].host != a->host)
+        return ps_err_set(err, "sim: actor %d woke actor %d, which is on another host", a->spec.id,
+                          to);
+    sg_sem_release(ps__wakes_of(&sim->actors[to]));
+    return PS_OK;
+}
+
+static int ps__wait_wakes(ps_backend *be, int n, ps_err *err)
+{
+    ps__actor *a = ps__self_actor(be->impl);
+    if (!a)
+        return ps_err_set(err, "sim: wait called outside a simulated actor");
+    for (int i = 0; i < n; i++)
+        sg_sem_acquire(ps__wakes_of(a));
+    return PS_OK;
+}
+
 static const ps_backend_ops ps__sim_ops = {
     .name = "sim",
     .launch = ps__launch,
@@ -680,6 +716,8 @@ static const ps_backend_ops ps__sim_ops = {
     .compute = ps__compute,
     .disk = ps__disk,
     .sleep = ps__sleep,
+    .wake = ps__wake,
+    .wait_wakes = ps__wait_wakes,
     .destroy = ps__destroy,
 };
 

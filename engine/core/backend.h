@@ -54,6 +54,14 @@ typedef struct ps_backend_ops {
      * duration; real does nothing (the RocksDB store did the I/O). */
     void (*disk)(ps_backend *be, size_t bytes, int is_write);
     void (*sleep)(ps_backend *be, double seconds);
+    /* A node-local wake-up between actors sharing a node's memory (the real
+     * backend's threads of one process, sim's actors of one host), as a condition
+     * variable would give: wake adds one to the count of actor `to`, which must be
+     * on the caller's node; wait_wakes blocks until the caller's count reaches n
+     * and takes n from it. No message and no simulated network time: what a
+     * thread's wake-up costs is its scheduling, not a transfer. */
+    int (*wake)(ps_backend *be, int to, ps_err *err);
+    int (*wait_wakes)(ps_backend *be, int n, ps_err *err);
     void (*destroy)(ps_backend *be);
 } ps_backend_ops;
 
@@ -87,5 +95,10 @@ static inline int ps_self(ps_backend *be) { return be->ops->self(be); }
 static inline void ps_compute(ps_backend *be, double flops) { be->ops->compute(be, flops); }
 static inline void ps_disk(ps_backend *be, size_t bytes, int is_write) { be->ops->disk(be, bytes, is_write); }
 static inline void ps_sleep(ps_backend *be, double s) { be->ops->sleep(be, s); }
+static inline int ps_wake(ps_backend *be, int to, ps_err *err) { return be->ops->wake(be, to, err); }
+static inline int ps_wait_wakes(ps_backend *be, int n, ps_err *err)
+{
+    return be->ops->wait_wakes(be, n, err);
+}
 
 #endif

@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <ini.h>
 #include <math.h>
 #include <stdarg.h>
@@ -248,6 +249,17 @@ static const core_key core_keys[] = {
      "slots; priority = greedy, but a task that keeps failing to start is served first; "
      "auto = one stage at a time on every worker node, with the workers a node runs "
      "searched by timed probes (auto-parallelism; also for a config without tasks)"},
+    {"policy", "cache", T_ENUM, OFF(cache), "off", ANY, ps_cache_names,
+     "a cache of pulled chunks on each worker node, shared by its workers (lru or lfu "
+     "eviction; off: none): a chunk is read from it while the consistency model's staleness "
+     "bound allows, and a chunk another worker of the node is already fetching for the same "
+     "clock is not fetched twice (BSP, or a bound of 0)"},
+    {"cache", "bytes", T_U64, OFF(worker_cache_bytes), "64M", IN(4096, 1e13), NULL,
+     "policy.cache: bytes of each node's cache, counting each chunk's values and bookkeeping"},
+    {"cache", "staleness", T_INT, OFF(cache_staleness), "-1", IN(-1, 1e6), NULL,
+     "policy.cache: clocks a chunk may be read after the clock it was served at (when the "
+     "slowest worker had completed c clocks, up to clock c + this); -1 = the consistency "
+     "model's bound (bsp 0, ssp and wsp policy.staleness, asp 0); at most that bound"},
 
     {"stragglers", "fraction", T_DOUBLE, OFF(straggler_fraction), "0", IN(0, 1), NULL,
      "share of the workers (chosen from the seed) that are slow for the whole run"},
@@ -906,6 +918,40 @@ static int check_cross(const ps_config *c, const char *path, const int *origin, 
     return PS_OK;
 }
 
+/* The cache's keys need a cache, and its bound may not exceed the consistency
+ * model's, of the run or of any stage. */
+static int check_cache(const ps_config *c, const char *path, const int *origin,
+                       const int *explicit_set, ps_err *err)
+{
+    int kb = find_key("cache", "bytes"), ks = find_key("cache", "staleness");
+    int k = explicit_set[kb] ? kb : explicit_set[ks] ? ks : -1;
+    if (strcmp(c->cache, "off") == 0 && k >= 0) {
+        ps_err_set(err, "cache.%s is set but policy.cache is off", keys[k].key);
+        return where(err, path, origin[k]);
+    }
+    if (strcmp(c->cache, "off") == 0 || c->cache_staleness < 0)
+        return PS_OK;
+    for (int n = -1; n < c->n_stages; n++) {
+        const char *model = n < 0 ? c->consistency : c->stages[n].consistency;
+        int bound = strcmp(model, "bsp") == 0   ? 0
+                    : strcmp(model, "asp") == 0 ? INT_MAX
+                    : n < 0                     ? c->staleness
+                                                : c->stages[n].staleness;
+        if (c->cache_staleness > bound) {
+            if (n < 0)
+                ps_err_set(err, "cache.staleness = %d exceeds the bound of policy.consistency = "
+                           "%s (%d): a cached read would break the model", c->cache_staleness,
+                           model, bound);
+            else
+                ps_err_set(err, "cache.staleness = %d exceeds the bound of stage %d's "
+                           "consistency %s (%d): a cached read would break the model",
+                           c->cache_staleness, n + 1, model, bound);
+            return where(err, path, origin[ks]);
+        }
+    }
+    return PS_OK;
+}
+
 /* A model's own key set for another model is a mistake (a key of lasso in an lr
  * run would silently do nothing). */
 /* Whether a module key's owner takes part in c: the model chosen, or a consistency
@@ -1080,6 +1126,7 @@ static int finish(ps_config *c, const char *path, const int *origin, const int *
             return PS_ERR;
     if (check_required(c, path, err) || check_owners(c, path, origin, explicit_set, err) ||
         stage_inherit(c, path, origin, explicit_set, err) || check_cross(c, path, origin, err) ||
+        check_cache(c, path, origin, explicit_set, err) ||
         check_paths(c, path, origin, err))
         return PS_ERR;
     return PS_OK;
@@ -1139,6 +1186,8 @@ static int key_applies(const ps_config *c, const key_def *k)
         return k->stage <= c->n_stages;
     if (k->task)
         return k->task <= c->n_tasks;
+    if (strcmp(k->section, "cache") == 0) /* refused when there is no cache */
+        return strcmp(c->cache, "off") != 0;
     return !k->owner || owner_chosen(c, k);
 }
 

@@ -161,6 +161,11 @@ typedef struct ps_config {
     char *partitioner;
     char *direct_transfer;        /* on | off: one-worker stages keep the model themselves */
     char *scheduler;              /* a multi-task run's stage scheduler */
+    char *cache;                  /* off, or the worker-side cache's eviction policy */
+
+    /* [cache] */
+    uint64_t worker_cache_bytes;  /* per node */
+    int cache_staleness;          /* -1: the consistency model's bound */
 
     /* [stragglers] */
     double straggler_fraction;    /* share of workers slowed for the whole run */

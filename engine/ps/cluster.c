@@ -79,6 +79,15 @@ static void view_disk(ps_backend *be, size_t bytes, int is_write)
     ps_disk(view_of(be)->inner, bytes, is_write);
 }
 static void view_sleep(ps_backend *be, double s) { ps_sleep(view_of(be)->inner, s); }
+static int view_wake(ps_backend *be, int to, ps_err *err)
+{
+    task_view *v = view_of(be);
+    return ps_wake(v->inner, view_to(v, to), err);
+}
+static int view_wait_wakes(ps_backend *be, int n, ps_err *err)
+{
+    return ps_wait_wakes(view_of(be)->inner, n, err);
+}
 static void view_destroy(ps_backend *be) { free(be->impl); }
 
 static const ps_backend_ops view_ops = {
@@ -92,6 +101,8 @@ static const ps_backend_ops view_ops = {
     .compute = view_compute,
     .disk = view_disk,
     .sleep = view_sleep,
+    .wake = view_wake,
+    .wait_wakes = view_wait_wakes,
     .destroy = view_destroy,
 };
 

@@ -32,6 +32,7 @@ typedef struct ps_coord {
     eval_point *evals;
     int n_evals, next_eval;
     ps_worker_stats *stats;   /* per worker and stage: [w * n_stages + k] */
+    ps_cache_stats *cache_stats; /* per worker, with policy.cache */
     int n_done, n_failed;
     ps_outputs_stage stages[PS_CONFIG_MAX_STAGES]; /* from the servers' STAGE reports */
     FILE *metrics;
@@ -163,10 +164,13 @@ static int coord_take_done(ps_coord *c, const ps_msg *m, ps_err *err)
     const ps_run *r = c->run;
     int w = (int)m->sender - ps_worker_actor(r, 0);
     size_t len = (size_t)r->n_stages * sizeof(ps_worker_stats);
-    if (w < 0 || w >= r->n_workers || m->aux_len != len)
+    size_t cache_len = r->cache_policy ? sizeof(ps_cache_stats) : 0;
+    if (w < 0 || w >= r->n_workers || m->aux_len != len + cache_len)
         return ps_err_set(err, "unexpected done message from actor %u", m->sender);
     ps_worker_stats *st = &c->stats[(size_t)w * (size_t)r->n_stages];
     memcpy(st, m->aux, len);
+    if (cache_len)
+        memcpy(&c->cache_stats[w], m->aux + len, cache_len);
     c->n_done++;
     for (int k = 0; k < r->n_stages; k++)
         if (ps_run_took_part(r, c->stats, w, k) &&
@@ -241,7 +245,9 @@ static int coord_init(ps_coord *c, ps_run *r, ps_backend *be, ps_err *err)
         c->n_evals++;
     c->evals = calloc((size_t)c->n_evals, sizeof *c->evals);
     c->stats = calloc((size_t)r->n_workers * (size_t)r->n_stages, sizeof *c->stats);
-    if (!c->evals || !c->stats)
+    if (r->cache_policy)
+        c->cache_stats = calloc((size_t)r->n_workers, sizeof *c->cache_stats);
+    if (!c->evals || !c->stats || (r->cache_policy && !c->cache_stats))
         return ps_err_set(err, "coordinator: out of memory");
     c->n_snaps = r->n_servers * r->n_tables;
     for (int t = 0; t < r->n_tables; t++) {
@@ -284,6 +290,7 @@ static void coord_free(ps_coord *c)
         free(c->w[t]);
     }
     free(c->stats);
+    free(c->cache_stats);
     if (c->metrics)
         fclose(c->metrics);
 }
@@ -300,10 +307,12 @@ static int coord_finish(ps_coord *c, ps_err *err)
         .failed_workers = c->n_failed,
         .stages = c->stages,
         .stats = c->stats,
+        .cache_stats = c->cache_stats,
     };
     if (c->next_eval == 0)
         sum.iterations_done = 0;
     if (ps_outputs_write_workers(r->out_dir, r, c->stats, err) ||
+        (c->cache_stats && ps_outputs_write_cache(r->out_dir, r, c->cache_stats, err)) ||
         ps_outputs_write_summary(r->out_dir, r, &sum, err))
         return PS_ERR;
     if (c->n_failed)

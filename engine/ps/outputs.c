@@ -125,6 +125,51 @@ int ps_outputs_write_workers(const char *dir, const ps_run *r, const ps_worker_s
     return ps_outputs_commit_tmp(f, dir, "workers.csv", tmp, err);
 }
 
+int ps_outputs_write_cache(const char *dir, const ps_run *r, const ps_cache_stats *cs,
+                           ps_err *err)
+{
+    char tmp[4096];
+    FILE *f = ps_outputs_open_tmp(dir, "cache.csv", tmp, sizeof tmp, err);
+    if (!f)
+        return PS_ERR;
+    int wpn = r->cfg->workers_per_node > 0 ? r->cfg->workers_per_node : 1;
+    fprintf(f, "worker,node,reads,hits,joins,fetched,bytes_saved,bytes_added,evictions,"
+               "peak_bytes\n");
+    for (int w = 0; w < r->n_workers; w++) {
+        const ps_cache_stats *s = &cs[w];
+        fprintf(f, "%d,%d,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f\n", w, w / wpn, s->reads,
+                s->hits, s->joins, s->fetched, s->bytes_saved, s->bytes_added, s->evictions,
+                s->peak_bytes);
+    }
+    return ps_outputs_commit_tmp(f, dir, "cache.csv", tmp, err);
+}
+
+/* The cache's totals over the workers, when there is one. */
+static void summary_cache(FILE *f, const ps_run *r, const ps_outputs_summary *s)
+{
+    if (!s->cache_stats)
+        return;
+    ps_cache_stats t = {0};
+    for (int w = 0; w < r->n_workers; w++) {
+        const ps_cache_stats *c = &s->cache_stats[w];
+        t.reads += c->reads;
+        t.hits += c->hits;
+        t.joins += c->joins;
+        t.fetched += c->fetched;
+        t.bytes_saved += c->bytes_saved;
+        t.bytes_added += c->bytes_added;
+        t.evictions += c->evictions;
+        t.peak_bytes = c->peak_bytes > t.peak_bytes ? c->peak_bytes : t.peak_bytes;
+    }
+    fprintf(f, "cache: %s, %llu bytes per node\n", r->cfg->cache,
+            (unsigned long long)r->cfg->worker_cache_bytes);
+    fprintf(f, "cache_reads: %.0f\ncache_hits: %.0f\ncache_joins: %.0f\ncache_fetched: %.0f\n",
+            t.reads, t.hits, t.joins, t.fetched);
+    fprintf(f, "cache_bytes_saved: %.0f\ncache_bytes_added: %.0f\ncache_evictions: %.0f\n"
+               "cache_peak_bytes: %.0f\n", t.bytes_saved, t.bytes_added, t.evictions,
+            t.peak_bytes);
+}
+
 /* Per stage: its workers and iterations, when it ended (the latest worker), and
  * the transition from the previous stage (the servers' reports). */
 static void summary_stages(FILE *f, const ps_run *r, const ps_outputs_summary *s)
@@ -175,5 +220,6 @@ int ps_outputs_write_summary(const char *dir, const ps_run *r, const ps_outputs_
     for (int i = 0; r->has_truth && i < r->n_metrics; i++)
         fprintf(f, "true_model_%s: %.12g\n", r->metric_names[i], r->truth_metrics[i]);
     summary_stages(f, r, s);
+    summary_cache(f, r, s);
     return ps_outputs_commit_tmp(f, dir, "summary.txt", tmp, err);
 }

@@ -34,6 +34,7 @@ typedef struct ps_outputs_summary {
     int failed_workers;
     const ps_outputs_stage *stages;    /* per stage */
     const ps_worker_stats *stats;      /* per worker and stage: [w * n_stages + k] */
+    const ps_cache_stats *cache_stats; /* per worker, with policy.cache; else NULL */
 } ps_outputs_summary;
 
 /* Creates dir and its parents; an existing directory is fine. */
@@ -56,6 +57,9 @@ int ps_outputs_metrics_row(FILE *f, double time_s, int stage, int iteration,
 /* workers.csv: a row per worker and stage it took part in (st as in the summary). */
 int ps_outputs_write_workers(const char *dir, const ps_run *r, const ps_worker_stats *st,
                              ps_err *err);
+/* cache.csv (policy.cache): per worker, what its reads did (ps_cache_stats). */
+int ps_outputs_write_cache(const char *dir, const ps_run *r, const ps_cache_stats *cs,
+                           ps_err *err);
 int ps_outputs_write_summary(const char *dir, const ps_run *r, const ps_outputs_summary *s,
                              ps_err *err);
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "engine/data/readers.h"
+#include "engine/ps/cache.h"
 #include "engine/ps/msg.h"
 #include "engine/ps/straggler.h"
 
@@ -261,6 +262,23 @@ double ps_run_step_rate(const ps_run *r, int32_t clock)
     return ps_run_step_rate_for(r, clock, r->stages[ps_run_stage_of(r, clock)].workers);
 }
 
+/* policy.cache: one cache per worker node, made before any actor runs (the real
+ * backend's workers of a node are threads; nobody creates one lazily). */
+static int run_make_caches(ps_run *r, const ps_config *cfg, ps_err *err)
+{
+    r->cache_policy = ps_cache_policy_by_name(cfg->cache);
+    if (!r->cache_policy)
+        return PS_OK;
+    int wpn = cfg->workers_per_node > 0 ? cfg->workers_per_node : 1;
+    r->n_caches = (r->n_workers + wpn - 1) / wpn;
+    if (!(r->caches = calloc((size_t)r->n_caches, sizeof *r->caches)))
+        return ps_err_set(err, "out of memory for %d caches", r->n_caches);
+    for (int i = 0; i < r->n_caches; i++)
+        if (!(r->caches[i] = ps_cache_new(r->cache_policy, cfg->worker_cache_bytes, err)))
+            return PS_ERR;
+    return PS_OK;
+}
+
 int ps_run_init(ps_run *r, const ps_config *cfg, const char *out_dir, ps_err *err)
 {
     memset(r, 0, sizeof *r);
@@ -289,11 +307,16 @@ int ps_run_init(ps_run *r, const ps_config *cfg, const char *out_dir, ps_err *er
     r->store_ops = &ps_store_mem_ops;
     r->store_block_keys = 64;
     r->store_cache_bytes = 64u << 20;
-    return PS_OK;
+    return run_make_caches(r, cfg, err);
 }
 
 void ps_run_free(ps_run *r)
 {
+    for (int i = 0; i < r->n_caches; i++)
+        ps_cache_free(r->caches[i]);
+    free(r->caches);
+    r->caches = NULL;
+    r->n_caches = 0;
     if (r->model)
         r->model_ops->destroy(r->model);
     r->model = NULL;

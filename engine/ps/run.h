@@ -98,6 +98,11 @@ typedef struct ps_run {
      * on the workers it names, and its workers report each stage's end to it. */
     int scheduled;
     int task;                        /* its index among the run's tasks */
+    /* policy.cache (NULL: off): a parameter cache per worker node (engine/ps/cache.h),
+     * the node of worker w being w / cluster.workers_per_node */
+    const ps_cache_policy_ops *cache_policy;
+    struct ps_cache **caches;
+    int n_caches;
 } ps_run;
 
 static inline int ps_worker_actor(const ps_run *r, int w) { return 1 + r->n_servers + w; }
@@ -180,6 +185,16 @@ typedef struct ps_worker_stats {
     double member;                   /* 1: the worker took part in the stage */
     double granted;                  /* iterations it was given (scheduled runs) */
 } ps_worker_stats;
+
+/* What a worker's reads did with policy.cache (DONE's aux after the stages'
+ * stats): chunks read, given by the cache (hits), shared with another worker's
+ * fetch (joins), fetched, and bytes: those the pulls and replies did not carry
+ * (a key and its values per chunk the cache gave) and those the cache added (a
+ * key in the push per such chunk, a freshness per reply). The first worker of a
+ * node adds its cache's evictions and peak bytes. */
+typedef struct ps_cache_stats {
+    double reads, hits, joins, fetched, bytes_saved, bytes_added, evictions, peak_bytes;
+} ps_cache_stats;
 
 /* Whether worker w took part in stage k, by its reported stats: a planned stage
  * holds workers 0 .. workers-1, a scheduled one those its grant named. */

@@ -256,10 +256,13 @@ static int server_serve_pull(ps_server *s, const held_pull *p, ps_err *err)
     const float *view = !p->keys && p->nkeys ? ps_server_table_view(T, p->lo, p->nkeys) : NULL;
     size_t at = 0, view_len = 0;
     uint32_t table = (uint32_t)p->table;
+    /* a worker-side cache also needs the reply's freshness: clocks every worker had
+     * completed here (cache.h) */
+    uint32_t aux_len = (uint32_t)(s->run->cache_policy ? 2 : 1) * (uint32_t)sizeof(double);
     if (view ? ps_msg_build_spliced(&w, PS_MSG_PULL_REPLY, flags, me, table, p->clock, p->nkeys,
-                                    T->vpk, sizeof held_s, &at, &view_len, err)
+                                    T->vpk, aux_len, &at, &view_len, err)
              : ps_msg_build(&w, PS_MSG_PULL_REPLY, flags, me, table, p->clock, p->nkeys, T->vpk,
-                            sizeof held_s, err))
+                            aux_len, err))
         return PS_ERR;
     if (p->nkeys) {
         if (!p->keys)
@@ -271,6 +274,10 @@ static int server_serve_pull(ps_server *s, const held_pull *p, ps_err *err)
         server_charge_io(s, T);
     }
     memcpy(w.aux, &held_s, sizeof held_s);
+    if (s->run->cache_policy) {
+        double fresh = (double)s->clocks.min_done;
+        memcpy(w.aux + sizeof held_s, &fresh, sizeof fresh);
+    }
     double stale = (double)p->clock - (double)s->clocks.min_done;
     s->stale_n++;
     s->stale_sum += stale;
@@ -573,12 +580,48 @@ static int server_may_apply_early(const ps_server *s, int w, int32_t c)
     return 1;
 }
 
+/* A push naming its pull's keys k and, first in aux, the keys its worker read from
+ * its cache: one array of both (checked, and resolved to slots when k has them). */
+static int server_push_keys_more(ps_server *s, pulled_keys *k, const ps_msg *m,
+                                 uint32_t keys_len, const uint64_t **keys,
+                                 const uint32_t **slots, uint64_t **owned, ps_err *err)
+{
+    uint32_t more = m->nkeys - k->nkeys;
+    if ((uint64_t)keys_len < (uint64_t)more * sizeof(uint64_t))
+        return ps_err_set(err, "push of clock %d has %u keys beyond its pull's %u, but only %u "
+                          "bytes of aux to hold them", m->clock, more, k->nkeys, keys_len);
+    /* the slots follow the keys in one block, as a held pull's do */
+    size_t per_key = sizeof(uint64_t) + (k->slots ? sizeof(uint32_t) : 0);
+    uint64_t *all = malloc((size_t)m->nkeys * per_key);
+    if (!all)
+        return ps_err_set(err, "out of memory for a push of %u keys", m->nkeys);
+    uint32_t *sl = k->slots ? (uint32_t *)(all + m->nkeys) : NULL;
+    for (uint32_t i = 0; i < k->nkeys; i++)
+        all[i] = k->keys ? k->keys[i] : k->lo + i;
+    memcpy(all + k->nkeys, m->aux, (size_t)more * sizeof *all); /* aux is 8-byte aligned */
+    if (sl)
+        memcpy(sl, k->slots, (size_t)k->nkeys * sizeof *sl);
+    if (server_check_keys(s, &s->tables[m->table], all + k->nkeys, 0, more,
+                          sl ? sl + k->nkeys : NULL, err)) {
+        free(all);
+        return PS_ERR;
+    }
+    free(k->keys); /* and its slots, in the same block */
+    *k = (pulled_keys){.clock = -1};
+    *keys = *owned = all;
+    *slots = sl;
+    return PS_OK;
+}
+
 /* The keys a push of worker w applies to: its own, or, when it names them
  * (PS_MSG_F_KEYS_ASKED), those of w's pull of the same clock, which pass to the
- * caller in *owned. */
-static int server_push_keys(ps_server *s, int w, const ps_msg *m, const uint64_t **keys,
-                            const uint32_t **slots, uint64_t *lo, uint64_t **owned, ps_err *err)
+ * caller in *owned, followed by *aux_used bytes of aux of keys read from a cache;
+ * keys_len: the bytes of aux before its timing trailer. */
+static int server_push_keys(ps_server *s, int w, const ps_msg *m, uint32_t keys_len,
+                            const uint64_t **keys, const uint32_t **slots, uint64_t *lo,
+                            uint64_t **owned, uint32_t *aux_used, ps_err *err)
 {
+    *aux_used = 0;
     *keys = m->keys;
     *slots = NULL;
     *lo = m->key_lo;
@@ -586,13 +629,19 @@ static int server_push_keys(ps_server *s, int w, const ps_msg *m, const uint64_t
     if (!(m->flags & PS_MSG_F_KEYS_ASKED) || !m->nkeys)
         return PS_OK;
     pulled_keys *k = &s->pulled[w * s->n_tables + (int)m->table];
-    if (k->clock != m->clock || k->nkeys != m->nkeys) {
+    /* with a worker-side cache, keys it read from the cache follow in aux */
+    int more = s->run->cache_policy && k->clock == m->clock && k->nkeys < m->nkeys;
+    if (k->clock != m->clock || (k->nkeys != m->nkeys && !more)) {
         if (k->clock < 0)
             return ps_err_set(err, "push of clock %d names the keys of its pull, but worker %d "
                               "has no served pull awaiting its push", m->clock, w);
         return ps_err_set(err, "push of clock %d names %u keys of its pull, but worker %d's "
                           "served pull awaiting its push is of clock %d with %u keys", m->clock,
                           m->nkeys, w, k->clock, k->nkeys);
+    }
+    if (more) {
+        *aux_used = (m->nkeys - k->nkeys) * (uint32_t)sizeof(uint64_t);
+        return server_push_keys_more(s, k, m, keys_len, keys, slots, owned, err);
     }
     *keys = *owned = k->keys;
     *slots = k->slots;
@@ -624,11 +673,14 @@ static int server_handle_push(ps_server *s, int w, const ps_msg *m, void *buf, p
                             PS_MSG_TIMING_LEN);
         keys_len -= PS_MSG_TIMING_LEN;
     }
+    uint32_t aux_used = 0;
     if (rc == PS_OK)
-        rc = server_push_keys(s, w, m, &keys, &slots, &lo, &owned, err);
+        rc = server_push_keys(s, w, m, keys_len, &keys, &slots, &lo, &owned, &aux_used, err);
+    if (rc == PS_OK)
+        keys_len -= aux_used;
     if (rc == PS_OK && (m->flags & PS_MSG_F_PULL_NEXT)) {
         /* aux is 8-byte aligned by the message format */
-        const uint64_t *pull_keys = (const uint64_t *)m->aux;
+        const uint64_t *pull_keys = (const uint64_t *)(const void *)(m->aux + aux_used);
         uint32_t n_pull = keys_len / (uint32_t)sizeof(uint64_t);
         if (keys_len % sizeof(uint64_t))
             rc = ps_err_set(err, "pull keys are not a whole number of u64 (%u bytes)", keys_len);
@@ -663,7 +715,7 @@ static int server_handle_push(ps_server *s, int w, const ps_msg *m, void *buf, p
         rc = server_apply(s, (int)m->table, keys, slots, lo, m->nkeys, m->clock, m->vals, err);
     }
     if (rc == PS_OK && (m->flags & PS_MSG_F_TIMING))
-        server_take_timing(s, w, m->aux + keys_len);
+        server_take_timing(s, w, m->aux + aux_used + keys_len);
     free(owned);
     free(buf);
     if (rc == PS_OK && (m->flags & PS_MSG_F_CLOCK_END))

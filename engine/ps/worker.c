@@ -15,87 +15,8 @@
 #include "engine/ps/rules.h"
 #include "engine/ps/run.h"
 #include "engine/ps/straggler.h"
+#include "engine/ps/worker_impl.h"
 #include "engine/trace/trace.h"
-
-/* A batch's keys of one table grouped by server (the model's batch_group): server
- * s's keys, values and results are the slice [start[s], start[s]+count[s]) of the
- * batch's arrays, so that a reply or a push touches a few cache lines, not one per
- * key. */
-typedef struct key_groups {
-    uint32_t *count, *start;
-} key_groups;
-
-/* One table's side of a batch: pulled values and values to push, per key. */
-typedef struct table_buf {
-    float *w, *out;
-    uint64_t cap;        /* values */
-    key_groups groups[2]; /* per batch slot */
-} table_buf;
-
-typedef struct ps_worker {
-    ps_run *run;
-    ps_backend *be;
-    int index;
-    uint64_t lo, n_rows;         /* this worker's shard of the training rows */
-    int shuffled;                /* data.order = shuffled: a permutation per epoch */
-    void *batch[2];              /* the model's batches: this iteration's and the next */
-    table_buf tables[PS_MODEL_MAX_TABLES];
-    ps_row_buf rowbuf;
-    uint32_t *server_of;         /* per key of the batch being grouped */
-    uint32_t cap_server_of;
-    uint64_t *rows;
-    uint32_t cap_rows;
-    float *init;                 /* one key's initial values (model.init_values) */
-    float *local[PS_MODEL_MAX_TABLES]; /* a direct stage: the whole model, as stored */
-    ps_worker_stats stats[PS_CONFIG_MAX_STAGES]; /* per stage */
-    int stage;                   /* the stage in progress */
-    int rank;                    /* this worker's rank among the stage's workers */
-    ps_segment seg;              /* the stretch of the stage it runs now */
-    uint64_t rows_done;          /* rows taken by the stages before this one */
-    ps_trace trace;              /* open when run->trace: what this worker pushed */
-} ps_worker;
-
-/* The batch's keys of table t, in their current order. */
-static uint32_t worker_keys(const ps_worker *wk, int slot, int t, const uint64_t **keys)
-{
-    return wk->run->model_ops->batch_keys(wk->batch[slot], t, keys);
-}
-
-static uint32_t worker_vpk(const ps_worker *wk, int t)
-{
-    return wk->run->model_tables[t].spec.vals_per_key;
-}
-
-/* Model table t's slice for server s of batch slot `slot`: count keys from start. */
-static uint32_t slice_count(const ps_worker *wk, int t, int slot, int s)
-{
-    return wk->tables[t].groups[slot].count[s];
-}
-
-/* Served table st's keys for server s: its model tables' slices, in order. */
-static uint32_t served_count(const ps_worker *wk, int st, int slot, int s)
-{
-    uint32_t n = 0;
-    for (int t = 0; t < wk->run->n_model_tables; t++)
-        if (wk->run->model_tables[t].served == st)
-            n += slice_count(wk, t, slot, s);
-    return n;
-}
-
-/* Writes served table st's keys for server s (each model table's offset by its base). */
-static void served_keys(const ps_worker *wk, int st, int slot, int s, uint64_t *out)
-{
-    for (int t = 0; t < wk->run->n_model_tables; t++) {
-        const ps_model_table *mt = &wk->run->model_tables[t];
-        if (mt->served != st)
-            continue;
-        const uint64_t *keys;
-        worker_keys(wk, slot, t, &keys);
-        const key_groups *g = &wk->tables[t].groups[slot];
-        for (uint32_t i = 0; i < g->count[s]; i++)
-            *out++ = mt->base + keys[g->start[s] + i];
-    }
-}
 
 static int groups_build(ps_worker *wk, int slot, int t, ps_err *err)
 {
@@ -176,20 +97,28 @@ static int worker_send_pulls(ps_worker *wk, int slot, int32_t clock, ps_err *err
     return PS_OK;
 }
 
-/* Copies, traced when asked, model table t's values to push for server s into v. */
-static int push_slice(ps_worker *wk, int cur, int t, int s, float *v, ps_err *err)
+int ps_worker_trace_slice(ps_worker *wk, int cur, int t, int s, ps_err *err)
 {
     const ps_run *r = wk->run;
     const ps_model_table *mt = &r->model_tables[t];
+    if (!r->trace || mt->spec.rule == PS_RULE_ASSIGN || mt->spec.zero_at_full_gradient)
+        return PS_OK;
+    const key_groups *g = &wk->tables[t].groups[cur];
+    uint32_t vpk = worker_vpk(wk, t);
+    const uint64_t *keys;
+    worker_keys(wk, cur, t, &keys);
+    return ps_trace_push(&wk->trace, keys + g->start[s], mt->base, mt->served, vpk,
+                         wk->tables[t].out + (size_t)g->start[s] * vpk, g->count[s], err);
+}
+
+/* Copies, traced when asked, model table t's values to push for server s into v. */
+static int push_slice(ps_worker *wk, int cur, int t, int s, float *v, ps_err *err)
+{
     const key_groups *g = &wk->tables[t].groups[cur];
     uint32_t vpk = worker_vpk(wk, t), n = g->count[s];
     if (n)
         memcpy(v, wk->tables[t].out + (size_t)g->start[s] * vpk, (size_t)n * vpk * sizeof *v);
-    if (!r->trace || mt->spec.rule == PS_RULE_ASSIGN || mt->spec.zero_at_full_gradient)
-        return PS_OK;
-    const uint64_t *keys;
-    worker_keys(wk, cur, t, &keys);
-    return ps_trace_push(&wk->trace, keys + g->start[s], mt->base, mt->served, vpk, v, n, err);
+    return ps_worker_trace_slice(wk, cur, t, s, err);
 }
 
 /* The message of served table st to server s closing clock `clock`: the values to
@@ -248,7 +177,10 @@ static int worker_send_pushes(ps_worker *wk, const ps_stage *st, int cur, int32_
         for (int t = 0; t <= last; t++) {
             if (t < last && !any[t])
                 continue;
-            if (worker_send_push(wk, st, cur, t, s, clock, has_next, t == last, timing, err))
+            if (wk->cache ? ps_wc_send_push(wk, st, cur, t, s, clock, has_next, t == last, timing,
+                                            err)
+                          : worker_send_push(wk, st, cur, t, s, clock, has_next, t == last,
+                                             timing, err))
                 return PS_ERR;
         }
     }
@@ -337,7 +269,7 @@ static void worker_assign_offsets(ps_worker *wk, int cur)
 
 /* The next message for this worker, decoded; *buf is its buffer (NULL when the
  * receive failed), for the caller to free once done with m. */
-static int worker_recv(ps_worker *wk, void **buf, ps_msg *m, ps_err *err)
+int ps_worker_recv(ps_worker *wk, void **buf, ps_msg *m, ps_err *err)
 {
     size_t len;
     memset(m, 0, sizeof *m);
@@ -351,13 +283,15 @@ static int worker_wait_replies(ps_worker *wk, int cur, int32_t clock, double sen
 {
     int expected = 0;
     double held_max = 0;
-    for (int t = 0; t < wk->run->n_tables; t++)
+    if (wk->cache && ps_wc_wait(wk, cur, clock, &held_max, err))
+        return PS_ERR;
+    for (int t = 0; !wk->cache && t < wk->run->n_tables; t++)
         for (int s = 0; s < wk->run->n_servers; s++)
             expected += served_count(wk, t, cur, s) != 0;
     for (int got = 0; got < expected; got++) {
         void *buf;
         ps_msg m;
-        int rc = worker_recv(wk, &buf, &m, err);
+        int rc = ps_worker_recv(wk, &buf, &m, err);
         if (rc == PS_OK)
             rc = worker_take_reply(wk, cur, &m, clock, err);
         if (rc == PS_OK && m.aux_len == sizeof(double)) {
@@ -441,6 +375,12 @@ static int worker_step(ps_worker *wk, const ps_stage *st, int cur, int32_t c, do
     int has_next = c + 1 < g->end;
     if (has_next && worker_build_batch(wk, st, !cur, c + 1, err))
         return PS_ERR;
+    if (wk->cache) { /* this push written through before the next batch reads */
+        ps_wc_write_through(wk, cur);
+        if (has_next && ps_wc_plan(wk, !cur, c + 1, err))
+            return PS_ERR;
+        ps_wc_note_push(wk, c);
+    }
     double now = ps_now(wk->be), timing[2] = {*iter_start, now - *iter_start};
     if (worker_send_pushes(wk, st, cur, c, has_next, timing, err))
         return PS_ERR;
@@ -455,7 +395,11 @@ static int worker_run_stage(ps_worker *wk, const ps_stage *st, ps_err *err)
 {
     int cur = 0;
     int32_t first = wk->seg.first;
-    if (worker_build_batch(wk, st, cur, first, err) || worker_send_pulls(wk, cur, first, err))
+    if (wk->cache)
+        ps_wc_begin_stage(wk, st);
+    if (worker_build_batch(wk, st, cur, first, err) ||
+        (wk->cache ? ps_wc_plan(wk, cur, first, err) || ps_wc_send_pulls(wk, cur, first, err)
+                   : worker_send_pulls(wk, cur, first, err)))
         return PS_ERR;
     double sent_at = ps_now(wk->be), iter_start = sent_at; /* iteration c ends at its pushes */
     for (int32_t c = first; c < wk->seg.end; c++) {
@@ -497,7 +441,7 @@ static int direct_receive(ps_worker *wk, int expected, int32_t clock, ps_err *er
     for (int got = 0; got < expected; got++) {
         void *buf;
         ps_msg m;
-        int rc = worker_recv(wk, &buf, &m, err);
+        int rc = ps_worker_recv(wk, &buf, &m, err);
         int s = (int)m.sender - ps_server_actor(0);
         if (rc == PS_OK && (m.type != PS_MSG_MODEL || s < 0 || s >= r->n_servers ||
                             m.table >= (uint32_t)r->n_tables || m.clock != clock ||
@@ -724,7 +668,7 @@ static int worker_await_grant(ps_worker *wk, int *stage, ps_segment *seg, int *r
 {
     void *buf;
     ps_msg m;
-    int rc = worker_recv(wk, &buf, &m, err);
+    int rc = ps_worker_recv(wk, &buf, &m, err);
     *stage = -1;
     if (rc == PS_OK && m.type == PS_MSG_GRANT && m.clock >= wk->stage) {
         *stage = m.clock;
@@ -791,10 +735,20 @@ static int worker_send_done(ps_worker *wk, ps_err *err)
     ps_msg_writer m;
     const ps_run *r = wk->run;
     uint32_t len = (uint32_t)(r->n_stages * sizeof wk->stats[0]);
+    uint32_t cache_len = wk->cache ? (uint32_t)sizeof wk->cache_stats : 0;
     if (ps_msg_build(&m, PS_MSG_DONE, 0, (uint32_t)ps_worker_actor(r, wk->index), 0,
-                     r->total_clocks, 0, 0, len, err))
+                     r->total_clocks, 0, 0, len + cache_len, err))
         return PS_ERR;
     memcpy(m.aux, wk->stats, len);
+    if (wk->cache) { /* a node's first worker speaks for its cache */
+        if (wk->index % wk->n_cache_waiters == 0) {
+            ps_cache_lock(wk->cache);
+            wk->cache_stats.evictions = (double)ps_cache_evictions(wk->cache);
+            wk->cache_stats.peak_bytes = (double)ps_cache_bytes_peak(wk->cache);
+            ps_cache_unlock(wk->cache);
+        }
+        memcpy(m.aux + len, &wk->cache_stats, cache_len);
+    }
     return ps_send(wk->be, PS_COORDINATOR_ID, m.buf, m.len, err);
 }
 
@@ -829,7 +783,9 @@ static int worker_init(ps_worker *wk, ps_run *r, ps_backend *be, int index, ps_e
     wk->init = malloc(max_vpk * sizeof *wk->init);
     if (!wk->init)
         return ps_err_set(err, "out of memory");
-    return r->trace ? ps_trace_open_worker(&wk->trace, r->out_dir, index, err) : PS_OK;
+    if (r->trace && ps_trace_open_worker(&wk->trace, r->out_dir, index, err))
+        return PS_ERR;
+    return ps_wc_init(wk, err);
 }
 
 static void worker_free(ps_worker *wk)
@@ -846,6 +802,7 @@ static void worker_free(ps_worker *wk)
         free(wk->tables[t].out);
     }
     free(wk->init);
+    ps_wc_free(wk);
     for (int t = 0; t < PS_MODEL_MAX_TABLES; t++)
         free(wk->local[t]);
     ps_trace_abandon(&wk->trace);

@@ -97,3 +97,25 @@ const uint32_t *ps_keymap_get(const ps_keymap *m, uint64_t key)
     uint32_t i = keymap_find(m, key);
     return m->used[i] ? &m->vals[i] : NULL;
 }
+
+/* Backward-shift deletion: the entries after the hole that probed past it move
+ * back, so lookups never need tombstones. */
+int ps_keymap_del(ps_keymap *m, uint64_t key)
+{
+    uint32_t mask = m->cap - 1, hole = keymap_find(m, key);
+    if (!m->used[hole])
+        return 0;
+    for (uint32_t j = (hole + 1) & mask; m->used[j]; j = (j + 1) & mask) {
+        uint32_t home = (uint32_t)ps_hash64(m->keys[j]) & mask;
+        /* j may move to the hole unless its home lies cyclically in (hole, j] */
+        int stays = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
+        if (stays)
+            continue;
+        m->keys[hole] = m->keys[j];
+        m->vals[hole] = m->vals[j];
+        hole = j;
+    }
+    m->used[hole] = 0;
+    m->count--;
+    return 1;
+}

@@ -22,5 +22,7 @@ void ps_keymap_clear(ps_keymap *m);
  * uninitialised and the caller sets it). NULL only when out of memory. */
 uint32_t *ps_keymap_put(ps_keymap *m, uint64_t key, int *inserted);
 const uint32_t *ps_keymap_get(const ps_keymap *m, uint64_t key);
+/* Removes key; 1 if it was there. */
+int ps_keymap_del(ps_keymap *m, uint64_t key);
 
 #endif

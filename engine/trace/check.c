@@ -50,6 +50,7 @@ struct checker {
     long violations;
     FILE *report;
     long pulls;
+    double cache_reads;      /* chunks workers read from their nodes' caches */
     double stale_sum, stale_max;
     ps_key_sums pushed;
     uint8_t *seen;           /* per pushed key: found in a final file */
@@ -179,6 +180,45 @@ static int check_pulls(checker *k, int server, ps_err *err)
                       "most %d allowed), at time %.9f s", c.path, c.lineno, model,
                       strcmp(model, "bsp") ? "(staleness)" : "", server, worker, clock, slowest,
                       ahead, st->limit, time);
+    }
+    csv_close(&c);
+    return rc < 0 ? PS_ERR : PS_OK;
+}
+
+/* ---- cache reads ---------------------------------------------------------------- */
+
+/* With policy.cache, workerW.reads.csv: each clock's chunks read from the node's
+ * cache were served when the slowest worker had completed at least `slowest`
+ * clocks, which must obey the cache's bound: cache.staleness, else the stage's
+ * (asp: 0). */
+static int check_reads(checker *k, int worker, ps_err *err)
+{
+    csv_file c;
+    int rc = csv_open(&c, k->dir, "worker", worker, "reads.csv",
+                      "time_s,worker,clock,slowest,chunks", err);
+    double v[5];
+    while (rc == PS_OK && (rc = csv_next(&c, 5, v, err)) == 1) {
+        rc = PS_OK;
+        if (v[1] != worker || !is_whole(v[2], 0, k->clocks) || !is_whole(v[3], 0, k->clocks) ||
+            !is_whole(v[4], 1, 1e12)) {
+            rc = ps_err_set(err, "%s:%ld: '%s' is not a cache read of worker %d (clocks 0..%d, "
+                            "at least one chunk)", c.path, c.lineno, c.line, worker, k->clocks);
+            break;
+        }
+        int clock = (int)v[2];
+        const check_stage *st = &k->stages[0];
+        for (int i = 1; i < k->n_stages && clock >= k->stages[i].base; i++)
+            st = &k->stages[i];
+        int limit = k->cfg.cache_staleness >= 0 ? k->cfg.cache_staleness
+                    : st->limit < 0             ? 0
+                                                : st->limit;
+        k->cache_reads += v[4];
+        double ahead = clock - v[3];
+        if (ahead > limit)
+            violation(k, "%s:%ld: the cache gave worker %d %.0f chunks for clock %d served when "
+                      "the slowest worker had completed %.0f clocks (%.0f ahead, at most %d "
+                      "allowed), at time %.9f s", c.path, c.lineno, worker, v[4], clock, v[3],
+                      ahead, limit, v[0]);
     }
     csv_close(&c);
     return rc < 0 ? PS_ERR : PS_OK;
@@ -482,6 +522,8 @@ int ps_check_run(const char *dir, int max_report, FILE *out, FILE *report, ps_er
         rc = check_pulls(&k, s, err);
     for (int w = 0; rc == PS_OK && w < k.cfg.workers; w++)
         rc = load_pushes(&k, w, err);
+    for (int w = 0; rc == PS_OK && strcmp(k.cfg.cache, "off") != 0 && w < k.cfg.workers; w++)
+        rc = check_reads(&k, w, err);
     if (rc == PS_OK && !(k.seen = calloc(k.pushed.n ? k.pushed.n : 1, 1)))
         rc = ps_err_set(err, "out of memory");
     for (int s = 0; rc == PS_OK && s < k.cfg.servers; s++)
@@ -500,12 +542,17 @@ int ps_check_run(const char *dir, int max_report, FILE *out, FILE *report, ps_er
         describe_rules(&k, rules, sizeof rules);
         char tables[256];
         describe_tables(&k, tables, sizeof tables);
+        char reads[96] = "";
+        if (strcmp(k.cfg.cache, "off") != 0)
+            snprintf(reads, sizeof reads, ", %.0f chunks read from caches within the bound",
+                     k.cache_reads);
         fprintf(out, "pslab check: %s: ok: %s, %ld pulls on %d servers, staleness mean %.3g max "
-                "%.0f%s%s%s; %u keys pushed by %d workers%s, no update lost (largest relative "
+                "%.0f%s%s%s%s; %u keys pushed by %d workers%s, no update lost (largest relative "
                 "error %.2g)\n", dir, rules, k.pulls, k.cfg.servers,
                 k.pulls ? k.stale_sum / (double)k.pulls : 0.0, k.stale_max,
                 k.n_stages == 1 ? " (" : "", k.n_stages == 1 ? allowed : "",
-                k.n_stages == 1 ? ")" : "", k.pushed.n, k.cfg.workers, tables, k.worst_err);
+                k.n_stages == 1 ? ")" : "", reads, k.pushed.n, k.cfg.workers, tables,
+                k.worst_err);
     }
     free(k.seen);
     free(k.seg_workers);
@@ -523,6 +570,8 @@ static const char check_usage[] =
     "  bsp        clock <= slowest\n"
     "  ssp, wsp   clock - slowest <= policy.staleness\n"
     "  asp        no bound\n"
+    "With policy.cache, the same rule (or cache.staleness, the tighter) for the\n"
+    "chunks each worker read from its node's cache (trace/workerW.reads.csv);\n"
     "and, for every model, that no update was lost: per key, the deltas the workers\n"
     "pushed sum to the final value (initial values are 0), within float rounding.\n"
     "Each violation names the trace file and line, the server, worker, clock, the\n"

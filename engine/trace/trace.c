@@ -90,6 +90,26 @@ int ps_trace_open_worker(ps_trace *t, const char *run_dir, int worker, ps_err *e
     return ps_key_sums_init(&t->sums, err);
 }
 
+int ps_trace_open_reads(ps_trace *t, const char *run_dir, ps_err *err)
+{
+    if (snprintf(t->reads_path, sizeof t->reads_path, "%s/trace/worker%d.reads.csv", run_dir,
+                 t->index) >= (int)sizeof t->reads_path)
+        return ps_err_set(err, "%s: path too long", run_dir);
+    t->f = fopen(t->reads_path, "w");
+    if (!t->f)
+        return ps_err_set(err, "cannot write %s: %s", t->reads_path, strerror(errno));
+    fputs("time_s,worker,clock,slowest,chunks\n", t->f);
+    return PS_OK;
+}
+
+int ps_trace_cache_reads(ps_trace *t, double time_s, int32_t clock, int32_t slowest,
+                         uint32_t chunks, ps_err *err)
+{
+    if (fprintf(t->f, "%.9f,%d,%d,%d,%u\n", time_s, t->index, clock, slowest, chunks) < 0)
+        return ps_err_set(err, "cannot write %s: %s", t->reads_path, strerror(errno));
+    return PS_OK;
+}
+
 int ps_trace_pull(ps_trace *t, double time_s, int worker, int32_t clock, int32_t slowest,
                   ps_err *err)
 {
@@ -146,6 +166,12 @@ int ps_trace_close_server(ps_trace *t, const char *run_dir, const uint64_t *keys
 
 int ps_trace_close_worker(ps_trace *t, ps_err *err)
 {
+    FILE *reads = t->f;
+    t->f = NULL;
+    if (reads && finish_file(reads, t->reads_path, err)) {
+        ps_key_sums_free(&t->sums);
+        return PS_ERR;
+    }
     FILE *f = fopen(t->path, "w");
     if (!f) {
         ps_err_set(err, "cannot write %s: %s", t->path, strerror(errno));

@@ -8,6 +8,10 @@
  *   workerW.pushes.csv   table,key,pushes,sum,abs_sum: per parameter, the deltas
  *                        that worker pushed, summed in double (abs_sum bounds float
  *                        rounding)
+ *   workerW.reads.csv    time_s,worker,clock,slowest,chunks: with policy.cache, one
+ *                        line per clock whose batch read chunks from the node's
+ *                        cache; slowest = the least clocks completed by the slowest
+ *                        worker at the servers when those chunks were served
  * A key here is a parameter: one value of a table (key k's value j is k *
  * vals_per_key + j; with one value per key it is the table's key). Tables whose
  * rule is assign, or that are zeroed at full-gradient stages, are not traced
@@ -48,8 +52,9 @@ static inline uint64_t ps_trace_value(uint64_t id)
 }
 
 typedef struct ps_trace {
-    FILE *f;               /* server: the pulls file */
-    char path[4096];       /* of f, or of the pushes file for a worker */
+    FILE *f;               /* server: the pulls file; worker: the cache reads file */
+    char path[4096];       /* of the pulls file, or of the pushes file for a worker */
+    char reads_path[4096];
     ps_key_sums sums;      /* worker: what it pushed */
     int is_worker, index;
 } ps_trace;
@@ -59,6 +64,10 @@ int ps_trace_open_server(ps_trace *t, const char *run_dir, int server, ps_err *e
 int ps_trace_open_worker(ps_trace *t, const char *run_dir, int worker, ps_err *err);
 int ps_trace_pull(ps_trace *t, double time_s, int worker, int32_t clock, int32_t slowest,
                   ps_err *err);
+/* Worker with a cache: opens workerW.reads.csv; one line per clock of reads. */
+int ps_trace_open_reads(ps_trace *t, const char *run_dir, ps_err *err);
+int ps_trace_cache_reads(ps_trace *t, double time_s, int32_t clock, int32_t slowest,
+                         uint32_t chunks, ps_err *err);
 /* Worker: n keys' pushed values (vpk each) of a served table, the keys offset by
  * base (their model table's place in it). */
 int ps_trace_push(ps_trace *t, const uint64_t *keys, uint64_t base, int table, uint32_t vpk,

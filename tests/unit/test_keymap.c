@@ -66,7 +66,45 @@ static void test_extreme_keys_and_clear(void)
     ps_keymap_free(&m);
 }
 
+/* Deletes interleaved with inserts, in a small map so that probe runs wrap and
+ * cross: every key present in the reference is found with its value, no other. */
+static void test_delete_against_reference(void)
+{
+    enum { KEYS = 700, OPS = 200000 };
+    ps_keymap m;
+    ps_rng r;
+    uint32_t ref[KEYS]; /* 0: absent, else value */
+    CU_ASSERT_FATAL(ps_keymap_init(&m, 600, NULL) == PS_OK);
+    ps_rng_init(&r, 9, 1);
+    for (int k = 0; k < KEYS; k++)
+        ref[k] = 0;
+    uint32_t present = 0;
+    for (uint32_t i = 1; i <= OPS; i++) {
+        uint64_t k = ps_rng_u64(&r) % KEYS;
+        if (ps_rng_u64(&r) % 2) {
+            int ins;
+            uint32_t *v = ps_keymap_put(&m, k * 0x9E3779B97F4A7C15ull, &ins);
+            CU_ASSERT_FATAL(v != NULL);
+            CU_ASSERT_EQUAL(ins, ref[k] == 0);
+            present += ins;
+            *v = ref[k] = i;
+        } else {
+            CU_ASSERT_EQUAL(ps_keymap_del(&m, k * 0x9E3779B97F4A7C15ull), ref[k] != 0);
+            present -= ref[k] != 0;
+            ref[k] = 0;
+        }
+        if (i % 997 == 0)
+            for (uint64_t j = 0; j < KEYS; j++) {
+                const uint32_t *v = ps_keymap_get(&m, j * 0x9E3779B97F4A7C15ull);
+                CU_ASSERT_EQUAL(v ? *v : 0, ref[j]);
+            }
+    }
+    CU_ASSERT_EQUAL(m.count, present);
+    ps_keymap_free(&m);
+}
+
 static CU_TestInfo tests[] = {
+    {"deletes match a reference", test_delete_against_reference},
     {"matches a reference under growth", test_against_reference},
     {"extreme keys and clear", test_extreme_keys_and_clear},
     CU_TEST_INFO_NULL,
