@@ -16,7 +16,7 @@ typedef struct chunk {
     uint64_t id;
     float *vals;
     uint32_t vpk, pins, heap_at; /* heap_at: PS_CACHE_NONE when not evictable */
-    int32_t fresh, clock, guard; /* guard: the node's pushed clock when fetched */
+    int32_t fresh, clock;
     int stage, owner;
     uint8_t state, dirty, doomed;
     ps_cache_use use;
@@ -38,7 +38,8 @@ struct ps_cache {
     uint32_t *heap, n_heap;    /* slots, the first to evict on top */
     waiter *waiters;
     size_t n_waiters, cap_waiters;
-    int32_t pushed;            /* the highest clock a worker of the node has pushed */
+    int32_t *pushed;           /* per worker of the node: the last clock it pushed */
+    int n_workers;
 };
 
 uint64_t ps_cache_chunk_bytes(uint32_t vals_per_key)
@@ -48,17 +49,23 @@ uint64_t ps_cache_chunk_bytes(uint32_t vals_per_key)
            (uint64_t)vals_per_key * sizeof(float);
 }
 
-ps_cache *ps_cache_new(const ps_cache_policy_ops *policy, uint64_t bytes, ps_err *err)
+ps_cache *ps_cache_new(const ps_cache_policy_ops *policy, uint64_t bytes, int n_workers,
+                       ps_err *err)
 {
     ps_cache *c = calloc(1, sizeof *c);
-    if (!c || ps_keymap_init(&c->map, 1024, err)) {
+    int32_t *pushed = malloc((size_t)(n_workers > 0 ? n_workers : 1) * sizeof *pushed);
+    if (!c || !pushed || ps_keymap_init(&c->map, 1024, err)) {
         free(c);
+        free(pushed);
         return ps_err_set(err, "out of memory for a parameter cache"), NULL;
     }
     pthread_mutex_init(&c->mu, NULL);
     c->policy = policy;
     c->cap_bytes = bytes;
-    c->pushed = -1;
+    c->pushed = pushed;
+    c->n_workers = n_workers;
+    for (int i = 0; i < n_workers; i++)
+        pushed[i] = -1;
     return c;
 }
 
@@ -72,6 +79,7 @@ void ps_cache_free(ps_cache *c)
     free(c->free_slots);
     free(c->heap);
     free(c->waiters);
+    free(c->pushed);
     ps_keymap_free(&c->map);
     pthread_mutex_destroy(&c->mu);
     free(c);
@@ -222,7 +230,6 @@ static void chunk_await(ps_cache *c, uint32_t slot, int worker, int stage, int32
     k->owner = worker;
     k->stage = stage;
     k->clock = clock;
-    k->guard = c->pushed;
     k->dirty = k->doomed = 0;
     chunk_touch(c, k);
 }
@@ -267,14 +274,14 @@ int ps_cache_lookup(ps_cache *c, const ps_cache_rule *rule, uint64_t id, uint32_
 
 const float *ps_cache_values(const ps_cache *c, uint32_t slot) { return c->chunks[slot].vals; }
 
-void ps_cache_fill(ps_cache *c, uint32_t slot, const float *vals, int32_t fresh)
+void ps_cache_fill(ps_cache *c, uint32_t slot, const float *vals, int32_t fresh, int keep)
 {
     chunk *k = &c->chunks[slot];
     memcpy(k->vals, vals, (size_t)k->vpk * sizeof *vals);
     k->state = CHUNK_FILLED;
     k->fresh = fresh;
     /* a local push it may lack: its readers of this fetch have it, nobody later */
-    k->doomed = k->dirty || fresh <= k->guard;
+    k->doomed = k->dirty || !keep;
     chunk_settle(c, slot);
 }
 
@@ -290,10 +297,23 @@ int32_t ps_cache_take(ps_cache *c, uint32_t slot, float *out)
     return fresh;
 }
 
-void ps_cache_note_push(ps_cache *c, int32_t clock)
+void ps_cache_note_push(ps_cache *c, int at, int32_t clock)
 {
-    if (clock > c->pushed)
-        c->pushed = clock;
+    if (at >= 0 && at < c->n_workers && clock > c->pushed[at])
+        c->pushed[at] = clock;
+}
+
+void ps_cache_pushed(const ps_cache *c, int32_t *pushed)
+{
+    memcpy(pushed, c->pushed, (size_t)c->n_workers * sizeof *pushed);
+}
+
+int ps_cache_reply_keeps(const int32_t *pushed, const int32_t *done, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (done[i] <= pushed[i])
+            return 0;
+    return 1;
 }
 
 void ps_cache_write(ps_cache *c, uint64_t id, int stage, const float *delta, uint32_t vpk)

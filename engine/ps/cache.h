@@ -39,7 +39,9 @@ typedef struct ps_cache_read {
 /* Each chunk counts its values and its bookkeeping against the size. */
 uint64_t ps_cache_chunk_bytes(uint32_t vals_per_key);
 
-ps_cache *ps_cache_new(const ps_cache_policy_ops *policy, uint64_t bytes, ps_err *err);
+/* A cache of `bytes` for a node of n_workers workers. */
+ps_cache *ps_cache_new(const ps_cache_policy_ops *policy, uint64_t bytes, int n_workers,
+                       ps_err *err);
 void ps_cache_free(ps_cache *c);
 void ps_cache_lock(ps_cache *c);
 void ps_cache_unlock(ps_cache *c);
@@ -53,15 +55,20 @@ int ps_cache_lookup(ps_cache *c, const ps_cache_rule *rule, uint64_t id, uint32_
 const float *ps_cache_values(const ps_cache *c, uint32_t slot);
 
 /* The fetch's reply for a waiting chunk: its values, served when the slowest worker
- * had completed `fresh` clocks. */
-void ps_cache_fill(ps_cache *c, uint32_t slot, const float *vals, int32_t fresh);
+ * had completed `fresh` clocks; keep = 0: it may lack a push of the node, so only
+ * those waiting for it read it (ps_cache_reply_keeps). */
+void ps_cache_fill(ps_cache *c, uint32_t slot, const float *vals, int32_t fresh, int keep);
 /* A joined chunk, once filled: copies its values, unpins it, returns its fresh. */
 int32_t ps_cache_take(ps_cache *c, uint32_t slot, float *out);
 
-/* A worker of the node is about to push deltas of `clock`: a chunk fetched from
- * now on is kept for later reads only if its reply comes from a server that had
- * every worker's `clock` (otherwise it may lack this push). */
-void ps_cache_note_push(ps_cache *c, int32_t clock);
+/* Worker `at` (its index within the node) is about to push deltas of `clock`. */
+void ps_cache_note_push(ps_cache *c, int at, int32_t clock);
+/* The clocks each worker of the node had last pushed (n of them), when a fetch
+ * leaves: its reply is kept for later reads only if its server had, for each of
+ * them, completed that clock (done[i] > pushed[i]), i.e. applied the pushes that
+ * left before it, which a reply overtaking them would lack. */
+void ps_cache_pushed(const ps_cache *c, int32_t *pushed);
+int ps_cache_reply_keeps(const int32_t *pushed, const int32_t *done, int n);
 /* Write-through of a local push (read-my-writes across clocks): a filled chunk of
  * the stage gets the deltas, as the server adds them; one being fetched is marked,
  * and dropped once its readers have it. */

@@ -274,7 +274,7 @@ static int run_make_caches(ps_run *r, const ps_config *cfg, ps_err *err)
     if (!(r->caches = calloc((size_t)r->n_caches, sizeof *r->caches)))
         return ps_err_set(err, "out of memory for %d caches", r->n_caches);
     for (int i = 0; i < r->n_caches; i++)
-        if (!(r->caches[i] = ps_cache_new(r->cache_policy, cfg->worker_cache_bytes, err)))
+        if (!(r->caches[i] = ps_cache_new(r->cache_policy, cfg->worker_cache_bytes, wpn, err)))
             return PS_ERR;
     return PS_OK;
 }

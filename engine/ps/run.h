@@ -106,6 +106,11 @@ typedef struct ps_run {
 } ps_run;
 
 static inline int ps_worker_actor(const ps_run *r, int w) { return 1 + r->n_servers + w; }
+/* cluster.workers_per_node: worker w is on worker node w / this. */
+static inline int ps_run_node_workers(const ps_run *r)
+{
+    return r->cfg->workers_per_node > 0 ? r->cfg->workers_per_node : 1;
+}
 static inline int ps_actor_count(const ps_run *r) { return 1 + r->n_servers + r->n_workers; }
 
 /* Sets the run's model tables, merges those of one shape into served tables and

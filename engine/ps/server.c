@@ -4,6 +4,7 @@
  * workers need no knowledge of the model. A message names its table; clocks are
  * the server's, whatever the tables. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -242,6 +243,21 @@ static int server_send_snapshot(ps_server *s, int32_t clock, ps_err *err)
     return PS_OK;
 }
 
+/* For a worker-side cache: f64 the clocks every worker has completed here, then
+ * for each worker of the node of the worker ranked `rank` (by index within the
+ * node) the clocks it has completed here, INT32_MAX for one not in the stage. */
+static void server_reply_clocks(const ps_server *s, int rank, uint8_t *out)
+{
+    int per_node = ps_run_node_workers(s->run), first = s->members.member[rank] / per_node * per_node;
+    double fresh = (double)s->clocks.min_done;
+    memcpy(out, &fresh, sizeof fresh);
+    for (int i = 0; i < per_node; i++) {
+        int r = ps_members_rank(&s->members, first + i);
+        int32_t done = r < 0 ? INT32_MAX : s->clocks.done[r];
+        memcpy(out + sizeof fresh + (size_t)i * sizeof done, &done, sizeof done);
+    }
+}
+
 static int server_serve_pull(ps_server *s, const held_pull *p, ps_err *err)
 {
     if (!s->stage_reported && server_report_stage(s, ps_now(s->be), err))
@@ -256,9 +272,11 @@ static int server_serve_pull(ps_server *s, const held_pull *p, ps_err *err)
     const float *view = !p->keys && p->nkeys ? ps_server_table_view(T, p->lo, p->nkeys) : NULL;
     size_t at = 0, view_len = 0;
     uint32_t table = (uint32_t)p->table;
-    /* a worker-side cache also needs the reply's freshness: clocks every worker had
-     * completed here (cache.h) */
-    uint32_t aux_len = (uint32_t)(s->run->cache_policy ? 2 : 1) * (uint32_t)sizeof(double);
+    /* a worker-side cache also needs the reply's freshness (clocks every worker had
+     * completed here) and the clocks of each worker of the puller's node (cache.h) */
+    uint32_t aux_len = (uint32_t)sizeof(double);
+    if (s->run->cache_policy)
+        aux_len = (uint32_t)(2 * sizeof(double) + ps_run_node_workers(s->run) * sizeof(int32_t));
     if (view ? ps_msg_build_spliced(&w, PS_MSG_PULL_REPLY, flags, me, table, p->clock, p->nkeys,
                                     T->vpk, aux_len, &at, &view_len, err)
              : ps_msg_build(&w, PS_MSG_PULL_REPLY, flags, me, table, p->clock, p->nkeys, T->vpk,
@@ -274,10 +292,8 @@ static int server_serve_pull(ps_server *s, const held_pull *p, ps_err *err)
         server_charge_io(s, T);
     }
     memcpy(w.aux, &held_s, sizeof held_s);
-    if (s->run->cache_policy) {
-        double fresh = (double)s->clocks.min_done;
-        memcpy(w.aux + sizeof held_s, &fresh, sizeof fresh);
-    }
+    if (s->run->cache_policy)
+        server_reply_clocks(s, p->worker, w.aux + sizeof held_s);
     double stale = (double)p->clock - (double)s->clocks.min_done;
     s->stale_n++;
     s->stale_sum += stale;

@@ -11,8 +11,10 @@
  * holds every update of clocks below f, so the rule c - f <= bound is the
  * consistency model's own (BSP: f >= c). A worker must also see its own pushes
  * (SSP's read-my-writes): with a bound above 0 a push is written through into the
- * node's chunks, and a chunk whose reply may lack a push of the node is read only
- * by those waiting for it (cache.c's guard and dirty marks). Sharing a fetch in
+ * node's chunks, and a chunk whose reply may lack a push of the node (its server
+ * had not yet applied a push that left before the fetch, as the reply's clocks of
+ * the node's workers tell; or one written while it was in flight) is read only by
+ * those waiting for it. Sharing a fetch in
  * flight is safe only when the gate waits for every worker's previous clock
  * (a bound of 0), since the sharer's own last push may otherwise reach the server
  * after the fetch was served; with a larger bound such a chunk is fetched again. */
@@ -82,10 +84,12 @@ int ps_wc_init(ps_worker *wk, ps_err *err)
     int wpn = r->cfg->workers_per_node > 0 ? r->cfg->workers_per_node : 1;
     wk->cache = r->caches[wk->index / wpn];
     wk->n_cache_waiters = wpn;
-    if (!(wk->cache_waiters = malloc((size_t)wpn * sizeof *wk->cache_waiters)))
+    if (!(wk->cache_waiters = malloc((size_t)wpn * sizeof *wk->cache_waiters)) ||
+        !(wk->cache_done = malloc((size_t)wpn * sizeof *wk->cache_done)))
         return ps_err_set(err, "out of memory for the cache's notices");
     for (int i = 0; i < 2; i++)
-        if (!(wk->plan[i].pairs = calloc((size_t)wc_pairs(wk), sizeof(wc_pair))))
+        if (!(wk->plan[i].pairs = calloc((size_t)wc_pairs(wk), sizeof(wc_pair))) ||
+            !(wk->plan[i].pushed = malloc((size_t)wpn * sizeof(int32_t))))
             return ps_err_set(err, "out of memory for the cache's plans");
     if (r->trace)
         return ps_trace_open_reads(&wk->trace, r->out_dir, err);
@@ -95,7 +99,9 @@ int ps_wc_init(ps_worker *wk, ps_err *err)
 void ps_wc_free(ps_worker *wk)
 {
     free(wk->cache_waiters);
+    free(wk->cache_done);
     wk->cache_waiters = NULL;
+    wk->cache_done = NULL;
     for (int i = 0; i < 2; i++) {
         wc_plan *p = &wk->plan[i];
         for (int k = 0; p->pairs && k < wc_pairs(wk); k++) {
@@ -105,6 +111,7 @@ void ps_wc_free(ps_worker *wk)
         }
         free(p->pairs);
         free(p->joins);
+        free(p->pushed);
         memset(p, 0, sizeof *p);
     }
 }
@@ -204,6 +211,7 @@ int ps_wc_plan(ps_worker *wk, int slot, int32_t clock, ps_err *err)
     p->fresh_min = INT32_MAX;
     int rc = PS_OK;
     ps_cache_lock(wk->cache);
+    ps_cache_pushed(wk->cache, p->pushed);
     for (int st = 0; rc == PS_OK && st < wk->run->n_tables; st++)
         for (int s = 0; rc == PS_OK && s < wk->run->n_servers; s++)
             rc = plan_pair(wk, slot, st, s, clock, err);
@@ -308,7 +316,7 @@ void ps_wc_write_through(ps_worker *wk, int cur)
 void ps_wc_note_push(ps_worker *wk, int32_t clock)
 {
     ps_cache_lock(wk->cache);
-    ps_cache_note_push(wk->cache, clock);
+    ps_cache_note_push(wk->cache, wk->index % wk->n_cache_waiters, clock);
     ps_cache_unlock(wk->cache);
 }
 
@@ -332,15 +340,20 @@ static int wc_take_reply(ps_worker *wk, int cur, const ps_msg *m, int32_t clock,
                           m->table);
     const wc_pair *q = &wk->plan[cur].pairs[st * r->n_servers + s];
     uint32_t v = r->tables[st].spec.vals_per_key;
+    int wpn = wk->n_cache_waiters;
+    size_t aux_len = 2 * sizeof(double) + (size_t)wpn * sizeof(int32_t);
     if (m->clock != clock || m->nkeys != q->n_fetch || m->vals_per_key != v ||
-        !(m->flags & PS_MSG_F_KEYS_ASKED) || m->aux_len != 2 * sizeof(double))
+        !(m->flags & PS_MSG_F_KEYS_ASKED) || m->aux_len != aux_len)
         return ps_err_set(err, "server %d answered clock %d with %u keys of %u values (%u aux "
                           "bytes), expected clock %d with the %u keys asked, %u values each and "
-                          "its freshness", s, m->clock, m->nkeys, m->vals_per_key, m->aux_len,
-                          clock, q->n_fetch, v);
+                          "its clocks (%zu bytes)", s, m->clock, m->nkeys, m->vals_per_key,
+                          m->aux_len, clock, q->n_fetch, v, aux_len);
     double fresh;
     memcpy(held, m->aux, sizeof *held);
     memcpy(&fresh, m->aux + sizeof(double), sizeof fresh);
+    int32_t *done = wk->cache_done;
+    memcpy(done, m->aux + 2 * sizeof(double), (size_t)wpn * sizeof *done);
+    int keep = ps_cache_reply_keeps(wk->plan[cur].pushed, done, wpn);
     int *who = wk->cache_waiters;
     ps_cache_lock(wk->cache);
     for (uint32_t j = 0; j < q->n_fetch; j++) {
@@ -348,7 +361,8 @@ static int wc_take_reply(ps_worker *wk, int cur, const ps_msg *m, int32_t clock,
         uint32_t pos = wc_pos(wk, st, cur, s, q->fetch[j].idx, &t);
         memcpy(wc_value(wk, t, pos), m->vals + (size_t)j * v, v * sizeof(float));
         if (q->fetch[j].slot != PS_CACHE_NONE)
-            ps_cache_fill(wk->cache, q->fetch[j].slot, m->vals + (size_t)j * v, (int32_t)fresh);
+            ps_cache_fill(wk->cache, q->fetch[j].slot, m->vals + (size_t)j * v, (int32_t)fresh,
+                          keep);
         wc_add_init(wk, cur, t, pos);
     }
     int n = ps_cache_waiters(wk->cache, wk->index, (uint32_t)(st * r->n_servers + s), clock, who,

@@ -42,6 +42,7 @@ typedef struct wc_plan {
     int notices;
     uint32_t reads;     /* chunks the cache gave (hits and joins) */
     int32_t fresh_min;  /* their smallest freshness (cache.h) */
+    int32_t *pushed;    /* the node's workers' last pushed clocks as its fetches left */
 } wc_plan;
 
 /* A batch's keys of one table grouped by server (the model's batch_group): server
@@ -87,6 +88,7 @@ typedef struct ps_worker {
     int write_through;           /* the rule lets a chunk be read after a push */
     wc_plan plan[2];
     int *cache_waiters;          /* room for the node's workers waiting on a reply */
+    int32_t *cache_done;         /* a reply's clocks of the node's workers */
     int n_cache_waiters;
     ps_cache_stats cache_stats;
 } ps_worker;

@@ -18,7 +18,7 @@ static uint32_t fetch_fill(ps_cache *c, const ps_cache_rule *rule, uint64_t id, 
     CU_ASSERT_EQUAL_FATAL(ps_cache_lookup(c, rule, id, 1, w, 0, clock, &rd), 0);
     CU_ASSERT_EQUAL(rd.what, PS_CACHE_FETCH);
     if (rd.slot != PS_CACHE_NONE)
-        ps_cache_fill(c, rd.slot, &v, fresh);
+        ps_cache_fill(c, rd.slot, &v, fresh, 1);
     return rd.slot;
 }
 
@@ -32,7 +32,7 @@ static int what(ps_cache *c, const ps_cache_rule *rule, uint64_t id, int w, int3
 static void test_size_bound_and_lru(void)
 {
     uint64_t one = ps_cache_chunk_bytes(1);
-    ps_cache *c = ps_cache_new(&ps_cache_lru, 3 * one, NULL);
+    ps_cache *c = ps_cache_new(&ps_cache_lru, 3 * one, 4, NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(c);
     for (uint64_t id = 1; id <= 3; id++)
         CU_ASSERT_NOT_EQUAL(fetch_fill(c, &ssp2, id, 0, 5, (float)id, 5), PS_CACHE_NONE);
@@ -51,7 +51,7 @@ static void test_size_bound_and_lru(void)
 static void test_lfu_keeps_the_frequent(void)
 {
     uint64_t one = ps_cache_chunk_bytes(1);
-    ps_cache *c = ps_cache_new(&ps_cache_lfu, 3 * one, NULL);
+    ps_cache *c = ps_cache_new(&ps_cache_lfu, 3 * one, 4, NULL);
     for (uint64_t id = 1; id <= 3; id++)
         fetch_fill(c, &ssp2, id, 0, 5, 0, 5);
     for (int i = 0; i < 3; i++) /* 1 read often, long ago; 2 and 3 once more, later */
@@ -68,7 +68,7 @@ static void test_lfu_keeps_the_frequent(void)
  * clocks up to f + bound, and not one more; BSP's bound 0: only at f. */
 static void test_staleness_bound(void)
 {
-    ps_cache *c = ps_cache_new(&ps_cache_lru, 1 << 20, NULL);
+    ps_cache *c = ps_cache_new(&ps_cache_lru, 1 << 20, 4, NULL);
     float v = 7;
     ps_cache_read rd;
     fetch_fill(c, &ssp2, 9, 0, 10, v, 8);
@@ -94,7 +94,7 @@ static void test_staleness_bound(void)
 static void test_joins_and_pins(void)
 {
     uint64_t one = ps_cache_chunk_bytes(1);
-    ps_cache *c = ps_cache_new(&ps_cache_lru, 2 * one, NULL);
+    ps_cache *c = ps_cache_new(&ps_cache_lru, 2 * one, 4, NULL);
     ps_cache_read rd, a, b;
     CU_ASSERT_EQUAL(ps_cache_lookup(c, &bsp, 1, 1, 0, 0, 3, &rd), 0);
     CU_ASSERT_EQUAL(rd.what, PS_CACHE_FETCH);
@@ -112,7 +112,7 @@ static void test_joins_and_pins(void)
     CU_ASSERT_EQUAL(ps_cache_wait(c, 0, 2, 7, 3), 1);
     CU_ASSERT_EQUAL(ps_cache_wait(c, 0, 2, 8, 3), 1);
     float v = 2.5f, got = 0;
-    ps_cache_fill(c, slot, &v, 3);
+    ps_cache_fill(c, slot, &v, 3, 1);
     int who[4];
     CU_ASSERT_EQUAL(ps_cache_waiters(c, 0, 7, 3, who, 4), 2);
     CU_ASSERT_EQUAL(who[0], 1);
@@ -150,7 +150,7 @@ static void test_joins_and_pins(void)
  * reached its server, serves its fetch and is then dropped. */
 static void test_write_through_and_guards(void)
 {
-    ps_cache *c = ps_cache_new(&ps_cache_lru, 1 << 20, NULL);
+    ps_cache *c = ps_cache_new(&ps_cache_lru, 1 << 20, 4, NULL);
     float d = 0.5f;
     ps_cache_read rd;
     fetch_fill(c, &ssp2, 1, 0, 4, 1.0f, 4);
@@ -162,14 +162,28 @@ static void test_write_through_and_guards(void)
     CU_ASSERT_EQUAL(ps_cache_lookup(c, &ssp2, 2, 1, 0, 0, 4, &rd), 0);
     ps_cache_write(c, 2, 0, &d, 1);
     float v = 3;
-    ps_cache_fill(c, rd.slot, &v, 4);
+    ps_cache_fill(c, rd.slot, &v, 4, 1);
     CU_ASSERT_EQUAL(ps_cache_find(c, 2), PS_CACHE_NONE);
-    /* fetched after a push of clock 6 left; its server had only 6 clocks of everyone */
-    ps_cache_note_push(c, 6);
-    fetch_fill(c, &ssp2, 3, 0, 7, 0, 6);
+    /* a reply that may lack a push of the node serves its readers, nobody later */
+    CU_ASSERT_EQUAL(ps_cache_lookup(c, &ssp2, 3, 1, 0, 0, 7, &rd), 0);
+    ps_cache_fill(c, rd.slot, &v, 6, 0);
     CU_ASSERT_EQUAL(ps_cache_find(c, 3), PS_CACHE_NONE);
-    fetch_fill(c, &ssp2, 3, 0, 7, 0, 7); /* served with clock 6 of everyone in: kept */
+    fetch_fill(c, &ssp2, 3, 0, 7, 0, 6);
     CU_ASSERT_EQUAL(what(c, &ssp2, 3, 1, 8), PS_CACHE_HIT);
+    /* whether it may: the node's pushes as the fetch left, its server's clocks */
+    int32_t pushed[4];
+    ps_cache_pushed(c, pushed);
+    CU_ASSERT_EQUAL(pushed[2], -1);
+    ps_cache_note_push(c, 2, 6);
+    ps_cache_note_push(c, 2, 5); /* never backwards */
+    ps_cache_note_push(c, 0, 3);
+    ps_cache_pushed(c, pushed);
+    CU_ASSERT_EQUAL(pushed[2], 6);
+    CU_ASSERT_EQUAL(pushed[0], 3);
+    int32_t done[4] = {4, 0, 7, 0};
+    CU_ASSERT_TRUE(ps_cache_reply_keeps(pushed, done, 4));
+    done[2] = 6; /* worker 2's push of clock 6 had not reached the server */
+    CU_ASSERT_FALSE(ps_cache_reply_keeps(pushed, done, 4));
     ps_cache_free(c);
 }
 
