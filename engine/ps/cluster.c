@@ -108,19 +108,25 @@ static const ps_backend_ops view_ops = {
 
 /* ---- setup ---- */
 
-/* Task k's config: its own file, with the cluster's shape and backend. */
+/* Task k's config: its own file, with the cluster's shape, backend and worker-side
+ * cache (the nodes' memory is the cluster's; each task's workers on a node share
+ * one of cache.bytes). */
 static int task_load(ps_cluster *c, int k, ps_err *err)
 {
     const ps_config *cc = c->cfg;
     ps_cluster_task *t = &c->tasks[k];
-    char sets[5][200];
+    char sets[8][200];
     snprintf(sets[0], sizeof sets[0], "cluster.servers=%d", cc->servers);
     snprintf(sets[1], sizeof sets[1], "cluster.workers=%d", cc->workers);
     snprintf(sets[2], sizeof sets[2], "cluster.workers_per_node=%d", cc->workers_per_node);
     snprintf(sets[3], sizeof sets[3], "run.backend=%s", cc->backend);
     snprintf(sets[4], sizeof sets[4], "run.name=%s", t->name);
-    const char *s[5] = {sets[0], sets[1], sets[2], sets[3], sets[4]};
-    if (ps_config_load(&t->cfg, cc->tasks[k].config, s, 5, err))
+    snprintf(sets[5], sizeof sets[5], "policy.cache=%s", cc->cache);
+    snprintf(sets[6], sizeof sets[6], "cache.bytes=%llu", (unsigned long long)cc->worker_cache_bytes);
+    snprintf(sets[7], sizeof sets[7], "cache.staleness=%d", cc->cache_staleness);
+    const char *s[8] = {sets[0], sets[1], sets[2], sets[3], sets[4], sets[5], sets[6], sets[7]};
+    int n = strcmp(cc->cache, "off") != 0 ? 8 : 6;
+    if (ps_config_load(&t->cfg, cc->tasks[k].config, s, n, err))
         return ps_err_prefix(err, "task.%d (%s): ", k + 1, t->name);
     if (t->cfg.n_tasks)
         return ps_err_set(err, "task.%d (%s): %s has [task.N] sections of its own; a task is "

@@ -70,6 +70,20 @@ echo "ok: SSP reads chunks within cache.staleness, and pslab check holds them to
 [ "$(summary_value "$TMP/small" cache_peak_bytes)" -le 20000 ] || fail "the cache grew past its bytes"
 echo "ok: a small cache evicts within its bytes"
 
+# A multi-task run's cache is the cluster's: each task gets it, and trains the
+# model it trains without one.
+T=experiments/flexps/two_tasks.ini
+"$PSLAB" run $T --set cluster.workers_per_node=2 --set policy.cache=lru --out "$TMP/mt" >/dev/null ||
+    fail "multi-task run with a cache failed"
+"$PSLAB" run $T --set cluster.workers_per_node=2 --out "$TMP/mt0" >/dev/null || fail "multi-task run failed"
+for t in lr svm; do
+    [ -f "$TMP/mt/$t/cache.csv" ] || fail "task $t has no cache"
+    cmp -s <(cut -d, -f2- "$TMP/mt/$t/metrics.csv") <(cut -d, -f2- "$TMP/mt0/$t/metrics.csv") ||
+        fail "task $t trains another model with the cluster's cache"
+done
+[ "$(summary_value "$TMP/mt/lr" cache_joins)" -gt 0 ] || fail "task lr shared no fetch"
+echo "ok: each task of a multi-task run gets the cluster's cache"
+
 expect_error "cache.bytes is set but policy.cache is off" "$PSLAB" run $G --set cache.bytes=1M --out "$TMP/e1"
 expect_error "cache.staleness = 1 exceeds the bound of policy.consistency = bsp (0)" \
     "$PSLAB" run $G --set policy.cache=lru --set cache.staleness=1 --out "$TMP/e2"
