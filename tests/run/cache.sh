@@ -64,6 +64,17 @@ awk -F, 'BEGIN { OFS = "," } FNR == 3 { $4 = $3 - 2 } { print }' "$f" >"$f.new" 
 expect_error "at most 1 allowed" "$PSLAB" check "$TMP/ssp1"
 echo "ok: SSP reads chunks within cache.staleness, and pslab check holds them to it"
 
+# Read-my-writes: one worker under SSP(3) reads its chunks for up to 3 clocks,
+# each with its own pushes written through as the server adds them, so it trains
+# exactly the model it trains without a cache.
+one=(--set cluster.workers=1 --set run.iterations=60 --set policy.consistency=ssp --set policy.staleness=3)
+"$PSLAB" run $Q "${one[@]}" --set policy.cache=lru --out "$TMP/one" >/dev/null || fail "one worker, cache"
+"$PSLAB" run $Q "${one[@]}" --out "$TMP/one0" >/dev/null || fail "one worker"
+[ "$(summary_value "$TMP/one" cache_hits)" -gt 0 ] || fail "one worker read nothing from its cache"
+cmp -s <(cut -d, -f2- "$TMP/one/metrics.csv") <(cut -d, -f2- "$TMP/one0/metrics.csv") ||
+    fail "a worker reading its cache does not see its own writes as the server does"
+echo "ok: a worker reads its own writes through the cache"
+
 # A cache of 20,000 bytes evicts, and never holds more.
 "$PSLAB" run $Q "${ssp[@]}" --set cache.bytes=20000 --out "$TMP/small" >/dev/null || fail "small cache failed"
 [ "$(summary_value "$TMP/small" cache_evictions)" -gt 0 ] || fail "a small cache evicted nothing"
