@@ -182,12 +182,33 @@ static int make_backend(run_args *a, const ps_config *cfg, launch_fn launch, voi
     return ps_err_set(err, "backend '%s' is not built into this binary", cfg->backend);
 }
 
+/* A store on disk in sim needs a disk on each server's host. */
+static int check_store_disks(ps_backend *be, const ps_config *cfg, ps_err *err)
+{
+#ifdef PSLAB_HAVE_SIMGRID
+    if (strcmp(cfg->backend, "sim") == 0 && strcmp(cfg->store, "mem") != 0) {
+        char why[64];
+        snprintf(why, sizeof why, "server.store = %s", cfg->store);
+        return ps_sim_check_disks(be, cfg->servers, why, err);
+    }
+#endif
+    (void)be;
+    (void)cfg;
+    (void)err;
+    return PS_OK;
+}
+
 static int select_store(ps_run *run, const ps_config *cfg, ps_err *err)
 {
 #ifdef PSLAB_HAVE_REAL
     return ps_real_select_store(run, cfg, err);
 #else
-    (void)run;
+    if (strcmp(cfg->store, "disk") == 0 && strcmp(cfg->backend, "sim") == 0) {
+        run->store_ops = &ps_store_simdisk_ops;
+        run->store_block_keys = (uint32_t)cfg->block_keys;
+        run->store_cache_bytes = cfg->cache_bytes;
+        return PS_OK;
+    }
     return strcmp(cfg->store, "mem") == 0
                ? PS_OK
                : ps_err_set(err, "server.store = %s is not built into this binary", cfg->store);
@@ -236,6 +257,8 @@ static int run_one(run_args *a, const ps_config *cfg, const char *dir, ps_err *e
     run.trace = a->trace;
     if (rc == PS_OK)
         rc = make_backend(a, cfg, launch_run, &run, dir, &be, err);
+    if (rc == PS_OK)
+        rc = check_store_disks(be, cfg, err);
     if (rc == PS_OK) {
         double wall;
         rc = launch_and_wait(launch_run, &run, be, &run.failed, &wall, err);
@@ -259,6 +282,9 @@ static int run_tasks(run_args *a, const ps_config *cfg, const char *dir, ps_err 
     }
     if (rc == PS_OK)
         rc = make_backend(a, cfg, launch_tasks, cl, dir, &be, err);
+    for (int k = 0; rc == PS_OK && k < cl->n_tasks; k++)
+        if (check_store_disks(be, cl->tasks[k].tcfg, err))
+            rc = ps_err_prefix(err, "task %s: ", cl->tasks[k].name);
     if (rc == PS_OK) {
         double wall;
         rc = launch_and_wait(launch_tasks, cl, be, &cl->failed, &wall, err);

@@ -819,3 +819,19 @@ int ps_sim_host_count(ps_backend *be)
 {
     return (int)((ps__sim *)be->impl)->n_hosts;
 }
+
+int ps_sim_check_disks(ps_backend *be, int n_nodes, const char *why, ps_err *err)
+{
+    ps__sim *sim = be->impl;
+    for (int i = 0; i < n_nodes && (size_t)i < sim->n_hosts; i++) {
+        unsigned int nd = 0;
+        sg_disk_t *disks = NULL;
+        sg_host_get_disks(sim->hosts[i], &nd, &disks);
+        free(disks);
+        if (nd == 0)
+            return ps_err_set(err, "platform host %s (node %d) has no <disk>, which %s needs: "
+                              "its disk I/O would cost nothing", sg_host_get_name(sim->hosts[i]),
+                              i, why);
+    }
+    return PS_OK;
+}

@@ -19,4 +19,9 @@ int ps_sim_backend_create(ps_backend **out, const char *platform_path, int *argc
 /* Number of hosts of the loaded platform. */
 int ps_sim_host_count(ps_backend *be);
 
+/* Refuses, naming the host, a platform whose nodes 0 .. n_nodes-1 (the servers'
+ * hosts) lack a disk that `why` (a store on disk) needs; a host's first disk is the
+ * one charged. */
+int ps_sim_check_disks(ps_backend *be, int n_nodes, const char *why, ps_err *err);
+
 #endif

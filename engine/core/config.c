@@ -73,7 +73,7 @@ enum owner_kind { OWNER_MODEL, OWNER_CONSISTENCY, OWNER_SCHEDULER };
 #define POS_TO(hi) PS_KEY_POS_TO(hi)
 
 static const char *const backend_names[] = {"sim", "real", NULL};
-static const char *const store_names[] = {"mem", "rocksdb", NULL};
+static const char *const store_names[] = {"mem", "disk", "rocksdb", NULL};
 static const char *const source_names[] = {"synthetic", "libsvm", "movielens", "idx", NULL};
 static const char *const order_names[] = {"shuffled", "file", NULL};
 static const char *const onoff_names[] = {"off", "on", NULL};
@@ -213,12 +213,15 @@ static const core_key core_keys[] = {
      "multiplies the counted flops charged to the simulated host (0 = free compute)"},
 
     {"server", "store", T_ENUM, OFF(store), "mem", ANY, store_names,
-     "parameter store of each server: mem (in memory) or rocksdb (a RocksDB database per "
-     "server under RUN_DIR/store/, WAL on)"},
+     "parameter store of each server: mem (in memory); disk (blocks on the server's disk: "
+     "on the real backend a RocksDB database per server under RUN_DIR/store/, WAL on; in "
+     "sim the same blocks and I/O, charged to the host's first simulated disk through a "
+     "page cache of server.cache, the values kept in memory); rocksdb (RocksDB on both "
+     "backends: in sim its real I/O is charged, at the cost of real disk writes)"},
     {"server", "block_keys", T_INT, OFF(block_keys), "64", IN(1, 1e6), NULL,
-     "rocksdb: consecutive keys stored together as one RocksDB value"},
+     "disk, rocksdb: consecutive keys stored together as one block (a RocksDB value)"},
     {"server", "cache", T_U64, OFF(cache_bytes), "64M", IN(1 << 20, 1e13), NULL,
-     "rocksdb: block cache bound per server, bytes"},
+     "disk, rocksdb: block cache bound per server, bytes (RocksDB's; sim's page cache)"},
 
     {"real", "port", T_INT, OFF(real_port), "0", IN(0, 65535), NULL,
      "real: the coordinator's TCP port on 127.0.0.1 for local runs (0 = any free port)"},

@@ -33,6 +33,7 @@ typedef struct ps_coord {
     int n_evals, next_eval;
     ps_worker_stats *stats;   /* per worker and stage: [w * n_stages + k] */
     ps_cache_stats *cache_stats; /* per worker, with policy.cache */
+    double *disk_read, *disk_written; /* per server: its store's bytes, at the last snapshot */
     int n_done, n_failed;
     ps_outputs_stage stages[PS_CONFIG_MAX_STAGES]; /* from the servers' STAGE reports */
     FILE *metrics;
@@ -98,8 +99,12 @@ static int coord_evaluate(ps_coord *c, eval_point *e, ps_err *err)
                                   held.keys ? "evaluation does not read" : "is out of range");
             memcpy((float *)at, m.vals + (size_t)k * v, v * sizeof(float));
         }
-        double aux[PS_SNAPSHOT_AUX] = {0};
+        double aux[PS_SNAPSHOT_AUX_IO] = {0};
         memcpy(aux, m.aux, m.aux_len);
+        if (m.aux_len == sizeof aux) { /* cumulative: the latest is the run's so far */
+            c->disk_read[s] = aux[4];
+            c->disk_written[s] = aux[5];
+        }
         time_s = aux[0] > time_s ? aux[0] : time_s;
         pulls += aux[1];
         stale_sum += aux[2];
@@ -143,7 +148,8 @@ static int coord_take_snapshot(ps_coord *c, void *buf, size_t len, const ps_msg 
     if (s < 0 || s >= r->n_servers || m->table >= (uint32_t)r->n_tables || e < 0 ||
         c->evals[e].snap[i] || e < c->next_eval ||
         m->vals_per_key != r->tables[m->table].spec.vals_per_key ||
-        (m->aux_len != sizeof(double) && m->aux_len != PS_SNAPSHOT_AUX * sizeof(double))) {
+        (m->aux_len != sizeof(double) && m->aux_len != PS_SNAPSHOT_AUX * sizeof(double) &&
+         (m->aux_len != PS_SNAPSHOT_AUX_IO * sizeof(double) || m->table != 0))) {
         free(buf);
         return ps_err_set(err, "unexpected snapshot from actor %u for clock %d", m->sender,
                           m->clock);
@@ -247,6 +253,10 @@ static int coord_init(ps_coord *c, ps_run *r, ps_backend *be, ps_err *err)
     c->stats = calloc((size_t)r->n_workers * (size_t)r->n_stages, sizeof *c->stats);
     if (r->cache_policy)
         c->cache_stats = calloc((size_t)r->n_workers, sizeof *c->cache_stats);
+    c->disk_read = calloc((size_t)r->n_servers, sizeof *c->disk_read);
+    c->disk_written = calloc((size_t)r->n_servers, sizeof *c->disk_written);
+    if (!c->disk_read || !c->disk_written)
+        return ps_err_set(err, "out of memory");
     if (!c->evals || !c->stats || (r->cache_policy && !c->cache_stats))
         return ps_err_set(err, "coordinator: out of memory");
     c->n_snaps = r->n_servers * r->n_tables;
@@ -291,6 +301,8 @@ static void coord_free(ps_coord *c)
     }
     free(c->stats);
     free(c->cache_stats);
+    free(c->disk_read);
+    free(c->disk_written);
     if (c->metrics)
         fclose(c->metrics);
 }
@@ -308,6 +320,8 @@ static int coord_finish(ps_coord *c, ps_err *err)
         .stages = c->stages,
         .stats = c->stats,
         .cache_stats = c->cache_stats,
+        .disk_read = r->store_ops != &ps_store_mem_ops ? c->disk_read : NULL,
+        .disk_written = c->disk_written,
     };
     if (c->next_eval == 0)
         sum.iterations_done = 0;

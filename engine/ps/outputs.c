@@ -144,6 +144,24 @@ int ps_outputs_write_cache(const char *dir, const ps_run *r, const ps_cache_stat
     return ps_outputs_commit_tmp(f, dir, "cache.csv", tmp, err);
 }
 
+/* A store on disk: the bytes the servers' stores read and wrote (as of the last
+ * evaluation), all told and the busiest server's against the mean. */
+static void summary_disk(FILE *f, const ps_run *r, const ps_outputs_summary *s)
+{
+    if (!s->disk_read)
+        return;
+    double rd = 0, wr = 0, top = 0;
+    for (int i = 0; i < r->n_servers; i++) {
+        rd += s->disk_read[i];
+        wr += s->disk_written[i];
+        double load = s->disk_read[i] + s->disk_written[i];
+        top = load > top ? load : top;
+    }
+    double mean = (rd + wr) / r->n_servers;
+    fprintf(f, "store: %s\ndisk_read_bytes: %.0f\ndisk_written_bytes: %.0f\n"
+               "disk_load_max_over_mean: %.4f\n", r->cfg->store, rd, wr, mean > 0 ? top / mean : 0.0);
+}
+
 /* The cache's totals over the workers, when there is one. */
 static void summary_cache(FILE *f, const ps_run *r, const ps_outputs_summary *s)
 {
@@ -221,5 +239,6 @@ int ps_outputs_write_summary(const char *dir, const ps_run *r, const ps_outputs_
         fprintf(f, "true_model_%s: %.12g\n", r->metric_names[i], r->truth_metrics[i]);
     summary_stages(f, r, s);
     summary_cache(f, r, s);
+    summary_disk(f, r, s);
     return ps_outputs_commit_tmp(f, dir, "summary.txt", tmp, err);
 }

@@ -192,12 +192,21 @@ static int server_send_table_snapshot(ps_server *s, int t, int32_t clock, ps_err
 {
     ps_server_table *T = &s->tables[t];
     ps_msg_writer w;
-    double aux[PS_SNAPSHOT_AUX] = {ps_now(s->be), s->stale_n, s->stale_sum, s->stale_max};
+    double aux[PS_SNAPSHOT_AUX_IO] = {ps_now(s->be), s->stale_n, s->stale_sum, s->stale_max};
     /* Under BSP every pull is served at staleness 0, and the snapshot stays the 8
      * bytes of time it always was (BSP runs keep their message sizes, hence their
      * simulated times); a stale pull under BSP would still be reported. */
     uint32_t aux_len = t > 0 || (server_stage(s)->consistency->defer_updates && s->stale_sum == 0)
-                           ? sizeof aux[0] : sizeof aux;
+                           ? sizeof aux[0] : PS_SNAPSHOT_AUX * sizeof aux[0];
+    if (t == 0 && s->run->store_ops != &ps_store_mem_ops) { /* and the store's I/O so far */
+        for (int k = 0; k < s->n_tables; k++) {
+            uint64_t rd, wr;
+            ps_server_table_io(&s->tables[k], &rd, &wr);
+            aux[4] += (double)rd;
+            aux[5] += (double)wr;
+        }
+        aux_len = sizeof aux;
+    }
     uint64_t n = T->hi - T->lo, *keys = NULL;
     float *vals = NULL;
     if (s->eval_keys[t] && server_eval_values(s, t, &keys, &vals, &n, err))

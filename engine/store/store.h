@@ -1,6 +1,8 @@
 /* The server's parameter store, as a table of operations (LevelDB's Env, SQLite's
  * VFS): `mem` keeps the shard in memory (engine/store/store_mem.c); `rocksdb` keeps it in
- * a RocksDB database, packed in blocks of consecutive keys (real/store_rocksdb.c).
+ * a RocksDB database, packed in blocks of consecutive keys (real/store_rocksdb.c);
+ * `simdisk` counts that store's blocks and I/O for the simulator, the values in
+ * memory (engine/store/store_simdisk.c).
  * The composition root picks one by name; the server only calls these. */
 #ifndef PS_STORE_H
 #define PS_STORE_H
@@ -67,5 +69,8 @@ typedef struct ps_store_ops {
 } ps_store_ops;
 
 extern const ps_store_ops ps_store_mem_ops;
+/* server.store = disk in sim: the RocksDB store's blocks and I/O, counted
+ * (engine/store/store_simdisk.c). */
+extern const ps_store_ops ps_store_simdisk_ops;
 
 #endif

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# server.store = disk: in sim the RocksDB store's blocks and I/O are counted and
+# charged to the servers' simulated disks (the model is mem's, the simulated time
+# longer, summary.txt says how many bytes, a smaller page cache reads more); on the
+# real backend it is RocksDB and trains the same model; a platform whose server
+# hosts have no disk is refused, the host named.
+source "$(dirname "$0")/common.bash"
+G=tests/expected/golden8.ini
+same_model() { cmp -s <(cut -d, -f2- "$1/metrics.csv") <(cut -d, -f2- "$2/metrics.csv"); }
+"$PSLAB" run $G --out "$TMP/mem" >/dev/null || fail "mem run failed"
+"$PSLAB" run $G --set server.store=disk --out "$TMP/disk" >/dev/null || fail "disk run failed"
+same_model "$TMP/disk" "$TMP/mem" || fail "the disk store trains another model"
+[ "$(summary_value "$TMP/disk" store)" = disk ] || fail "summary.txt does not name the store"
+rd=$(summary_value "$TMP/disk" disk_read_bytes); wr=$(summary_value "$TMP/disk" disk_written_bytes)
+[ "$rd" -gt 0 ] && [ "$wr" -gt 0 ] || fail "no disk bytes: read $rd, written $wr"
+# every block written is 8 + 64 x 4 + 8 bytes (server.block_keys = 64)
+[ $((wr % 272)) -eq 0 ] || fail "written bytes $wr are not whole blocks of 272"
+awk -v d="$(summary_value "$TMP/disk" sim_time_s)" -v m="$(summary_value "$TMP/mem" sim_time_s)" \
+    'BEGIN { exit !(d > m) }' || fail "the disk costs no simulated time"
+[ -z "$(summary_value "$TMP/mem" disk_read_bytes)" ] || fail "a mem run reports disk bytes"
+echo "ok: the disk store trains mem's model, $rd bytes read and $wr written on the simulated disks"
+
+# a page cache smaller than the shards reads more
+big=(--set data.features=1000000 --set run.iterations=30 --set server.store=disk)
+"$PSLAB" run $G "${big[@]}" --set server.cache=1048576 --out "$TMP/small" >/dev/null || fail "small cache failed"
+"$PSLAB" run $G "${big[@]}" --out "$TMP/large" >/dev/null || fail "large cache failed"
+small=$(summary_value "$TMP/small" disk_read_bytes); large=$(summary_value "$TMP/large" disk_read_bytes)
+[ "$small" -gt "$large" ] || fail "a 1 MiB page cache read $small bytes, a 64 MB one $large"
+same_model "$TMP/small" "$TMP/large" || fail "the page cache changed the model"
+echo "ok: a smaller page cache reads more ($small against $large bytes)"
+
+"$PSLAB" run $G --set server.store=disk --backend real --out "$TMP/real" >/dev/null 2>"$TMP/real.err" ||
+    fail "real run with the disk store failed: $(cat "$TMP/real.err")"
+same_model "$TMP/real" "$TMP/mem" || fail "RocksDB on the real backend trains another model"
+[ -d "$TMP/real/store" ] || fail "the real backend's disk store is not RocksDB under RUN_DIR/store/"
+echo "ok: on the real backend the disk store is RocksDB, with the same model"
+
+grep -v '<disk ' "$TMP/mem/platform.xml" > "$TMP/nodisk.xml"
+expect_error "platform host host0 (node 0) has no <disk>, which server.store = disk needs" \
+    "$PSLAB" run $G --set server.store=disk --set cluster.platform="$TMP/nodisk.xml" --out "$TMP/nd"
+"$PSLAB" run $G --set cluster.platform="$TMP/nodisk.xml" --out "$TMP/nd-mem" >/dev/null ||
+    fail "a mem run needs no disk"

@@ -1,0 +1,103 @@
+/* The simulated disk store (engine/store/store_simdisk.c) against a hand count of
+ * the blocks it reads and writes through its page cache, and its values against
+ * the mem store's. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/store/store.h"
+#include "tests/unit/cu_main.h"
+
+/* 4 keys a block: a block is 8 + 16 + 1 = 25 bytes; a cache of 50 holds 2. */
+#define BK 4
+#define BLOCK 25
+
+static ps_store *open_store(uint64_t cache_bytes, int dense)
+{
+    ps_store_spec spec = {.server = 0, .n_keys = 1000, .dense = dense, .lo = 0, .hi = 1000,
+                          .block_keys = BK, .cache_bytes = cache_bytes};
+    ps_store *st = NULL;
+    CU_ASSERT_EQUAL_FATAL(ps_store_simdisk_ops.open(&spec, &st, NULL), PS_OK);
+    return st;
+}
+
+static void io(ps_store *st, uint64_t want_read, uint64_t want_written)
+{
+    uint64_t r, w;
+    ps_store_simdisk_ops.io_bytes(st, &r, &w);
+    CU_ASSERT_EQUAL(r, want_read);
+    CU_ASSERT_EQUAL(w, want_written);
+}
+
+static void test_hand_count(void)
+{
+    ps_store *st = open_store(2 * BLOCK, 0);
+    float out[8], d[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+    uint64_t k1[] = {0, 1, 5};                  /* blocks 0, 1: both read */
+    CU_ASSERT_EQUAL(ps_store_simdisk_ops.get(st, k1, 0, 3, out, NULL), PS_OK);
+    io(st, 2 * BLOCK, 0);
+    uint64_t k2[] = {7, 2, 3};                  /* blocks 1, 0, unsorted: both cached, and
+                                                 * touched in block order: 1 the most recent */
+    CU_ASSERT_EQUAL(ps_store_simdisk_ops.get(st, k2, 0, 3, out, NULL), PS_OK);
+    io(st, 2 * BLOCK, 0);
+    uint64_t k3[] = {9, 10};                    /* block 2: read, written; evicts block 0 */
+    CU_ASSERT_EQUAL(ps_store_simdisk_ops.add(st, k3, 0, 2, d, NULL), PS_OK);
+    io(st, 3 * BLOCK, BLOCK);
+    uint64_t k4[] = {4};                        /* block 1: still cached */
+    CU_ASSERT_EQUAL(ps_store_simdisk_ops.get(st, k4, 0, 1, out, NULL), PS_OK);
+    io(st, 3 * BLOCK, BLOCK);
+    uint64_t k5[] = {1, 8};                     /* block 0 read (evicts 2), 2 read (evicts 1) */
+    CU_ASSERT_EQUAL(ps_store_simdisk_ops.add(st, k5, 0, 2, d, NULL), PS_OK);
+    io(st, 5 * BLOCK, 3 * BLOCK);
+    /* a range: keys 12 .. 19 are blocks 3 and 4 */
+    CU_ASSERT_EQUAL(ps_store_simdisk_ops.add(st, NULL, 12, 8, d, NULL), PS_OK);
+    io(st, 7 * BLOCK, 5 * BLOCK);
+    /* a dump scans the 4 blocks written (0, 2, 3, 4), reading those not cached (0, 2) */
+    uint64_t *keys, n;
+    float *vals;
+    CU_ASSERT_EQUAL(ps_store_simdisk_ops.dump(st, &keys, &vals, &n, NULL), PS_OK);
+    io(st, 9 * BLOCK, 5 * BLOCK);
+    CU_ASSERT_EQUAL(n, 12);
+    free(keys);
+    free(vals);
+    ps_store_simdisk_ops.close(st);
+}
+
+/* The values are the mem store's, whatever the cache does. */
+static void test_values_match_mem(void)
+{
+    ps_store *st = open_store(2 * BLOCK, 1), *ref = NULL;
+    ps_store_spec spec = {.server = 0, .n_keys = 1000, .dense = 1, .lo = 0, .hi = 1000};
+    CU_ASSERT_EQUAL_FATAL(ps_store_mem_ops.open(&spec, &ref, NULL), PS_OK);
+    uint64_t keys[16];
+    float d[16], a[16], b[16];
+    uint64_t x = 88172645463325252ull;
+    for (int round = 0; round < 300; round++) {
+        for (int i = 0; i < 16; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            keys[i] = (x % 62) * 16 + (uint64_t)i; /* distinct within a call */
+            d[i] = (float)(x % 1000) / 100.0f - 5.0f;
+        }
+        CU_ASSERT_EQUAL(ps_store_simdisk_ops.add(st, keys, 0, 16, d, NULL), PS_OK);
+        CU_ASSERT_EQUAL(ps_store_mem_ops.add(ref, keys, 0, 16, d, NULL), PS_OK);
+        CU_ASSERT_EQUAL(ps_store_simdisk_ops.get(st, keys, 0, 16, a, NULL), PS_OK);
+        CU_ASSERT_EQUAL(ps_store_mem_ops.get(ref, keys, 0, 16, b, NULL), PS_OK);
+        CU_ASSERT_EQUAL(memcmp(a, b, sizeof a), 0);
+    }
+    uint64_t r, w;
+    ps_store_simdisk_ops.io_bytes(st, &r, &w);
+    CU_ASSERT(w >= 300 * BLOCK); /* at least a block written per call */
+    CU_ASSERT(r > 0);
+    ps_store_simdisk_ops.close(st);
+    ps_store_mem_ops.close(ref);
+}
+
+static CU_TestInfo tests[] = {
+    {"blocks read and written, by hand", test_hand_count},
+    {"values match the mem store", test_values_match_mem},
+    CU_TEST_INFO_NULL,
+};
+
+static CU_SuiteInfo suites[] = {{"store_simdisk", NULL, NULL, NULL, NULL, tests},
+                                CU_SUITE_INFO_NULL};
+
+PS_CUNIT_MAIN(suites)
