@@ -189,6 +189,10 @@ static int check_store_disks(ps_backend *be, const ps_config *cfg, ps_err *err)
     if (strcmp(cfg->backend, "sim") == 0 && strcmp(cfg->store, "mem") != 0) {
         char why[64];
         snprintf(why, sizeof why, "server.store = %s", cfg->store);
+        /* the page cache of server.cache bytes also holds the writes not yet on disk */
+        if (strcmp(cfg->store, "disk") == 0 &&
+            ps_sim_set_write_behind(be, (double)cfg->cache_bytes, err))
+            return PS_ERR;
         return ps_sim_check_disks(be, cfg->servers, why, err);
     }
 #endif

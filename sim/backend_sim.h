@@ -19,6 +19,11 @@ int ps_sim_backend_create(ps_backend **out, const char *platform_path, int *argc
 /* Number of hosts of the loaded platform. */
 int ps_sim_host_count(ps_backend *be);
 
+/* Writes to a host's disk go to its page cache and are written back in the
+ * background; a writer waits only when more than `bytes` are dirty (until half is
+ * written back). 0 (the default): every write waits for the disk. */
+int ps_sim_set_write_behind(ps_backend *be, double bytes, ps_err *err);
+
 /* Refuses, naming the host, a platform whose nodes 0 .. n_nodes-1 (the servers'
  * hosts) lack a disk that `why` (a store on disk) needs; a host's first disk is the
  * one charged. */

@@ -7,7 +7,8 @@
  * disk (ps_disk: sg_disk_read/write at the platform's bandwidths).
  *   - A bounded page cache of server.cache bytes holds blocks, least recently used
  *     first out; a hit costs nothing.
- *   - get: each distinct block of the call not cached is read.
+ *   - get: each distinct block of the call not cached is read, unless it was never
+ *     written (RocksDB's bloom filter finds it missing without a read).
  *   - add, set: each distinct block is read if not cached (a block is rewritten
  *     whole: read-modify-write), then written once (RocksDB's write batch; its
  *     compactions are not modelled).
@@ -206,7 +207,8 @@ static int charge(ps_store *t, const uint64_t *keys, uint64_t lo, uint32_t n, in
     uint32_t m = call_blocks(t, keys, lo, n, &oom);
     for (uint32_t i = 0; i < m && !oom; i++) {
         uint64_t b = t->scratch[i];
-        if (!cache_touch(&t->cache, b, &oom))
+        /* a block never written is not on the disk: RocksDB's filter answers it */
+        if (!cache_touch(&t->cache, b, &oom) && ps_keymap_get(&t->written, b))
             t->io_read += t->block_bytes;
         if (!write)
             continue;

@@ -43,7 +43,7 @@ static const char platform_xml[] =
 #define MAPPED 4             /* actors that only time 1 Gflop, on nodes 4..7 */
 
 enum {
-    A_PING, A_PONG, A_TIMER, A_WORK, A_SINK, A_BURST, A_BAD, A_MAPPED0,
+    A_PING, A_PONG, A_TIMER, A_WORK, A_SINK, A_BURST, A_BAD, A_WRITER, A_MAPPED0,
     A_FANIN0 = A_MAPPED0 + MAPPED,
     N_ACTORS = A_FANIN0 + FANIN
 };
@@ -72,6 +72,8 @@ static struct {
     int bad_send_rc, null_send_rc, self_ok, self_send_ok;
     double nodisk_took;
     ps_err bad_send_err;
+    /* write-behind */
+    double wb_small, wb_over, wb_read;
 } R;
 
 static ps_actor_spec specs[N_ACTORS];
@@ -229,6 +231,24 @@ static void bad_main(ps_backend *be, void *arg)
     R.nodisk_took = ps_now(be) - t;
 }
 
+/* Write-behind of 40 MB (ps_sim_set_write_behind) on h10, 100 MB/s: writes within
+ * it are free, the disk writes them back meanwhile, and past it the writer waits
+ * until half is left; reads wait for their own time. */
+static void writer_main(ps_backend *be, void *arg)
+{
+    (void)arg;
+    double t = ps_now(be);
+    ps_disk(be, 10000000, 1);
+    R.wb_small = ps_now(be) - t;
+    ps_sleep(be, 0.05); /* 5 MB written back: 5 MB left */
+    t = ps_now(be);
+    ps_disk(be, 50000000, 1); /* 55 MB dirty: waits for 35 MB */
+    R.wb_over = ps_now(be) - t;
+    t = ps_now(be);
+    ps_disk(be, 20000000, 0);
+    R.wb_read = ps_now(be) - t;
+}
+
 /* Starts once every other actor is done computing, so it has its host's core alone. */
 static void mapped_main(ps_backend *be, void *arg)
 {
@@ -270,6 +290,9 @@ static int run_simulation(void)
     add(A_SINK, 3, "sink", sink_main, NULL);
     add(A_BURST, 2, "burst", burst_main, NULL);
     add(A_BAD, 1, "bad", bad_main, NULL);
+    add(A_WRITER, 3, "writer", writer_main, NULL);
+    if (ps_sim_set_write_behind(be, 40e6, &R.err))
+        return 0;
     for (int k = 0; k < MAPPED; k++)
         add(A_MAPPED0 + k, 4 + k, NULL, mapped_main, (void *)(intptr_t)k);
     R.launch_rc = be->ops->launch(be, specs, N_ACTORS, &R.err);
@@ -328,8 +351,15 @@ static void test_compute_disk_sleep_time(void)
 {
     CU_ASSERT_DOUBLE_EQUAL(R.c1 - R.c0, 1.0, 1e-6); /* 1 Gflop on the 1 Gf host */
     CU_ASSERT_DOUBLE_EQUAL(R.r1 - R.r0, 1.0, 1e-3); /* 200 MB at 200 MB/s */
-    CU_ASSERT_DOUBLE_EQUAL(R.w1 - R.w0, 1.0, 1e-3); /* 100 MB at 100 MB/s */
+    CU_ASSERT_DOUBLE_EQUAL(R.w1 - R.w0, 0.8, 1e-3); /* 100 MB: waits for 80 MB at 100 MB/s */
     CU_ASSERT_DOUBLE_EQUAL(R.s1 - R.s0, 0.25, 1e-9);
+}
+
+static void test_write_behind(void)
+{
+    CU_ASSERT_EQUAL(R.wb_small, 0.0);
+    CU_ASSERT_DOUBLE_EQUAL(R.wb_over, 0.35, 1e-3);
+    CU_ASSERT_DOUBLE_EQUAL(R.wb_read, 0.1, 1e-3); /* 20 MB at 200 MB/s */
 }
 
 static void test_host_mapping_natural_order(void)
@@ -390,6 +420,7 @@ static CU_TestInfo sim_tests[] = {
     {"ping-pong: exact bytes, at least the latency", test_ping_pong_exact_bytes_and_latency},
     {"recv timeouts at the right time, no loss", test_timeouts},
     {"compute, disk and sleep advance the clock", test_compute_disk_sleep_time},
+    {"writes behind a bounded page cache", test_write_behind},
     {"hosts mapped in natural order", test_host_mapping_natural_order},
     {"many-to-one: all arrive, FIFO per sender", test_many_to_one_all_arrive_in_order},
     {"a burst past the postman quota stays in order", test_burst_past_postman_quota_in_order},

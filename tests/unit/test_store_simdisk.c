@@ -32,31 +32,37 @@ static void test_hand_count(void)
 {
     ps_store *st = open_store(2 * BLOCK, 0);
     float out[8], d[8] = {1, 2, 3, 4, 5, 6, 7, 8};
-    uint64_t k1[] = {0, 1, 5};                  /* blocks 0, 1: both read */
+    uint64_t k0[] = {0, 1, 5};                  /* blocks 0, 1 never written: nothing read */
+    CU_ASSERT_EQUAL(ps_store_simdisk_ops.get(st, k0, 0, 3, out, NULL), PS_OK);
+    io(st, 0, 0);
+    uint64_t w0[] = {0, 5, 9};                  /* blocks 0, 1, 2 written; 0 evicted by 2 */
+    CU_ASSERT_EQUAL(ps_store_simdisk_ops.add(st, w0, 0, 3, d, NULL), PS_OK);
+    io(st, 0, 3 * BLOCK);
+    uint64_t k1[] = {0, 1, 5};                  /* block 0 read (evicts 1), block 1 read */
     CU_ASSERT_EQUAL(ps_store_simdisk_ops.get(st, k1, 0, 3, out, NULL), PS_OK);
-    io(st, 2 * BLOCK, 0);
+    io(st, 2 * BLOCK, 3 * BLOCK);
     uint64_t k2[] = {7, 2, 3};                  /* blocks 1, 0, unsorted: both cached, and
                                                  * touched in block order: 1 the most recent */
     CU_ASSERT_EQUAL(ps_store_simdisk_ops.get(st, k2, 0, 3, out, NULL), PS_OK);
-    io(st, 2 * BLOCK, 0);
+    io(st, 2 * BLOCK, 3 * BLOCK);
     uint64_t k3[] = {9, 10};                    /* block 2: read, written; evicts block 0 */
     CU_ASSERT_EQUAL(ps_store_simdisk_ops.add(st, k3, 0, 2, d, NULL), PS_OK);
-    io(st, 3 * BLOCK, BLOCK);
+    io(st, 3 * BLOCK, 4 * BLOCK);
     uint64_t k4[] = {4};                        /* block 1: still cached */
     CU_ASSERT_EQUAL(ps_store_simdisk_ops.get(st, k4, 0, 1, out, NULL), PS_OK);
-    io(st, 3 * BLOCK, BLOCK);
+    io(st, 3 * BLOCK, 4 * BLOCK);
     uint64_t k5[] = {1, 8};                     /* block 0 read (evicts 2), 2 read (evicts 1) */
     CU_ASSERT_EQUAL(ps_store_simdisk_ops.add(st, k5, 0, 2, d, NULL), PS_OK);
-    io(st, 5 * BLOCK, 3 * BLOCK);
-    /* a range: keys 12 .. 19 are blocks 3 and 4 */
+    io(st, 5 * BLOCK, 6 * BLOCK);
+    /* a range: keys 12 .. 19 are blocks 3 and 4, never written: not read */
     CU_ASSERT_EQUAL(ps_store_simdisk_ops.add(st, NULL, 12, 8, d, NULL), PS_OK);
-    io(st, 7 * BLOCK, 5 * BLOCK);
-    /* a dump scans the 4 blocks written (0, 2, 3, 4), reading those not cached (0, 2) */
+    io(st, 5 * BLOCK, 8 * BLOCK);
+    /* a dump scans the 5 blocks written (0 .. 4), reading those not cached (0, 1, 2) */
     uint64_t *keys, n;
     float *vals;
     CU_ASSERT_EQUAL(ps_store_simdisk_ops.dump(st, &keys, &vals, &n, NULL), PS_OK);
-    io(st, 9 * BLOCK, 5 * BLOCK);
-    CU_ASSERT_EQUAL(n, 12);
+    io(st, 8 * BLOCK, 8 * BLOCK);
+    CU_ASSERT_EQUAL(n, 14); /* keys written: 0, 1, 5, 8, 9, 10, 12 .. 19 */
     free(keys);
     free(vals);
     ps_store_simdisk_ops.close(st);
