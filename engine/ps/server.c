@@ -568,6 +568,7 @@ static int server_on_min_advance(ps_server *s, ps_err *err)
 static int server_advance_clock(ps_server *s, int w, ps_err *err)
 {
     ps_clock_table *t = &s->clocks;
+    ps_clock_table_arrival(t, w, ps_now(s->be));
     int32_t d = t->done[w]++;
     if (d != t->min_done || --s->n_at_min > 0)
         return server_stage(s)->consistency->recheck_on_any_clock ? server_serve_ready(s, err)
@@ -578,15 +579,6 @@ static int server_advance_clock(ps_server *s, int w, ps_err *err)
             s->n_at_min += t->done[i] == t->min_done;
     }
     return server_on_min_advance(s, err);
-}
-
-/* Worker w's timing of the iteration it is closing, for the model's predictions. */
-static void server_take_timing(ps_server *s, int w, const uint8_t *trailer)
-{
-    double t[2];
-    memcpy(t, trailer, sizeof t);
-    if (t[1] >= 0 && t[0] == t[0]) /* a negative duration or NaN is not a measurement */
-        ps_clock_table_timing(&s->clocks, w, t[0], t[1]);
 }
 
 /* Whether a push of worker w for clock c, under a model that defers updates, can
@@ -739,8 +731,6 @@ static int server_handle_push(ps_server *s, int w, const ps_msg *m, void *buf, p
     } else if (m->nkeys) {
         rc = server_apply(s, (int)m->table, keys, slots, lo, m->nkeys, m->clock, m->vals, err);
     }
-    if (rc == PS_OK && (m->flags & PS_MSG_F_TIMING))
-        server_take_timing(s, w, m->aux + aux_used + keys_len);
     free(owned);
     free(buf);
     if (rc == PS_OK && (m->flags & PS_MSG_F_CLOCK_END))

@@ -10,6 +10,7 @@ int ps_clock_table_init(ps_clock_table *t, int n_workers, ps_err *err)
     t->n_workers = 0;
     t->done = NULL;
     t->start = t->exec = NULL;
+    t->arrivals = NULL;
     t->min_done = 0;
     return ps_clock_table_reset(t, n_workers, 0, err);
 }
@@ -19,8 +20,10 @@ void ps_clock_table_free(ps_clock_table *t)
     free(t->done);
     free(t->start);
     free(t->exec);
+    free(t->arrivals);
     t->done = NULL;
     t->start = t->exec = NULL;
+    t->arrivals = NULL;
     t->n_workers = 0;
 }
 
@@ -38,23 +41,27 @@ int ps_clock_table_reset(ps_clock_table *t, int n_workers, int32_t clock, ps_err
     double *exec = realloc(t->exec, n * sizeof *exec);
     if (exec)
         t->exec = exec;
-    if (!done || !start || !exec)
+    int *arrivals = realloc(t->arrivals, n * sizeof *arrivals);
+    if (arrivals)
+        t->arrivals = arrivals;
+    if (!done || !start || !exec || !arrivals)
         return ps_err_set(err, "out of memory for a clock table of %d workers", n_workers);
     for (size_t i = 0; i < n; i++) {
         done[i] = clock;
         start[i] = 0;
         exec[i] = -1;
+        arrivals[i] = 0;
     }
     t->n_workers = n_workers;
     t->min_done = clock;
     return PS_OK;
 }
 
-void ps_clock_table_timing(ps_clock_table *t, int w, double start, double exec)
+void ps_clock_table_arrival(ps_clock_table *t, int w, double now)
 {
-    /* the iteration in progress began when the reported one ended */
-    t->start[w] = start + exec;
-    t->exec[w] = exec;
+    if (t->arrivals[w]++ > 0)
+        t->exec[w] = now - t->start[w];
+    t->start[w] = now;
 }
 
 int ps_consistency_reset_table(const ps_consistency_params *p, ps_clock_table *t,

@@ -17,10 +17,14 @@ typedef struct ps_clock_table {
     int n_workers;
     int32_t *done;      /* done[w] = clocks completed by worker w */
     int32_t min_done;   /* min over workers of done[w] */
-    /* Timing of each worker as it last reported it (WSP): start[w] is when its
-     * iteration in progress began, exec[w] how long its last iteration took, in
-     * backend seconds; exec[w] < 0 while unknown (no clock reported yet). */
+    /* Each worker's clocks as this server saw them arrive (WSP's predictions):
+     * start[w] is when its last clock end arrived, exec[w] the time between its
+     * last two (its whole cycle as the server sees it: compute, the push's trip,
+     * the wait for its pull), in backend seconds; exec[w] < 0 while unknown (fewer
+     * than two arrivals since the last reset). So start[w] + exec[w] predicts
+     * when its next update will reach the server, from the server's own clock. */
     double *start, *exec;
+    int *arrivals;      /* clock ends seen since the last reset */
 } ps_clock_table;
 
 typedef struct ps_consistency_params {
@@ -33,6 +37,7 @@ typedef struct ps_consistency_params {
  * the end of the worker's iteration which workers to wait for) and kept with it. */
 typedef struct ps_gate_decision {
     double deadline;    /* WSP: wait for workers predicted to finish by this time */
+    double at;          /* WSP: when it was taken, the time its predictions are seen from */
 } ps_gate_decision;
 
 typedef struct ps_consistency_ops {
@@ -67,8 +72,8 @@ int ps_clock_table_init(ps_clock_table *t, int n_workers, ps_err *err);
 void ps_clock_table_free(ps_clock_table *t);
 /* Resizes to n workers, all at `clock`, timing unknown. */
 int ps_clock_table_reset(ps_clock_table *t, int n_workers, int32_t clock, ps_err *err);
-/* Records worker w's report of its iteration: started at `start`, took `exec`. */
-void ps_clock_table_timing(ps_clock_table *t, int w, double start, double exec);
+/* Worker w's clock end arrived at `now`. */
+void ps_clock_table_arrival(ps_clock_table *t, int w, double now);
 /* The common reset of every model: all the state is in the table. */
 int ps_consistency_reset_table(const ps_consistency_params *p, ps_clock_table *t,
                                int n_workers, int32_t clock, ps_err *err);

@@ -108,8 +108,9 @@ static void test_wsp_weights(void)
     CU_ASSERT_FALSE(wsp->can_serve(&bound, &t, 0, 5, &d));
 }
 
-/* A worker with no timing yet, or one already past its predicted finish, costs
- * no predicted wait: it is waited for. */
+/* A worker with no cycle measured yet costs no predicted wait: it is waited for.
+ * One already past its predicted arrival is predicted on its next cycle after now,
+ * so that a straggler does not cost nothing to wait for. */
 static void test_wsp_unknown_and_overdue(void)
 {
     const ps_consistency_ops *wsp = ps_consistency_by_name("wsp");
@@ -124,8 +125,15 @@ static void test_wsp_unknown_and_overdue(void)
     exec_[2] = 2;
     start[1] = 9.7;
     t = wsp_table();
-    d = wsp->decide(&p, &t, 0, 5, 20.0); /* both overdue: wait for both */
-    CU_ASSERT_DOUBLE_EQUAL(d.deadline, 13.0, 1e-12);
+    /* both overdue at 20: worker 1 (every 0.5 s from 10.2) is next due at 20.2, worker
+     * 2 (every 2 s from 13) at 21, a whole cycle of the puller's away: 0.2 + 1/4
+     * beats 1 + 0 and 2/4, so the pull waits for worker 1 only */
+    d = wsp->decide(&p, &t, 0, 5, 20.0);
+    CU_ASSERT_DOUBLE_EQUAL(d.deadline, 20.2, 1e-9);
+    CU_ASSERT_FALSE(wsp->can_serve(&p, &t, 0, 5, &d));
+    wdone[1] = 5;
+    CU_ASSERT_TRUE(wsp->can_serve(&p, &t, 0, 5, &d)); /* not waiting for worker 2 */
+    wdone[1] = 4;
 }
 
 static void test_reset(void)
@@ -134,8 +142,11 @@ static void test_reset(void)
     ps_err err;
     CU_ASSERT_EQUAL_FATAL(ps_clock_table_init(&t, 3, &err), PS_OK);
     t.done[1] = 5;
-    ps_clock_table_timing(&t, 1, 2.0, 0.5);
+    ps_clock_table_arrival(&t, 1, 2.0);
+    CU_ASSERT_TRUE(t.exec[1] < 0); /* one arrival: no cycle yet */
+    ps_clock_table_arrival(&t, 1, 2.5);
     CU_ASSERT_DOUBLE_EQUAL(t.start[1], 2.5, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(t.exec[1], 0.5, 1e-12);
     for (const char *const *n = ps_consistency_names; *n; n++) {
         const ps_consistency_ops *ops = ps_consistency_by_name(*n);
         ps_consistency_params p = {.staleness = 1, .wsp_wait_weight = 1, .wsp_staleness_weight = 1};
@@ -329,25 +340,33 @@ static void test_server_asp(void)
 static void test_server_wsp(void)
 {
     setup_model("wsp", 5);
-    double t00[2] = {0, 1}, t10[2] = {0, 2}, t20[2] = {0, 3}, t01[2] = {1, 3}, t11[2] = {2, 4};
-    send_clock(0, 0, t00);      /* now 1 */
-    send_clock(1, 0, t10);      /* now 2: worker 1 due at 2 + 2 = 4 */
-    send_clock(2, 0, t20);      /* now 3: worker 2 due at 3 + 3 = 6; min 1 */
-    send_clock(0, 1, t01);      /* now 4: worker 0 at 2, iteration 3 s */
-    send_pull(0, 2, 1);         /* now 5: held, waiting for worker 1 */
-    send_clock(1, 1, t11);      /* now 6: released */
-    send_pull(1, 2, 1);         /* now 7: nobody overdue... worker 2 is: waits */
+    /* the script's clock moves one second a message: each arrival is at its index */
+    send_clock(0, 0, NULL);     /* 1 */
+    send_clock(1, 0, NULL);     /* 2 */
+    send_clock(2, 0, NULL);     /* 3 */
+    send_clock(0, 1, NULL);     /* 4: worker 0 every 3 s */
+    send_clock(1, 1, NULL);     /* 5: worker 1 every 3 s, next due at 8 */
+    send_clock(2, 1, NULL);     /* 6: worker 2 every 3 s, next due at 9 */
+    send_clock(0, 2, NULL);     /* 7 */
+    /* 8: waiting for nobody costs 2/3 in staleness; for worker 1 (due now) 1/3; for
+     * worker 2 a third of a cycle and no staleness, 1/3 too: the shorter wait wins */
+    send_pull(0, 3, 1);
+    send_clock(1, 2, NULL);     /* 9: released, without worker 2 */
+    send_clock(2, 2, NULL);     /* 10 */
     run_server();
     reply r[8];
     int n = replies(r, 8);
     CU_ASSERT_EQUAL_FATAL(n, 1);
-    EXPECT_REPLY(r[0], 0, 2, 0.0f);
-    /* the reply followed worker 1's clock, not an advance of the slowest */
-    ps_msg m;
-    CU_ASSERT_FATAL(ps_msg_decode(st.out[st.n_out - 1].buf, st.out[st.n_out - 1].len, &m,
-                                  NULL) == PS_OK);
-    CU_ASSERT_EQUAL(m.type, PS_MSG_PULL_REPLY);
-    CU_ASSERT_EQUAL(st.n_out, 3); /* snapshots 0 and 1, one reply */
+    EXPECT_REPLY(r[0], 0, 3, 0.0f);
+    /* held from 8 to 9 (waiting for everyone would hold it until 10) */
+    double held = -1;
+    for (int i = 0; i < st.n_out; i++) {
+        ps_msg m;
+        CU_ASSERT_FATAL(ps_msg_decode(st.out[i].buf, st.out[i].len, &m, NULL) == PS_OK);
+        if (m.type == PS_MSG_PULL_REPLY && m.aux_len == sizeof held)
+            memcpy(&held, m.aux, sizeof held);
+    }
+    CU_ASSERT_DOUBLE_EQUAL(held, 1.0, 1e-9);
 }
 
 /* BSP defers pushes: a clock's push split into parts is applied whole, and a
