@@ -1,0 +1,81 @@
+/* DRPS's block index: which parameters share a disk block, so that one read serves
+ * parameters that batches touch together. From sampled batches, dimensions touched
+ * in more than a threshold of them are hot and start as one block each (cold ones
+ * stay single keys, placed by the partitioner's default); blocks then merge
+ * greedily by the gain of their co-access,
+ *     gain(i, j) = AF_ii·cost(|i|) + AF_jj·cost(|j|) − (AF_ii + AF_jj − AF_ij)·cost(|i|+|j|)
+ * where AF_ij counts the sampled batches touching both blocks (AF_ii: touching i)
+ * and cost(n) = seek + (header + n·bytes_per_param)·t_byte is a read of n
+ * parameters: the reads the merge saves minus the bytes it adds. `ours` merges the
+ * best K disjoint pairs a round, `basic` the best pair; a block-size cap and a
+ * least gain stop it; co-access is counted again from the samples each round. */
+#ifndef PS_BLOCK_INDEX_H
+#define PS_BLOCK_INDEX_H
+
+#include <stdint.h>
+
+#include "engine/core/err.h"
+
+typedef struct ps_index_cost {
+    double seek, header, bytes_per_param, t_byte; /* seconds, bytes, bytes, seconds a byte */
+} ps_index_cost;
+
+double ps_index_read_cost(const ps_index_cost *c, uint64_t n);
+/* The gain of merging blocks of sizes ni and nj, accessed by af_ii and af_jj sampled
+ * batches, af_ij of them touching both. */
+double ps_index_gain(const ps_index_cost *c, double af_ii, double af_jj, double af_ij,
+                     uint64_t ni, uint64_t nj);
+
+enum { PS_INDEX_NONE = 0, PS_INDEX_BASIC = 1, PS_INDEX_OURS = 2 };
+
+/* A pair of blocks that some sampled batch touched together. */
+typedef struct ps_index_pair {
+    uint32_t i, j;          /* i < j */
+    double af_ij;
+    double gain;            /* set by ps_index_pick */
+} ps_index_pair;
+
+typedef struct ps_index_params {
+    int strategy;           /* PS_INDEX_* */
+    uint32_t per_round;     /* ours: disjoint pairs merged a round */
+    uint64_t max_block;     /* parameters a block may hold */
+    double min_gain;        /* a merge must gain more than this */
+    ps_index_cost cost;
+} ps_index_params;
+
+/* One round's merges from candidate pairs, given each block's size and AF_ii:
+ * the gains computed into pairs[], then the chosen pairs (their indices into
+ * pairs, best first) in out, at most `max` of them: none for PS_INDEX_NONE, the
+ * best for basic, the best disjoint ones for ours; only pairs gaining more than
+ * min_gain and within max_block. Ties go to the lower (i, j), so the choice is
+ * deterministic. Returns how many; -1 when out of memory. */
+int ps_index_pick(const ps_index_params *p, ps_index_pair *pairs, uint32_t n_pairs,
+                  const uint64_t *size, const double *af_self, uint32_t n_blocks, uint32_t *out,
+                  uint32_t max);
+
+/* A built index: block[d] for each dimension d < n_dims, or PS_INDEX_COLD for a
+ * cold one; blocks numbered 0 .. n_blocks-1 with their sizes. */
+#define PS_INDEX_COLD UINT32_MAX
+typedef struct ps_block_index {
+    uint64_t n_dims;
+    uint32_t *block;
+    uint32_t n_blocks;
+    uint64_t *size;
+    uint32_t rounds, merges;
+} ps_block_index;
+
+/* Sampled batches: batch b's dimensions are dims[start[b] .. start[b+1]), each
+ * once. */
+typedef struct ps_index_samples {
+    const uint64_t *dims;
+    const uint64_t *start;
+    uint32_t n_batches;
+} ps_index_samples;
+
+/* Builds the index of n_dims dimensions from the samples: hot = touched by more
+ * than hot_threshold batches. */
+int ps_index_build(const ps_index_params *p, const ps_index_samples *s, uint64_t n_dims,
+                   uint32_t hot_threshold, ps_block_index *out, ps_err *err);
+void ps_index_free(ps_block_index *x);
+
+#endif

@@ -1,0 +1,142 @@
+/* DRPS's block index (engine/index/block_index.c): the gain formula by hand, both
+ * merge strategies on a hand-built AF matrix, and a build from samples whose
+ * co-access is known. */
+#include <math.h>
+
+#include "engine/index/block_index.h"
+#include "tests/unit/cu_main.h"
+
+/* DRPS's abstract units: cost(n) = 1 + (22 n + 128) x 0.001 */
+static const ps_index_cost drps = {.seek = 1, .header = 128, .bytes_per_param = 22, .t_byte = 0.001};
+
+static void test_gain_by_hand(void)
+{
+    CU_ASSERT_DOUBLE_EQUAL(ps_index_read_cost(&drps, 1), 1.15, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(ps_index_read_cost(&drps, 2), 1.172, 1e-12);
+    /* 10 x 1.15 + 10 x 1.15 - (10 + 10 - 8) x 1.172 */
+    CU_ASSERT_DOUBLE_EQUAL(ps_index_gain(&drps, 10, 10, 8, 1, 1), 8.936, 1e-9);
+    /* never read together: merging only makes each read longer */
+    CU_ASSERT_DOUBLE_EQUAL(ps_index_gain(&drps, 10, 10, 0, 1, 1), 23 - 20 * 1.172, 1e-9);
+    CU_ASSERT(ps_index_gain(&drps, 10, 10, 0, 1, 1) < 0);
+    /* sizes: a block of 3 and one of 1, 5 and 4 reads, 4 together */
+    double want = 5 * ps_index_read_cost(&drps, 3) + 4 * ps_index_read_cost(&drps, 1) -
+                  5 * ps_index_read_cost(&drps, 4);
+    CU_ASSERT_DOUBLE_EQUAL(ps_index_gain(&drps, 5, 4, 4, 3, 1), want, 1e-12);
+}
+
+/* Four blocks of one, read 10 times each; co-read: (1,2) 9, (0,1) 8, (2,3) 7, (0,3) 1. */
+static ps_index_pair pairs[4];
+static const uint64_t size1[4] = {1, 1, 1, 1};
+static const double self10[4] = {10, 10, 10, 10};
+static void hand_pairs(void)
+{
+    pairs[0] = (ps_index_pair){0, 1, 8, 0};
+    pairs[1] = (ps_index_pair){1, 2, 9, 0};
+    pairs[2] = (ps_index_pair){2, 3, 7, 0};
+    pairs[3] = (ps_index_pair){0, 3, 1, 0};
+}
+
+static void test_pick_on_hand_built_af(void)
+{
+    ps_index_params p = {.strategy = PS_INDEX_BASIC, .per_round = 10, .max_block = 100,
+                         .min_gain = 0, .cost = drps};
+    uint32_t out[4];
+    hand_pairs();
+    CU_ASSERT_EQUAL(ps_index_pick(&p, pairs, 4, size1, self10, 4, out, 4), 1);
+    CU_ASSERT_EQUAL(out[0], 1); /* (1,2): the best */
+    CU_ASSERT_DOUBLE_EQUAL(pairs[1].gain, 23 - 11 * 1.172, 1e-9);
+    /* ours: the best disjoint pairs; (0,1) and (2,3) share a block with (1,2) */
+    p.strategy = PS_INDEX_OURS;
+    CU_ASSERT_EQUAL(ps_index_pick(&p, pairs, 4, size1, self10, 4, out, 4), 2);
+    CU_ASSERT_EQUAL(out[0], 1);
+    CU_ASSERT_EQUAL(out[1], 3); /* (0,3): 23 - 19 x 1.172 = 0.732 */
+    p.min_gain = 1; /* ... which a least gain of 1 refuses */
+    CU_ASSERT_EQUAL(ps_index_pick(&p, pairs, 4, size1, self10, 4, out, 4), 1);
+    p.min_gain = 0;
+    p.per_round = 1;
+    CU_ASSERT_EQUAL(ps_index_pick(&p, pairs, 4, size1, self10, 4, out, 4), 1);
+    p.per_round = 10;
+    p.max_block = 1; /* a cap of one parameter a block: nothing merges */
+    CU_ASSERT_EQUAL(ps_index_pick(&p, pairs, 4, size1, self10, 4, out, 4), 0);
+    p.max_block = 100;
+    p.strategy = PS_INDEX_NONE;
+    CU_ASSERT_EQUAL(ps_index_pick(&p, pairs, 4, size1, self10, 4, out, 4), 0);
+    /* ties go to the lower pair */
+    p.strategy = PS_INDEX_BASIC;
+    pairs[0].af_ij = pairs[1].af_ij = 9;
+    CU_ASSERT_EQUAL(ps_index_pick(&p, pairs, 4, size1, self10, 4, out, 4), 1);
+    CU_ASSERT_EQUAL(out[0], 0);
+}
+
+/* Ten batches: dims 0 and 1 always together, 2 and 3 always together, 4 in two
+ * batches, 5 in one (cold at a threshold of 1), 6 in none. */
+static uint64_t dims[64], start[11];
+static ps_index_samples samples(void)
+{
+    uint64_t n = 0;
+    for (int b = 0; b < 10; b++) {
+        start[b] = n;
+        dims[n++] = 0, dims[n++] = 1;
+        if (b % 2 == 0)
+            dims[n++] = 2, dims[n++] = 3;
+        if (b < 2)
+            dims[n++] = 4;
+        if (b == 5)
+            dims[n++] = 5;
+    }
+    start[10] = n;
+    return (ps_index_samples){dims, start, 10};
+}
+
+static void test_build_from_samples(void)
+{
+    ps_index_samples s = samples();
+    ps_index_params p = {.strategy = PS_INDEX_OURS, .per_round = 10, .max_block = 2,
+                         .min_gain = 0, .cost = drps};
+    ps_block_index x;
+    CU_ASSERT_EQUAL_FATAL(ps_index_build(&p, &s, 7, 1, &x, NULL), PS_OK);
+    CU_ASSERT_EQUAL(x.n_dims, 7);
+    CU_ASSERT_EQUAL(x.block[5], PS_INDEX_COLD);
+    CU_ASSERT_EQUAL(x.block[6], PS_INDEX_COLD);
+    CU_ASSERT_EQUAL(x.block[0], x.block[1]); /* read together every time */
+    CU_ASSERT_EQUAL(x.block[2], x.block[3]);
+    CU_ASSERT_NOT_EQUAL(x.block[0], x.block[2]); /* the cap of 2 */
+    CU_ASSERT_EQUAL(x.n_blocks, 3);               /* {0,1}, {2,3}, {4} */
+    CU_ASSERT_EQUAL(x.size[x.block[0]], 2);
+    CU_ASSERT_EQUAL(x.size[x.block[4]], 1);
+    CU_ASSERT_EQUAL(x.rounds, 1); /* both pairs in one round */
+    CU_ASSERT_EQUAL(x.merges, 2);
+    ps_index_free(&x);
+    /* basic: the same blocks, a pair a round */
+    p.strategy = PS_INDEX_BASIC;
+    CU_ASSERT_EQUAL_FATAL(ps_index_build(&p, &s, 7, 1, &x, NULL), PS_OK);
+    CU_ASSERT_EQUAL(x.n_blocks, 3);
+    CU_ASSERT_EQUAL(x.block[0], x.block[1]);
+    CU_ASSERT_EQUAL(x.rounds, 2);
+    ps_index_free(&x);
+    /* none: every hot dimension its own block */
+    p.strategy = PS_INDEX_NONE;
+    CU_ASSERT_EQUAL_FATAL(ps_index_build(&p, &s, 7, 1, &x, NULL), PS_OK);
+    CU_ASSERT_EQUAL(x.n_blocks, 5);
+    CU_ASSERT_EQUAL(x.merges, 0);
+    ps_index_free(&x);
+    /* a higher cap lets {0,1} and {2,3} merge too: 5 of 10 batches read both */
+    p.strategy = PS_INDEX_OURS;
+    p.max_block = 8;
+    CU_ASSERT_EQUAL_FATAL(ps_index_build(&p, &s, 7, 1, &x, NULL), PS_OK);
+    double g = ps_index_gain(&drps, 10, 5, 5, 2, 2);
+    CU_ASSERT_EQUAL(x.block[0] == x.block[2], g > 0);
+    ps_index_free(&x);
+}
+
+static CU_TestInfo tests[] = {
+    {"the gain formula by hand", test_gain_by_hand},
+    {"basic and ours on a hand-built AF matrix", test_pick_on_hand_built_af},
+    {"a build from samples", test_build_from_samples},
+    CU_TEST_INFO_NULL,
+};
+
+static CU_SuiteInfo suites[] = {{"block_index", NULL, NULL, NULL, NULL, tests},
+                                CU_SUITE_INFO_NULL};
+
+PS_CUNIT_MAIN(suites)
