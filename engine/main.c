@@ -248,6 +248,20 @@ static int launch_and_wait(launch_fn launch, void *ctx, ps_backend *be, const in
     return rc;
 }
 
+/* A local real run: each node's peak memory, in RUN_DIR/nodes.csv. */
+static int write_nodes(const ps_config *cfg, const char *dir, int rc, ps_err *err)
+{
+#ifdef PSLAB_HAVE_REAL
+    ps_err werr;
+    if (real_kids.peak_rss_kb && ps_real_write_nodes(&real_kids, cfg, dir, &werr) && rc == PS_OK)
+        rc = ps_err_set(err, "%s", werr.msg);
+    ps_real_local_free(&real_kids);
+#else
+    (void)cfg, (void)dir, (void)err;
+#endif
+    return rc;
+}
+
 /* One task: the run of the config itself. */
 static int run_one(run_args *a, const ps_config *cfg, const char *dir, ps_err *err)
 {
@@ -266,6 +280,7 @@ static int run_one(run_args *a, const ps_config *cfg, const char *dir, ps_err *e
     if (rc == PS_OK) {
         double wall;
         rc = launch_and_wait(launch_run, &run, be, &run.failed, &wall, err);
+        rc = write_nodes(cfg, dir, rc, err);
         print_result(&run, be, dir, wall);
     }
     if (be)
@@ -292,6 +307,7 @@ static int run_tasks(run_args *a, const ps_config *cfg, const char *dir, ps_err 
     if (rc == PS_OK) {
         double wall;
         rc = launch_and_wait(launch_tasks, cl, be, &cl->failed, &wall, err);
+        rc = write_nodes(cfg, dir, rc, err);
         printf("pslab: run directory: %s\n", dir);
         printf("pslab: %d tasks on %d servers and %d workers, scheduler %s (%s/summary.txt, "
                "%s/schedule.csv)\n", cl->n_tasks, cfg->servers, cfg->workers, cfg->scheduler, dir,

@@ -1,4 +1,5 @@
 /* Local cluster launch and the store choice; see launch.h. */
+#define _DEFAULT_SOURCE /* wait4: a child's resource use */
 #include "real/launch.h"
 
 #include <errno.h>
@@ -6,9 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "engine/ps/outputs.h"
 #include "real/backend_real.h"
 #ifdef PSLAB_HAVE_ROCKSDB
 #include "real/store_rocksdb.h"
@@ -33,6 +36,39 @@ int ps_real_select_store(ps_run *run, const ps_config *cfg, ps_err *err)
     }
 #endif
     return ps_err_set(err, "server.store = %s is not built into this binary", cfg->store);
+}
+
+int ps_real_write_nodes(const ps_real_children *kids, const ps_config *cfg, const char *dir,
+                        ps_err *err)
+{
+    if (!kids->peak_rss_kb)
+        return PS_OK;
+    char tmp[4096];
+    FILE *f = ps_outputs_open_tmp(dir, "nodes.csv", tmp, sizeof tmp, err);
+    if (!f)
+        return PS_ERR;
+    int wpn = cfg->workers_per_node > 0 ? cfg->workers_per_node : 1;
+    fputs("node,roles,peak_rss_kb\n", f);
+    for (int r = 0; r < kids->n; r++) {
+        char roles[64];
+        if (r == 0)
+            snprintf(roles, sizeof roles, "coordinator+server0");
+        else if (r < cfg->servers)
+            snprintf(roles, sizeof roles, "server%d", r);
+        else {
+            int first = (r - cfg->servers) * wpn, last = first + wpn - 1;
+            last = last < cfg->workers - 1 ? last : cfg->workers - 1;
+            snprintf(roles, sizeof roles, first == last ? "worker%d" : "workers%d-%d", first, last);
+        }
+        fprintf(f, "%d,%s,%ld\n", r, roles, kids->peak_rss_kb[r]);
+    }
+    return ps_outputs_commit_tmp(f, dir, "nodes.csv", tmp, err);
+}
+
+void ps_real_local_free(ps_real_children *kids)
+{
+    free(kids->peak_rss_kb);
+    kids->peak_rss_kb = NULL;
 }
 
 char *ps_real_read_file(const char *path)
@@ -135,12 +171,19 @@ int ps_real_local_wait(ps_real_children *kids, int this_node_failed, ps_err *err
                 kill(kids->pid[r], SIGTERM);
                 kill(kids->pid[r], SIGCONT); /* a stopped node takes the TERM only running */
             }
+    free(kids->peak_rss_kb);
+    kids->peak_rss_kb = calloc((size_t)kids->n, sizeof *kids->peak_rss_kb);
+    struct rusage ru;
+    if (kids->peak_rss_kb && getrusage(RUSAGE_SELF, &ru) == 0)
+        kids->peak_rss_kb[0] = ru.ru_maxrss;
     for (int r = 1; r < kids->n; r++) {
         if (kids->pid[r] <= 0)
             continue;
         int st = 0;
-        while (waitpid(kids->pid[r], &st, 0) < 0 && errno == EINTR)
+        while (wait4(kids->pid[r], &st, 0, &ru) < 0 && errno == EINTR)
             ;
+        if (kids->peak_rss_kb)
+            kids->peak_rss_kb[r] = ru.ru_maxrss; /* Linux: kilobytes */
         if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
             bad++;
             if (used < sizeof list - 40)

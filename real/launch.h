@@ -12,6 +12,8 @@
 typedef struct ps_real_children {
     int n;
     pid_t *pid;   /* pid[r] of node r, r >= 1 */
+    long *peak_rss_kb; /* after ps_real_local_wait: each node's peak resident set, node 0
+                        * this process (0: unknown); freed by ps_real_local_free */
 } ps_real_children;
 
 /* What a forked node runs on its backend: its actors of the run (a ps_run's, or a
@@ -26,6 +28,12 @@ int ps_real_local_start(ps_real_launch_fn launch, void *ctx, const ps_config *cf
 /* Waits for the children; if this node failed, stops them first. Nonzero when
  * any node failed, with err naming them. */
 int ps_real_local_wait(ps_real_children *kids, int this_node_failed, ps_err *err);
+/* RUN_DIR/nodes.csv: node,roles,peak_rss_kb for each node of a local run, after
+ * ps_real_local_wait (node 0 holds the coordinator and server 0; the servers' nodes
+ * come first, then the workers' by cluster.workers_per_node). */
+int ps_real_write_nodes(const ps_real_children *kids, const ps_config *cfg, const char *dir,
+                        ps_err *err);
+void ps_real_local_free(ps_real_children *kids);
 
 /* Points the run at the store chosen by server.store (rocksdb when built in). */
 int ps_real_select_store(ps_run *run, const ps_config *cfg, ps_err *err);

@@ -160,6 +160,9 @@ static void summary_disk(FILE *f, const ps_run *r, const ps_outputs_summary *s)
     double mean = (rd + wr) / r->n_servers;
     fprintf(f, "store: %s\ndisk_read_bytes: %.0f\ndisk_written_bytes: %.0f\n"
                "disk_load_max_over_mean: %.4f\n", r->cfg->store, rd, wr, mean > 0 ? top / mean : 0.0);
+    for (int i = 0; i < r->n_servers; i++)
+        fprintf(f, "disk_server_%d: read_bytes %.0f, written_bytes %.0f\n", i, s->disk_read[i],
+                s->disk_written[i]);
 }
 
 /* The cache's totals over the workers, when there is one. */

@@ -14,6 +14,11 @@ same_model "$TMP/disk" "$TMP/mem" || fail "the disk store trains another model"
 rd=$(summary_value "$TMP/disk" disk_read_bytes); wr=$(summary_value "$TMP/disk" disk_written_bytes)
 # the shards fit the page cache, and a block never written is not read
 [ "$rd" -eq 0 ] && [ "$wr" -gt 0 ] || fail "disk bytes: read $rd (want 0), written $wr"
+# the servers' lines add up to the totals
+[ "$(sed -n 's/^disk_server_[0-9]*: read_bytes [0-9]*, written_bytes //p' "$TMP/disk/summary.txt" |
+     awk '{ s += $1 } END { printf "%.0f", s }')" = "$wr" ] || fail "disk_server_S lines do not add up to $wr"
+[ "$(grep -c '^disk_server_' "$TMP/disk/summary.txt")" = "$(summary_value "$TMP/disk" servers)" ] ||
+    fail "not a disk_server_S line per server"
 # every block written is 8 + 64 x 4 + 8 bytes (server.block_keys = 64)
 [ $((wr % 272)) -eq 0 ] || fail "written bytes $wr are not whole blocks of 272"
 # writes go to the page cache: within it they cost no simulated time
