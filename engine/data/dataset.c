@@ -148,6 +148,8 @@ void ps_row_buf_reserve(ps_row_buf *buf, uint32_t n)
     buf->cap = n;
 }
 
+#define PS_TRUTH_TABLE_MAX (1u << 24) /* 64 MB of true weights */
+
 static void synth_row(const ps_dataset *d, uint64_t i, ps_row *row, ps_row_buf *buf)
 {
     uint32_t nnz = d->ctr.nnz;
@@ -159,13 +161,15 @@ static void synth_row(const ps_dataset *d, uint64_t i, ps_row *row, ps_row_buf *
                                        : ps_synth_feature(d, ps_rng_u64(&r));
         /* the label's sum below reads these: start the (mostly missing) loads now,
          * so that they overlap the other draws and the sort */
-        __builtin_prefetch(&d->truth[buf->idx[k]]);
+        if (d->truth)
+            __builtin_prefetch(&d->truth[buf->idx[k]]);
     }
     ps_sort_unique_u32(buf->idx, &nnz);
     double margin = ps_ctr_true_bias(&d->ctr);
     for (uint32_t k = 0; k < nnz; k++) {
         buf->val[k] = 1.0f;
-        margin += d->truth[buf->idx[k]];
+        margin += d->truth ? d->truth[buf->idx[k]]
+                           : (float)ps_ctr_true_weight(&d->ctr, buf->idx[k]); /* the same */
     }
     row->nnz = nnz;
     row->idx = buf->idx;
@@ -194,14 +198,20 @@ int ps_dataset_synthetic(ps_dataset **out, const ps_ctr_params *p, uint64_t firs
     d->pow_n1 = pow(n1, 1.0 - p->zipf) - 1.0;
     d->inv_1ma = 1.0 / (1.0 - p->zipf);
     /* Every label needs nnz true weights; a table (4 MB per million features,
-     * shared by all simulated workers) makes that a load instead of a log and a cos. */
-    d->truth = malloc((size_t)p->n_features * sizeof *d->truth);
-    if (!d->truth) {
-        free(d);
-        return ps_err_set(err, "out of memory for %u true weights", p->n_features);
+     * shared by all simulated workers) makes that a load instead of a log and a cos.
+     * Past PS_TRUTH_TABLE_MAX features they are computed as needed: the table would
+     * be in every process of a real run, servers' too, and a model larger than the
+     * servers' memory would need more than that for its data alone. */
+    d->truth = NULL;
+    if (p->n_features <= PS_TRUTH_TABLE_MAX) {
+        d->truth = malloc((size_t)p->n_features * sizeof *d->truth);
+        if (!d->truth) {
+            free(d);
+            return ps_err_set(err, "out of memory for %u true weights", p->n_features);
+        }
+        for (uint32_t j = 0; j < p->n_features; j++)
+            d->truth[j] = (float)ps_ctr_true_weight(p, j);
     }
-    for (uint32_t j = 0; j < p->n_features; j++)
-        d->truth[j] = (float)ps_ctr_true_weight(p, j);
     if (p->zipf != 0 && draw_table_build(d)) {
         free(d->truth);
         free(d);

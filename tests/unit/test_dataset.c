@@ -49,6 +49,34 @@ static void test_generator_deterministic(void)
     ps_dataset_free(shifted);
 }
 
+/* A model too large for a table of true weights computes them as it goes
+ * (PS_TRUTH_TABLE_MAX): the very same labels. */
+static void test_truth_without_table(void)
+{
+    ps_ctr_params p = params(3);
+    ps_dataset *a, *b;
+    CU_ASSERT_FATAL(ps_dataset_synthetic(&a, &p, 0, 3000, NULL) == PS_OK);
+    CU_ASSERT_FATAL(ps_dataset_synthetic(&b, &p, 0, 3000, NULL) == PS_OK);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(b->truth);
+    free(b->truth);
+    b->truth = NULL;
+    ps_row_buf b1 = {0}, b2 = {0};
+    int ones = 0;
+    for (uint64_t i = 0; i < 3000; i++) {
+        ps_row r1, r2;
+        ps_dataset_row(a, i, &r1, &b1);
+        ps_dataset_row(b, i, &r2, &b2);
+        CU_ASSERT_EQUAL_FATAL(r1.nnz, r2.nnz);
+        CU_ASSERT_EQUAL(r1.label, r2.label);
+        ones += r1.label == 1.0f;
+    }
+    CU_ASSERT(ones > 300 && ones < 2700); /* labels that depend on the weights */
+    ps_row_buf_free(&b1);
+    ps_row_buf_free(&b2);
+    ps_dataset_free(a);
+    ps_dataset_free(b);
+}
+
 static void test_generator_shape(void)
 {
     ps_ctr_params p = params(3);
@@ -256,6 +284,7 @@ static void test_feature_table_exact(void)
 }
 
 static CU_TestInfo tests[] = {
+    {"true weights without their table", test_truth_without_table},
     {"generator is a pure function of seed and index", test_generator_deterministic},
     {"generator: sorted in-range features, power law, labels", test_generator_shape},
     {"generator: the feature table gives the computed features", test_feature_table_exact},
