@@ -71,6 +71,26 @@ typedef struct node_args {
     int n_sets, rank, nodes, trace;
 } node_args;
 
+/* A node other than 0 waits real.timeout to join: its config file's, when it can
+ * read it (every task of a launcher gets the same command line), else the default,
+ * with the command line's --set applied either way. */
+static double node_join_timeout(const node_args *a)
+{
+    ps_config c;
+    ps_err e;
+    double t;
+    if (a->config && ps_config_load(&c, a->config, a->sets, a->n_sets, &e) == PS_OK) {
+        t = c.real_timeout;
+    } else {
+        ps_config_init_defaults(&c);
+        for (int i = 0; i < a->n_sets; i++)
+            (void)ps_config_set(&c, a->sets[i], &e); /* the coordinator judges the rest */
+        t = c.real_timeout;
+    }
+    ps_config_free(&c);
+    return t;
+}
+
 static int parse_node_args(int argc, char **argv, node_args *a, ps_err *err)
 {
     memset(a, 0, sizeof *a);
@@ -207,9 +227,8 @@ int ps_real_node_main(int argc, char **argv)
         if (rc == PS_OK)
             rc = ps_real_backend_create(&be, &p, NULL, NULL, &err);
     } else if (rc == PS_OK) {
-        /* Until the config arrives, the default timeout bounds the join. */
-        const char *t = getenv("PSLAB_TIMEOUT");
-        p.timeout_s = t && atof(t) > 0 ? atof(t) : 30.0;
+        /* Until the coordinator's config arrives, this node's own bounds the join */
+        p.timeout_s = node_join_timeout(&a);
         rc = ps_real_backend_create(&be, &p, &text, &coord_dir, &err);
         if (rc == PS_OK && !(tmp = write_temp_config(text, &err)))
             rc = PS_ERR;

@@ -46,18 +46,24 @@ echo "ok: pslab node and the local launcher agree"
 
 # Nobody listening: the node names the address and gives up within the timeout.
 start=$(date +%s)
-PSLAB_TIMEOUT=1 expect_error "cannot reach the coordinator" \
-    "$PSLAB" node --coordinator 127.0.0.1:1 --rank 1
+expect_error "cannot reach the coordinator" \
+    "$PSLAB" node --coordinator 127.0.0.1:1 --rank 1 --set real.timeout=1
 [ $(( $(date +%s) - start )) -le 5 ] || fail "the unreachable coordinator took too long to report"
-PSLAB_TIMEOUT=1 expect_error "127.0.0.1:1" "$PSLAB" node --coordinator 127.0.0.1:1 --rank 2
+expect_error "127.0.0.1:1" "$PSLAB" node --coordinator 127.0.0.1:1 --rank 2 --set real.timeout=1
+# the join's bound is real.timeout from the node's own config file, as documented
+{ cat tests/expected/golden8.ini; printf '\n[real]\ntimeout = 3\n'; } > "$TMP/t3.ini"
+start=$(date +%s)
+expect_error "127.0.0.1:1" "$PSLAB" node --coordinator 127.0.0.1:1 --rank 1 "$TMP/t3.ini"
+took=$(( $(date +%s) - start ))
+[ $took -ge 2 ] && [ $took -le 6 ] || fail "real.timeout = 3 bounded the join at $took s"
 
 # A node that never comes: the coordinator names the missing rank.
 expect_error "missing rank(s) 3" "$PSLAB" node --coordinator 127.0.0.1:$((port + 1)) --rank 0 \
     "$TMP/four.ini" --out "$TMP/missing" --set real.timeout=1 &
 e0=$!
 sleep 0.2
-PSLAB_TIMEOUT=5 "$PSLAB" node --coordinator 127.0.0.1:$((port + 1)) --rank 1 >/dev/null 2>&1 &
-PSLAB_TIMEOUT=5 "$PSLAB" node --coordinator 127.0.0.1:$((port + 1)) --rank 2 >/dev/null 2>&1 &
+"$PSLAB" node --coordinator 127.0.0.1:$((port + 1)) --rank 1 --set real.timeout=5 >/dev/null 2>&1 &
+"$PSLAB" node --coordinator 127.0.0.1:$((port + 1)) --rank 2 --set real.timeout=5 >/dev/null 2>&1 &
 wait $e0 || fail "the coordinator did not report the missing node"
 wait
 expect_error "needs the CONFIG" "$PSLAB" node --coordinator 127.0.0.1:$port --rank 0

@@ -60,7 +60,7 @@ echo "ok: 3 nodes in 3 network namespaces (10.77.0.1-3) gave the simulator's mod
 # A peer address that nothing answers: node 2 is told to join a coordinator on a
 # host that does not exist on the bridge, and must name it and give up.
 start=$(date +%s)
-out=$(PSLAB_TIMEOUT=2 ip netns exec "${hosts[2]}" "$PSLAB" node --coordinator 10.77.0.9:7100 --rank 2 2>&1) &&
+out=$(ip netns exec "${hosts[2]}" "$PSLAB" node --set real.timeout=2 --coordinator 10.77.0.9:7100 --rank 2 2>&1) &&
     fail "joining an absent coordinator succeeded"
 grep -q "10.77.0.9:7100" <<<"$out" || fail "the error does not name the address: $out"
 [ $(( $(date +%s) - start )) -le 8 ] || fail "the absent coordinator took too long to report"
