@@ -415,10 +415,16 @@ typedef struct out_paths {
     char png[4096], svg[4096], png_tmp[4200], svg_tmp[4200];
 } out_paths;
 
+/* A prefix that names a directory (or ends in '/') means the default name in it:
+ * DIR/convergence.png, not DIR/.png. */
 static int make_paths(const char *prefix, out_paths *o, ps_err *err)
 {
-    if ((size_t)snprintf(o->png, sizeof o->png, "%s.png", prefix) >= sizeof o->png ||
-        (size_t)snprintf(o->svg, sizeof o->svg, "%s.svg", prefix) >= sizeof o->svg)
+    struct stat sb;
+    size_t n = strlen(prefix);
+    int dir = n > 0 && (prefix[n - 1] == '/' || (stat(prefix, &sb) == 0 && S_ISDIR(sb.st_mode)));
+    const char *sep = dir && prefix[n - 1] != '/' ? "/" : "", *name = dir ? "convergence" : "";
+    if ((size_t)snprintf(o->png, sizeof o->png, "%s%s%s.png", prefix, sep, name) >= sizeof o->png ||
+        (size_t)snprintf(o->svg, sizeof o->svg, "%s%s%s.svg", prefix, sep, name) >= sizeof o->svg)
         return ps_err_set(err, "%s: output prefix too long", prefix);
     /* Temporary names keep an earlier good plot in place until the new one is done. */
     snprintf(o->png_tmp, sizeof o->png_tmp, "%s.tmp", o->png);
@@ -481,7 +487,7 @@ static const char plot_usage[] =
     "summary.txt): the model's first two metrics (loss and accuracy for lr, rmse for\n"
     "mf, ...) against time and iteration, one series per run; runs of one model.\n"
     "\n"
-    "  -o, --output PREFIX  writes PREFIX.png and PREFIX.svg\n"
+    "  -o, --output PREFIX  writes PREFIX.png and PREFIX.svg (a directory: DIR/convergence.png)\n"
     "                       (default: <first RUN_DIR>/convergence)\n"
     "  --title T            figure title (default: convergence)\n"
     "  -h, --help           this text\n"
@@ -526,9 +532,10 @@ static int plot_with_args(const plot_args *a, ps_err *err)
     else if ((size_t)snprintf(prefix, sizeof prefix, "%s/convergence", a->dirs[0]) >=
              sizeof prefix)
         return ps_err_set(err, "%s: path too long", a->dirs[0]);
-    if (ps_plot_runs(a->dirs, a->n_dirs, prefix, a->title, err))
+    out_paths o;
+    if (make_paths(prefix, &o, err) || ps_plot_runs(a->dirs, a->n_dirs, prefix, a->title, err))
         return PS_ERR;
-    printf("%s.png\n%s.svg\n", prefix, prefix);
+    printf("%s\n%s\n", o.png, o.svg);
     return PS_OK;
 }
 

@@ -159,6 +159,26 @@ static void test_cli_default_prefix_and_basename(void)
     free(data);
 }
 
+/* -o DIR/ (or an existing DIR) writes DIR/convergence.png, not DIR/.png */
+static void test_cli_directory_prefix(void)
+{
+    char dir[600], slash[610], png[700], hidden[700];
+    join(dir, sizeof dir, out_dir, "into");
+    CU_ASSERT_EQUAL_FATAL(mkdir(dir, 0755), 0);
+    snprintf(slash, sizeof slash, "%s/", dir);
+    char *argv[] = {"plot", run_a, "-o", slash, NULL};
+    CU_ASSERT_EQUAL_FATAL(ps_plot_main(4, argv), 0);
+    join(png, sizeof png, dir, "convergence.png");
+    join(hidden, sizeof hidden, dir, ".png");
+    struct stat st;
+    CU_ASSERT(stat(png, &st) == 0 && st.st_size > 0);
+    CU_ASSERT(stat(hidden, &st) != 0);
+    CU_ASSERT_EQUAL(unlink(png), 0);
+    char *argv2[] = {"plot", run_a, "-o", dir, NULL}; /* no slash, but a directory */
+    CU_ASSERT_EQUAL_FATAL(ps_plot_main(4, argv2), 0);
+    CU_ASSERT(stat(png, &st) == 0 && st.st_size > 0);
+}
+
 static void expect_metrics_error(const char *csv, const char *where)
 {
     CU_ASSERT_EQUAL_FATAL(write_text(run_bad, "metrics.csv", csv), 0);
@@ -278,6 +298,7 @@ static CU_TestInfo plot_tests[] = {
     {"the panels are the model's metrics", test_model_metrics},
     {"two runs give a PNG and an SVG", test_two_runs_png_and_svg},
     {"CLI default prefix, basename as name", test_cli_default_prefix_and_basename},
+    {"-o DIR/ writes DIR/convergence", test_cli_directory_prefix},
     {"malformed metrics name file and line", test_malformed_metrics_name_file_and_line},
     {"missing run directory", test_missing_dir_is_an_error},
     {"missing or failing gnuplot", test_missing_gnuplot},
