@@ -901,6 +901,12 @@ static int check_paths(const ps_config *c, const char *path, const int *origin, 
 
 static int check_cross(const ps_config *c, const char *path, const int *origin, ps_err *err)
 {
+    /* the run directory is runs/NAME: a name must not lead out of runs/ */
+    if (c->name && (strchr(c->name, '/') || !strcmp(c->name, ".") || !strcmp(c->name, ".."))) {
+        ps_err_set(err, "run.name = '%s' would put the run outside runs/: a name may not be "
+                   "'.', '..' or hold a '/' (choose the directory with --out)", c->name);
+        return where(err, path, origin[find_key("run", "name")]);
+    }
     int src = find_key("data", "source");
     if (strcmp(c->source, "synthetic") != 0 && !*c->path) {
         ps_err_set(err, "data.source = %s needs data.path (the training file)", c->source);

@@ -2,6 +2,7 @@
  * ascending indices. Every problem is reported with the file, the line and what
  * was wrong; nothing is half-loaded. */
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,6 +74,9 @@ static int parse_feature(csr_builder *b, char *tok, uint32_t prev, uint32_t n_fe
     double v = strtod(colon + 1, &end);
     if (end == colon + 1 || *end || !isfinite(v))
         return ps_err_set(err, "value '%s' of index %llu is not a finite number", colon + 1, ix);
+    if (fabs(v) > FLT_MAX) /* finite as a double, infinite once stored as a float */
+        return ps_err_set(err, "value '%s' of index %llu overflows a float (at most %g)",
+                          colon + 1, ix, (double)FLT_MAX);
     if (csr_reserve(b))
         return ps_err_set(err, "out of memory");
     b->idx[b->nnz] = (uint32_t)(ix - 1);

@@ -189,6 +189,9 @@ static pid_t point_start(const sweep *sw, int p, const char *self, const char *b
     if (sw->repeat > 1 && used < sizeof name)
         snprintf(name + used, sizeof name - used, " seed=%d", p % sw->repeat + 1);
     name[sizeof "run.name=" - 1 + 150] = '\0'; /* within a name's 160 characters */
+    for (char *c = name; *c; c++) /* a swept path's '/' may not be in a run's name */
+        if (*c == '/')
+            *c = '_';
     argv[n++] = "--set";
     argv[n++] = name;
     argv[n++] = "--out";
