@@ -123,6 +123,9 @@ static const core_key core_keys[] = {
      "disk read bandwidth of a host, bytes/s"},
     {"platform", "disk_write_bw", T_DOUBLE, OFF(disk_write_bw), "100M", POS, NULL,
      "disk write bandwidth of a host, bytes/s"},
+    {"platform", "disk_seek", T_DOUBLE, OFF(disk_seek), "0", IN(0, 1), NULL,
+     "seconds a read of a block not in the page cache waits before its transfer "
+     "(server.store = disk in sim)"},
     {"platform", "cores", T_INT, OFF(cores), "1", IN(1, 1024), NULL,
      "cores of each host: as many of its actors compute at once at host_speed each (FlexPS "
      "runs a worker thread a core; set it to cluster.workers_per_node to match)"},

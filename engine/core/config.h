@@ -107,6 +107,7 @@ typedef struct ps_config {
     double slow_factor;
     double disk_read_bw;
     double disk_write_bw;
+    double disk_seek;             /* sim disk store: seconds a block read waits */
     int cores;          /* per host */
     int worker_links;   /* 0: only server hosts get network links (scale mode) */
     double precision;   /* SimGrid's surf/precision, seconds */

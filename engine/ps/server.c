@@ -163,6 +163,11 @@ static void server_charge_io(ps_server *s, ps_server_table *T)
         ps_disk(s->be, (size_t)(wr - T->io_written), 1);
     T->io_read = rd;
     T->io_written = wr;
+    /* each block read from the device first waits for its seek */
+    uint64_t reads = T->ops->io_reads ? T->ops->io_reads(T->store) : 0;
+    if (reads > T->io_reads && s->run->cfg->disk_seek > 0)
+        ps_sleep(s->be, (double)(reads - T->io_reads) * s->run->cfg->disk_seek);
+    T->io_reads = reads;
 }
 
 /* The values of this server's keys among table t's eval_keys (malloc'd arrays). */

@@ -17,6 +17,7 @@ typedef struct ps_server_table {
     uint64_t lo, hi;
     uint32_t vpk;
     uint64_t io_read, io_written; /* store I/O already charged to the backend */
+    uint64_t io_reads;            /* blocks read already charged a seek */
     uint64_t *flat;     /* vpk > 1: a key list as the store's keys */
     uint32_t cap_flat;
     float *scratch;     /* the deltas of a proximal step; the values of an assign */

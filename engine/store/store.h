@@ -65,6 +65,9 @@ typedef struct ps_store_ops {
     /* Bytes read from and written to the device since open (0 for mem): the server
      * charges them to the backend's disk. */
     void (*io_bytes)(ps_store *st, uint64_t *read, uint64_t *written);
+    /* Optional: blocks read from the device since open (the server charges each a
+     * seek, platform.disk_seek). */
+    uint64_t (*io_reads)(ps_store *st);
     void (*close)(ps_store *st);
 } ps_store_ops;
 

@@ -41,7 +41,7 @@ struct ps_store {
     uint32_t n_written, cap_written;
     uint64_t *scratch;      /* a call's blocks */
     uint32_t cap_scratch;
-    uint64_t io_read, io_written;
+    uint64_t io_read, io_written, reads; /* reads: blocks read */
     int server;
 };
 
@@ -208,8 +208,10 @@ static int charge(ps_store *t, const uint64_t *keys, uint64_t lo, uint32_t n, in
     for (uint32_t i = 0; i < m && !oom; i++) {
         uint64_t b = t->scratch[i];
         /* a block never written is not on the disk: RocksDB's filter answers it */
-        if (!cache_touch(&t->cache, b, &oom) && ps_keymap_get(&t->written, b))
+        if (!cache_touch(&t->cache, b, &oom) && ps_keymap_get(&t->written, b)) {
             t->io_read += t->block_bytes;
+            t->reads++;
+        }
         if (!write)
             continue;
         t->io_written += t->block_bytes;
@@ -259,8 +261,10 @@ static int simdisk_set(ps_store *t, const uint64_t *keys, uint64_t lo, uint32_t 
 static int simdisk_dump(ps_store *t, uint64_t **keys, float **vals, uint64_t *n, ps_err *err)
 {
     for (uint32_t i = 0; i < t->n_written; i++)
-        if (!ps_keymap_get(&t->cache.map, t->written_list[i]))
+        if (!ps_keymap_get(&t->cache.map, t->written_list[i])) {
             t->io_read += t->block_bytes;
+            t->reads++;
+        }
     return ps_store_mem_ops.dump(t->mem, keys, vals, n, err);
 }
 
@@ -269,6 +273,8 @@ static void simdisk_io_bytes(ps_store *t, uint64_t *read, uint64_t *written)
     *read = t->io_read;
     *written = t->io_written;
 }
+
+static uint64_t simdisk_io_reads(ps_store *t) { return t->reads; }
 
 const ps_store_ops ps_store_simdisk_ops = {
     .name = "disk (simulated)",
@@ -280,5 +286,6 @@ const ps_store_ops ps_store_simdisk_ops = {
     .set = simdisk_set,
     .dump = simdisk_dump,
     .io_bytes = simdisk_io_bytes,
+    .io_reads = simdisk_io_reads,
     .close = simdisk_close,
 };

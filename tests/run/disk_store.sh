@@ -39,6 +39,15 @@ same_model "$TMP/small" "$TMP/large" || fail "the page cache changed the model"
 awk -v d="$(summary_value "$TMP/small" sim_time_s)" -v m="$(summary_value "$TMP/big-mem" sim_time_s)" \
     'BEGIN { exit !(d > m) }' || fail "a disk past its page cache costs no simulated time"
 echo "ok: a smaller page cache reads more ($small against $large bytes), and costs time"
+# platform.disk_seek: each block read waits 1 ms first; the busier of the 2 servers
+# waits at least half of them
+"$PSLAB" run $G "${big[@]}" --set server.cache=1048576 --set platform.disk_seek=0.001 \
+    --out "$TMP/seek" >/dev/null || fail "seek run failed"
+same_model "$TMP/seek" "$TMP/small" || fail "seeks changed the model"
+awk -v s="$(summary_value "$TMP/seek" sim_time_s)" -v b="$(summary_value "$TMP/small" sim_time_s)" \
+    -v r="$small" 'BEGIN { exit !(s >= b + r / 272 * 0.001 / 2) }' ||
+    fail "$((small / 272)) block reads with 1 ms seeks cost too little time"
+echo "ok: $((small / 272)) block reads each wait platform.disk_seek"
 
 "$PSLAB" run $G --set server.store=disk --backend real --out "$TMP/real" >/dev/null 2>"$TMP/real.err" ||
     fail "real run with the disk store failed: $(cat "$TMP/real.err")"

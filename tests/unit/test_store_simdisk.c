@@ -62,6 +62,7 @@ static void test_hand_count(void)
     float *vals;
     CU_ASSERT_EQUAL(ps_store_simdisk_ops.dump(st, &keys, &vals, &n, NULL), PS_OK);
     io(st, 8 * BLOCK, 8 * BLOCK);
+    CU_ASSERT_EQUAL(ps_store_simdisk_ops.io_reads(st), 8); /* each a seek */
     CU_ASSERT_EQUAL(n, 14); /* keys written: 0, 1, 5, 8, 9, 10, 12 .. 19 */
     free(keys);
     free(vals);
