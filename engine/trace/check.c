@@ -65,6 +65,8 @@ typedef struct csv_file {
     char *line;
     size_t cap;
     long lineno;
+    unsigned long long rows; /* data lines read */
+    int ended;               /* its "# end: N" line was read */
 } csv_file;
 
 static int csv_open(csv_file *c, const char *dir, const char *name, int index,
@@ -94,18 +96,52 @@ static void csv_close(csv_file *c)
     c->line = NULL;
 }
 
+/* The file's last line, "# end: N" (trace.h): the count of its data lines. A
+ * file without it was cut short; lines after it do not belong. */
+static int csv_end(csv_file *c, ps_err *err)
+{
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(c->line + strlen(PS_TRACE_END), &end, 10);
+    if (c->ended || *end || errno)
+        return ps_err_set(err, "%s:%ld: '%s' is not the one end line '%sN'", c->path,
+                          c->lineno, c->line, PS_TRACE_END);
+    if (n != c->rows)
+        return ps_err_set(err, "%s:%ld: the file says it has %llu lines and has %llu: lines "
+                          "are missing", c->path, c->lineno, n, c->rows);
+    c->ended = 1;
+    return PS_OK;
+}
+
 /* Next non-empty line split into exactly n numbers: 1, 0 at the end, PS_ERR. */
 static int csv_next(csv_file *c, int n, double *v, ps_err *err)
 {
     for (;;) {
         ssize_t len = getline(&c->line, &c->cap, c->f);
+        if (len < 0 && ferror(c->f))
+            return ps_err_set(err, "%s: read error", c->path);
         if (len < 0)
-            return ferror(c->f) ? ps_err_set(err, "%s: read error", c->path) : 0;
+            return c->ended ? 0
+                            : ps_err_set(err, "%s: ends without its last line '%sN': the "
+                                         "trace was cut short (was the run interrupted?)",
+                                         c->path, PS_TRACE_END);
         c->lineno++;
-        if (len > 0 && c->line[len - 1] == '\n')
+        int whole = len > 0 && c->line[len - 1] == '\n';
+        if (whole)
             c->line[--len] = '\0';
         if (len == 0)
             continue;
+        if (!whole) /* the last line, not ended: written half */
+            return ps_err_set(err, "%s:%ld: '%.100s' is cut short (no end of line)", c->path,
+                              c->lineno, c->line);
+        if (strncmp(c->line, PS_TRACE_END, strlen(PS_TRACE_END)) == 0) {
+            if (csv_end(c, err))
+                return PS_ERR;
+            continue;
+        }
+        if (c->ended)
+            return ps_err_set(err, "%s:%ld: a line after the end line", c->path, c->lineno);
+        c->rows++;
         char *p = c->line;
         for (int i = 0; i < n; i++) {
             char *end;
@@ -574,6 +610,8 @@ static const char check_usage[] =
     "chunks each worker read from its node's cache (trace/workerW.reads.csv);\n"
     "and, for every model, that no update was lost: per key, the deltas the workers\n"
     "pushed sum to the final value (initial values are 0), within float rounding.\n"
+    "A trace file cut short (without its last line '# end: N', N its data lines,\n"
+    "or with lines missing) is an I/O error, naming the file.\n"
     "Each violation names the trace file and line, the server, worker, clock, the\n"
     "slowest clock and the time.\n"
     "\n"

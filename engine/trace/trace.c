@@ -105,6 +105,7 @@ int ps_trace_open_reads(ps_trace *t, const char *run_dir, ps_err *err)
 int ps_trace_cache_reads(ps_trace *t, double time_s, int32_t clock, int32_t slowest,
                          uint32_t chunks, ps_err *err)
 {
+    t->lines++;
     if (fprintf(t->f, "%.9f,%d,%d,%d,%u\n", time_s, t->index, clock, slowest, chunks) < 0)
         return ps_err_set(err, "cannot write %s: %s", t->reads_path, strerror(errno));
     return PS_OK;
@@ -113,6 +114,7 @@ int ps_trace_cache_reads(ps_trace *t, double time_s, int32_t clock, int32_t slow
 int ps_trace_pull(ps_trace *t, double time_s, int worker, int32_t clock, int32_t slowest,
                   ps_err *err)
 {
+    t->lines++;
     if (fprintf(t->f, "%.9f,%d,%d,%d,%d\n", time_s, t->index, worker, clock, slowest) < 0)
         return ps_err_set(err, "cannot write %s: %s", t->path, strerror(errno));
     return PS_OK;
@@ -148,6 +150,7 @@ int ps_trace_close_server(ps_trace *t, const char *run_dir, const uint64_t *keys
 {
     FILE *pulls = t->f;
     t->f = NULL;
+    fprintf(pulls, PS_TRACE_END "%llu\n", (unsigned long long)t->lines);
     if (finish_file(pulls, t->path, err))
         return PS_ERR;
     char path[4096];
@@ -161,6 +164,7 @@ int ps_trace_close_server(ps_trace *t, const char *run_dir, const uint64_t *keys
     for (uint32_t i = 0; i < n; i++)
         fprintf(f, "%d,%llu,%.9g\n", ps_trace_table(keys[i]),
                 (unsigned long long)ps_trace_value(keys[i]), (double)vals[i]);
+    fprintf(f, PS_TRACE_END "%u\n", n);
     return finish_file(f, path, err);
 }
 
@@ -168,6 +172,8 @@ int ps_trace_close_worker(ps_trace *t, ps_err *err)
 {
     FILE *reads = t->f;
     t->f = NULL;
+    if (reads)
+        fprintf(reads, PS_TRACE_END "%llu\n", (unsigned long long)t->lines);
     if (reads && finish_file(reads, t->reads_path, err)) {
         ps_key_sums_free(&t->sums);
         return PS_ERR;
@@ -184,6 +190,7 @@ int ps_trace_close_worker(ps_trace *t, ps_err *err)
         fprintf(f, "%d,%llu,%llu,%.17g,%.17g\n", ps_trace_table(k->keys[i]),
                 (unsigned long long)ps_trace_value(k->keys[i]), (unsigned long long)k->count[i],
                 k->sum[i], k->abs_sum[i]);
+    fprintf(f, PS_TRACE_END "%u\n", k->n);
     ps_key_sums_free(&t->sums);
     return finish_file(f, t->path, err);
 }

@@ -16,7 +16,9 @@
  * vals_per_key + j; with one value per key it is the table's key). Tables whose
  * rule is assign, or that are zeroed at full-gradient stages, are not traced
  * (their values are not sums of pushes). No update is lost when, per table and
- * parameter, the workers' sums equal the final value. */
+ * parameter, the workers' sums equal the final value. Every file ends with the line
+ * "# end: N", N its data lines, so that a file cut short (an interrupted run, a
+ * full disk) is told from a whole one. */
 #ifndef PS_TRACE_H
 #define PS_TRACE_H
 
@@ -51,12 +53,15 @@ static inline uint64_t ps_trace_value(uint64_t id)
     return id & ((UINT64_C(1) << PS_TRACE_KEY_BITS) - 1);
 }
 
+#define PS_TRACE_END "# end: "
+
 typedef struct ps_trace {
     FILE *f;               /* server: the pulls file; worker: the cache reads file */
     char path[4096];       /* of the pulls file, or of the pushes file for a worker */
     char reads_path[4096];
     ps_key_sums sums;      /* worker: what it pushed */
     int is_worker, index;
+    uint64_t lines;        /* data lines written to f */
 } ps_trace;
 
 /* Opens a server's (or worker's) trace; creates RUN_DIR/trace/ if needed. */

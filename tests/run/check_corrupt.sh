@@ -28,15 +28,35 @@ if awk -v v="$val" 'BEGIN { exit !(v == 0) }'; then fail "key $key has a final v
 check_rc 1 "server0.final.csv:2: update lost on table 0 key $key" "$TMP/lost"
 
 cp -r "$TMP/run" "$TMP/gone"
-sed -i '2d' "$TMP/gone/trace/server0.final.csv"
+# a key the server never stored: gone from its final shard, the end count agreeing
+f=$TMP/gone/trace/server0.final.csv
+sed -i '2d' "$f"
+sed -i "s/^# end: .*/# end: $(grep -v '^#' "$f" | tail -n +2 | wc -l)/" "$f"
 check_rc 1 "update lost on table 0 key $key" "$TMP/gone"
 
 cp -r "$TMP/run" "$TMP/bad"
 sed -i '5s/.*/0.1,0,x,1,1/' "$TMP/bad/trace/server0.pulls.csv"
 check_rc 2 "server0.pulls.csv:5" "$TMP/bad"
 rm "$TMP/bad/trace/worker3.pushes.csv"
-sed -i '5d' "$TMP/bad/trace/server0.pulls.csv"
+cp "$TMP/run/trace/server0.pulls.csv" "$TMP/bad/trace/server0.pulls.csv"
 check_rc 2 "worker3.pushes.csv" "$TMP/bad"
+
+# Cut traces (an interrupted run, a full disk): every file ends with "# end: N"
+p=trace/server1.pulls.csv
+cp -r "$TMP/run" "$TMP/cut" && head -1 "$TMP/run/$p" > "$TMP/cut/$p" # only the header
+check_rc 2 "server1.pulls.csv: ends without its last line '# end: N'" "$TMP/cut"
+head -n -2 "$TMP/run/$p" > "$TMP/cut/$p" # at a line boundary
+check_rc 2 "server1.pulls.csv: ends without its last line" "$TMP/cut"
+head -c -20 "$TMP/run/$p" > "$TMP/cut/$p" # mid-line
+check_rc 2 "is cut short (no end of line)" "$TMP/cut"
+sed '7d' "$TMP/run/$p" > "$TMP/cut/$p" # a line lost in the middle
+n=$(($(grep -vc '^#' "$TMP/run/$p") - 1))
+check_rc 2 "the file says it has $n lines and has $((n - 1)): lines are missing" "$TMP/cut"
+{ cat "$TMP/run/$p"; echo "0.5,1,0,1,1"; } > "$TMP/cut/$p"
+check_rc 2 "a line after the end line" "$TMP/cut"
+cp "$TMP/run/$p" "$TMP/cut/$p"
+head -n -1 "$TMP/run/trace/worker2.pushes.csv" > "$TMP/cut/trace/worker2.pushes.csv"
+check_rc 2 "worker2.pushes.csv: ends without its last line" "$TMP/cut"
 "$PSLAB" run tests/expected/golden8.ini --set run.iterations=2 --out "$TMP/untraced" >/dev/null
 check_rc 2 "pslab run --trace" "$TMP/untraced"
 check_rc 2 "config.ini" "$TMP/nonexistent"
