@@ -1,12 +1,14 @@
 /* pslab command line: `run` an experiment, generate a `platform`, `plot` runs.
  * This file is the composition root: the only place that knows which backends
  * exist, so the engine itself stays free of SimGrid and socket headers. */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "engine/tools/sweep.h"
 #include "engine/trace/check.h"
@@ -323,6 +325,39 @@ static int run_tasks(run_args *a, const ps_config *cfg, const char *dir, ps_err 
     return rc;
 }
 
+/* A failed run's directory holds nothing but what a run writes before it starts
+ * (config.ini, platform.xml; a multi-task run's task directories of the same):
+ * when `unlink` is set, removes them and the directories. Anything else is the
+ * run's evidence and is kept. Returns 1 when the directory was (or would be) empty
+ * of results. */
+static int prune_unstarted(const char *dir, int depth, int unlink_them)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    int only_setup = 1;
+    struct dirent *e;
+    while (only_setup && (e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        char path[4400];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        struct stat st;
+        if (lstat(path, &st) != 0)
+            only_setup = 0;
+        else if (S_ISDIR(st.st_mode))
+            only_setup = depth > 0 && prune_unstarted(path, depth - 1, unlink_them);
+        else if (strcmp(e->d_name, "config.ini") && strcmp(e->d_name, "platform.xml"))
+            only_setup = 0;
+        else if (unlink_them)
+            only_setup = unlink(path) == 0;
+    }
+    closedir(d);
+    if (only_setup && unlink_them)
+        only_setup = rmdir(dir) == 0;
+    return only_setup;
+}
+
 static int cmd_run(int argc, char **argv)
 {
     if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
@@ -343,6 +378,7 @@ static int cmd_run(int argc, char **argv)
         rc = ps_config_load(&cfg, a.config_path, a.sets, a.n_sets, &err);
     if (rc == PS_OK)
         rc = make_run_dir(&a, &cfg, dir, sizeof dir, &err);
+    int made_dir = rc == PS_OK;
     if (rc == PS_OK)
         rc = ps_outputs_write_config(dir, &cfg, &err);
     if (rc == PS_OK)
@@ -350,6 +386,10 @@ static int cmd_run(int argc, char **argv)
                                                             : run_one(&a, &cfg, dir, &err);
     if (rc)
         fprintf(stderr, "pslab run: %s\n", err.msg);
+    /* failed before any result: nothing to keep, and the same --out may be retried */
+    if (rc && made_dir && prune_unstarted(dir, 1, 0) && prune_unstarted(dir, 1, 1))
+        fprintf(stderr, "pslab run: removed %s: the run failed before writing any result\n",
+                dir);
     ps_config_free(&cfg);
     return rc ? 1 : 0;
 }
