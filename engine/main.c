@@ -204,17 +204,19 @@ static int check_store_disks(ps_backend *be, const ps_config *cfg, ps_err *err)
     return PS_OK;
 }
 
+/* The servers' store: the simulator's disk store in sim, else mem, or RocksDB
+ * (for disk on the real backend, and rocksdb on both) when it is built in. */
 static int select_store(ps_run *run, const ps_config *cfg, ps_err *err)
 {
-#ifdef PSLAB_HAVE_REAL
-    return ps_real_select_store(run, cfg, err);
-#else
     if (strcmp(cfg->store, "disk") == 0 && strcmp(cfg->backend, "sim") == 0) {
         run->store_ops = &ps_store_simdisk_ops;
         run->store_block_keys = (uint32_t)cfg->block_keys;
         run->store_cache_bytes = cfg->cache_bytes;
         return PS_OK;
     }
+#ifdef PSLAB_HAVE_REAL
+    return ps_real_select_store(run, cfg, err);
+#else
     return strcmp(cfg->store, "mem") == 0
                ? PS_OK
                : ps_err_set(err, "server.store = %s is not built into this binary", cfg->store);

@@ -25,10 +25,6 @@ int ps_real_select_store(ps_run *run, const ps_config *cfg, ps_err *err)
         run->store_ops = &ps_store_mem_ops;
         return PS_OK;
     }
-    if (strcmp(cfg->store, "disk") == 0 && strcmp(cfg->backend, "sim") == 0) {
-        run->store_ops = &ps_store_simdisk_ops;
-        return PS_OK;
-    }
 #ifdef PSLAB_HAVE_ROCKSDB
     if (strcmp(cfg->store, "rocksdb") == 0 || strcmp(cfg->store, "disk") == 0) {
         run->store_ops = &ps_store_rocksdb_ops;

@@ -945,10 +945,11 @@ static int check_cache(const ps_config *c, const char *path, const int *origin,
         return PS_OK;
     for (int n = -1; n < c->n_stages; n++) {
         const char *model = n < 0 ? c->consistency : c->stages[n].consistency;
-        int bound = strcmp(model, "bsp") == 0   ? 0
-                    : strcmp(model, "asp") == 0 ? INT_MAX
-                    : n < 0                     ? c->staleness
-                                                : c->stages[n].staleness;
+        const ps_consistency_ops *ops = ps_consistency_by_name(model);
+        int bound = ops ? ps_consistency_bound(ops, n < 0 ? c->staleness : c->stages[n].staleness)
+                        : -1;
+        if (bound < 0)
+            bound = INT_MAX; /* no bound of its own: any cache.staleness */
         if (c->cache_staleness > bound) {
             if (n < 0)
                 ps_err_set(err, "cache.staleness = %d exceeds the bound of policy.consistency = "

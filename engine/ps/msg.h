@@ -68,8 +68,8 @@ enum ps_msg_type {
 #define PS_MSG_F_KEY_RANGE 0x8u
 /* PUSH/CLOCK closing a clock: the last 16 bytes of aux are the sender's timing of
  * that iteration, two f64: when it started and how long it took (backend seconds).
- * Sent only when the consistency model needs it (WSP), so BSP messages keep their
- * size. */
+ * No worker sends it since WSP predicts from arrivals at the server; a server
+ * still accepts and skips the trailer. */
 #define PS_MSG_F_TIMING 0x4u
 #define PS_MSG_TIMING_LEN 16u
 /* The keys section is empty: the keys are those of a pull both ends know, in its

@@ -132,7 +132,7 @@ int ps_outputs_write_cache(const char *dir, const ps_run *r, const ps_cache_stat
     FILE *f = ps_outputs_open_tmp(dir, "cache.csv", tmp, sizeof tmp, err);
     if (!f)
         return PS_ERR;
-    int wpn = r->cfg->workers_per_node > 0 ? r->cfg->workers_per_node : 1;
+    int wpn = ps_run_node_workers(r);
     fprintf(f, "worker,node,reads,hits,joins,fetched,bytes_saved,bytes_added,evictions,"
                "peak_bytes\n");
     for (int w = 0; w < r->n_workers; w++) {

@@ -269,7 +269,7 @@ static int run_make_caches(ps_run *r, const ps_config *cfg, ps_err *err)
     r->cache_policy = ps_cache_policy_by_name(cfg->cache);
     if (!r->cache_policy)
         return PS_OK;
-    int wpn = cfg->workers_per_node > 0 ? cfg->workers_per_node : 1;
+    int wpn = ps_run_node_workers(r);
     r->n_caches = (r->n_workers + wpn - 1) / wpn;
     if (!(r->caches = calloc((size_t)r->n_caches, sizeof *r->caches)))
         return ps_err_set(err, "out of memory for %d caches", r->n_caches);

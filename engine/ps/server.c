@@ -573,7 +573,8 @@ static int server_on_min_advance(ps_server *s, ps_err *err)
 static int server_advance_clock(ps_server *s, int w, ps_err *err)
 {
     ps_clock_table *t = &s->clocks;
-    ps_clock_table_arrival(t, w, ps_now(s->be));
+    if (server_stage(s)->consistency->decide) /* WSP predicts from arrivals */
+        ps_clock_table_arrival(t, w, ps_now(s->be));
     int32_t d = t->done[w]++;
     if (d != t->min_done || --s->n_at_min > 0)
         return server_stage(s)->consistency->recheck_on_any_clock ? server_serve_ready(s, err)

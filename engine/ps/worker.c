@@ -122,29 +122,23 @@ static int push_slice(ps_worker *wk, int cur, int t, int s, float *v, ps_err *er
 }
 
 /* The message of served table st to server s closing clock `clock`: the values to
- * push on its keys of this clock, with the keys of the next pull, and, when the
- * model wants it, this iteration's start and duration (timing[2]). The values are
+ * push on its keys of this clock, with the keys of the next pull. The values are
  * for the very keys this clock pulled from that server, in the same order, so the
  * push names them (PS_MSG_F_KEYS_ASKED) instead of carrying them. */
-static int worker_send_push(ps_worker *wk, const ps_stage *st, int cur, int table, int s,
-                            int32_t clock, int has_next, int clock_end, const double timing[2],
-                            ps_err *err)
+static int worker_send_push(ps_worker *wk, int cur, int table, int s,
+                            int32_t clock, int has_next, int clock_end, ps_err *err)
 {
     const ps_run *r = wk->run;
     uint32_t v = r->tables[table].spec.vals_per_key;
-    int timed = clock_end && st->consistency->needs_timing;
     uint32_t nk = served_count(wk, table, cur, s), np = has_next ? served_count(wk, table, !cur, s) : 0;
     uint16_t flags = (clock_end ? PS_MSG_F_CLOCK_END : 0) | (np ? PS_MSG_F_PULL_NEXT : 0) |
-                     (timed ? PS_MSG_F_TIMING : 0) | (nk ? PS_MSG_F_KEYS_ASKED : 0);
+                     (nk ? PS_MSG_F_KEYS_ASKED : 0);
     uint8_t type = nk || np ? PS_MSG_PUSH : PS_MSG_CLOCK;
     uint32_t keys_len = np * (uint32_t)sizeof(uint64_t);
     ps_msg_writer m;
     if (ps_msg_build(&m, type, flags, (uint32_t)ps_worker_actor(r, wk->index), (uint32_t)table,
-                     clock, nk, type == PS_MSG_PUSH ? v : 0,
-                     keys_len + (timed ? PS_MSG_TIMING_LEN : 0), err))
+                     clock, nk, type == PS_MSG_PUSH ? v : 0, keys_len, err))
         return PS_ERR;
-    if (timed)
-        memcpy(m.aux + keys_len, timing, PS_MSG_TIMING_LEN);
     float *vals = m.vals;
     for (int t = 0; t < r->n_model_tables; t++) {
         if (r->model_tables[t].served != table)
@@ -163,8 +157,7 @@ static int worker_send_push(ps_worker *wk, const ps_stage *st, int cur, int tabl
 /* Sends to every server its tables' messages of this clock; the last one closes
  * the clock there, and a server with nothing of any table still gets a clock-only
  * message, so that every server sees every clock. */
-static int worker_send_pushes(ps_worker *wk, const ps_stage *st, int cur, int32_t clock,
-                              int has_next, const double timing[2], ps_err *err)
+static int worker_send_pushes(ps_worker *wk, int cur, int32_t clock, int has_next, ps_err *err)
 {
     const ps_run *r = wk->run;
     for (int s = 0; s < r->n_servers; s++) {
@@ -177,10 +170,8 @@ static int worker_send_pushes(ps_worker *wk, const ps_stage *st, int cur, int32_
         for (int t = 0; t <= last; t++) {
             if (t < last && !any[t])
                 continue;
-            if (wk->cache ? ps_wc_send_push(wk, st, cur, t, s, clock, has_next, t == last, timing,
-                                            err)
-                          : worker_send_push(wk, st, cur, t, s, clock, has_next, t == last,
-                                             timing, err))
+            if (wk->cache ? ps_wc_send_push(wk, cur, t, s, clock, has_next, t == last, err)
+                          : worker_send_push(wk, cur, t, s, clock, has_next, t == last, err))
                 return PS_ERR;
         }
     }
@@ -381,8 +372,7 @@ static int worker_step(ps_worker *wk, const ps_stage *st, int cur, int32_t c, do
             return PS_ERR;
         ps_wc_note_push(wk, c);
     }
-    double now = ps_now(wk->be), timing[2] = {*iter_start, now - *iter_start};
-    if (worker_send_pushes(wk, st, cur, c, has_next, timing, err))
+    if (worker_send_pushes(wk, cur, c, has_next, err))
         return PS_ERR;
     *iter_start = ps_now(wk->be);
     stats->iterations++;

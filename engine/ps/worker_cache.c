@@ -81,7 +81,7 @@ int ps_wc_init(ps_worker *wk, ps_err *err)
     const ps_run *r = wk->run;
     if (!r->cache_policy)
         return PS_OK;
-    int wpn = r->cfg->workers_per_node > 0 ? r->cfg->workers_per_node : 1;
+    int wpn = ps_run_node_workers(r);
     wk->cache = r->caches[wk->index / wpn];
     wk->n_cache_waiters = wpn;
     if (!(wk->cache_waiters = malloc((size_t)wpn * sizeof *wk->cache_waiters)) ||
@@ -119,11 +119,10 @@ void ps_wc_free(ps_worker *wk)
 void ps_wc_begin_stage(ps_worker *wk, const ps_stage *st)
 {
     const ps_config *cfg = wk->run->cfg;
-    int asp = strcmp(st->consistency->name, "asp") == 0;
-    int model_bound = strcmp(st->consistency->name, "bsp") == 0 ? 0
-                      : asp                                     ? -1
-                                                                : st->consistency_params.staleness;
-    int32_t bound = cfg->cache_staleness >= 0 ? cfg->cache_staleness : asp ? 0 : model_bound;
+    int model_bound = ps_consistency_bound(st->consistency, st->consistency_params.staleness);
+    /* a model without a bound (asp) reads only what is fresh, unless told otherwise */
+    int32_t bound = cfg->cache_staleness >= 0 ? cfg->cache_staleness : model_bound < 0 ? 0
+                                                                                       : model_bound;
     wk->rule = (ps_cache_rule){.bound = bound, .joins = model_bound == 0};
     wk->write_through = bound > 0;
 }
@@ -148,7 +147,7 @@ static int plan_join(ps_worker *wk, wc_plan *p, uint32_t pair, uint32_t i,
             return ps_err_set(err, "out of memory planning a pull");
         p->cap_joins = cap;
     }
-    p->joins[p->n_joins++] = (wc_join){pair, i, rd->slot, rd->fetcher};
+    p->joins[p->n_joins++] = (wc_join){pair, i, rd->slot};
     int fresh = ps_cache_wait(wk->cache, rd->fetcher, wk->index, pair, clock);
     if (fresh < 0)
         return ps_err_set(err, "out of memory waiting for worker %d's fetch", rd->fetcher);
@@ -247,26 +246,24 @@ static void push_value(const ps_worker *wk, int cur, int table, int s, uint32_t 
     memcpy(v, wk->tables[t].out + (size_t)pos * n, n * sizeof *v);
 }
 
-int ps_wc_send_push(ps_worker *wk, const ps_stage *st, int cur, int table, int s,
-                    int32_t clock, int has_next, int clock_end, const double timing[2],
-                    ps_err *err)
+int ps_wc_send_push(ps_worker *wk, int cur, int table, int s, int32_t clock, int has_next,
+                    int clock_end, ps_err *err)
 {
     const ps_run *r = wk->run;
     int pair = table * r->n_servers + s;
     const wc_pair *q = &wk->plan[cur].pairs[pair];
     const wc_pair *next = has_next ? &wk->plan[!cur].pairs[pair] : NULL;
     uint32_t v = r->tables[table].spec.vals_per_key, np = next ? next->n_fetch : 0;
-    int timed = clock_end && st->consistency->needs_timing, asked = q->n_fetch > 0;
+    int asked = q->n_fetch > 0;
     /* named by the pull, the others' keys first in aux; no pull: keys carried */
     uint16_t flags = (clock_end ? PS_MSG_F_CLOCK_END : 0) | (np ? PS_MSG_F_PULL_NEXT : 0) |
-                     (timed ? PS_MSG_F_TIMING : 0) | (asked ? PS_MSG_F_KEYS_ASKED : 0);
+                     (asked ? PS_MSG_F_KEYS_ASKED : 0);
     uint8_t type = q->n || np ? PS_MSG_PUSH : PS_MSG_CLOCK;
     uint32_t extra_len = asked ? q->n_extra * (uint32_t)sizeof(uint64_t) : 0;
     uint32_t keys_len = extra_len + np * (uint32_t)sizeof(uint64_t);
     ps_msg_writer m;
     if (ps_msg_build(&m, type, flags, (uint32_t)ps_worker_actor(r, wk->index), (uint32_t)table,
-                     clock, q->n, type == PS_MSG_PUSH ? v : 0,
-                     keys_len + (timed ? PS_MSG_TIMING_LEN : 0), err))
+                     clock, q->n, type == PS_MSG_PUSH ? v : 0, keys_len, err))
         return PS_ERR;
     uint64_t *aux = (uint64_t *)(void *)m.aux; /* 8-byte aligned by the format */
     for (uint32_t j = 0; j < q->n_fetch; j++)
@@ -280,8 +277,6 @@ int ps_wc_send_push(ps_worker *wk, const ps_stage *st, int cur, int table, int s
     }
     for (uint32_t j = 0; j < np; j++)
         aux[extra_len / sizeof(uint64_t) + j] = next->keys[next->fetch[j].idx];
-    if (timed)
-        memcpy(m.aux + keys_len, timing, PS_MSG_TIMING_LEN);
     for (int t = 0; t < r->n_model_tables; t++)
         if (r->model_tables[t].served == table && ps_worker_trace_slice(wk, cur, t, s, err)) {
             free(m.buf);

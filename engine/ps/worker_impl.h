@@ -17,10 +17,9 @@ typedef struct wc_fetch {
 } wc_fetch;
 
 /* A key read from another worker's fetch in flight: its pair (served table x
- * server), index, chunk, and the worker whose reply fills it. */
+ * server), index and chunk. */
 typedef struct wc_join {
     uint32_t pair, idx, slot;
-    int fetcher;
 } wc_join;
 
 /* A batch's keys of one served table for one server, split: those fetched (in
@@ -155,9 +154,8 @@ int ps_wc_plan(ps_worker *wk, int slot, int32_t clock, ps_err *err);
 int ps_wc_send_pulls(ps_worker *wk, int slot, int32_t clock, ps_err *err);
 /* The push of served table `table` to server s closing clock `clock` (see
  * worker_send_push), its keys split as planned, the next plan's fetches riding. */
-int ps_wc_send_push(ps_worker *wk, const ps_stage *st, int cur, int table, int s,
-                    int32_t clock, int has_next, int clock_end, const double timing[2],
-                    ps_err *err);
+int ps_wc_send_push(ps_worker *wk, int cur, int table, int s, int32_t clock, int has_next,
+                    int clock_end, ps_err *err);
 /* After batch cur's step, before the next batch is planned: its deltas written
  * through into the node's chunks (when the rule lets chunks be read later). */
 void ps_wc_write_through(ps_worker *wk, int cur);

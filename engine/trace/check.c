@@ -18,6 +18,7 @@
 #include "engine/core/config.h"
 #include "engine/models/model.h"
 #include "engine/trace/trace.h"
+#include "policies/registry.h"
 
 /* A stage's rule: clocks base .. base+iterations-1, workers 0 .. workers-1. */
 typedef struct check_stage {
@@ -175,6 +176,15 @@ static int is_whole(double v, double lo, double hi) { return v == floor(v) && v 
 
 /* ---- pulls -------------------------------------------------------------------- */
 
+/* The stage global clock `clock` belongs to. */
+static const check_stage *stage_of(const checker *k, int clock)
+{
+    const check_stage *st = &k->stages[0];
+    for (int i = 1; i < k->n_stages && clock >= k->stages[i].base; i++)
+        st = &k->stages[i];
+    return st;
+}
+
 static int check_pulls(checker *k, int server, ps_err *err)
 {
     csv_file c;
@@ -192,9 +202,7 @@ static int check_pulls(checker *k, int server, ps_err *err)
             break;
         }
         int worker = (int)v[2], clock = (int)v[3]; /* whole and in range: exact */
-        const check_stage *st = &k->stages[0];
-        for (int i = 1; i < k->n_stages && clock >= k->stages[i].base; i++)
-            st = &k->stages[i];
+        const check_stage *st = stage_of(k, clock);
         const char *model = st->model;
         int workers = k->seg_workers && clock < k->clocks ? k->seg_workers[clock] : st->workers;
         if (worker >= workers)
@@ -242,9 +250,7 @@ static int check_reads(checker *k, int worker, ps_err *err)
             break;
         }
         int clock = (int)v[2];
-        const check_stage *st = &k->stages[0];
-        for (int i = 1; i < k->n_stages && clock >= k->stages[i].base; i++)
-            st = &k->stages[i];
+        const check_stage *st = stage_of(k, clock);
         int limit = k->cfg.cache_staleness >= 0 ? k->cfg.cache_staleness
                     : st->limit < 0             ? 0
                                                 : st->limit;
@@ -419,14 +425,10 @@ static void check_missing(checker *k)
 
 static int rule_limit(const char *m, int staleness, int *limit, ps_err *err)
 {
-    if (!strcmp(m, "bsp"))
-        *limit = 0;
-    else if (!strcmp(m, "ssp") || !strcmp(m, "wsp"))
-        *limit = staleness;
-    else if (!strcmp(m, "asp"))
-        *limit = -1;
-    else
+    const ps_consistency_ops *ops = ps_consistency_by_name(m);
+    if (!ops)
         return ps_err_set(err, "no rule to check for consistency model '%s'", m);
+    *limit = ps_consistency_bound(ops, staleness);
     return PS_OK;
 }
 

@@ -17,6 +17,7 @@ const ps_consistency_ops ps_consistency_asp = {
     .name = "asp",
     .doc = "asynchronous: pulls are served at once",
     .defer_updates = 0,
+    .bound = PS_BOUND_NONE,
     .can_serve = asp_can_serve,
     .reset = ps_consistency_reset_table,
 };

@@ -16,6 +16,7 @@ const ps_consistency_ops ps_consistency_bsp = {
     .name = "bsp",
     .doc = "bulk synchronous: a pull for clock c waits until all workers finished c-1",
     .defer_updates = 1,
+    .bound = PS_BOUND_ZERO,
     .can_serve = bsp_can_serve,
     .reset = ps_consistency_reset_table,
 };

@@ -70,3 +70,8 @@ int ps_consistency_reset_table(const ps_consistency_params *p, ps_clock_table *t
     (void)p;
     return ps_clock_table_reset(t, n_workers, clock, err);
 }
+
+int ps_consistency_bound(const ps_consistency_ops *ops, int staleness)
+{
+    return ops->bound == PS_BOUND_ZERO ? 0 : ops->bound == PS_BOUND_STALENESS ? staleness : -1;
+}

@@ -40,6 +40,12 @@ typedef struct ps_gate_decision {
     double at;          /* WSP: when it was taken, the time its predictions are seen from */
 } ps_gate_decision;
 
+enum { PS_BOUND_ZERO = 0, PS_BOUND_STALENESS = 1, PS_BOUND_NONE = 2 };
+
+typedef struct ps_consistency_ops ps_consistency_ops;
+/* The bound of ops with policy.staleness = staleness, in clocks; -1: none. */
+int ps_consistency_bound(const ps_consistency_ops *ops, int staleness);
+
 typedef struct ps_consistency_ops {
     const char *name;
     const char *doc;
@@ -49,9 +55,9 @@ typedef struct ps_consistency_ops {
     /* Nonzero: a push of clock c is held and applied, in worker order, when
      * every worker has completed c. */
     int defer_updates;
-    /* Nonzero: workers send their iteration timing with each clock (engine/ps/msg.h
-     * PS_MSG_F_TIMING); off for BSP, so that its messages stay as they were. */
-    int needs_timing;
+    /* How many clocks a read may lag the slowest worker (what pslab check holds
+     * pulls to, and the bound of a worker-side cache): PS_BOUND_* */
+    int bound;
     /* Nonzero: a held pull may become servable when any worker's clock moves,
      * not only the slowest one's, so the server re-checks on every clock. */
     int recheck_on_any_clock;

@@ -16,6 +16,7 @@ const ps_consistency_ops ps_consistency_ssp = {
     .name = "ssp",
     .doc = "stale synchronous: a pull for clock c waits until all workers finished c-s-1",
     .defer_updates = 0,
+    .bound = PS_BOUND_STALENESS,
     .can_serve = ssp_can_serve,
     .reset = ps_consistency_reset_table,
 };

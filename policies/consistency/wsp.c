@@ -107,7 +107,7 @@ const ps_consistency_ops ps_consistency_wsp = {
     .doc = "worker-selection: wait for the workers worth waiting for (DRPS), at most "
            "staleness clocks behind",
     .defer_updates = 0,
-    .needs_timing = 0,
+    .bound = PS_BOUND_STALENESS,
     .recheck_on_any_clock = 1,
     .decide = wsp_decide,
     .can_serve = wsp_can_serve,
