@@ -19,6 +19,11 @@ rd=$(summary_value "$TMP/disk" disk_read_bytes); wr=$(summary_value "$TMP/disk" 
      awk '{ s += $1 } END { printf "%.0f", s }')" = "$wr" ] || fail "disk_server_S lines do not add up to $wr"
 [ "$(grep -c '^disk_server_' "$TMP/disk/summary.txt")" = "$(summary_value "$TMP/disk" servers)" ] ||
     fail "not a disk_server_S line per server"
+# the busiest server's read and written bytes over the mean
+want=$(sed -n 's/^disk_server_[0-9]*: read_bytes \([0-9]*\), written_bytes \([0-9]*\)$/\1 \2/p' "$TMP/disk/summary.txt" |
+       awk '{ l = $1 + $2; t += l; if (l > m) m = l; n++ } END { printf "%.4f", m / (t / n) }')
+[ "$(summary_value "$TMP/disk" disk_load_max_over_mean)" = "$want" ] ||
+    fail "disk_load_max_over_mean is not the busiest server's load over the mean ($want)"
 # every block written is 8 + 64 x 4 + 8 bytes (server.block_keys = 64)
 [ $((wr % 272)) -eq 0 ] || fail "written bytes $wr are not whole blocks of 272"
 # writes go to the page cache: within it they cost no simulated time
