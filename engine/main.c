@@ -13,7 +13,9 @@
 #include "engine/tools/sweep.h"
 #include "engine/trace/check.h"
 #include "engine/core/config.h"
+#include "engine/index/block_index.h"
 #include "engine/ps/cluster.h"
+#include "engine/ps/indexer.h"
 #include "engine/ps/outputs.h"
 #include "engine/ps/run.h"
 #include "plots/plot.h"
@@ -232,6 +234,11 @@ static void print_result(const ps_run *r, const ps_backend *be, const char *dir,
     printf("pslab: wall %.2f s, %llu messages (%.0f per wall second), %.1f MB\n", wall,
            be->messages_sent, wall > 0 ? (double)be->messages_sent / wall : 0.0,
            (double)be->bytes_sent / 1e6);
+    const ps_index_report *ix = ps_indexer_report(r);
+    if (ix && r->index) /* wall time is not the run's result: here, not in summary.txt */
+        printf("pslab: index %s%s: %u blocks of %llu hot keys in %.6f s (backend), %.2f s wall\n",
+               r->cfg->index_strategy, ix->loaded ? " (loaded)" : "", r->index->n_blocks,
+               (unsigned long long)ix->hot, ix->time_s, ix->wall_s);
 }
 
 /* Launches on be and waits for the local cluster's other nodes; returns the wall. */
@@ -396,6 +403,56 @@ static int cmd_run(int argc, char **argv)
     return rc ? 1 : 0;
 }
 
+static const char index_usage[] =
+    "usage: pslab index CONFIG [--set SECTION.KEY=VALUE]... --out FILE\n"
+    "\n"
+    "Builds the block index a run of CONFIG would build (index.strategy, index.*),\n"
+    "from the same sampled batches of every worker, in this process and without the\n"
+    "backend's messages, and writes it to FILE (as a run's index.csv), for\n"
+    "index.load. The index is the one the run builds over the backend.\n";
+
+/* pslab index: the run's block index, built directly. */
+static int cmd_index(int argc, char **argv)
+{
+    if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        fputs(index_usage, stdout);
+        return 0;
+    }
+    run_args a;
+    ps_config cfg;
+    ps_run run;
+    ps_err err;
+    ps_block_index x = {0};
+    memset(&cfg, 0, sizeof cfg);
+    memset(&run, 0, sizeof run);
+    int rc = parse_run_args(argc, argv, &a, &err);
+    if (rc == PS_OK && (!a.out || a.trace || a.sim_argc > 1))
+        rc = ps_err_set(&err, "pslab index takes CONFIG, --set and --out FILE (see --help)");
+    if (rc == PS_OK)
+        rc = ps_config_load(&cfg, a.config_path, a.sets, a.n_sets, &err);
+    if (rc == PS_OK && !strcmp(cfg.index_strategy, "off"))
+        rc = ps_err_set(&err, "%s: index.strategy is off: there is no index to build",
+                        a.config_path);
+    if (rc == PS_OK && cfg.index_load[0])
+        rc = ps_err_set(&err, "%s: index.load is set: the index is read, not built",
+                        a.config_path);
+    if (rc == PS_OK)
+        rc = ps_run_init(&run, &cfg, NULL, &err);
+    if (rc == PS_OK)
+        rc = ps_indexer_build_direct(&run, &x, &err);
+    if (rc == PS_OK)
+        rc = ps_indexer_write(&run, &x, a.out, &err);
+    if (rc == PS_OK)
+        printf("pslab index: %s: %u blocks, %u rounds, %u merges\n", a.out, x.n_blocks, x.rounds,
+               x.merges);
+    else
+        fprintf(stderr, "pslab index: %s\n", err.msg);
+    ps_index_free(&x);
+    ps_run_free(&run);
+    ps_config_free(&cfg);
+    return rc ? 1 : 0;
+}
+
 static const char usage[] =
     "usage: pslab COMMAND [ARGS]\n"
     "\n"
@@ -404,7 +461,8 @@ static const char usage[] =
     "  platform ...       write a SimGrid platform file (pslab platform --help)\n"
     "  plot RUN_DIR ...   plot runs with gnuplot (pslab plot --help)\n"
     "  check RUN_DIR      verify a traced run's consistency model (pslab check --help)\n"
-    "  sweep FILE         run every point of a sweep (pslab sweep --help)\n";
+    "  sweep FILE         run every point of a sweep (pslab sweep --help)\n"
+    "  index CONFIG ...   build a run's block index without running it (pslab index --help)\n";
 
 int main(int argc, char **argv)
 {
@@ -422,6 +480,8 @@ int main(int argc, char **argv)
 #endif
     if (!strcmp(argv[1], "check"))
         return ps_check_main(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "index"))
+        return cmd_index(argc - 1, argv + 1);
     if (!strcmp(argv[1], "sweep"))
         return ps_sweep_main(argc - 1, argv + 1);
 #ifdef PSLAB_HAVE_SIMGRID

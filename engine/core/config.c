@@ -80,6 +80,7 @@ static const char *const onoff_names[] = {"off", "on", NULL};
 static const char *const target_names[] = {"logistic", "linear", NULL};
 static const char *const generator_names[] = {"ctr", "ratings", "mixture", "dense", NULL};
 static const char *const update_names[] = {"average", "sum", NULL};
+static const char *const index_names[] = {"off", "none", "basic", "ours", NULL};
 static const core_key core_keys[] = {
     {"run", "name", T_STRING, OFF(name), "", F_STEM, 0, 0, NULL,
      "run name, used to name the outputs; empty = the config file's name"},
@@ -225,6 +226,26 @@ static const core_key core_keys[] = {
      "disk, rocksdb: consecutive keys stored together as one block (a RocksDB value)"},
     {"server", "cache", T_U64, OFF(cache_bytes), "64M", IN(1 << 20, 1e13), NULL,
      "disk, rocksdb: block cache bound per server, bytes (RocksDB's; sim's page cache)"},
+
+    {"index", "strategy", T_ENUM, OFF(index_strategy), "off", ANY, index_names,
+     "DRPS's block index of the first table, built before training by the workers and the "
+     "coordinator over the backend: hot keys (touched by more than index.hot sampled "
+     "batches) merge into disk blocks by the gain of their co-access; ours = the best "
+     "index.per_round disjoint pairs a round, basic = the best pair a round, none = one key "
+     "a block; a block lives on one server (its first key's). off = no index: blocks of "
+     "server.block_keys consecutive keys. Written to RUN_DIR/index.csv"},
+    {"index", "samples", T_INT, OFF(index_samples), "20", IN(1, 1e5), NULL,
+     "index: batches each worker samples (its first ones, of model.batch rows)"},
+    {"index", "hot", T_INT, OFF(index_hot), "25", IN(0, 1e9), NULL,
+     "index: a key is hot when more than this many sampled batches (of all workers) touch it"},
+    {"index", "per_round", T_INT, OFF(index_per_round), "1000", IN(1, 1e8), NULL,
+     "index = ours: disjoint pairs merged a round"},
+    {"index", "max_block", T_INT, OFF(index_max_block), "0", IN(0, 1e8), NULL,
+     "index: most keys a block may hold; 0 = DRPS's rule, hot keys / (servers x 6), at least 2"},
+    {"index", "min_gain", T_DOUBLE, OFF(index_min_gain), "0", IN(0, 1e9), NULL,
+     "index: a merge must save more than this, in seconds of disk time over the samples"},
+    {"index", "load", T_PATH, OFF(index_load), "", ANY, NULL,
+     "index: an index.csv of an earlier run to use instead of building one (same table size)"},
 
     {"real", "port", T_INT, OFF(real_port), "0", IN(0, 65535), NULL,
      "real: the coordinator's TCP port on 127.0.0.1 for local runs (0 = any free port)"},
@@ -965,6 +986,35 @@ static int check_cache(const ps_config *c, const char *path, const int *origin,
     return PS_OK;
 }
 
+/* The index's keys need an index, and an index a store and a run it can serve. */
+static int check_index(const ps_config *c, const char *path, const int *origin,
+                       const int *explicit_set, ps_err *err)
+{
+    int ks = find_key("index", "strategy");
+    if (strcmp(c->index_strategy, "off") == 0) {
+        for (int k = 0; k < (int)N_KEYS; k++)
+            if (keys[k].section && strcmp(keys[k].section, "index") == 0 && k != ks &&
+                explicit_set[k]) {
+                ps_err_set(err, "index.%s is set but index.strategy is off", keys[k].key);
+                return where(err, path, origin[k]);
+            }
+        return PS_OK;
+    }
+    if (c->n_tasks > 0)
+        ps_err_set(err, "index.strategy = %s is for a run of one task; [task.N] sections are "
+                   "not indexed", c->index_strategy);
+    else if (strcmp(c->store, "rocksdb") == 0 ||
+             (strcmp(c->store, "disk") == 0 && strcmp(c->backend, "real") == 0))
+        ps_err_set(err, "index.strategy = %s: the RocksDB store does not lay its blocks out by "
+                   "the index yet; use server.store = disk in sim, or mem", c->index_strategy);
+    else if (strcmp(c->cache, "off") != 0)
+        ps_err_set(err, "index.strategy = %s with policy.cache = %s: the worker cache does not "
+                   "follow an index's placement yet", c->index_strategy, c->cache);
+    else
+        return PS_OK;
+    return where(err, path, origin[ks]);
+}
+
 /* A model's own key set for another model is a mistake (a key of lasso in an lr
  * run would silently do nothing). */
 /* Whether a module key's owner takes part in c: the model chosen, or a consistency
@@ -1140,6 +1190,7 @@ static int finish(ps_config *c, const char *path, const int *origin, const int *
     if (check_required(c, path, err) || check_owners(c, path, origin, explicit_set, err) ||
         stage_inherit(c, path, origin, explicit_set, err) || check_cross(c, path, origin, err) ||
         check_cache(c, path, origin, explicit_set, err) ||
+        check_index(c, path, origin, explicit_set, err) ||
         check_paths(c, path, origin, err))
         return PS_ERR;
     return PS_OK;
@@ -1201,6 +1252,8 @@ static int key_applies(const ps_config *c, const key_def *k)
         return k->task <= c->n_tasks;
     if (strcmp(k->section, "cache") == 0) /* refused when there is no cache */
         return strcmp(c->cache, "off") != 0;
+    if (strcmp(k->section, "index") == 0 && strcmp(k->key, "strategy") != 0)
+        return strcmp(c->index_strategy, "off") != 0;
     return !k->owner || owner_chosen(c, k);
 }
 

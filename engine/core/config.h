@@ -150,6 +150,15 @@ typedef struct ps_config {
     int block_keys;
     uint64_t cache_bytes;
 
+    /* [index] */
+    char *index_strategy;         /* off | none | basic | ours */
+    int index_samples;            /* batches a worker samples */
+    int index_hot;                /* hot: touched by more sampled batches than this */
+    int index_per_round;
+    int index_max_block;          /* 0: hot keys / (servers x 6) */
+    double index_min_gain;        /* seconds */
+    char *index_load;             /* "": build the index */
+
     /* [real] */
     int real_port;
     double real_timeout;

@@ -69,35 +69,86 @@ int ps_index_pick(const ps_index_params *p, ps_index_pair *pairs, uint32_t n_pai
 
 /* ---- building from samples ---- */
 
-typedef struct round_counts {
-    double *af_self;        /* per block */
-    ps_index_pair *pairs;
-    uint32_t n_pairs, cap_pairs;
-    ps_keymap pair_of;      /* (i << 32 | j) -> index into pairs */
-} round_counts;
-
 static int cmp_u32(const void *a, const void *b)
 {
     uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
     return (x > y) - (x < y);
 }
 
-/* AF for the current blocks: per batch, its distinct blocks, and each pair of them. */
-static int count_round(const ps_block_index *x, const ps_index_samples *s, round_counts *rc,
-                       ps_err *err)
+int ps_index_counts_reset(ps_index_counts *c, uint32_t n_blocks, ps_err *err)
 {
-    memset(rc->af_self, 0, x->n_blocks * sizeof *rc->af_self);
-    rc->n_pairs = 0;
-    ps_keymap_clear(&rc->pair_of);
-    uint32_t *touched = NULL, cap = 0;
-    int rc_err = PS_OK;
-    for (uint32_t b = 0; b < s->n_batches && rc_err == PS_OK; b++) {
-        uint64_t lo = s->start[b], hi = s->start[b + 1];
-        if (hi - lo > cap && ps_resize(&touched, hi - lo, sizeof *touched)) {
-            rc_err = ps_err_set(err, "out of memory counting co-access");
-            break;
+    if (!c->pair_of) {
+        if (!(c->pair_of = malloc(sizeof *c->pair_of)))
+            return ps_err_set(err, "out of memory for co-access counts");
+        if (ps_keymap_init(c->pair_of, 1024, err)) {
+            free(c->pair_of);
+            c->pair_of = NULL;
+            return PS_ERR;
         }
-        cap = hi - lo > cap ? (uint32_t)(hi - lo) : cap;
+    }
+    if (n_blocks > c->n_blocks && ps_resize(&c->af_self, n_blocks, sizeof *c->af_self))
+        return ps_err_set(err, "out of memory for co-access counts of %u blocks", n_blocks);
+    c->n_blocks = n_blocks;
+    memset(c->af_self, 0, n_blocks * sizeof *c->af_self);
+    c->n_pairs = 0;
+    ps_keymap_clear(c->pair_of);
+    return PS_OK;
+}
+
+int ps_index_counts_add(ps_index_counts *c, uint32_t i, uint32_t j, double af, ps_err *err)
+{
+    if (i >= c->n_blocks || j >= c->n_blocks || i > j)
+        return ps_err_set(err, "co-access count of blocks (%u, %u) outside the %u blocks", i, j,
+                          c->n_blocks);
+    if (i == j) {
+        c->af_self[i] += af;
+        return PS_OK;
+    }
+    int inserted;
+    uint32_t *at = ps_keymap_put(c->pair_of, (uint64_t)i << 32 | j, &inserted);
+    if (!at)
+        return ps_err_set(err, "out of memory counting co-access");
+    if (inserted) {
+        if (c->n_pairs == c->cap_pairs) {
+            uint32_t cap = c->cap_pairs ? 2 * c->cap_pairs : 1024;
+            if (ps_resize(&c->pairs, cap, sizeof *c->pairs)) {
+                ps_keymap_del(c->pair_of, (uint64_t)i << 32 | j);
+                return ps_err_set(err, "out of memory counting co-access");
+            }
+            c->cap_pairs = cap;
+        }
+        *at = c->n_pairs;
+        c->pairs[c->n_pairs++] = (ps_index_pair){i, j, 0, 0};
+    }
+    c->pairs[*at].af_ij += af;
+    return PS_OK;
+}
+
+void ps_index_counts_free(ps_index_counts *c)
+{
+    free(c->af_self);
+    free(c->pairs);
+    if (c->pair_of)
+        ps_keymap_free(c->pair_of);
+    free(c->pair_of);
+    memset(c, 0, sizeof *c);
+}
+
+/* AF for the current blocks: per batch, its distinct blocks, and each pair of them. */
+int ps_index_count(const ps_block_index *x, const ps_index_samples *s, ps_index_counts *c,
+                   ps_err *err)
+{
+    uint32_t *touched = NULL, cap = 0;
+    int rc = PS_OK;
+    for (uint32_t b = 0; b < s->n_batches && rc == PS_OK; b++) {
+        uint64_t lo = s->start[b], hi = s->start[b + 1];
+        if (hi - lo > cap) {
+            if (ps_resize(&touched, hi - lo, sizeof *touched)) {
+                rc = ps_err_set(err, "out of memory counting co-access");
+                break;
+            }
+            cap = (uint32_t)(hi - lo);
+        }
         uint32_t n = 0;
         for (uint64_t k = lo; k < hi; k++)
             if (s->dims[k] < x->n_dims && x->block[s->dims[k]] != PS_INDEX_COLD)
@@ -107,36 +158,18 @@ static int count_round(const ps_block_index *x, const ps_index_samples *s, round
         for (uint32_t k = 0; k < n; k++)
             if (m == 0 || touched[k] != touched[m - 1])
                 touched[m++] = touched[k];
-        for (uint32_t a = 0; a < m && rc_err == PS_OK; a++) {
-            rc->af_self[touched[a]]++;
-            for (uint32_t c = a + 1; c < m; c++) {
-                int inserted;
-                uint32_t *at = ps_keymap_put(&rc->pair_of, (uint64_t)touched[a] << 32 | touched[c],
-                                             &inserted);
-                if (!at || (inserted && rc->n_pairs == rc->cap_pairs &&
-                            ps_resize(&rc->pairs, rc->cap_pairs = rc->cap_pairs ? 2 * rc->cap_pairs
-                                                                                : 1024,
-                                      sizeof *rc->pairs))) {
-                    rc_err = ps_err_set(err, "out of memory counting co-access");
-                    break;
-                }
-                if (inserted) {
-                    *at = rc->n_pairs;
-                    rc->pairs[rc->n_pairs++] = (ps_index_pair){touched[a], touched[c], 0, 0};
-                }
-                rc->pairs[*at].af_ij++;
-            }
-        }
+        for (uint32_t a = 0; a < m && rc == PS_OK; a++)
+            for (uint32_t d = a; d < m && rc == PS_OK; d++)
+                rc = ps_index_counts_add(c, touched[a], touched[d], 1, err);
     }
     free(touched);
-    return rc_err;
+    return rc;
 }
 
-/* Merges the chosen pairs (j into i) and numbers the blocks densely again. */
-static int merge_round(ps_block_index *x, const ps_index_pair *pairs, const uint32_t *chosen,
-                       int n, ps_err *err)
+int ps_index_merge(ps_block_index *x, const ps_index_pair *merged, uint32_t n, ps_err *err)
 {
-    uint32_t *into = malloc(x->n_blocks * sizeof *into), *renum = malloc(x->n_blocks * sizeof *renum);
+    uint32_t *into = malloc((x->n_blocks ? x->n_blocks : 1) * sizeof *into);
+    uint32_t *renum = malloc((x->n_blocks ? x->n_blocks : 1) * sizeof *renum);
     if (!into || !renum) {
         free(into);
         free(renum);
@@ -144,86 +177,117 @@ static int merge_round(ps_block_index *x, const ps_index_pair *pairs, const uint
     }
     for (uint32_t b = 0; b < x->n_blocks; b++)
         into[b] = b;
-    for (int k = 0; k < n; k++) {
-        const ps_index_pair *q = &pairs[chosen[k]];
+    int rc = PS_OK;
+    for (uint32_t k = 0; k < n; k++) {
+        const ps_index_pair *q = &merged[k];
+        if (q->i >= q->j || q->j >= x->n_blocks || into[q->i] != q->i || into[q->j] != q->j) {
+            rc = ps_err_set(err, "merge %u of a round: blocks (%u, %u) not two distinct unmerged "
+                                 "blocks of %u", k, q->i, q->j, x->n_blocks);
+            break;
+        }
         into[q->j] = q->i;
         x->size[q->i] += x->size[q->j];
     }
-    uint32_t m = 0;
-    for (uint32_t b = 0; b < x->n_blocks; b++)
-        if (into[b] == b) {
-            renum[b] = m;
-            x->size[m++] = x->size[b];
-        }
-    for (uint64_t d = 0; d < x->n_dims; d++)
-        if (x->block[d] != PS_INDEX_COLD)
-            x->block[d] = renum[into[x->block[d]]];
-    x->n_blocks = m;
-    x->merges += (uint32_t)n;
+    if (rc == PS_OK) {
+        uint32_t m = 0;
+        for (uint32_t b = 0; b < x->n_blocks; b++)
+            if (into[b] == b) {
+                renum[b] = m;
+                x->size[m++] = x->size[b];
+            }
+        for (uint64_t d = 0; d < x->n_dims; d++)
+            if (x->block[d] != PS_INDEX_COLD)
+                x->block[d] = renum[into[x->block[d]]];
+        x->n_blocks = m;
+        x->merges += n;
+        x->rounds += n > 0;
+    }
     free(into);
     free(renum);
-    return PS_OK;
+    return rc;
 }
 
-/* Hot dimensions: one block each, in dimension order. */
-static int index_start(ps_block_index *x, const ps_index_samples *s, uint64_t n_dims,
-                       uint32_t hot, ps_err *err)
+void ps_index_count_dims(const ps_index_samples *s, uint64_t n_dims, uint32_t *count)
+{
+    for (uint64_t k = s->start[0]; k < s->start[s->n_batches]; k++)
+        if (s->dims[k] < n_dims)
+            count[s->dims[k]]++;
+}
+
+int ps_index_start(ps_block_index *x, const uint32_t *count, uint64_t n_dims, uint32_t hot,
+                   ps_err *err)
 {
     memset(x, 0, sizeof *x);
     x->n_dims = n_dims;
-    uint32_t *count = calloc(n_dims ? n_dims : 1, sizeof *count);
     x->block = malloc((n_dims ? n_dims : 1) * sizeof *x->block);
-    if (!count || !x->block) {
-        free(count);
+    if (!x->block)
         return ps_err_set(err, "out of memory for an index of %llu dimensions",
                           (unsigned long long)n_dims);
-    }
-    for (uint64_t k = 0; k < s->start[s->n_batches]; k++)
-        if (s->dims[k] < n_dims)
-            count[s->dims[k]]++;
     for (uint64_t d = 0; d < n_dims; d++) {
         x->block[d] = count[d] > hot ? x->n_blocks : PS_INDEX_COLD;
         x->n_blocks += count[d] > hot;
     }
-    free(count);
     x->size = malloc((x->n_blocks ? x->n_blocks : 1) * sizeof *x->size);
-    if (!x->size)
+    if (!x->size) {
+        ps_index_free(x);
         return ps_err_set(err, "out of memory for %u blocks", x->n_blocks);
+    }
     for (uint32_t b = 0; b < x->n_blocks; b++)
         x->size[b] = 1;
     return PS_OK;
 }
 
+int ps_index_round(const ps_index_params *p, ps_block_index *x, ps_index_counts *c,
+                   ps_index_pair *merged, ps_err *err)
+{
+    if (p->strategy == PS_INDEX_NONE || x->n_blocks < 2)
+        return 0;
+    if (c->n_blocks != x->n_blocks)
+        return ps_err_set(err, "co-access counts of %u blocks for an index of %u", c->n_blocks,
+                          x->n_blocks);
+    uint32_t *chosen = malloc(x->n_blocks * sizeof *chosen);
+    if (!chosen)
+        return ps_err_set(err, "out of memory choosing merges");
+    int n = ps_index_pick(p, c->pairs, c->n_pairs, x->size, c->af_self, x->n_blocks, chosen,
+                          x->n_blocks);
+    if (n < 0)
+        ps_err_set(err, "out of memory choosing merges");
+    for (int k = 0; k < n; k++)
+        merged[k] = c->pairs[chosen[k]];
+    free(chosen);
+    if (n > 0 && ps_index_merge(x, merged, (uint32_t)n, err))
+        return -1;
+    return n;
+}
+
 int ps_index_build(const ps_index_params *p, const ps_index_samples *s, uint64_t n_dims,
                    uint32_t hot_threshold, ps_block_index *out, ps_err *err)
 {
-    if (index_start(out, s, n_dims, hot_threshold, err))
+    uint32_t *count = calloc(n_dims ? n_dims : 1, sizeof *count);
+    if (!count)
+        return ps_err_set(err, "out of memory for an index of %llu dimensions",
+                          (unsigned long long)n_dims);
+    ps_index_count_dims(s, n_dims, count);
+    int rc = ps_index_start(out, count, n_dims, hot_threshold, err);
+    free(count);
+    if (rc)
         return PS_ERR;
-    round_counts rc = {0};
-    rc.af_self = malloc((out->n_blocks ? out->n_blocks : 1) * sizeof *rc.af_self);
-    uint32_t *chosen = malloc((out->n_blocks ? out->n_blocks : 1) * sizeof *chosen);
-    int rcode = rc.af_self && chosen && ps_keymap_init(&rc.pair_of, 1024, err) == PS_OK
-                    ? PS_OK
-                    : ps_err_set(err, "out of memory building the index");
-    while (rcode == PS_OK && p->strategy != PS_INDEX_NONE && out->n_blocks > 1) {
-        if ((rcode = count_round(out, s, &rc, err)))
-            break;
-        int n = ps_index_pick(p, rc.pairs, rc.n_pairs, out->size, rc.af_self, out->n_blocks,
-                              chosen, out->n_blocks);
-        if (n < 0)
-            rcode = ps_err_set(err, "out of memory choosing merges");
-        if (n <= 0)
-            break;
-        out->rounds++;
-        rcode = merge_round(out, rc.pairs, chosen, n, err);
+    ps_index_counts c = {0};
+    ps_index_pair *merged = malloc((out->n_blocks ? out->n_blocks : 1) * sizeof *merged);
+    int n = merged ? 1 : (ps_err_set(err, "out of memory building the index"), -1);
+    while (n > 0) {
+        if (ps_index_counts_reset(&c, out->n_blocks, err) || ps_index_count(out, s, &c, err))
+            n = -1;
+        else
+            n = ps_index_round(p, out, &c, merged, err);
     }
-    free(rc.af_self);
-    free(rc.pairs);
-    free(chosen);
-    ps_keymap_free(&rc.pair_of);
-    if (rcode)
+    free(merged);
+    ps_index_counts_free(&c);
+    if (n < 0) {
         ps_index_free(out);
-    return rcode;
+        return PS_ERR;
+    }
+    return PS_OK;
 }
 
 void ps_index_free(ps_block_index *x)

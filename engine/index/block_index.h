@@ -64,6 +64,19 @@ typedef struct ps_block_index {
     uint32_t rounds, merges;
 } ps_block_index;
 
+/* The disk block of table key `key` under index x: a hot key's index block; a
+ * cold key (or one past n_dims) a block of its own, numbered after them. */
+static inline uint64_t ps_index_block_of(const ps_block_index *x, uint64_t key)
+{
+    uint32_t b = key < x->n_dims ? x->block[key] : PS_INDEX_COLD;
+    return b != PS_INDEX_COLD ? b : (uint64_t)x->n_blocks + key;
+}
+/* The table keys in block b. */
+static inline uint64_t ps_index_block_size(const ps_block_index *x, uint64_t b)
+{
+    return b < x->n_blocks ? x->size[b] : 1;
+}
+
 /* Sampled batches: batch b's dimensions are dims[start[b] .. start[b+1]), each
  * once. */
 typedef struct ps_index_samples {
@@ -73,9 +86,47 @@ typedef struct ps_index_samples {
 } ps_index_samples;
 
 /* Builds the index of n_dims dimensions from the samples: hot = touched by more
- * than hot_threshold batches. */
+ * than hot_threshold batches. The same as the distributed build below run with
+ * one worker. */
 int ps_index_build(const ps_index_params *p, const ps_index_samples *s, uint64_t n_dims,
                    uint32_t hot_threshold, ps_block_index *out, ps_err *err);
 void ps_index_free(ps_block_index *x);
+
+/* ---- the distributed build's steps (engine/ps/indexer.c): each worker counts its
+ * own samples, the coordinator sums the counts and merges; summing counts gives
+ * the counts of all the samples, so the index is the one built from them all. ---- */
+
+/* count[d] += batches of s touching dimension d (d < n_dims). */
+void ps_index_count_dims(const ps_index_samples *s, uint64_t n_dims, uint32_t *count);
+/* The starting index: dimensions with count above hot one block each, in order. */
+int ps_index_start(ps_block_index *x, const uint32_t *count, uint64_t n_dims, uint32_t hot,
+                   ps_err *err);
+
+/* One round's co-access counts: af_self per block, and the pairs touched together. */
+typedef struct ps_index_counts {
+    double *af_self;
+    uint32_t n_blocks;
+    ps_index_pair *pairs;
+    uint32_t n_pairs, cap_pairs;
+    struct ps_keymap *pair_of;  /* (i << 32 | j) -> index into pairs */
+} ps_index_counts;
+
+/* Empties c for an index of n_blocks blocks. */
+int ps_index_counts_reset(ps_index_counts *c, uint32_t n_blocks, ps_err *err);
+/* Adds the co-access of x's blocks in the samples. */
+int ps_index_count(const ps_block_index *x, const ps_index_samples *s, ps_index_counts *c,
+                   ps_err *err);
+/* Adds af to pair (i, j), i < j, or to af_self[i] when i == j (the form counts
+ * travel in). */
+int ps_index_counts_add(ps_index_counts *c, uint32_t i, uint32_t j, double af, ps_err *err);
+void ps_index_counts_free(ps_index_counts *c);
+
+/* One round at the coordinator: picks the merges from the summed counts and
+ * applies them to x; their pairs (i < j, merged j into i, before renumbering) in
+ * merged[0 .. return), which must hold x->n_blocks. 0: the index is final. */
+int ps_index_round(const ps_index_params *p, ps_block_index *x, ps_index_counts *c,
+                   ps_index_pair *merged, ps_err *err);
+/* Applies a round's merges, as ps_index_round did (a worker's copy). */
+int ps_index_merge(ps_block_index *x, const ps_index_pair *merged, uint32_t n, ps_err *err);
 
 #endif

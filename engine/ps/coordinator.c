@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "engine/ps/indexer.h"
 #include "engine/ps/msg.h"
 #include "engine/ps/outputs.h"
 #include "engine/ps/run.h"
@@ -378,12 +379,40 @@ static int coord_stalled(ps_coord *c, ps_err *err)
                       e ? e->got : 0, c->n_snaps, e ? e->clock : -1, n_late ? late : "none");
 }
 
+/* After a failed index build: the end of every worker not yet ended (each sends
+ * one however it stops), so that none is left talking to a run that is over. */
+static void coord_drain_workers(ps_coord *c, int ended)
+{
+    for (int n = ended; n < c->run->n_workers;) {
+        void *buf;
+        size_t len;
+        ps_msg m;
+        ps_err ignored;
+        if (ps_recv(c->be, coord_patience(c->run), &buf, &len, &ignored))
+            return;
+        if (ps_msg_decode(buf, len, &m, &ignored) == PS_OK && m.type == PS_MSG_DONE)
+            n++;
+        free(buf);
+    }
+}
+
 void ps_coordinator_main(ps_backend *be, void *arg)
 {
     ps_actor_arg *a = arg;
     ps_coord c;
     ps_err err;
-    int rc = coord_init(&c, a->run, be, &err);
+    int rc = PS_OK;
+    memset(&c, 0, sizeof c);
+    c.run = a->run;
+    c.be = be;
+    /* the index first: a run refused its index.load has written nothing */
+    if (a->run->indexer) {
+        int ended = 0;
+        if ((rc = ps_indexer_coordinate(a->run, be, &ended, &err)))
+            coord_drain_workers(&c, ended);
+    }
+    if (rc == PS_OK)
+        rc = coord_init(&c, a->run, be, &err);
     while (rc == PS_OK &&
            (c.n_done < a->run->n_workers || (c.next_eval < c.n_evals && !c.n_failed))) {
         void *buf;

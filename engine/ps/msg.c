@@ -227,7 +227,7 @@ const char *ps_msg_type_name(int type)
 {
     static const char *const names[] = {"unknown", "pull", "pull_reply", "push", "clock",
                                         "snapshot", "done", "stop", "hello", "stage",
-                                        "model", "grant", "stage_end", "task_end"};
+                                        "model", "grant", "stage_end", "task_end", "index"};
     return type >= 1 && type <= PS_MSG_TYPE_MAX ? names[type] : names[0];
 }
 

@@ -55,7 +55,11 @@ enum ps_msg_type {
     PS_MSG_STAGE_END = 12, /* worker -> scheduler: it has done stage `clock` of task
                             * `table` */
     PS_MSG_TASK_END = 13,  /* scheduler -> a task's workers: every stage has run */
-    PS_MSG_TYPE_MAX = 13
+    PS_MSG_INDEX = 14,     /* the block index's build (engine/ps/indexer.c): clock = its
+                            * step; worker -> coordinator: counts, keys and float vals;
+                            * coordinator -> workers: hot keys, a round's merges, the
+                            * index (and to servers: the index) */
+    PS_MSG_TYPE_MAX = 14
 };
 
 /* PUSH/CLOCK: this message closes the sender's clock `clock`. */

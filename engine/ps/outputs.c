@@ -6,6 +6,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "engine/index/block_index.h"
+#include "engine/ps/indexer.h"
+
 int ps_outputs_mkdir(const char *dir, ps_err *err)
 {
     char path[4096];
@@ -191,6 +194,46 @@ static void summary_cache(FILE *f, const ps_run *r, const ps_outputs_summary *s)
             t.peak_bytes);
 }
 
+/* The block index: what it holds, and what its build cost apart from training
+ * (sim_time_s counts both; train_time_s is the rest). */
+static void summary_index(FILE *f, const ps_run *r, const ps_outputs_summary *s)
+{
+    const ps_index_report *rep = ps_indexer_report(r);
+    if (!rep || !r->index)
+        return;
+    const ps_block_index *x = r->index;
+    uint64_t largest = 0;
+    for (uint32_t b = 0; b < x->n_blocks; b++)
+        largest = x->size[b] > largest ? x->size[b] : largest;
+    fprintf(f, "index: %s%s\nindex_hot_keys: %llu\nindex_blocks: %u\nindex_largest_block: %llu\n"
+               "index_rounds: %u\nindex_merges: %u\n", r->cfg->index_strategy,
+            rep->loaded ? " (loaded)" : "", (unsigned long long)rep->hot, x->n_blocks,
+            (unsigned long long)largest, x->rounds, x->merges);
+    fprintf(f, "index_time_s: %.6f\nindex_messages: %llu\nindex_bytes: %llu\ntrain_time_s: %.6f\n",
+            rep->time_s,
+            (unsigned long long)rep->messages, (unsigned long long)rep->bytes,
+            s->sim_time_s - rep->time_s);
+    /* where the blocks went: each lives whole on one server */
+    const ps_partition *p = &r->tables[0].partition;
+    uint8_t *on = calloc((size_t)x->n_blocks * (size_t)r->n_servers + 1, 1);
+    uint64_t *hot = calloc((size_t)r->n_servers, sizeof *hot);
+    uint32_t *blocks = calloc((size_t)r->n_servers, sizeof *blocks);
+    for (uint64_t d = 0; on && hot && blocks && p->place && d < x->n_dims; d++) {
+        uint32_t b = x->block[d], srv = p->place[d].server;
+        if (b == PS_INDEX_COLD)
+            continue;
+        hot[srv]++;
+        blocks[srv] += !on[(size_t)b * (size_t)r->n_servers + srv];
+        on[(size_t)b * (size_t)r->n_servers + srv] = 1;
+    }
+    for (int i = 0; on && hot && blocks && p->shard_keys && i < r->n_servers; i++)
+        fprintf(f, "index_server_%d: keys %llu, hot_keys %llu, blocks %u\n", i,
+                (unsigned long long)p->shard_keys[i], (unsigned long long)hot[i], blocks[i]);
+    free(on);
+    free(hot);
+    free(blocks);
+}
+
 /* Per stage: its workers and iterations, when it ended (the latest worker), and
  * the transition from the previous stage (the servers' reports). */
 static void summary_stages(FILE *f, const ps_run *r, const ps_outputs_summary *s)
@@ -242,6 +285,7 @@ int ps_outputs_write_summary(const char *dir, const ps_run *r, const ps_outputs_
         fprintf(f, "true_model_%s: %.12g\n", r->metric_names[i], r->truth_metrics[i]);
     summary_stages(f, r, s);
     summary_cache(f, r, s);
+    summary_index(f, r, s);
     summary_disk(f, r, s);
     return ps_outputs_commit_tmp(f, dir, "summary.txt", tmp, err);
 }

@@ -1,5 +1,6 @@
 /* Builds the run context from a config and launches the actor table; see run.h. */
 #include "engine/ps/run.h"
+#include "engine/ps/indexer.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -307,11 +308,14 @@ int ps_run_init(ps_run *r, const ps_config *cfg, const char *out_dir, ps_err *er
     r->store_ops = &ps_store_mem_ops;
     r->store_block_keys = 64;
     r->store_cache_bytes = 64u << 20;
+    if (ps_indexer_setup(r, err))
+        return PS_ERR;
     return run_make_caches(r, cfg, err);
 }
 
 void ps_run_free(ps_run *r)
 {
+    ps_indexer_free(r);
     for (int i = 0; i < r->n_caches; i++)
         ps_cache_free(r->caches[i]);
     free(r->caches);

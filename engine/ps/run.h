@@ -103,6 +103,11 @@ typedef struct ps_run {
     const ps_cache_policy_ops *cache_policy;
     struct ps_cache **caches;
     int n_caches;
+    /* index.strategy (NULL: off): the block index build (engine/ps/indexer.h), and
+     * once an actor of this process has installed it, the index of served table 0
+     * (its stores' layout; its partition is then placed by block) */
+    struct ps_indexer *indexer;
+    const struct ps_block_index *index;
 } ps_run;
 
 static inline int ps_worker_actor(const ps_run *r, int w) { return 1 + r->n_servers + w; }

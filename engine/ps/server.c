@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "engine/core/mem.h"
+#include "engine/ps/indexer.h"
 #include "engine/ps/kept_queue.h"
 #include "engine/ps/members.h"
 #include "engine/ps/msg.h"
@@ -1090,7 +1091,18 @@ void ps_server_main(ps_backend *be, void *arg)
     ps_err err;
     char who[32];
     snprintf(who, sizeof who, "server %d", a->index);
+    ps_kept_queue early = {0}; /* what came before the index */
+    if (a->run->indexer) {
+        int rc = ps_indexer_await(a->run, be, &early, &err);
+        if (rc) {
+            if (rc < 0)
+                ps_run_fail(a->run, who, &err);
+            ps_kept_free(&early);
+            return;
+        }
+    }
     if (server_init(&s, a->run, be, a->index, &err)) {
+        ps_kept_free(&early);
         ps_run_fail(a->run, who, &err);
         server_free(&s);
         return;
@@ -1100,6 +1112,8 @@ void ps_server_main(ps_backend *be, void *arg)
     s.next_eval = 0;
     int rc = server_send_snapshot(&s, 0, &err);
     s.next_eval = ps_run_next_eval(a->run, 0);
+    for (ps_kept_msg *k; (k = ps_kept_pop(&early));)
+        ps_kept_push(&s.replay, k);
     while (rc == PS_OK) {
         void *buf;
         size_t len;

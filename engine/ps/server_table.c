@@ -20,14 +20,17 @@ int ps_server_table_open(ps_server_table *T, const ps_run *r, int t, int server,
                           rt->spec.name, T->ops->name);
     ps_store_spec spec = {.dir = dir, .server = server, .n_keys = rt->spec.n_keys * T->vpk,
                           .block_keys = r->store_block_keys, .cache_bytes = r->store_cache_bytes};
-    T->dense = r->partitioner->shard_range &&
-               r->partitioner->shard_range(&rt->partition, server, &T->lo, &T->hi);
+    T->dense = ps_partition_shard_range(r->partitioner, &rt->partition, server, &T->lo, &T->hi);
     spec.dense = T->dense;
     spec.lo = T->lo * T->vpk;
     spec.hi = T->hi * T->vpk;
     if (!T->dense && rt->partition.place && T->vpk == 1) {
         spec.place = rt->partition.place;
         spec.shard_keys = rt->partition.shard_keys[server];
+    }
+    if (t == 0 && r->index) {
+        spec.index = r->index;
+        spec.vals_per_key = T->vpk;
     }
     T->by_slot = spec.place && T->ops->get_slots && T->ops->add_slots;
     return T->ops->open(&spec, &T->store, err);

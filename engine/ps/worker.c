@@ -11,6 +11,7 @@
 
 #include "engine/core/mem.h"
 #include "engine/ps/batch_order.h"
+#include "engine/ps/indexer.h"
 #include "engine/ps/msg.h"
 #include "engine/ps/rules.h"
 #include "engine/ps/run.h"
@@ -483,7 +484,7 @@ static int direct_return(ps_worker *wk, const ps_stage *st, ps_err *err)
     for (int t = 0; t < r->n_tables; t++) {
         const ps_run_table *rt = &r->tables[t];
         uint64_t n = rt->spec.n_keys, lo, hi, *keys = NULL;
-        if (!(r->partitioner->shard_range && r->partitioner->shard_range(&rt->partition, 0, &lo, &hi)) &&
+        if (!ps_partition_shard_range(r->partitioner, &rt->partition, 0, &lo, &hi) &&
             !(keys = malloc((n ? n : 1) * sizeof *keys)))
             return ps_err_set(err, "out of memory returning the model");
         for (int s = 0; s < r->n_servers; s++) {
@@ -496,7 +497,7 @@ static int direct_return(ps_worker *wk, const ps_stage *st, ps_err *err)
                         keys[m++] = k;
                 rc = direct_send(wk, t, s, flags, last, m, 0, keys, err);
             } else {
-                r->partitioner->shard_range(&rt->partition, s, &lo, &hi);
+                ps_partition_shard_range(r->partitioner, &rt->partition, s, &lo, &hi);
                 rc = direct_send(wk, t, s, flags, last, (uint32_t)(hi - lo), lo, NULL, err);
             }
             if (rc) {
@@ -809,8 +810,12 @@ void ps_worker_main(ps_backend *be, void *arg)
     char who[32];
     snprintf(who, sizeof who, "worker %d", a->index);
     int rc = worker_init(&wk, a->run, be, a->index, &err);
+    if (rc == PS_OK && a->run->indexer)
+        rc = ps_indexer_work(a->run, be, a->index, wk.lo, wk.n_rows, &err);
     if (rc == PS_OK)
         rc = worker_iterate(&wk, &err);
+    else if (rc == 1) /* the coordinator ended the index build: it reports why */
+        rc = PS_OK;
     if (rc == PS_OK && a->run->trace)
         rc = ps_trace_close_worker(&wk.trace, &err);
     if (rc)

@@ -28,6 +28,11 @@ typedef struct ps_store_spec {
     uint64_t shard_keys;
     uint32_t block_keys;    /* blocked stores: consecutive keys stored together */
     uint64_t cache_bytes;   /* blocked stores: bound on the block cache */
+    /* Optional, for blocked stores: the table's block index (index = basic, ours or
+     * none): each index block is stored together, each cold key alone; store key k
+     * is table key k / vals_per_key. NULL: blocks of block_keys consecutive keys. */
+    const struct ps_block_index *index;
+    uint32_t vals_per_key;
 } ps_store_spec;
 
 typedef struct ps_store_ops {

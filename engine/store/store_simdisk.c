@@ -18,23 +18,30 @@
 #include <string.h>
 
 #include "engine/core/mem.h"
+#include "engine/index/block_index.h"
 #include "engine/store/keymap.h"
 #include "engine/store/store.h"
 
 #define SIMDISK_NONE UINT32_MAX
 
-/* The LRU page cache: blocks in slots, a doubly linked list most recent first. */
+/* The LRU page cache, bounded in bytes: blocks in slots, a doubly linked list most
+ * recent first; slots freed by eviction are reused. */
 typedef struct page_cache {
     ps_keymap map;          /* block -> slot */
-    uint64_t *block;
+    uint64_t *block, *bytes;
     uint32_t *prev, *next;
-    uint32_t n, cap, head, tail;
+    uint32_t n, cap, head, tail; /* n: slots in use */
+    uint32_t *free_slots;
+    uint32_t n_free, n_slots;    /* n_slots: slots ever made */
+    uint64_t used, cap_bytes;
 } page_cache;
 
 struct ps_store {
     ps_store *mem;          /* the values */
     uint32_t bk;            /* keys a block */
     uint64_t block_bytes;   /* a block as stored: key, values, bitmap */
+    const ps_block_index *index; /* NULL: blocks of bk consecutive keys */
+    uint32_t vpk;           /* with an index: store keys a table key */
     page_cache cache;
     ps_keymap written;      /* blocks ever written, for dumps */
     uint64_t *written_list;
@@ -45,24 +52,23 @@ struct ps_store {
     int server;
 };
 
-static int cache_init(page_cache *c, uint32_t cap, ps_err *err)
+static int cache_init(page_cache *c, uint64_t cap_bytes, ps_err *err)
 {
     memset(c, 0, sizeof *c);
-    c->cap = cap;
+    c->cap_bytes = cap_bytes;
     c->head = c->tail = SIMDISK_NONE;
-    c->block = malloc((size_t)cap * sizeof *c->block);
-    c->prev = malloc((size_t)cap * sizeof *c->prev);
-    c->next = malloc((size_t)cap * sizeof *c->next);
-    if (!c->block || !c->prev || !c->next || ps_keymap_init(&c->map, cap, err))
-        return ps_err_set(err, "out of memory for a page cache of %u blocks", cap);
+    if (ps_keymap_init(&c->map, 1024, err))
+        return ps_err_set(err, "out of memory for a page cache");
     return PS_OK;
 }
 
 static void cache_free(page_cache *c)
 {
     free(c->block);
+    free(c->bytes);
     free(c->prev);
     free(c->next);
+    free(c->free_slots);
     ps_keymap_free(&c->map);
 }
 
@@ -89,8 +95,29 @@ static void cache_push_front(page_cache *c, uint32_t s)
         c->tail = s;
 }
 
-/* Touches block b: 1 if it was cached; else it is now (the least recent out). */
-static int cache_touch(page_cache *c, uint64_t b, int *oom)
+/* A free slot: a reused one or a new one (0 on success). */
+static int cache_slot(page_cache *c, uint32_t *s)
+{
+    if (c->n_free) {
+        *s = c->free_slots[--c->n_free];
+        return 0;
+    }
+    if (c->n_slots == c->cap) {
+        uint32_t cap = c->cap ? 2 * c->cap : 64;
+        if (ps_resize(&c->block, cap, sizeof *c->block) ||
+            ps_resize(&c->bytes, cap, sizeof *c->bytes) ||
+            ps_resize(&c->prev, cap, sizeof *c->prev) || ps_resize(&c->next, cap, sizeof *c->next) ||
+            ps_resize(&c->free_slots, cap, sizeof *c->free_slots))
+            return 1;
+        c->cap = cap;
+    }
+    *s = c->n_slots++;
+    return 0;
+}
+
+/* Touches block b of `bytes`: 1 if it was cached; else it is now, the least
+ * recent ones out until it fits (a block larger than the cache still stays, alone). */
+static int cache_touch(page_cache *c, uint64_t b, uint64_t bytes, int *oom)
 {
     const uint32_t *at = ps_keymap_get(&c->map, b);
     if (at) {
@@ -98,24 +125,41 @@ static int cache_touch(page_cache *c, uint64_t b, int *oom)
         cache_push_front(c, *at);
         return 1;
     }
-    uint32_t s;
-    if (c->n < c->cap) {
-        s = c->n++;
-    } else {
-        s = c->tail;
+    while (c->n > 0 && c->used + bytes > c->cap_bytes) {
+        uint32_t s = c->tail;
         cache_unlink(c, s);
         ps_keymap_del(&c->map, c->block[s]);
+        c->used -= c->bytes[s];
+        c->free_slots[c->n_free++] = s;
+        c->n--;
     }
+    uint32_t s;
     int inserted;
-    uint32_t *v = ps_keymap_put(&c->map, b, &inserted);
-    if (!v) {
+    uint32_t *v;
+    if (cache_slot(c, &s) || !(v = ps_keymap_put(&c->map, b, &inserted))) {
         *oom = 1;
         return 0;
     }
     *v = s;
     c->block[s] = b;
+    c->bytes[s] = bytes;
+    c->used += bytes;
+    c->n++;
     cache_push_front(c, s);
     return 0;
+}
+
+/* A block as RocksDB keeps it: an 8-byte key, its floats and a bitmap of them. */
+static uint64_t stored_bytes(uint64_t floats) { return 8 + floats * sizeof(float) + (floats + 7) / 8; }
+
+static uint64_t block_of(const ps_store *t, uint64_t key)
+{
+    return t->index ? ps_index_block_of(t->index, key / t->vpk) : key / t->bk;
+}
+
+static uint64_t block_bytes(const ps_store *t, uint64_t b)
+{
+    return t->index ? stored_bytes(ps_index_block_size(t->index, b) * t->vpk) : t->block_bytes;
 }
 
 static int simdisk_open(const ps_store_spec *spec, ps_store **out, ps_err *err)
@@ -125,13 +169,10 @@ static int simdisk_open(const ps_store_spec *spec, ps_store **out, ps_err *err)
         return ps_err_set(err, "server %d: out of memory", spec->server);
     t->server = spec->server;
     t->bk = spec->block_keys ? spec->block_keys : 64;
-    t->block_bytes = 8 + (uint64_t)t->bk * sizeof(float) + (t->bk + 7) / 8;
-    uint64_t blocks = spec->cache_bytes / t->block_bytes;
-    if (blocks < 1)
-        blocks = 1;
-    if (blocks > UINT32_MAX / 2)
-        blocks = UINT32_MAX / 2;
-    if (cache_init(&t->cache, (uint32_t)blocks, err) || ps_keymap_init(&t->written, 1024, err) ||
+    t->block_bytes = stored_bytes(t->bk);
+    t->index = spec->index;
+    t->vpk = spec->vals_per_key ? spec->vals_per_key : 1;
+    if (cache_init(&t->cache, spec->cache_bytes, err) || ps_keymap_init(&t->written, 1024, err) ||
         ps_store_mem_ops.open(spec, &t->mem, err)) {
         cache_free(&t->cache);
         ps_keymap_free(&t->written);
@@ -166,7 +207,7 @@ static uint32_t call_blocks(ps_store *t, const uint64_t *keys, uint64_t lo, uint
 {
     if (!n)
         return 0;
-    if (!keys) { /* a range: its blocks are consecutive */
+    if (!keys && !t->index) { /* a range: its blocks are consecutive */
         uint64_t first = lo / t->bk, last = (lo + n - 1) / t->bk, m = last - first + 1;
         if (m > t->cap_scratch && ps_resize(&t->scratch, m, sizeof *t->scratch)) {
             *oom = 1;
@@ -177,7 +218,7 @@ static uint32_t call_blocks(ps_store *t, const uint64_t *keys, uint64_t lo, uint
             t->scratch[i] = first + i;
         return (uint32_t)m;
     }
-    if (n > t->cap_scratch) {
+    if (n > t->cap_scratch) { /* (a range's keys with an index go one by one) */
         if (ps_resize(&t->scratch, n, sizeof *t->scratch)) {
             *oom = 1;
             return 0;
@@ -186,7 +227,7 @@ static uint32_t call_blocks(ps_store *t, const uint64_t *keys, uint64_t lo, uint
     }
     int sorted = 1;
     for (uint32_t i = 0; i < n; i++) {
-        t->scratch[i] = keys[i] / t->bk;
+        t->scratch[i] = block_of(t, keys ? keys[i] : lo + i);
         sorted &= i == 0 || t->scratch[i] >= t->scratch[i - 1];
     }
     if (!sorted)
@@ -208,13 +249,14 @@ static int charge(ps_store *t, const uint64_t *keys, uint64_t lo, uint32_t n, in
     for (uint32_t i = 0; i < m && !oom; i++) {
         uint64_t b = t->scratch[i];
         /* a block never written is not on the disk: RocksDB's filter answers it */
-        if (!cache_touch(&t->cache, b, &oom) && ps_keymap_get(&t->written, b)) {
-            t->io_read += t->block_bytes;
+        uint64_t bytes = block_bytes(t, b);
+        if (!cache_touch(&t->cache, b, bytes, &oom) && ps_keymap_get(&t->written, b)) {
+            t->io_read += bytes;
             t->reads++;
         }
         if (!write)
             continue;
-        t->io_written += t->block_bytes;
+        t->io_written += bytes;
         int inserted;
         if (!ps_keymap_put(&t->written, b, &inserted)) {
             oom = 1;
@@ -262,7 +304,7 @@ static int simdisk_dump(ps_store *t, uint64_t **keys, float **vals, uint64_t *n,
 {
     for (uint32_t i = 0; i < t->n_written; i++)
         if (!ps_keymap_get(&t->cache.map, t->written_list[i])) {
-            t->io_read += t->block_bytes;
+            t->io_read += block_bytes(t, t->written_list[i]);
             t->reads++;
         }
     return ps_store_mem_ops.dump(t->mem, keys, vals, n, err);

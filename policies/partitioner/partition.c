@@ -40,4 +40,5 @@ void ps_partition_free(ps_partition *p)
     free(p->shard_keys);
     p->place = NULL;
     p->shard_keys = NULL;
+    p->placed = 0;
 }

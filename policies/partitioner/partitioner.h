@@ -20,6 +20,10 @@ typedef struct ps_partition {
      * of a hash, for the worker grouping its batch and the server checking a message. */
     ps_key_place *place;
     uint64_t *shard_keys;
+    /* Nonzero: place was set by something other than the partitioner (the block
+     * index puts each block on one server) and is the only answer: no shard is a
+     * range any more. */
+    int placed;
 } ps_partition;
 
 typedef struct ps_partitioner_ops {
@@ -37,6 +41,13 @@ static inline int ps_partition_server(const ps_partitioner_ops *ops, const ps_pa
     if (p->place && key < p->n_keys)
         return (int)p->place[key].server;
     return ops->server_of(p, key);
+}
+
+/* The partitioner's shard_range, unless the partition was placed otherwise. */
+static inline int ps_partition_shard_range(const ps_partitioner_ops *ops, const ps_partition *p,
+                                           int server, uint64_t *lo, uint64_t *hi)
+{
+    return !p->placed && ops->shard_range && ops->shard_range(p, server, lo, hi);
 }
 
 void ps_partition_init(ps_partition *p, uint64_t n_keys, int n_servers);

@@ -2,6 +2,7 @@
  * merge strategies on a hand-built AF matrix, and a build from samples whose
  * co-access is known. */
 #include <math.h>
+#include <string.h>
 
 #include "engine/index/block_index.h"
 #include "tests/unit/cu_main.h"
@@ -129,10 +130,78 @@ static void test_build_from_samples(void)
     ps_index_free(&x);
 }
 
+/* The distributed build's steps: three workers' share of the same batches, each
+ * counted apart and summed, give the index built from all of them at once. */
+static void test_steps_summed_equal_direct(void)
+{
+    ps_index_samples all = samples();
+    ps_index_params p = {.strategy = PS_INDEX_BASIC, .per_round = 10, .max_block = 8,
+                         .min_gain = 0, .cost = drps};
+    ps_block_index want, x;
+    CU_ASSERT_EQUAL_FATAL(ps_index_build(&p, &all, 7, 1, &want, NULL), PS_OK);
+    /* worker w: batches cut[w] .. cut[w+1] */
+    const uint32_t cut[4] = {0, 3, 4, 10};
+    ps_index_samples part[3];
+    for (int w = 0; w < 3; w++)
+        part[w] = (ps_index_samples){dims, start + cut[w], cut[w + 1] - cut[w]};
+    uint32_t count[7] = {0};
+    for (int w = 0; w < 3; w++)
+        ps_index_count_dims(&part[w], 7, count);
+    CU_ASSERT_EQUAL(count[0], 10);
+    CU_ASSERT_EQUAL(count[4], 2);
+    CU_ASSERT_EQUAL_FATAL(ps_index_start(&x, count, 7, 1, NULL), PS_OK);
+    ps_index_counts sum = {0}, one = {0};
+    ps_index_pair merged[8];
+    int n = 1, rounds = 0;
+    while (n > 0 && rounds < 20) {
+        CU_ASSERT_EQUAL_FATAL(ps_index_counts_reset(&sum, x.n_blocks, NULL), PS_OK);
+        for (int w = 0; w < 3; w++) {
+            CU_ASSERT_EQUAL_FATAL(ps_index_counts_reset(&one, x.n_blocks, NULL), PS_OK);
+            CU_ASSERT_EQUAL_FATAL(ps_index_count(&x, &part[w], &one, NULL), PS_OK);
+            for (uint32_t b = 0; b < one.n_blocks; b++) /* as they travel: (i, i) is AF_ii */
+                CU_ASSERT_EQUAL(ps_index_counts_add(&sum, b, b, one.af_self[b], NULL), PS_OK);
+            for (uint32_t k = 0; k < one.n_pairs; k++)
+                CU_ASSERT_EQUAL(ps_index_counts_add(&sum, one.pairs[k].i, one.pairs[k].j,
+                                                    one.pairs[k].af_ij, NULL), PS_OK);
+        }
+        if (rounds == 0) { /* by hand: dim 0 in all 10 batches, dim 4 in 2, 0 and 1 in 10 */
+            CU_ASSERT_EQUAL(sum.af_self[x.block[0]], 10);
+            CU_ASSERT_EQUAL(sum.af_self[x.block[4]], 2);
+            double af01 = 0;
+            for (uint32_t k = 0; k < sum.n_pairs; k++)
+                if (sum.pairs[k].i == x.block[0] && sum.pairs[k].j == x.block[1])
+                    af01 = sum.pairs[k].af_ij;
+            CU_ASSERT_EQUAL(af01, 10);
+        }
+        n = ps_index_round(&p, &x, &sum, merged, NULL);
+        rounds++;
+    }
+    CU_ASSERT_EQUAL(n, 0);
+    CU_ASSERT_EQUAL(x.n_blocks, want.n_blocks);
+    CU_ASSERT_EQUAL(x.rounds, want.rounds);
+    CU_ASSERT_EQUAL(x.merges, want.merges);
+    CU_ASSERT_EQUAL(memcmp(x.block, want.block, 7 * sizeof *x.block), 0);
+    CU_ASSERT_EQUAL(memcmp(x.size, want.size, x.n_blocks * sizeof *x.size), 0);
+    /* what travels is checked: a pair outside the blocks, a pair backwards */
+    CU_ASSERT_EQUAL(ps_index_counts_add(&sum, 0, x.n_blocks, 1, NULL), PS_ERR);
+    CU_ASSERT_EQUAL(ps_index_counts_add(&sum, 1, 0, 1, NULL), PS_ERR);
+    /* a merge of a block merged away this round, or into itself, is refused */
+    if (x.n_blocks >= 3) {
+        ps_index_pair twice[2] = {{0, 1, 0, 0}, {1, 2, 0, 0}}, self[1] = {{1, 1, 0, 0}};
+        CU_ASSERT_EQUAL(ps_index_merge(&x, self, 1, NULL), PS_ERR);
+        CU_ASSERT_EQUAL(ps_index_merge(&x, twice, 2, NULL), PS_ERR);
+    }
+    ps_index_counts_free(&sum);
+    ps_index_counts_free(&one);
+    ps_index_free(&x);
+    ps_index_free(&want);
+}
+
 static CU_TestInfo tests[] = {
     {"the gain formula by hand", test_gain_by_hand},
     {"basic and ours on a hand-built AF matrix", test_pick_on_hand_built_af},
     {"a build from samples", test_build_from_samples},
+    {"counts summed over workers give the same index", test_steps_summed_equal_direct},
     CU_TEST_INFO_NULL,
 };
 

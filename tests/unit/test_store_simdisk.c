@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/index/block_index.h"
 #include "engine/store/store.h"
 #include "tests/unit/cu_main.h"
 
@@ -98,8 +99,42 @@ static void test_values_match_mem(void)
     ps_store_mem_ops.close(ref);
 }
 
+/* An index of 10 keys of 2 values each: block 0 = keys {1, 4, 7}, block 1 = {2, 3};
+ * the others cold, a block each (numbered 2 + key). A block of n keys is 8 + 2n x 4
+ * + ceil(2n / 8) bytes: block 0 is 8 + 24 + 1 = 33, block 1 8 + 16 + 1 = 25, a cold
+ * key 8 + 8 + 1 = 17. A cache of 60 bytes holds blocks 0 and 1, or 0 and a key. */
+static void test_index_layout(void)
+{
+    uint32_t block[10] = {PS_INDEX_COLD, 0, 1, 1, 0, PS_INDEX_COLD, PS_INDEX_COLD, 0,
+                          PS_INDEX_COLD, PS_INDEX_COLD};
+    uint64_t size[2] = {3, 2};
+    ps_block_index x = {.n_dims = 10, .block = block, .n_blocks = 2, .size = size};
+    ps_store_spec spec = {.server = 0, .n_keys = 20, .dense = 1, .lo = 0, .hi = 20,
+                          .block_keys = BK, .cache_bytes = 60, .index = &x, .vals_per_key = 2};
+    ps_store *st = NULL;
+    CU_ASSERT_EQUAL_FATAL(ps_store_simdisk_ops.open(&spec, &st, NULL), PS_OK);
+    float d[8] = {1, 2, 3, 4, 5, 6, 7, 8}, out[8];
+    uint64_t w0[] = {2, 3, 14, 15}; /* keys 1 and 7 (store keys 2k, 2k+1): block 0 once */
+    CU_ASSERT_EQUAL(ps_store_simdisk_ops.add(st, w0, 0, 4, d, NULL), PS_OK);
+    io(st, 0, 33);
+    uint64_t w1[] = {4, 10}; /* keys 2 and 5: block 1 and cold key 5's block; 5's evicts 0 */
+    CU_ASSERT_EQUAL(ps_store_simdisk_ops.add(st, w1, 0, 2, d, NULL), PS_OK);
+    io(st, 0, 33 + 25 + 17);
+    CU_ASSERT_EQUAL(ps_store_simdisk_ops.get(st, NULL, 8, 2, out, NULL), PS_OK); /* key 4: block 0 */
+    io(st, 33, 75);                 /* read back, evicting block 1 (25 + 17 + 33 > 60) */
+    uint64_t r1[] = {6, 10}; /* key 3: block 1, read, evicting key 5's, read again */
+    CU_ASSERT_EQUAL(ps_store_simdisk_ops.get(st, r1, 0, 2, out, NULL), PS_OK);
+    io(st, 33 + 25 + 17, 75);
+    CU_ASSERT_EQUAL(ps_store_simdisk_ops.io_reads(st), 3);
+    uint64_t r2[] = {18}; /* key 9: cold, never written, not read */
+    CU_ASSERT_EQUAL(ps_store_simdisk_ops.get(st, r2, 0, 1, out, NULL), PS_OK);
+    io(st, 75, 75);
+    ps_store_simdisk_ops.close(st);
+}
+
 static CU_TestInfo tests[] = {
     {"blocks read and written, by hand", test_hand_count},
+    {"blocks of a block index, by hand", test_index_layout},
     {"values match the mem store", test_values_match_mem},
     CU_TEST_INFO_NULL,
 };
