@@ -6,7 +6,7 @@
 #include <string.h>
 
 #define CONSISTENCY_POLICIES(X) X(bsp) X(ssp) X(asp) X(wsp)
-#define PARTITIONER_POLICIES(X) X(range) X(hash)
+#define PARTITIONER_POLICIES(X) X(range) X(hash) X(drps)
 #define SCHEDULER_POLICIES(X) X(sequential) X(greedy) X(priority) X(auto)
 #define CACHE_POLICIES(X) X(lru) X(lfu)
 

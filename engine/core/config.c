@@ -224,7 +224,7 @@ static const core_key core_keys[] = {
      "backends: in sim its real I/O is charged, at the cost of real disk writes)"},
     {"server", "block_keys", T_INT, OFF(block_keys), "64", IN(1, 1e6), NULL,
      "disk, rocksdb: consecutive keys stored together as one block (a RocksDB value)"},
-    {"server", "cache", T_U64, OFF(cache_bytes), "64M", IN(1 << 20, 1e13), NULL,
+    {"server", "cache", T_U64, OFF(cache_bytes), "64M", IN(1 << 16, 1e13), NULL,
      "disk, rocksdb: block cache bound per server, bytes (RocksDB's; sim's page cache)"},
 
     {"index", "strategy", T_ENUM, OFF(index_strategy), "off", ANY, index_names,
@@ -991,6 +991,13 @@ static int check_index(const ps_config *c, const char *path, const int *origin,
                        const int *explicit_set, ps_err *err)
 {
     int ks = find_key("index", "strategy");
+    if (strcmp(c->partitioner, "drps") == 0 &&
+        (strcmp(c->index_strategy, "off") == 0 || c->index_load[0])) {
+        ps_err_set(err, "policy.partitioner = drps places the blocks of an index by their sampled "
+                   "accesses: it needs index.strategy, and an index built in the run (not "
+                   "index.load)");
+        return where(err, path, origin[find_key("policy", "partitioner")]);
+    }
     if (strcmp(c->index_strategy, "off") == 0) {
         for (int k = 0; k < (int)N_KEYS; k++)
             if (keys[k].section && strcmp(keys[k].section, "index") == 0 && k != ks &&

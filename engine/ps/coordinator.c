@@ -35,6 +35,7 @@ typedef struct ps_coord {
     ps_worker_stats *stats;   /* per worker and stage: [w * n_stages + k] */
     ps_cache_stats *cache_stats; /* per worker, with policy.cache */
     double *disk_read, *disk_written; /* per server: its store's bytes, at the last snapshot */
+    double *net_bytes;                /* per server: its messages' bytes, likewise */
     int n_done, n_failed;
     ps_outputs_stage stages[PS_CONFIG_MAX_STAGES]; /* from the servers' STAGE reports */
     FILE *metrics;
@@ -105,6 +106,7 @@ static int coord_evaluate(ps_coord *c, eval_point *e, ps_err *err)
         if (m.aux_len == sizeof aux) { /* cumulative: the latest is the run's so far */
             c->disk_read[s] = aux[4];
             c->disk_written[s] = aux[5];
+            c->net_bytes[s] = aux[6];
         }
         time_s = aux[0] > time_s ? aux[0] : time_s;
         pulls += aux[1];
@@ -256,7 +258,8 @@ static int coord_init(ps_coord *c, ps_run *r, ps_backend *be, ps_err *err)
         c->cache_stats = calloc((size_t)r->n_workers, sizeof *c->cache_stats);
     c->disk_read = calloc((size_t)r->n_servers, sizeof *c->disk_read);
     c->disk_written = calloc((size_t)r->n_servers, sizeof *c->disk_written);
-    if (!c->disk_read || !c->disk_written)
+    c->net_bytes = calloc((size_t)r->n_servers, sizeof *c->net_bytes);
+    if (!c->disk_read || !c->disk_written || !c->net_bytes)
         return ps_err_set(err, "out of memory");
     if (!c->evals || !c->stats || (r->cache_policy && !c->cache_stats))
         return ps_err_set(err, "coordinator: out of memory");
@@ -304,6 +307,7 @@ static void coord_free(ps_coord *c)
     free(c->cache_stats);
     free(c->disk_read);
     free(c->disk_written);
+    free(c->net_bytes);
     if (c->metrics)
         fclose(c->metrics);
 }
@@ -323,6 +327,7 @@ static int coord_finish(ps_coord *c, ps_err *err)
         .cache_stats = c->cache_stats,
         .disk_read = r->store_ops != &ps_store_mem_ops ? c->disk_read : NULL,
         .disk_written = c->disk_written,
+        .net_bytes = c->net_bytes,
     };
     if (c->next_eval == 0)
         sum.iterations_done = 0;

@@ -7,8 +7,8 @@
  *          i << 32 | j (j == i: AF_ii) and float counts; coordinator -> worker:
  *          the round's merges (i << 32 | j: j merged into i), while it merges.
  *   FINAL  coordinator -> every worker and server: the index, hot keys with their
- *          blocks (aux: u32 each, then its rounds and merges; table = the number
- *          of blocks).
+ *          blocks (aux: u32 each, then its rounds and merges, then each block's
+ *          server; table = the number of blocks).
  *   ABORT  coordinator -> workers: the build failed; stop.
  * A worker keeps only its own sampled keys (a thousand simulated workers share one
  * process): its copy of the index is over them, renumbered 0 .. m-1. */
@@ -90,34 +90,25 @@ const ps_index_report *ps_indexer_report(const ps_run *r)
 
 /* ---- installing: the placement and the layout of the process's run ---- */
 
-/* Each block lives on one server: its first key's, by the run's partitioner; a
- * cold key where the partitioner puts it. Slots count up in key order. */
-static int place_blocks(ps_run *r, const ps_block_index *x, ps_err *err)
+/* Each block lives on one server, home[b]; a cold key where the partitioner puts
+ * it. Slots count up in key order. */
+static int place_blocks(ps_run *r, const ps_block_index *x, const uint32_t *home, ps_err *err)
 {
     ps_partition *p = &r->tables[INDEX_TABLE].partition;
     uint64_t n = p->n_keys;
     ps_key_place *place = malloc((n ? n : 1) * sizeof *place);
     uint64_t *count = calloc((size_t)p->n_servers, sizeof *count);
-    uint32_t *home = malloc((x->n_blocks ? x->n_blocks : 1) * sizeof *home);
-    if (!place || !count || !home) {
+    if (!place || !count) {
         free(place);
         free(count);
-        free(home);
         return ps_err_set(err, "out of memory placing %" PRIu64 " keys by the index", n);
     }
-    for (uint32_t b = 0; b < x->n_blocks; b++)
-        home[b] = UINT32_MAX;
     for (uint64_t k = 0; k < n; k++) {
         uint32_t b = k < x->n_dims ? x->block[k] : PS_INDEX_COLD;
-        uint32_t s = (uint32_t)ps_partition_server(r->partitioner, p, k);
-        if (b != PS_INDEX_COLD) {
-            if (home[b] == UINT32_MAX)
-                home[b] = s;
-            s = home[b];
-        }
+        uint32_t s = b != PS_INDEX_COLD ? home[b]
+                                        : (uint32_t)ps_partition_server(r->partitioner, p, k);
         place[k] = (ps_key_place){s, (uint32_t)count[s]++};
     }
-    free(home);
     ps_partition_free(p);
     p->place = place;
     p->shard_keys = count;
@@ -126,13 +117,13 @@ static int place_blocks(ps_run *r, const ps_block_index *x, ps_err *err)
 }
 
 /* Installs x (taken) in the process's run, unless an actor of it already did. */
-int ps_indexer_install(ps_run *r, ps_block_index *x, ps_err *err)
+int ps_indexer_install(ps_run *r, ps_block_index *x, const uint32_t *home, ps_err *err)
 {
     struct ps_indexer *ix = r->indexer;
     int rc = PS_OK;
     pthread_mutex_lock(&ix->mu);
     if (!ix->installed) {
-        rc = place_blocks(r, x, err);
+        rc = place_blocks(r, x, home, err);
         if (rc == PS_OK) {
             ix->index = *x;
             memset(x, 0, sizeof *x);
@@ -147,10 +138,13 @@ int ps_indexer_install(ps_run *r, ps_block_index *x, ps_err *err)
 
 /* The index of a FINAL message: hot keys ascending, below the table's size, each
  * block 0 .. table-1 holding one at least. */
-static int decode_final(const ps_run *r, const ps_msg *m, ps_block_index *x, ps_err *err)
+static int decode_final(const ps_run *r, const ps_msg *m, ps_block_index *x, uint32_t **home,
+                        ps_err *err)
 {
     uint64_t n_dims = r->tables[INDEX_TABLE].spec.n_keys;
-    if (m->flags & PS_MSG_F_KEY_RANGE || m->aux_len != m->nkeys * 4u + 8 || (m->nkeys && !m->keys))
+    *home = NULL;
+    if (m->flags & PS_MSG_F_KEY_RANGE || (uint64_t)m->aux_len != 4 * ((uint64_t)m->nkeys + 2 + m->table) ||
+        (m->nkeys && !m->keys))
         return ps_err_set(err, "index from the coordinator: %u keys with %u bytes of blocks",
                           m->nkeys, m->aux_len);
     memset(x, 0, sizeof *x);
@@ -181,6 +175,20 @@ static int decode_final(const ps_run *r, const ps_msg *m, ps_block_index *x, ps_
         if (!x->size[b]) {
             ps_index_free(x);
             return ps_err_set(err, "index from the coordinator: block %u is empty", b);
+        }
+    if (!(*home = malloc((x->n_blocks ? x->n_blocks : 1) * sizeof **home))) {
+        ps_index_free(x);
+        return ps_err_set(err, "out of memory for %u blocks", x->n_blocks);
+    }
+    memcpy(*home, m->aux + 4 * ((size_t)m->nkeys + 2), 4 * (size_t)x->n_blocks);
+    for (uint32_t b = 0; b < x->n_blocks; b++)
+        if ((*home)[b] >= (uint32_t)r->n_servers) {
+            uint32_t s = (*home)[b];
+            ps_index_free(x);
+            free(*home);
+            *home = NULL;
+            return ps_err_set(err, "index from the coordinator: block %u on server %u of %d", b, s,
+                              r->n_servers);
         }
     return PS_OK;
 }
@@ -493,9 +501,11 @@ static int worker_rounds(ps_run *r, ps_backend *be, uint32_t me, const worker_sa
         rc = ps_err_set(err, "index step %d from the coordinator after the last round", m.clock);
     else if (rc == PS_OK) {
         ps_block_index full;
-        rc = decode_final(r, &m, &full, err);
+        uint32_t *home;
+        rc = decode_final(r, &m, &full, &home, err);
         if (rc == PS_OK)
-            rc = ps_indexer_install(r, &full, err);
+            rc = ps_indexer_install(r, &full, home, err);
+        free(home);
     }
     free(buf);
     return rc;
@@ -538,9 +548,13 @@ int ps_indexer_await(ps_run *r, ps_backend *be, ps_kept_queue *kept, ps_err *err
         }
         if (m.type == PS_MSG_INDEX && m.sender == PS_COORDINATOR_ID && m.clock == STEP_FINAL) {
             ps_block_index x;
-            int rc = decode_final(r, &m, &x, err);
+            uint32_t *home;
+            int rc = decode_final(r, &m, &x, &home, err);
             free(buf);
-            return rc ? PS_ERR : ps_indexer_install(r, &x, err);
+            if (rc == PS_OK)
+                rc = ps_indexer_install(r, &x, home, err);
+            free(home);
+            return rc;
         }
         ps_kept_msg *k = malloc(sizeof *k);
         if (!k) {

@@ -113,7 +113,8 @@ static int to_workers(gather_state *g, int32_t step, const uint64_t *keys, uint3
 }
 
 /* Step 0: the hot keys from the summed counts; tells the workers. */
-static int build_start(gather_state *g, ps_block_index *x, ps_err *err)
+/* access[b]: the sampled batches touching hot key b. */
+static int build_start(gather_state *g, ps_block_index *x, double **access, ps_err *err)
 {
     ps_run *r = g->r;
     key_counts k = {.n_keys = r->tables[INDEX_TABLE].spec.n_keys};
@@ -122,6 +123,11 @@ static int build_start(gather_state *g, ps_block_index *x, ps_err *err)
     int rc = gather(g, 0, take_key_counts, &k, err);
     if (rc == PS_OK)
         rc = ps_index_start(x, k.count, k.n_keys, r->indexer->hot, err);
+    if (rc == PS_OK && !(*access = malloc((x->n_blocks ? x->n_blocks : 1) * sizeof **access)))
+        rc = ps_err_set(err, "out of memory for %u blocks", x->n_blocks);
+    for (uint64_t d = 0; rc == PS_OK && d < x->n_dims; d++)
+        if (x->block[d] != PS_INDEX_COLD)
+            (*access)[x->block[d]] = k.count[d];
     free(k.count);
     uint64_t *hot = rc == PS_OK ? malloc((x->n_blocks ? x->n_blocks : 1) * sizeof *hot) : NULL;
     if (rc == PS_OK && !hot)
@@ -150,9 +156,10 @@ static ps_index_params round_params(const ps_run *r, const ps_block_index *x)
     return p;
 }
 
-static int build(gather_state *g, ps_block_index *x, ps_err *err)
+/* The rounds; access[b] ends as the sampled batches touching final block b. */
+static int build(gather_state *g, ps_block_index *x, double **access, ps_err *err)
 {
-    if (build_start(g, x, err))
+    if (build_start(g, x, access, err))
         return PS_ERR;
     ps_index_params p = round_params(g->r, x);
     ps_index_counts c = {0};
@@ -168,8 +175,12 @@ static int build(gather_state *g, ps_block_index *x, ps_err *err)
             rc = PS_ERR;
             break;
         }
-        if (n == 0)
+        if (n == 0) { /* the counts are the final blocks' */
+            memcpy(*access, c.af_self, x->n_blocks * sizeof **access);
             break;
+        }
+        if (x->n_blocks < 2) /* merged into one: its accesses do not matter */
+            (*access)[0] = 1;
         for (int k = 0; k < n; k++)
             keys[k] = (uint64_t)merged[k].i << 32 | merged[k].j;
         rc = to_workers(g, step, keys, (uint32_t)n, err);
@@ -270,31 +281,73 @@ static int load_file(const ps_run *r, const char *path, ps_block_index *x, ps_er
 
 /* ---- the whole ---- */
 
-/* FINAL to every server and worker: the hot keys and their blocks. */
-static int send_final(gather_state *g, const ps_block_index *x, ps_err *err)
+/* Each block's server (home[b]): the partitioner's place_blocks from the blocks'
+ * expected costs, or its first key's server. A block's cost: its sampled accesses
+ * times a disk read of it and its values' pull and push over a link. */
+static int block_homes(const ps_run *r, const ps_block_index *x, const double *access,
+                       uint32_t *home, ps_err *err)
+{
+    const ps_partition *p = &r->tables[INDEX_TABLE].partition;
+    uint64_t *first = malloc((x->n_blocks ? x->n_blocks : 1) * sizeof *first);
+    double *cost = malloc((x->n_blocks ? x->n_blocks : 1) * sizeof *cost);
+    if (!first || !cost) {
+        free(first);
+        free(cost);
+        return ps_err_set(err, "out of memory placing %u blocks", x->n_blocks);
+    }
+    for (uint32_t b = 0; b < x->n_blocks; b++)
+        first[b] = UINT64_MAX;
+    for (uint64_t d = 0; d < x->n_dims; d++)
+        if (x->block[d] != PS_INDEX_COLD && first[x->block[d]] == UINT64_MAX)
+            first[x->block[d]] = d;
+    const ps_index_cost *c = &r->indexer->params.cost;
+    double vbytes = 4.0 * r->tables[INDEX_TABLE].spec.vals_per_key;
+    for (uint32_t b = 0; b < x->n_blocks; b++)
+        cost[b] = (access ? access[b] : 0) * (ps_index_read_cost(c, x->size[b]) +
+                                              2 * (double)x->size[b] * vbytes / r->cfg->bandwidth);
+    if (r->partitioner->place_blocks)
+        r->partitioner->place_blocks(p, cost, first, x->n_blocks, home);
+    else
+        for (uint32_t b = 0; b < x->n_blocks; b++)
+            home[b] = (uint32_t)ps_partition_server(r->partitioner, p, first[b]);
+    free(first);
+    free(cost);
+    return PS_OK;
+}
+
+/* FINAL to every server and worker: the hot keys and their blocks, the rounds and
+ * merges, and each block's server. Leaves the homes in *homes. */
+static int send_final(gather_state *g, const ps_block_index *x, const double *access,
+                      uint32_t **homes, ps_err *err)
 {
     ps_run *r = g->r;
-    uint64_t *keys = malloc((r->indexer->report.hot ? r->indexer->report.hot : 1) * sizeof *keys);
-    uint32_t *blocks = malloc((r->indexer->report.hot + 2) * sizeof *blocks);
-    int rc = keys && blocks ? PS_OK : ps_err_set(err, "out of memory sending the index");
+    uint64_t hot = r->indexer->report.hot, n_aux = hot + 2 + x->n_blocks;
+    uint64_t *keys = malloc((hot ? hot : 1) * sizeof *keys);
+    uint32_t *aux = malloc(n_aux * sizeof *aux);
+    int rc = keys && aux ? PS_OK : ps_err_set(err, "out of memory sending the index");
     uint32_t n = 0;
     for (uint64_t d = 0; rc == PS_OK && d < x->n_dims; d++)
         if (x->block[d] != PS_INDEX_COLD) {
             keys[n] = d;
-            blocks[n++] = x->block[d];
+            aux[n++] = x->block[d];
         }
     if (rc == PS_OK) {
-        blocks[n] = x->rounds;
-        blocks[n + 1] = x->merges;
+        aux[n] = x->rounds;
+        aux[n + 1] = x->merges;
+        rc = block_homes(r, x, access, aux + n + 2, err);
     }
     for (int s = 0; rc == PS_OK && s < r->n_servers; s++)
         rc = ps_indexer_send(g->be, PS_COORDINATOR_ID, ps_server_actor(s), STEP_FINAL,
-                             x->n_blocks, keys, NULL, n, blocks, n + 2, g->rep, err);
+                             x->n_blocks, keys, NULL, n, aux, (uint32_t)n_aux, g->rep, err);
     for (int w = 0; rc == PS_OK && w < r->n_workers; w++)
         rc = ps_indexer_send(g->be, PS_COORDINATOR_ID, ps_worker_actor(r, w), STEP_FINAL,
-                             x->n_blocks, keys, NULL, n, blocks, n + 2, g->rep, err);
+                             x->n_blocks, keys, NULL, n, aux, (uint32_t)n_aux, g->rep, err);
+    if (rc == PS_OK && (*homes = malloc((x->n_blocks ? x->n_blocks : 1) * sizeof **homes)))
+        memcpy(*homes, aux + n + 2, x->n_blocks * sizeof **homes);
+    else if (rc == PS_OK)
+        rc = ps_err_set(err, "out of memory");
     free(keys);
-    free(blocks);
+    free(aux);
     return rc;
 }
 
@@ -304,6 +357,8 @@ int ps_indexer_coordinate(ps_run *r, ps_backend *be, int *workers_done, ps_err *
     double t0 = ps_now(be), w0 = ps_indexer_wall();
     gather_state g = {.r = r, .be = be, .done = workers_done, .rep = &ix->report};
     ps_block_index x = {0};
+    double *access = NULL;
+    uint32_t *homes = NULL;
     int rc;
     if (!(g.got = calloc((size_t)r->n_workers, 1)))
         return ps_err_set(err, "out of memory");
@@ -313,7 +368,7 @@ int ps_indexer_coordinate(ps_run *r, ps_backend *be, int *workers_done, ps_err *
         for (uint32_t b = 0; rc == PS_OK && b < x.n_blocks; b++)
             ix->report.hot += x.size[b];
     } else {
-        rc = build(&g, &x, err);
+        rc = build(&g, &x, &access, err);
     }
     free(g.got);
     char path[4200];
@@ -322,11 +377,13 @@ int ps_indexer_coordinate(ps_run *r, ps_backend *be, int *workers_done, ps_err *
         rc = ps_indexer_write(r, &x, path, err);
     }
     if (rc == PS_OK)
-        rc = send_final(&g, &x, err);
+        rc = send_final(&g, &x, access, &homes, err);
+    free(access);
     if (rc == PS_OK)
-        rc = ps_indexer_install(r, &x, err);
+        rc = ps_indexer_install(r, &x, homes, err);
     else
         ps_index_free(&x);
+    free(homes);
     if (rc) { /* the workers still in the build stop; the run ends */
         ps_err ignored;
         for (int w = 0; w < r->n_workers; w++)

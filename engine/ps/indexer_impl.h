@@ -24,9 +24,9 @@ struct ps_indexer {
 
 double ps_indexer_wall(void);
 /* Installs x (taken: freed either way) in the process's run, unless an actor of
- * the process already did: the index, and the placement of its table (each block
- * on its first key's server). */
-int ps_indexer_install(ps_run *r, ps_block_index *x, ps_err *err);
+ * the process already did: the index, and the placement of its table (block b on
+ * server home[b], cold keys where the partitioner puts them). */
+int ps_indexer_install(ps_run *r, ps_block_index *x, const uint32_t *home, ps_err *err);
 /* An index message of n keys, optional float vals (n) and n_aux u32 of aux;
  * counted in rep when not NULL. */
 int ps_indexer_send(ps_backend *be, uint32_t sender, int to, int32_t step, uint32_t table,

@@ -147,8 +147,9 @@ int ps_outputs_write_cache(const char *dir, const ps_run *r, const ps_cache_stat
     return ps_outputs_commit_tmp(f, dir, "cache.csv", tmp, err);
 }
 
-/* A store on disk: the bytes the servers' stores read and wrote (as of the last
- * evaluation), all told and the busiest server's against the mean. */
+/* A store on disk: the bytes the servers' stores read and wrote, and those of
+ * the servers' messages in and pull replies out (as of the last evaluation), all
+ * told and the busiest server's against the mean: DRPS's Fig. 12 indicators. */
 static void summary_disk(FILE *f, const ps_run *r, const ps_outputs_summary *s)
 {
     if (!s->disk_read)
@@ -166,6 +167,15 @@ static void summary_disk(FILE *f, const ps_run *r, const ps_outputs_summary *s)
     for (int i = 0; i < r->n_servers; i++)
         fprintf(f, "disk_server_%d: read_bytes %.0f, written_bytes %.0f\n", i, s->disk_read[i],
                 s->disk_written[i]);
+    double net = 0, net_top = 0;
+    for (int i = 0; i < r->n_servers; i++) {
+        net += s->net_bytes[i];
+        net_top = s->net_bytes[i] > net_top ? s->net_bytes[i] : net_top;
+    }
+    fprintf(f, "net_bytes: %.0f\nnet_load_max_over_mean: %.4f\n", net,
+            net > 0 ? net_top / (net / r->n_servers) : 0.0);
+    for (int i = 0; i < r->n_servers; i++)
+        fprintf(f, "net_server_%d: bytes %.0f\n", i, s->net_bytes[i]);
 }
 
 /* The cache's totals over the workers, when there is one. */

@@ -36,6 +36,7 @@ typedef struct ps_outputs_summary {
     const ps_worker_stats *stats;      /* per worker and stage: [w * n_stages + k] */
     const ps_cache_stats *cache_stats; /* per worker, with policy.cache; else NULL */
     const double *disk_read, *disk_written; /* per server, with a store on disk; else NULL */
+    const double *net_bytes;  /* per server, with disk_read: bytes received and replied */
 } ps_outputs_summary;
 
 /* Creates dir and its parents; an existing directory is fine. */

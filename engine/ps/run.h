@@ -188,8 +188,9 @@ void ps_run_fail(ps_run *r, const char *who, const ps_err *err);
  * just the time) when the model is BSP and no pull was stale. */
 #define PS_SNAPSHOT_AUX 4
 /* With a store on disk, table 0's snapshot adds the bytes the server's store has
- * read and written so far (all its tables), two f64. */
-#define PS_SNAPSHOT_AUX_IO 6
+ * read and written so far (all its tables), and the bytes of the messages it has
+ * received and of the pull replies it has sent: three f64. */
+#define PS_SNAPSHOT_AUX_IO 7
 
 /* What a worker reports to the coordinator when it finishes (DONE's aux). */
 typedef struct ps_worker_stats {

@@ -69,6 +69,7 @@ typedef struct ps_server {
     ps_run *run;
     ps_backend *be;
     int index;
+    double net_bytes;    /* of the messages received and the pull replies sent */
     ps_server_table tables[PS_MODEL_MAX_TABLES];
     int n_tables;
     ps_clock_table clocks;
@@ -211,6 +212,7 @@ static int server_send_table_snapshot(ps_server *s, int t, int32_t clock, ps_err
             aux[4] += (double)rd;
             aux[5] += (double)wr;
         }
+        aux[6] = s->net_bytes;
         aux_len = sizeof aux;
     }
     uint64_t n = T->hi - T->lo, *keys = NULL;
@@ -319,6 +321,7 @@ static int server_serve_pull(ps_server *s, const held_pull *p, ps_err *err)
         return PS_ERR;
     }
     int to = server_worker_actor(s, p->worker);
+    s->net_bytes += (double)(w.len + view_len);
     if (view)
         return ps_send_spliced(s->be, to, w.buf, w.len, at, view, view_len, err);
     return ps_send(s->be, to, w.buf, w.len, err);
@@ -1112,8 +1115,10 @@ void ps_server_main(ps_backend *be, void *arg)
     s.next_eval = 0;
     int rc = server_send_snapshot(&s, 0, &err);
     s.next_eval = ps_run_next_eval(a->run, 0);
-    for (ps_kept_msg *k; (k = ps_kept_pop(&early));)
+    for (ps_kept_msg *k; (k = ps_kept_pop(&early));) {
+        s.net_bytes += (double)k->len;
         ps_kept_push(&s.replay, k);
+    }
     while (rc == PS_OK) {
         void *buf;
         size_t len;
@@ -1126,6 +1131,7 @@ void ps_server_main(ps_backend *be, void *arg)
         } else {
             rc = ps_recv(be, PS_FOREVER, &buf, &len, &err);
             s.arrived_at = ps_now(be);
+            s.net_bytes += (double)len;
         }
         if (rc == PS_OK)
             rc = server_handle(&s, buf, len, &err);

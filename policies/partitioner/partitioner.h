@@ -33,6 +33,12 @@ typedef struct ps_partitioner_ops {
     /* Nonzero when server's keys are exactly [*lo, *hi) (stores then keep a dense
      * array and messages can carry key ranges); NULL or 0 otherwise. */
     int (*shard_range)(const ps_partition *p, int server, uint64_t *lo, uint64_t *hi);
+    /* Optional: with a block index (engine/ps/indexer.c), the server of each of its
+     * n_blocks blocks, home[b], given each block's expected cost (cost[b], seconds
+     * of network and disk over the sampled batches) and its first key; NULL: each
+     * block goes where server_of puts its first key. Cold keys stay server_of's. */
+    void (*place_blocks)(const ps_partition *p, const double *cost, const uint64_t *first_key,
+                         uint32_t n_blocks, uint32_t *home);
 } ps_partitioner_ops;
 
 static inline int ps_partition_server(const ps_partitioner_ops *ops, const ps_partition *p,

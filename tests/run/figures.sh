@@ -12,6 +12,19 @@ grep '^| FlexPS' "$r" | grep -v "not run:" | while IFS= read -r row; do
     [ -s "$TMP/fig/$fig" ] && [ -s "$TMP/fig/${fig%.png}.svg" ] || fail "row's figure $fig is missing"
     grep -qE '\| (yes|no) \|$' <<<"$row" || fail "row without a verdict: $row"
 done
+# DRPS Fig. 12: three partitioners, and the verdict follows from their indicators
+[ "$(grep -c '^| DRPS' "$r")" -eq 1 ] || fail "expected 1 DRPS row: $(cat "$r")"
+row=$(grep '^| DRPS, Fig. 12' "$r")
+[ -s "$TMP/fig/drps-fig12/fig12.png" ] && [ -s "$TMP/fig/drps-fig12/fig12.svg" ] || fail "fig12's figure is missing"
+f=$TMP/fig/drps-fig12/fig12.csv
+[ "$(cut -d, -f1 "$f" | tail -n +2 | tr '\n' ' ')" = "range hash drps " ] || fail "fig12 points: $(cat "$f")"
+want=$(awk -F, 'NR > 1 { n[$1] = $5; d[$1] = $6; t[$1] = $7 } END {
+    print (n["drps"] <= n["range"] && n["drps"] <= n["hash"] && d["drps"] <= d["range"] && d["drps"] <= d["hash"] &&
+           t["drps"] <= t["range"] && t["drps"] <= t["hash"]) ? "yes" : "no" }' "$f")
+grep -q "| $want |$" <<<"$row" || fail "fig12 verdict is not $want: $row"
+[ "$(awk -F, '$1 == "drps" { print $5 }' "$f")" = "$(sed -n 's/^net_load_max_over_mean: //p' "$TMP/fig/drps-fig12/sweep/point-002/summary.txt")" ] ||
+    fail "fig12.csv's drps load is not its run's"
+grep -q "drps $(awk -F, '$1 == "drps" { print $5 }' "$f") / " <<<"$row" || fail "the report's drps load is not the table's"
 t=$TMP/fig/flexps-transition/transition.csv
 [ "$(grep -c '^sim,' "$t")" -eq 2 ] && [ "$(grep -c '^real,' "$t")" -eq 2 ] || fail "transition points: $(cat "$t")"
 worst=$(awk -F, '$1 == "real" && $5 > m { m = $5 } END { print m + 0 }' "$t")

@@ -58,6 +58,26 @@ sums=$(sed -n 's/^index_server_[0-9]*: keys \([0-9]*\), hot_keys \([0-9]*\), blo
     fail "hash partitioning put every block on one server"
 echo "ok: with hash partitioning the $blocks blocks lie whole on the 2 servers"
 
+# policy.partitioner = drps: the same model; DRPS's Fig. 12 indicators in summary.txt,
+# each server's network bytes adding up; range piles the hot blocks (low keys) on
+# server 0, drps spreads them by cost
+"$PSLAB" run $G "${D[@]}" --set index.strategy=ours --set policy.partitioner=drps --out "$TMP/drps" >/dev/null ||
+    fail "drps run failed"
+same_model "$TMP/drps" "$TMP/off" || fail "drps trains another model"
+for r in ours hash drps; do
+    [ "$(sed -n 's/^net_server_[0-9]*: bytes //p' "$TMP/$r/summary.txt" | awk '{ s += $1 } END { printf "%.0f", s }')" = \
+      "$(summary_value "$TMP/$r" net_bytes)" ] || fail "$r: net_server_S lines do not add up to net_bytes"
+    want=$(sed -n 's/^net_server_[0-9]*: bytes //p' "$TMP/$r/summary.txt" |
+           awk '{ t += $1; if ($1 > m) m = $1; n++ } END { printf "%.4f", m / (t / n) }')
+    [ "$(summary_value "$TMP/$r" net_load_max_over_mean)" = "$want" ] || fail "$r: net_load_max_over_mean is not $want"
+done
+[ "$(grep -c '^index_server_[0-9]*: keys [0-9]*, hot_keys [1-9]' "$TMP/drps/summary.txt")" = 2 ] ||
+    fail "drps left a server without blocks"
+awk -v r="$(summary_value "$TMP/ours" net_load_max_over_mean)" -v d="$(summary_value "$TMP/drps" net_load_max_over_mean)" \
+    -v rd="$(summary_value "$TMP/ours" disk_load_max_over_mean)" -v dd="$(summary_value "$TMP/drps" disk_load_max_over_mean)" \
+    'BEGIN { exit !(d < r && dd < rd) }' || fail "drps balances the servers no better than range"
+echo "ok: drps trains the same model and balances the servers' network and disk better than range"
+
 # the same run again: the same files
 "$PSLAB" run $G "${D[@]}" --set index.strategy=ours --out "$TMP/again" >/dev/null || fail "rerun failed"
 for f in index.csv metrics.csv summary.txt workers.csv; do

@@ -108,7 +108,41 @@ static void test_bsp_can_serve(void)
     CU_ASSERT_TRUE(bsp->defer_updates);
 }
 
+/* drps: blocks in ascending cost, each to the least-loaded server (ties: fewer
+ * blocks, then the lower number). Costs {5, 1, 3, 2, 4, 0} on 3 servers, by hand:
+ * block 5 (0) to s0; 1 (1) to s1, the tie of s1 and s2 on cost and count; 3 (2) to
+ * s2; 2 (3) to s0 (load 0); 4 (4) to s1 (load 1); 0 (5) to s2 (load 2): loads 3,
+ * 5 and 7. */
+static void test_drps_by_hand(void)
+{
+    const ps_partitioner_ops *ops = ps_partitioner_by_name("drps");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ops);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ops->place_blocks);
+    ps_partition p;
+    ps_partition_init(&p, 100, 3);
+    const double cost[6] = {5, 1, 3, 2, 4, 0};
+    const uint64_t first[6] = {0, 10, 20, 30, 40, 50};
+    uint32_t home[6];
+    ops->place_blocks(&p, cost, first, 6, home);
+    const uint32_t want[6] = {2, 1, 0, 2, 1, 0};
+    for (int b = 0; b < 6; b++)
+        CU_ASSERT_EQUAL(home[b], want[b]);
+    /* blocks nobody sampled (cost 0) spread by count, not all to server 0 */
+    const double zero[6] = {0};
+    ops->place_blocks(&p, zero, first, 6, home);
+    int on[3] = {0};
+    for (int b = 0; b < 6; b++)
+        on[home[b]]++;
+    CU_ASSERT(on[0] == 2 && on[1] == 2 && on[2] == 2);
+    /* cold keys: by hash, on every server */
+    int cold[3] = {0};
+    for (uint64_t k = 0; k < 100; k++)
+        cold[ps_partition_server(ops, &p, k)]++;
+    CU_ASSERT(cold[0] > 20 && cold[1] > 20 && cold[2] > 20);
+}
+
 static CU_TestInfo tests[] = {
+    {"drps places blocks as by hand", test_drps_by_hand},
     {"range is contiguous and balanced", test_range_contiguous_and_balanced},
     {"range with more servers than keys", test_range_more_servers_than_keys},
     {"hash is balanced", test_hash_balanced},
