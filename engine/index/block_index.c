@@ -134,9 +134,20 @@ void ps_index_counts_free(ps_index_counts *c)
     memset(c, 0, sizeof *c);
 }
 
-/* AF for the current blocks: per batch, its distinct blocks, and each pair of them. */
-int ps_index_count(const ps_block_index *x, const ps_index_samples *s, ps_index_counts *c,
-                   ps_err *err)
+uint32_t ps_index_root(ps_block_index *x, uint32_t b)
+{
+    if (!x->parent)
+        return b;
+    while (x->parent[b] != b) { /* path halving */
+        x->parent[b] = x->parent[x->parent[b]];
+        b = x->parent[b];
+    }
+    return b;
+}
+
+/* Per batch, its distinct blocks, and their pairs (or only the changed ones'). */
+int ps_index_count(ps_block_index *x, const ps_index_samples *s, const uint8_t *changed,
+                   ps_index_counts *c, ps_err *err)
 {
     uint32_t *touched = NULL, cap = 0;
     int rc = PS_OK;
@@ -152,15 +163,26 @@ int ps_index_count(const ps_block_index *x, const ps_index_samples *s, ps_index_
         uint32_t n = 0;
         for (uint64_t k = lo; k < hi; k++)
             if (s->dims[k] < x->n_dims && x->block[s->dims[k]] != PS_INDEX_COLD)
-                touched[n++] = x->block[s->dims[k]];
+                touched[n++] = ps_index_root(x, x->block[s->dims[k]]);
         qsort(touched, n, sizeof *touched, cmp_u32);
         uint32_t m = 0;
         for (uint32_t k = 0; k < n; k++)
             if (m == 0 || touched[k] != touched[m - 1])
                 touched[m++] = touched[k];
-        for (uint32_t a = 0; a < m && rc == PS_OK; a++)
-            for (uint32_t d = a; d < m && rc == PS_OK; d++)
-                rc = ps_index_counts_add(c, touched[a], touched[d], 1, err);
+        for (uint32_t a = 0; a < m && rc == PS_OK; a++) {
+            uint32_t i = touched[a];
+            if (changed && !changed[i])
+                continue;
+            rc = ps_index_counts_add(c, i, i, 1, err);
+            for (uint32_t d = 0; d < m && rc == PS_OK; d++) {
+                uint32_t j = touched[d];
+                /* every pair once: all of them, or those with a changed block, by
+                 * the lower of two changed ones */
+                if (j == i || (changed ? changed[j] && j < i : j < i))
+                    continue;
+                rc = ps_index_counts_add(c, i < j ? i : j, i < j ? j : i, 1, err);
+            }
+        }
     }
     free(touched);
     return rc;
@@ -168,43 +190,47 @@ int ps_index_count(const ps_block_index *x, const ps_index_samples *s, ps_index_
 
 int ps_index_merge(ps_block_index *x, const ps_index_pair *merged, uint32_t n, ps_err *err)
 {
-    uint32_t *into = malloc((x->n_blocks ? x->n_blocks : 1) * sizeof *into);
-    uint32_t *renum = malloc((x->n_blocks ? x->n_blocks : 1) * sizeof *renum);
-    if (!into || !renum) {
-        free(into);
-        free(renum);
-        return ps_err_set(err, "out of memory merging blocks");
+    if (!x->parent) {
+        if (!(x->parent = malloc((x->n_blocks ? x->n_blocks : 1) * sizeof *x->parent)))
+            return ps_err_set(err, "out of memory merging blocks");
+        for (uint32_t b = 0; b < x->n_blocks; b++)
+            x->parent[b] = b;
     }
-    for (uint32_t b = 0; b < x->n_blocks; b++)
-        into[b] = b;
-    int rc = PS_OK;
     for (uint32_t k = 0; k < n; k++) {
         const ps_index_pair *q = &merged[k];
-        if (q->i >= q->j || q->j >= x->n_blocks || into[q->i] != q->i || into[q->j] != q->j) {
-            rc = ps_err_set(err, "merge %u of a round: blocks (%u, %u) not two distinct unmerged "
-                                 "blocks of %u", k, q->i, q->j, x->n_blocks);
-            break;
-        }
-        into[q->j] = q->i;
+        if (q->i >= q->j || q->j >= x->n_blocks || ps_index_root(x, q->i) != q->i ||
+            ps_index_root(x, q->j) != q->j)
+            return ps_err_set(err, "merge %u of a round: blocks (%u, %u) are not two blocks of the "
+                                   "index", k, q->i, q->j);
+        x->parent[q->j] = q->i;
         x->size[q->i] += x->size[q->j];
     }
-    if (rc == PS_OK) {
-        uint32_t m = 0;
-        for (uint32_t b = 0; b < x->n_blocks; b++)
-            if (into[b] == b) {
-                renum[b] = m;
-                x->size[m++] = x->size[b];
-            }
-        for (uint64_t d = 0; d < x->n_dims; d++)
-            if (x->block[d] != PS_INDEX_COLD)
-                x->block[d] = renum[into[x->block[d]]];
-        x->n_blocks = m;
-        x->merges += n;
-        x->rounds += n > 0;
-    }
-    free(into);
+    x->merges += n;
+    x->rounds += n > 0;
+    return PS_OK;
+}
+
+int ps_index_compact(ps_block_index *x, ps_err *err)
+{
+    if (!x->parent)
+        return PS_OK;
+    uint32_t *renum = malloc((x->n_blocks ? x->n_blocks : 1) * sizeof *renum);
+    if (!renum)
+        return ps_err_set(err, "out of memory numbering blocks");
+    uint32_t m = 0;
+    for (uint32_t b = 0; b < x->n_blocks; b++)
+        if (x->parent[b] == b) {
+            renum[b] = m;
+            x->size[m++] = x->size[b];
+        }
+    for (uint64_t d = 0; d < x->n_dims; d++)
+        if (x->block[d] != PS_INDEX_COLD)
+            x->block[d] = renum[ps_index_root(x, x->block[d])];
+    x->n_blocks = m;
     free(renum);
-    return rc;
+    free(x->parent);
+    x->parent = NULL;
+    return PS_OK;
 }
 
 void ps_index_count_dims(const ps_index_samples *s, uint64_t n_dims, uint32_t *count)
@@ -237,29 +263,6 @@ int ps_index_start(ps_block_index *x, const uint32_t *count, uint64_t n_dims, ui
     return PS_OK;
 }
 
-int ps_index_round(const ps_index_params *p, ps_block_index *x, ps_index_counts *c,
-                   ps_index_pair *merged, ps_err *err)
-{
-    if (p->strategy == PS_INDEX_NONE || x->n_blocks < 2)
-        return 0;
-    if (c->n_blocks != x->n_blocks)
-        return ps_err_set(err, "co-access counts of %u blocks for an index of %u", c->n_blocks,
-                          x->n_blocks);
-    uint32_t *chosen = malloc(x->n_blocks * sizeof *chosen);
-    if (!chosen)
-        return ps_err_set(err, "out of memory choosing merges");
-    int n = ps_index_pick(p, c->pairs, c->n_pairs, x->size, c->af_self, x->n_blocks, chosen,
-                          x->n_blocks);
-    if (n < 0)
-        ps_err_set(err, "out of memory choosing merges");
-    for (int k = 0; k < n; k++)
-        merged[k] = c->pairs[chosen[k]];
-    free(chosen);
-    if (n > 0 && ps_index_merge(x, merged, (uint32_t)n, err))
-        return -1;
-    return n;
-}
-
 int ps_index_build(const ps_index_params *p, const ps_index_samples *s, uint64_t n_dims,
                    uint32_t hot_threshold, ps_block_index *out, ps_err *err)
 {
@@ -272,27 +275,18 @@ int ps_index_build(const ps_index_params *p, const ps_index_samples *s, uint64_t
     free(count);
     if (rc)
         return PS_ERR;
-    ps_index_counts c = {0};
-    ps_index_pair *merged = malloc((out->n_blocks ? out->n_blocks : 1) * sizeof *merged);
-    int n = merged ? 1 : (ps_err_set(err, "out of memory building the index"), -1);
-    while (n > 0) {
-        if (ps_index_counts_reset(&c, out->n_blocks, err) || ps_index_count(out, s, &c, err))
-            n = -1;
-        else
-            n = ps_index_round(p, out, &c, merged, err);
-    }
-    free(merged);
-    ps_index_counts_free(&c);
-    if (n < 0) {
+    rc = ps_index_build_rounds(p, out, s, NULL, err);
+    if (rc == PS_OK)
+        rc = ps_index_compact(out, err);
+    if (rc)
         ps_index_free(out);
-        return PS_ERR;
-    }
-    return PS_OK;
+    return rc;
 }
 
 void ps_index_free(ps_block_index *x)
 {
     free(x->block);
     free(x->size);
+    free(x->parent);
     memset(x, 0, sizeof *x);
 }

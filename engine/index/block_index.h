@@ -62,6 +62,10 @@ typedef struct ps_block_index {
     uint32_t n_blocks;
     uint64_t *size;
     uint32_t rounds, merges;
+    /* While it is built: a union-find over the starting blocks (block[] holds a
+     * starting block, its root the block now; n_blocks - merges of them are left);
+     * NULL once compact (ps_index_compact): block[] is then final. */
+    uint32_t *parent;
 } ps_block_index;
 
 /* The disk block of table key `key` under index x: a hot key's index block; a
@@ -102,7 +106,8 @@ void ps_index_count_dims(const ps_index_samples *s, uint64_t n_dims, uint32_t *c
 int ps_index_start(ps_block_index *x, const uint32_t *count, uint64_t n_dims, uint32_t hot,
                    ps_err *err);
 
-/* One round's co-access counts: af_self per block, and the pairs touched together. */
+/* Co-access counts as they travel: af_self per block, and the pairs touched
+ * together. */
 typedef struct ps_index_counts {
     double *af_self;
     uint32_t n_blocks;
@@ -113,20 +118,56 @@ typedef struct ps_index_counts {
 
 /* Empties c for an index of n_blocks blocks. */
 int ps_index_counts_reset(ps_index_counts *c, uint32_t n_blocks, ps_err *err);
-/* Adds the co-access of x's blocks in the samples. */
-int ps_index_count(const ps_block_index *x, const ps_index_samples *s, ps_index_counts *c,
-                   ps_err *err);
 /* Adds af to pair (i, j), i < j, or to af_self[i] when i == j (the form counts
  * travel in). */
 int ps_index_counts_add(ps_index_counts *c, uint32_t i, uint32_t j, double af, ps_err *err);
 void ps_index_counts_free(ps_index_counts *c);
 
-/* One round at the coordinator: picks the merges from the summed counts and
- * applies them to x; their pairs (i < j, merged j into i, before renumbering) in
- * merged[0 .. return), which must hold x->n_blocks. 0: the index is final. */
-int ps_index_round(const ps_index_params *p, ps_block_index *x, ps_index_counts *c,
-                   ps_index_pair *merged, ps_err *err);
-/* Applies a round's merges, as ps_index_round did (a worker's copy). */
+/* The block that starting block b is now part of. */
+uint32_t ps_index_root(ps_block_index *x, uint32_t b);
+/* Adds the co-access of x's blocks in the samples to c: all of it (changed NULL),
+ * or what a round's merges changed: for each block k marked in changed (by its
+ * root), AF_kk and AF_kx with every other block x (once when both are marked).
+ * The counts of two unchanged blocks are the same as in the round before. */
+int ps_index_count(ps_block_index *x, const ps_index_samples *s, const uint8_t *changed,
+                   ps_index_counts *c, ps_err *err);
+/* Applies a round's merges (j into i, both blocks now, i < j): afterwards i is
+ * the merged block, j is gone. */
 int ps_index_merge(ps_block_index *x, const ps_index_pair *merged, uint32_t n, ps_err *err);
+/* Numbers the blocks left densely, in the order of the blocks they grew from
+ * (what renumbering after every round gives), and drops the union-find. */
+int ps_index_compact(ps_block_index *x, ps_err *err);
+
+/* ---- the coordinator's rounds (engine/index/index_build.c) ---- */
+
+/* The summed counts across rounds: a round's counts are added only for the
+ * blocks its merges changed (the others' stay), and the candidates wait in a
+ * heap by gain, so that a round costs what it changed, not every pair again. */
+typedef struct ps_index_builder ps_index_builder;
+
+int ps_index_builder_new(const ps_index_params *p, ps_block_index *x, ps_index_builder **out,
+                         ps_err *err);
+/* Adds a worker's count for this round: (i, j) by block ids, i == j for AF_ii. */
+int ps_index_builder_add(ps_index_builder *b, uint32_t i, uint32_t j, double af, ps_err *err);
+/* Picks the round's merges from the counts (as ps_index_pick would from all of
+ * them) and applies them to x; their pairs in merged (room for x->n_blocks).
+ * Returns how many (0: the index is final) or -1. */
+int ps_index_builder_round(ps_index_builder *b, ps_index_pair *merged, ps_err *err);
+/* The blocks the last round changed, by id, for the next counts. */
+const uint8_t *ps_index_builder_changed(const ps_index_builder *b);
+/* After a round that merged nothing: each block's AF_ii, in compact order. */
+void ps_index_builder_access(ps_index_builder *b, double *out);
+void ps_index_builder_free(ps_index_builder *b);
+/* Every round in one process, the samples counted whole: the merges the
+ * distributed build makes. With access, *access (malloc'd) ends as each final
+ * block's AF_ii in compact order, when the last round merged nothing. */
+int ps_index_build_rounds(const ps_index_params *p, ps_block_index *x, const ps_index_samples *s,
+                          double **access, ps_err *err);
+
+/* Blocks of x left (while it is built). */
+static inline uint32_t ps_index_live(const ps_block_index *x)
+{
+    return x->parent ? x->n_blocks - x->merges : x->n_blocks;
+}
 
 #endif

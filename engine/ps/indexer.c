@@ -414,11 +414,13 @@ static int local_start(const worker_samples *s, const ps_msg *m, ps_block_index 
     return PS_OK;
 }
 
-static int send_coaccess(ps_backend *be, uint32_t me, int32_t step, const ps_block_index *x,
-                         const worker_samples *s, ps_index_counts *c, ps_err *err)
+/* Co-access counts of what the last round's merges changed (changed NULL: all). */
+static int send_coaccess(ps_backend *be, uint32_t me, int32_t step, ps_block_index *x,
+                         const worker_samples *s, const uint8_t *changed, ps_index_counts *c,
+                         ps_err *err)
 {
     ps_index_samples view = {s->dims, s->start, s->n_batches};
-    if (ps_index_counts_reset(c, x->n_blocks, err) || ps_index_count(x, &view, c, err))
+    if (ps_index_counts_reset(c, x->n_blocks, err) || ps_index_count(x, &view, changed, c, err))
         return PS_ERR;
     uint64_t n = c->n_pairs;
     for (uint32_t b = 0; b < c->n_blocks; b++)
@@ -448,8 +450,12 @@ static int send_coaccess(ps_backend *be, uint32_t me, int32_t step, const ps_blo
     return rc;
 }
 
-static int apply_merges(ps_block_index *x, const ps_msg *m, ps_err *err)
+/* The round's merges, applied to the worker's copy; the merged blocks marked. */
+static int apply_merges(ps_block_index *x, const ps_msg *m, uint8_t **changed, ps_err *err)
 {
+    if (!*changed && !(*changed = malloc(x->n_blocks ? x->n_blocks : 1)))
+        return ps_err_set(err, "out of memory");
+    memset(*changed, 0, x->n_blocks);
     if (m->flags & PS_MSG_F_KEY_RANGE || (m->nkeys && !m->keys))
         return ps_err_set(err, "merges from the coordinator: not a key list");
     ps_index_pair *q = malloc((m->nkeys ? m->nkeys : 1) * sizeof *q);
@@ -458,6 +464,8 @@ static int apply_merges(ps_block_index *x, const ps_msg *m, ps_err *err)
     for (uint32_t i = 0; i < m->nkeys; i++)
         q[i] = (ps_index_pair){(uint32_t)(m->keys[i] >> 32), (uint32_t)m->keys[i], 0, 0};
     int rc = ps_index_merge(x, q, m->nkeys, err);
+    for (uint32_t i = 0; rc == PS_OK && i < m->nkeys; i++)
+        (*changed)[q[i].i] = 1;
     free(q);
     return rc;
 }
@@ -470,6 +478,7 @@ static int worker_rounds(ps_run *r, ps_backend *be, uint32_t me, const worker_sa
     ps_msg m;
     ps_block_index x = {0};
     ps_index_counts c = {0};
+    uint8_t *changed = NULL; /* NULL: the first round counts everything */
     int rc = PS_OK;
     int32_t step = 0;
     if (!r->cfg->index_load[0]) {
@@ -478,14 +487,14 @@ static int worker_rounds(ps_run *r, ps_backend *be, uint32_t me, const worker_sa
             rc = local_start(s, &m, &x, err);
         step = 1;
         while (rc == PS_OK && m.clock == step - 1 && r->indexer->params.strategy != PS_INDEX_NONE &&
-               x.n_blocks >= 2) {
+               ps_index_live(&x) >= 2) {
             free(buf);
             buf = NULL;
-            rc = send_coaccess(be, me, step, &x, s, &c, err);
+            rc = send_coaccess(be, me, step, &x, s, changed, &c, err);
             if (rc == PS_OK)
                 rc = recv_index(be, step, &buf, &m, err);
             if (rc == PS_OK && m.clock == step)
-                rc = apply_merges(&x, &m, err);
+                rc = apply_merges(&x, &m, &changed, err);
             step++;
         }
     }
@@ -495,6 +504,7 @@ static int worker_rounds(ps_run *r, ps_backend *be, uint32_t me, const worker_sa
     }
     ps_index_free(&x);
     ps_index_counts_free(&c);
+    free(changed);
     if (rc == PS_OK && m.clock == STEP_ABORT)
         rc = 1;
     else if (rc == PS_OK && m.clock != STEP_FINAL)

@@ -94,10 +94,10 @@ static int take_key_counts(void *ctx, const ps_msg *m, ps_err *err)
 
 static int take_coaccess(void *ctx, const ps_msg *m, ps_err *err)
 {
-    ps_index_counts *c = ctx;
+    ps_index_builder *b = ctx;
     for (uint32_t i = 0; i < m->nkeys; i++)
-        if (ps_index_counts_add(c, (uint32_t)(m->keys[i] >> 32), (uint32_t)m->keys[i], m->vals[i],
-                                err))
+        if (ps_index_builder_add(b, (uint32_t)(m->keys[i] >> 32), (uint32_t)m->keys[i], m->vals[i],
+                                 err))
             return PS_ERR;
     return PS_OK;
 }
@@ -156,30 +156,31 @@ static ps_index_params round_params(const ps_run *r, const ps_block_index *x)
     return p;
 }
 
-/* The rounds; access[b] ends as the sampled batches touching final block b. */
+/* The rounds; x ends compact, access[b] as the sampled batches touching its
+ * block b. */
 static int build(gather_state *g, ps_block_index *x, double **access, ps_err *err)
 {
     if (build_start(g, x, access, err))
         return PS_ERR;
     ps_index_params p = round_params(g->r, x);
-    ps_index_counts c = {0};
+    ps_index_builder *b = NULL;
     ps_index_pair *merged = malloc((x->n_blocks ? x->n_blocks : 1) * sizeof *merged);
     uint64_t *keys = malloc((x->n_blocks ? x->n_blocks : 1) * sizeof *keys);
-    int rc = merged && keys ? PS_OK : ps_err_set(err, "out of memory building the index");
+    int rc = merged && keys ? ps_index_builder_new(&p, x, &b, err)
+                            : ps_err_set(err, "out of memory building the index");
     for (int32_t step = 1;
-         rc == PS_OK && p.strategy != PS_INDEX_NONE && x->n_blocks >= 2; step++) {
+         rc == PS_OK && p.strategy != PS_INDEX_NONE && ps_index_live(x) >= 2; step++) {
         int n;
-        if (ps_index_counts_reset(&c, x->n_blocks, err) ||
-            gather(g, step, take_coaccess, &c, err) ||
-            (n = ps_index_round(&p, x, &c, merged, err)) < 0) {
+        if (gather(g, step, take_coaccess, b, err) ||
+            (n = ps_index_builder_round(b, merged, err)) < 0) {
             rc = PS_ERR;
             break;
         }
         if (n == 0) { /* the counts are the final blocks' */
-            memcpy(*access, c.af_self, x->n_blocks * sizeof **access);
+            ps_index_builder_access(b, *access);
             break;
         }
-        if (x->n_blocks < 2) /* merged into one: its accesses do not matter */
+        if (ps_index_live(x) < 2) /* merged into one: its accesses do not matter */
             (*access)[0] = 1;
         for (int k = 0; k < n; k++)
             keys[k] = (uint64_t)merged[k].i << 32 | merged[k].j;
@@ -187,8 +188,8 @@ static int build(gather_state *g, ps_block_index *x, double **access, ps_err *er
     }
     free(merged);
     free(keys);
-    ps_index_counts_free(&c);
-    return rc;
+    ps_index_builder_free(b);
+    return rc ? rc : ps_index_compact(x, err);
 }
 
 /* ---- index.csv ---- */
@@ -413,18 +414,11 @@ int ps_indexer_build_direct(ps_run *r, ps_block_index *x, ps_err *err)
         rc = ps_index_start(x, count, n_dims, r->indexer->hot, err);
     }
     free(count);
-    ps_index_counts c = {0};
-    ps_index_pair *merged = NULL;
-    if (rc == PS_OK && !(merged = malloc((x->n_blocks ? x->n_blocks : 1) * sizeof *merged)))
-        rc = ps_err_set(err, "out of memory building the index");
     ps_index_params p = rc == PS_OK ? round_params(r, x) : r->indexer->params;
-    for (int n = 1; rc == PS_OK && n > 0;) {
-        if (ps_index_counts_reset(&c, x->n_blocks, err) || ps_index_count(x, &all, &c, err) ||
-            (n = ps_index_round(&p, x, &c, merged, err)) < 0)
-            rc = PS_ERR;
-    }
-    free(merged);
-    ps_index_counts_free(&c);
+    if (rc == PS_OK)
+        rc = ps_index_build_rounds(&p, x, &all, NULL, err);
+    if (rc == PS_OK)
+        rc = ps_index_compact(x, err);
     free(dims);
     free(start);
     if (rc)

@@ -2,6 +2,7 @@
  * merge strategies on a hand-built AF matrix, and a build from samples whose
  * co-access is known. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "engine/index/block_index.h"
@@ -131,11 +132,12 @@ static void test_build_from_samples(void)
 }
 
 /* The distributed build's steps: three workers' share of the same batches, each
- * counted apart and summed, give the index built from all of them at once. */
-static void test_steps_summed_equal_direct(void)
+ * counted apart (after the first round only what the merges changed) and summed
+ * at the builder, give the index built from all of them at once. */
+static void build_by_parts(int strategy, uint64_t max_block)
 {
     ps_index_samples all = samples();
-    ps_index_params p = {.strategy = PS_INDEX_BASIC, .per_round = 10, .max_block = 8,
+    ps_index_params p = {.strategy = strategy, .per_round = 10, .max_block = max_block,
                          .min_gain = 0, .cost = drps};
     ps_block_index want, x;
     CU_ASSERT_EQUAL_FATAL(ps_index_build(&p, &all, 7, 1, &want, NULL), PS_OK);
@@ -150,19 +152,27 @@ static void test_steps_summed_equal_direct(void)
     CU_ASSERT_EQUAL(count[0], 10);
     CU_ASSERT_EQUAL(count[4], 2);
     CU_ASSERT_EQUAL_FATAL(ps_index_start(&x, count, 7, 1, NULL), PS_OK);
-    ps_index_counts sum = {0}, one = {0};
+    ps_index_builder *b;
+    CU_ASSERT_EQUAL_FATAL(ps_index_builder_new(&p, &x, &b, NULL), PS_OK);
+    ps_index_counts one = {0}, sum = {0};
     ps_index_pair merged[8];
     int n = 1, rounds = 0;
-    while (n > 0 && rounds < 20) {
+    while (n > 0 && ps_index_live(&x) >= 2 && rounds < 20) {
         CU_ASSERT_EQUAL_FATAL(ps_index_counts_reset(&sum, x.n_blocks, NULL), PS_OK);
         for (int w = 0; w < 3; w++) {
             CU_ASSERT_EQUAL_FATAL(ps_index_counts_reset(&one, x.n_blocks, NULL), PS_OK);
-            CU_ASSERT_EQUAL_FATAL(ps_index_count(&x, &part[w], &one, NULL), PS_OK);
-            for (uint32_t b = 0; b < one.n_blocks; b++) /* as they travel: (i, i) is AF_ii */
-                CU_ASSERT_EQUAL(ps_index_counts_add(&sum, b, b, one.af_self[b], NULL), PS_OK);
-            for (uint32_t k = 0; k < one.n_pairs; k++)
-                CU_ASSERT_EQUAL(ps_index_counts_add(&sum, one.pairs[k].i, one.pairs[k].j,
-                                                    one.pairs[k].af_ij, NULL), PS_OK);
+            CU_ASSERT_EQUAL_FATAL(ps_index_count(&x, &part[w], rounds ? ps_index_builder_changed(b)
+                                                                      : NULL, &one, NULL), PS_OK);
+            for (uint32_t k = 0; k < one.n_blocks; k++) /* as they travel: (i, i) is AF_ii */
+                if (one.af_self[k] > 0) {
+                    CU_ASSERT_EQUAL(ps_index_builder_add(b, k, k, one.af_self[k], NULL), PS_OK);
+                    ps_index_counts_add(&sum, k, k, one.af_self[k], NULL);
+                }
+            for (uint32_t k = 0; k < one.n_pairs; k++) {
+                CU_ASSERT_EQUAL(ps_index_builder_add(b, one.pairs[k].i, one.pairs[k].j,
+                                                     one.pairs[k].af_ij, NULL), PS_OK);
+                ps_index_counts_add(&sum, one.pairs[k].i, one.pairs[k].j, one.pairs[k].af_ij, NULL);
+            }
         }
         if (rounds == 0) { /* by hand: dim 0 in all 10 batches, dim 4 in 2, 0 and 1 in 10 */
             CU_ASSERT_EQUAL(sum.af_self[x.block[0]], 10);
@@ -172,29 +182,130 @@ static void test_steps_summed_equal_direct(void)
                 if (sum.pairs[k].i == x.block[0] && sum.pairs[k].j == x.block[1])
                     af01 = sum.pairs[k].af_ij;
             CU_ASSERT_EQUAL(af01, 10);
+            /* a pair outside the blocks, or backwards, is refused */
+            CU_ASSERT_EQUAL(ps_index_builder_add(b, 0, x.n_blocks, 1, NULL), PS_ERR);
+            CU_ASSERT_EQUAL(ps_index_builder_add(b, 1, 0, 1, NULL), PS_ERR);
         }
-        n = ps_index_round(&p, &x, &sum, merged, NULL);
+        n = ps_index_builder_round(b, merged, NULL);
         rounds++;
     }
-    CU_ASSERT_EQUAL(n, 0);
+    CU_ASSERT(n >= 0);
+    ps_index_builder_free(b);
+    CU_ASSERT_EQUAL_FATAL(ps_index_compact(&x, NULL), PS_OK);
     CU_ASSERT_EQUAL(x.n_blocks, want.n_blocks);
     CU_ASSERT_EQUAL(x.rounds, want.rounds);
     CU_ASSERT_EQUAL(x.merges, want.merges);
     CU_ASSERT_EQUAL(memcmp(x.block, want.block, 7 * sizeof *x.block), 0);
     CU_ASSERT_EQUAL(memcmp(x.size, want.size, x.n_blocks * sizeof *x.size), 0);
-    /* what travels is checked: a pair outside the blocks, a pair backwards */
-    CU_ASSERT_EQUAL(ps_index_counts_add(&sum, 0, x.n_blocks, 1, NULL), PS_ERR);
-    CU_ASSERT_EQUAL(ps_index_counts_add(&sum, 1, 0, 1, NULL), PS_ERR);
-    /* a merge of a block merged away this round, or into itself, is refused */
-    if (x.n_blocks >= 3) {
-        ps_index_pair twice[2] = {{0, 1, 0, 0}, {1, 2, 0, 0}}, self[1] = {{1, 1, 0, 0}};
-        CU_ASSERT_EQUAL(ps_index_merge(&x, self, 1, NULL), PS_ERR);
-        CU_ASSERT_EQUAL(ps_index_merge(&x, twice, 2, NULL), PS_ERR);
-    }
     ps_index_counts_free(&sum);
     ps_index_counts_free(&one);
     ps_index_free(&x);
     ps_index_free(&want);
+}
+
+static void test_steps_summed_equal_direct(void)
+{
+    build_by_parts(PS_INDEX_BASIC, 8);
+    build_by_parts(PS_INDEX_OURS, 8);
+    build_by_parts(PS_INDEX_OURS, 2);
+}
+
+/* The old way, the reference: every round counts every pair again and picks from
+ * them all (ps_index_pick), then renumbers the blocks. */
+static void reference_build(const ps_index_params *p, const ps_index_samples *s, uint64_t n_dims,
+                            uint32_t hot, ps_block_index *x)
+{
+    uint32_t *count = calloc(n_dims, sizeof *count);
+    ps_index_count_dims(s, n_dims, count);
+    CU_ASSERT_EQUAL_FATAL(ps_index_start(x, count, n_dims, hot, NULL), PS_OK);
+    free(count);
+    ps_index_counts c = {0};
+    uint32_t *chosen = malloc((x->n_blocks + 1) * sizeof *chosen);
+    ps_index_pair *merged = malloc((x->n_blocks + 1) * sizeof *merged);
+    for (;;) {
+        CU_ASSERT_EQUAL_FATAL(ps_index_counts_reset(&c, x->n_blocks, NULL), PS_OK);
+        CU_ASSERT_EQUAL_FATAL(ps_index_count(x, s, NULL, &c, NULL), PS_OK);
+        int n = ps_index_pick(p, c.pairs, c.n_pairs, x->size, c.af_self, x->n_blocks, chosen,
+                              x->n_blocks);
+        if (n <= 0)
+            break;
+        for (int k = 0; k < n; k++)
+            merged[k] = c.pairs[chosen[k]];
+        CU_ASSERT_EQUAL_FATAL(ps_index_merge(x, merged, (uint32_t)n, NULL), PS_OK);
+        CU_ASSERT_EQUAL_FATAL(ps_index_compact(x, NULL), PS_OK);
+    }
+    free(chosen);
+    free(merged);
+    ps_index_counts_free(&c);
+}
+
+/* On 300 random batches over 80 dimensions (groups of keys that come together,
+ * and noise), the incremental rounds make the reference's merges exactly. */
+static void test_incremental_equals_reference(void)
+{
+    enum { B = 300, D = 80 };
+    static uint64_t rd[B * 40], rs[B + 1];
+    uint64_t n = 0, seed = 12345;
+    for (int b = 0; b < B; b++) {
+        rs[b] = n;
+        uint64_t have[D] = {0};
+        for (int k = 0; k < 12; k++) {
+            seed = seed * 6364136223846793005u + 1442695040888963407u;
+            uint64_t d = (seed >> 33) % D;
+            for (uint64_t g = d - d % 4; g < d - d % 4 + 4 && (seed >> 20) % 3; g++)
+                have[g] = 1; /* its group of 4, two times in three */
+            have[d] = 1;
+        }
+        for (int d = 0; d < D; d++)
+            if (have[d])
+                rd[n++] = (uint64_t)d;
+    }
+    rs[B] = n;
+    ps_index_samples s = {rd, rs, B};
+    const int strategies[2] = {PS_INDEX_BASIC, PS_INDEX_OURS};
+    const uint64_t caps[3] = {2, 6, 40};
+    for (int k = 0; k < 2; k++)
+        for (int c = 0; c < 3; c++) {
+            ps_index_params p = {.strategy = strategies[k], .per_round = 5, .max_block = caps[c],
+                                 .min_gain = 0.5, .cost = drps};
+            ps_block_index want, got;
+            reference_build(&p, &s, D, 20, &want);
+            CU_ASSERT_EQUAL_FATAL(ps_index_build(&p, &s, D, 20, &got, NULL), PS_OK);
+            CU_ASSERT(want.merges > 0);
+            CU_ASSERT_EQUAL(got.n_blocks, want.n_blocks);
+            CU_ASSERT_EQUAL(got.rounds, want.rounds);
+            CU_ASSERT_EQUAL(got.merges, want.merges);
+            CU_ASSERT_EQUAL(memcmp(got.block, want.block, D * sizeof *got.block), 0);
+            ps_index_free(&want);
+            ps_index_free(&got);
+        }
+}
+
+/* Merges keep the blocks' union: a block merged away or into itself is refused,
+ * and compacting numbers what is left in order. */
+static void test_merge_and_compact(void)
+{
+    uint32_t count[6] = {5, 5, 5, 5, 0, 5};
+    ps_block_index x;
+    CU_ASSERT_EQUAL_FATAL(ps_index_start(&x, count, 6, 1, NULL), PS_OK); /* blocks 0..4 */
+    CU_ASSERT_EQUAL(x.n_blocks, 5);
+    ps_index_pair m1[2] = {{1, 3, 0, 0}, {0, 4, 0, 0}};
+    CU_ASSERT_EQUAL(ps_index_merge(&x, m1, 2, NULL), PS_OK);
+    CU_ASSERT_EQUAL(ps_index_live(&x), 3);
+    CU_ASSERT_EQUAL(ps_index_root(&x, 3), 1);
+    ps_index_pair gone[1] = {{2, 3, 0, 0}}, self[1] = {{2, 2, 0, 0}};
+    CU_ASSERT_EQUAL(ps_index_merge(&x, gone, 1, NULL), PS_ERR);
+    CU_ASSERT_EQUAL(ps_index_merge(&x, self, 1, NULL), PS_ERR);
+    ps_index_pair m2[1] = {{0, 2, 0, 0}};
+    CU_ASSERT_EQUAL(ps_index_merge(&x, m2, 1, NULL), PS_OK);
+    CU_ASSERT_EQUAL_FATAL(ps_index_compact(&x, NULL), PS_OK);
+    /* dims 0, 2, 5 (blocks 0, 2, 4) are block 0; dims 1, 3 (blocks 1, 3) block 1 */
+    CU_ASSERT_EQUAL(x.n_blocks, 2);
+    CU_ASSERT(x.block[0] == 0 && x.block[2] == 0 && x.block[5] == 0);
+    CU_ASSERT(x.block[1] == 1 && x.block[3] == 1 && x.block[4] == PS_INDEX_COLD);
+    CU_ASSERT(x.size[0] == 3 && x.size[1] == 2);
+    CU_ASSERT(x.rounds == 2 && x.merges == 3);
+    ps_index_free(&x);
 }
 
 static CU_TestInfo tests[] = {
@@ -202,6 +313,8 @@ static CU_TestInfo tests[] = {
     {"basic and ours on a hand-built AF matrix", test_pick_on_hand_built_af},
     {"a build from samples", test_build_from_samples},
     {"counts summed over workers give the same index", test_steps_summed_equal_direct},
+    {"merges and compaction", test_merge_and_compact},
+    {"incremental rounds make the reference's merges", test_incremental_equals_reference},
     CU_TEST_INFO_NULL,
 };
 
