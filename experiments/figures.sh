@@ -19,6 +19,7 @@ rows+=("$(experiments/flexps/svrg.sh "$pslab" "$out/flexps-svrg" $quick)")
 rows+=("$(experiments/flexps/kmeans.sh "$pslab" "$out/flexps-kmeans")")
 rows+=("$(experiments/flexps/multi_task.sh "$pslab" "$out/flexps-multi-task" $quick)")
 rows+=("$(experiments/flexps/auto.sh "$pslab" "$out/flexps-auto" $quick)")
+rows+=("$(experiments/drps/fig11.sh "$pslab" "$out/drps-fig11" $quick)")
 rows+=("$(experiments/drps/fig12.sh "$pslab" "$out/drps-fig12" $quick)")
 if [ "$quick" != --quick ]; then
     rows+=("$(experiments/flexps/svrg.sh "$pslab" "$out/flexps-svrg-real" --real)")

@@ -13,7 +13,21 @@ grep '^| FlexPS' "$r" | grep -v "not run:" | while IFS= read -r row; do
     grep -qE '\| (yes|no) \|$' <<<"$row" || fail "row without a verdict: $row"
 done
 # DRPS Fig. 12: three partitioners, and the verdict follows from their indicators
-[ "$(grep -c '^| DRPS' "$r")" -eq 1 ] || fail "expected 1 DRPS row: $(cat "$r")"
+[ "$(grep -c '^| DRPS' "$r")" -eq 2 ] || fail "expected 2 DRPS rows: $(cat "$r")"
+# DRPS Fig. 11: 2 workloads x 2 caches x 3 strategies; ours indexes faster than
+# basic, and the verdict follows from the table
+e=$TMP/fig/drps-fig11/fig11.csv
+[ "$(tail -n +2 "$e" | wc -l)" = 12 ] || fail "fig11 points: $(cat "$e")"
+[ -s "$TMP/fig/drps-fig11/fig11.png" ] && [ -s "$TMP/fig/drps-fig11/fig11.svg" ] || fail "fig11's figure is missing"
+awk -F, 'NR > 1 && $3 == "none" && $5 != 0 { exit 1 }' "$e" || fail "index none made rounds: $(cat "$e")"
+want=$(awk -F, 'NR > 1 { k = $1 "," ($2 < 1e6 ? "small" : "fits") "," $3; i[k] = $4; t[k] = $7 }
+    END { ok = 1; for (w in i) { split(w, p, ","); if (p[3] != "ours") continue
+              b = p[1] "," p[2] ",basic"; n = p[1] "," p[2] ",none"
+              if (!(i[w] < i[b])) ok = 0; if (p[2] == "small" && !(t[w] < t[n])) ok = 0 }
+          print ok ? "yes" : "no" }' "$e")
+grep '^| DRPS, Fig. 11' "$r" | grep -q "| $want |$" || fail "fig11 verdict is not $want"
+grep -q "LOR: index build ours $(awk -F, '$1 == "lor" && $2 >= 1e6 && $3 == "ours" { print $4 }' "$e") s" "$r" ||
+    fail "the report's LoR index time is not the table's"
 row=$(grep '^| DRPS, Fig. 12' "$r")
 [ -s "$TMP/fig/drps-fig12/fig12.png" ] && [ -s "$TMP/fig/drps-fig12/fig12.svg" ] || fail "fig12's figure is missing"
 f=$TMP/fig/drps-fig12/fig12.csv
