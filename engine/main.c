@@ -350,9 +350,9 @@ static int prune_unstarted(const char *dir, int depth, int unlink_them)
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
             continue;
         char path[4400];
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
         struct stat st;
-        if (lstat(path, &st) != 0)
+        if (snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= (int)sizeof path ||
+            lstat(path, &st) != 0) /* a path too long to name is not ours to remove */
             only_setup = 0;
         else if (S_ISDIR(st.st_mode))
             only_setup = depth > 0 && prune_unstarted(path, depth - 1, unlink_them);

@@ -444,6 +444,9 @@ static int send_coaccess(ps_backend *be, uint32_t me, int32_t step, ps_block_ind
         keys[k] = (uint64_t)c->pairs[i].i << 32 | c->pairs[i].j;
         vals[k++] = (float)c->pairs[i].af_ij;
     }
+    /* before the send, which lets the other actors run: a thousand simulated
+     * workers' counting maps at once would take gigabytes */
+    ps_index_counts_free(c);
     int rc = ps_indexer_send(be, me, PS_COORDINATOR_ID, step, 0, keys, vals, k, NULL, 0, NULL, err);
     free(keys);
     free(vals);
