@@ -3,8 +3,12 @@
  * then a bitmap of ceil(block_keys/8) bytes marking the keys ever add()ed, so that
  * dump() returns exactly the keys written (a block also holds keys of other shards
  * under hash partitioning, and keys never touched). A missing block reads as zeros.
- * One more key, "pslab.meta" (10 bytes, so never a block key), records block_keys:
- * reopening with another block size would silently misread every value.
+ * With a block index (spec.index), block b < n_blocks holds index block b's keys
+ * (their values in key order, vals_per_key each) and block n_blocks + k cold table
+ * key k, each value followed by its bitmap likewise.
+ * One more key, "pslab.meta" (10 bytes, so never a block key), records block_keys,
+ * or the index's layout (its size and a hash of every key's block): reopening with
+ * another layout would silently misread every value.
  * Not thread-safe: one server actor owns a store. */
 #include "real/store_rocksdb.h"
 
@@ -15,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include "engine/index/block_index.h"
 
 #define DEFAULT_CACHE_BYTES (8u << 20)
 static const char META_KEY[] = "pslab.meta";
@@ -48,7 +54,42 @@ struct ps_store {
     char *zeros; /* a block never written: lets the pull loop skip a test per key */
     char *data;  /* add(): the blocks being rewritten */
     size_t data_cap;
+    /* With a block index (spec.index): a block per index block and per cold key,
+     * of its keys' values (store key k is table key k / vpk) and their bitmap. */
+    const ps_block_index *index;
+    uint32_t vpk;
+    uint32_t *mstart, *members; /* index block b's table keys, in key order */
+    uint64_t layout_hash;       /* of the index's blocks: the meta key records it */
+    size_t *doff, doff_cap;     /* write: each listed block's place in data */
 };
+
+/* ---- a block index's layout ---- */
+
+/* Store key k's block, and the place of its value in the block. */
+static uint64_t idx_locate(const ps_store *st, uint64_t k, uint32_t *pos)
+{
+    uint64_t t = k / st->vpk;
+    uint32_t j = (uint32_t)(k % st->vpk);
+    const ps_block_index *x = st->index;
+    uint32_t b = t < x->n_dims ? x->block[t] : PS_INDEX_COLD;
+    if (b == PS_INDEX_COLD) {
+        *pos = j;
+        return (uint64_t)x->n_blocks + t;
+    }
+    *pos = x->offset[t] * st->vpk + j;
+    return b;
+}
+
+static uint64_t idx_nvals(const ps_store *st, uint64_t b)
+{
+    return ps_index_block_size(st->index, b) * st->vpk;
+}
+
+static size_t idx_vbytes(const ps_store *st, uint64_t b)
+{
+    uint64_t n = idx_nvals(st, b);
+    return 4 * (size_t)n + (size_t)(n + 7) / 8;
+}
 
 /* ---- encoding ---- */
 
@@ -204,6 +245,30 @@ static int64_t gather(ps_store *st, const uint64_t *keys, uint64_t lo, uint32_t 
     const uint64_t bk = st->bk;
     st->by_slot = 0;
     st->strict = 1;
+    if (st->index) { /* blocks of any keys: sorted, and each key's found */
+        if (grow_blocks(st, n, err) || grow_slots(st, n, err))
+            return -1;
+        st->by_slot = 1;
+        for (uint32_t i = 0; i < n; i++) {
+            uint64_t k = keys ? keys[i] : lo + i;
+            uint32_t pos;
+            if (check_key(st, k, err))
+                return -1;
+            st->blk[i] = idx_locate(st, k, &pos);
+        }
+        qsort(st->blk, n, sizeof *st->blk, cmp_u64);
+        size_t m = 0;
+        for (uint32_t i = 0; i < n; i++)
+            if (m == 0 || st->blk[i] != st->blk[m - 1])
+                st->blk[m++] = st->blk[i];
+        for (uint32_t i = 0; i < n; i++) {
+            uint32_t pos;
+            uint64_t b = idx_locate(st, keys ? keys[i] : lo + i, &pos);
+            const uint64_t *at = bsearch(&b, st->blk, m, sizeof *st->blk, cmp_u64);
+            st->slot[i] = (uint32_t)(at - st->blk);
+        }
+        return (int64_t)m;
+    }
     if (!keys) {
         if (lo + n < lo || check_key(st, lo, err) || check_key(st, lo + n - 1, err))
             return -1;
@@ -286,10 +351,11 @@ static int read_blocks(ps_store *st, size_t nb, ps_err *err)
                 rocksdb_free(st->errs[j]);
         } else if (st->vals[j]) {
             st->io_read += st->vsz[j];
-            if (st->vsz[j] != st->vbytes && rc == PS_OK) {
+            size_t want = st->index ? idx_vbytes(st, st->blk[j]) : st->vbytes;
+            if (st->vsz[j] != want && rc == PS_OK) {
                 char what[128];
                 snprintf(what, sizeof what, "block %" PRIu64 " has %zu bytes, expected %zu",
-                         st->blk[j], st->vsz[j], st->vbytes);
+                         st->blk[j], st->vsz[j], want);
                 rc = st_err(st, err, what, NULL);
             }
         }
@@ -310,7 +376,14 @@ static int rdb_get(ps_store *st, const uint64_t *keys, uint64_t lo, uint32_t n, 
     if (nb < 0 || read_blocks(st, (size_t)nb, err))
         return PS_ERR;
     const uint32_t bk = st->bk;
-    if (!keys) {
+    if (st->index) {
+        for (uint32_t i = 0; i < n; i++) {
+            uint32_t pos;
+            idx_locate(st, keys ? keys[i] : lo + i, &pos);
+            const char *v = st->vals[st->slot[i]];
+            out[i] = v ? load_f32(v + 4 * (size_t)pos) : 0.0f;
+        }
+    } else if (!keys) {
         /* A range: copy whole runs of each block. */
         uint64_t k = lo, end = lo + n;
         for (int64_t j = 0; j < nb; j++) {
@@ -356,6 +429,61 @@ static int rdb_get(ps_store *st, const uint64_t *keys, uint64_t lo, uint32_t n, 
 }
 
 /* add (assign 0) or set (assign 1) the keys' values, one write batch */
+/* rdb_write with a block index: blocks of their own sizes, side by side in data. */
+static int idx_write(ps_store *st, const uint64_t *keys, uint64_t lo, uint32_t n,
+                     const float *delta, int assign, size_t nb, ps_err *err)
+{
+    if (nb + 1 > st->doff_cap) {
+        size_t *p = realloc(st->doff, (nb + 1) * sizeof *p);
+        if (!p)
+            return st_err(st, err, "out of memory for the blocks to write", NULL);
+        st->doff = p;
+        st->doff_cap = nb + 1;
+    }
+    size_t need = 0;
+    for (size_t j = 0; j < nb; j++) {
+        st->doff[j] = need;
+        need += idx_vbytes(st, st->blk[j]);
+    }
+    st->doff[nb] = need;
+    if (need > st->data_cap) {
+        char *p = realloc(st->data, need);
+        if (!p)
+            return st_err(st, err, "out of memory for the blocks to write", NULL);
+        st->data = p;
+        st->data_cap = need;
+    }
+    if (read_blocks(st, nb, err))
+        return PS_ERR;
+    for (size_t j = 0; j < nb; j++) {
+        char *d = st->data + st->doff[j];
+        if (st->vals[j])
+            memcpy(d, st->vals[j], st->doff[j + 1] - st->doff[j]);
+        else
+            memset(d, 0, st->doff[j + 1] - st->doff[j]);
+    }
+    free_vals(st, nb);
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t pos, j = st->slot[i];
+        idx_locate(st, keys ? keys[i] : lo + i, &pos);
+        char *d = st->data + st->doff[j];
+        size_t bits = 4 * (size_t)idx_nvals(st, st->blk[j]);
+        store_f32(d + 4 * (size_t)pos, assign ? delta[i] : load_f32(d + 4 * (size_t)pos) + delta[i]);
+        d[bits + pos / 8] |= (char)(1u << (pos % 8));
+    }
+    rocksdb_writebatch_clear(st->batch);
+    for (size_t j = 0; j < nb; j++)
+        rocksdb_writebatch_put(st->batch, st->kbuf + 8 * j, 8, st->data + st->doff[j],
+                               st->doff[j + 1] - st->doff[j]);
+    char *rerr = NULL;
+    rocksdb_write(st->db, st->wopts, st->batch, &rerr);
+    rocksdb_writebatch_clear(st->batch);
+    if (rerr)
+        return st_err(st, err, "write", rerr);
+    st->io_written += need;
+    return PS_OK;
+}
+
 static int rdb_write(ps_store *st, const uint64_t *keys, uint64_t lo, uint32_t n,
                      const float *delta, int assign, ps_err *err)
 {
@@ -364,6 +492,8 @@ static int rdb_write(ps_store *st, const uint64_t *keys, uint64_t lo, uint32_t n
     int64_t nb = gather(st, keys, lo, n, err);
     if (nb < 0)
         return PS_ERR;
+    if (st->index)
+        return idx_write(st, keys, lo, n, delta, assign, (size_t)nb, err);
     size_t need = (size_t)nb * st->vbytes;
     if (need > st->data_cap) {
         char *p = realloc(st->data, need);
@@ -443,7 +573,35 @@ static int push_pair(uint64_t **keys, float **vals, uint64_t *n, uint64_t *cap, 
     return PS_OK;
 }
 
-/* Every key whose bit is set in its block's bitmap, in key order. */
+/* A dump's block under an index: its table keys' values whose bits are set. */
+static int idx_dump_block(ps_store *st, uint64_t b, const char *v, size_t vlen, uint64_t **keys,
+                          float **vals, uint64_t *n, uint64_t *cap, ps_err *err)
+{
+    if (vlen != idx_vbytes(st, b)) {
+        char what[128];
+        snprintf(what, sizeof what, "block %" PRIu64 " has %zu bytes, expected %zu", b, vlen,
+                 idx_vbytes(st, b));
+        return st_err(st, err, what, NULL);
+    }
+    st->io_read += vlen;
+    const ps_block_index *x = st->index;
+    uint64_t first = b < x->n_blocks ? st->mstart[b] : 0;
+    uint64_t count = b < x->n_blocks ? st->mstart[b + 1] - first : 1;
+    const unsigned char *bits = (const unsigned char *)v + 4 * (size_t)idx_nvals(st, b);
+    for (uint64_t m = 0; m < count; m++) {
+        uint64_t t = b < x->n_blocks ? st->members[first + m] : b - x->n_blocks;
+        for (uint32_t j = 0; j < st->vpk; j++) {
+            uint64_t p = m * st->vpk + j;
+            if ((bits[p / 8] >> (p % 8) & 1) &&
+                push_pair(keys, vals, n, cap, t * st->vpk + j, load_f32(v + 4 * p)))
+                return st_err(st, err, "out of memory for the dump", NULL);
+        }
+    }
+    return PS_OK;
+}
+
+/* Every key whose bit is set in its block's bitmap, in key order (with an index:
+ * in block order). */
 static int rdb_dump(ps_store *st, uint64_t **keys_out, float **vals_out, uint64_t *n_out,
                     ps_err *err)
 {
@@ -462,6 +620,11 @@ static int rdb_dump(ps_store *st, uint64_t **keys_out, float **vals_out, uint64_
         if (klen != 8)
             continue; /* the meta key */
         uint64_t b = decode_block_key(k);
+        if (st->index) {
+            if ((rc = idx_dump_block(st, b, v, vlen, &keys, &vals, &n, &cap, err)))
+                goto out;
+            continue;
+        }
         if (vlen != st->vbytes) {
             char what[128];
             snprintf(what, sizeof what, "block %" PRIu64 " has %zu bytes, expected %zu", b,
@@ -529,6 +692,9 @@ static void rdb_close(ps_store *st)
     free(st->slot);
     free(st->data);
     free(st->zeros);
+    free(st->mstart);
+    free(st->members);
+    free(st->doff);
     free(st->path);
     free(st);
 }
@@ -567,14 +733,26 @@ static int check_meta(ps_store *st, ps_err *err)
     char *v = rocksdb_get(st->db, st->ropts, META_KEY, sizeof META_KEY - 1, &len, &rerr);
     if (rerr)
         return st_err(st, err, "reading the meta key", rerr);
-    char want[64];
-    snprintf(want, sizeof want, "pslab-rocksdb-store v1 block_keys=%u", st->bk);
+    char want[96];
+    if (st->index) /* the layout: a reopen with another index would misread every block */
+        snprintf(want, sizeof want, "pslab-rocksdb-store v1 index blocks=%u keys=%" PRIu64
+                 " vpk=%u hash=%016" PRIx64, st->index->n_blocks, st->index->n_dims, st->vpk,
+                 st->layout_hash);
+    else
+        snprintf(want, sizeof want, "pslab-rocksdb-store v1 block_keys=%u", st->bk);
     if (v) {
-        char have[64];
+        char have[96];
         size_t m = len < sizeof have - 1 ? len : sizeof have - 1;
         memcpy(have, v, m);
         have[m] = '\0';
         rocksdb_free(v);
+        if (st->index || strncmp(have, "pslab-rocksdb-store v1 index", 28) == 0) {
+            if (strcmp(have, want) == 0)
+                return PS_OK;
+            char what[256];
+            snprintf(what, sizeof what, "written as '%s', opened as '%s'", have, want);
+            return st_err(st, err, what, NULL);
+        }
         unsigned bk = 0;
         if (sscanf(have, "pslab-rocksdb-store v1 block_keys=%u", &bk) != 1)
             return st_err(st, err, "unrecognised meta key (not a pslab store?)", NULL);
@@ -631,6 +809,34 @@ static void set_options(ps_store *st, const ps_store_spec *spec)
     st->batch = rocksdb_writebatch_create();
 }
 
+/* An index's layout: its blocks' members, from its offsets. */
+static int idx_open(ps_store *st, const ps_store_spec *spec, ps_err *err)
+{
+    const ps_block_index *x = spec->index;
+    if (!x->offset)
+        return ps_err_set(err, "server %d: rocksdb store %s: the index has no offsets",
+                          st->server, st->path);
+    st->index = x;
+    st->vpk = spec->vals_per_key ? spec->vals_per_key : 1;
+    st->mstart = calloc((size_t)x->n_blocks + 1, sizeof *st->mstart);
+    uint64_t hot = 0;
+    for (uint32_t b = 0; b < x->n_blocks; b++)
+        hot += x->size[b];
+    st->members = malloc((hot ? hot : 1) * sizeof *st->members);
+    if (!st->mstart || !st->members)
+        return ps_err_set(err, "server %d: rocksdb store %s: out of memory for the index",
+                          st->server, st->path);
+    for (uint32_t b = 0; b < x->n_blocks; b++)
+        st->mstart[b + 1] = st->mstart[b] + (uint32_t)x->size[b];
+    st->layout_hash = 1469598103934665603u; /* FNV-1a over every key's block */
+    for (uint64_t d = 0; d < x->n_dims; d++) {
+        if (x->block[d] != PS_INDEX_COLD)
+            st->members[st->mstart[x->block[d]] + x->offset[d]] = (uint32_t)d;
+        st->layout_hash = (st->layout_hash ^ x->block[d]) * 1099511628211u;
+    }
+    return PS_OK;
+}
+
 static int rdb_open(const ps_store_spec *spec, ps_store **out, ps_err *err)
 {
     *out = NULL;
@@ -658,6 +864,8 @@ static int rdb_open(const ps_store_spec *spec, ps_store **out, ps_err *err)
     st->klo = spec->dense ? spec->lo : 0;
     st->kspan = spec->dense ? spec->hi - spec->lo : spec->n_keys ? spec->n_keys : UINT64_MAX;
     st->vbytes = 4 * (size_t)st->bk + (st->bk + 7) / 8;
+    if (spec->index && idx_open(st, spec, err))
+        goto fail;
     if (!(st->zeros = calloc(1, st->vbytes))) {
         ps_err_set(err, "server %d: rocksdb store %s: out of memory", st->server, st->path);
         goto fail;

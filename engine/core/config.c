@@ -1010,10 +1010,6 @@ static int check_index(const ps_config *c, const char *path, const int *origin,
     if (c->n_tasks > 0)
         ps_err_set(err, "index.strategy = %s is for a run of one task; [task.N] sections are "
                    "not indexed", c->index_strategy);
-    else if (strcmp(c->store, "rocksdb") == 0 ||
-             (strcmp(c->store, "disk") == 0 && strcmp(c->backend, "real") == 0))
-        ps_err_set(err, "index.strategy = %s: the RocksDB store does not lay its blocks out by "
-                   "the index yet; use server.store = disk in sim, or mem", c->index_strategy);
     else if (strcmp(c->cache, "off") != 0)
         ps_err_set(err, "index.strategy = %s with policy.cache = %s: the worker cache does not "
                    "follow an index's placement yet", c->index_strategy, c->cache);

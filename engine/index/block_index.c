@@ -283,10 +283,28 @@ int ps_index_build(const ps_index_params *p, const ps_index_samples *s, uint64_t
     return rc;
 }
 
+int ps_index_offsets(ps_block_index *x, ps_err *err)
+{
+    free(x->offset);
+    x->offset = malloc((x->n_dims ? x->n_dims : 1) * sizeof *x->offset);
+    uint32_t *next = calloc(x->n_blocks ? x->n_blocks : 1, sizeof *next);
+    if (!x->offset || !next) {
+        free(next);
+        free(x->offset);
+        x->offset = NULL;
+        return ps_err_set(err, "out of memory for the index's offsets");
+    }
+    for (uint64_t d = 0; d < x->n_dims; d++)
+        x->offset[d] = x->block[d] != PS_INDEX_COLD ? next[x->block[d]]++ : 0;
+    free(next);
+    return PS_OK;
+}
+
 void ps_index_free(ps_block_index *x)
 {
     free(x->block);
     free(x->size);
     free(x->parent);
+    free(x->offset);
     memset(x, 0, sizeof *x);
 }

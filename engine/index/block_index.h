@@ -66,6 +66,9 @@ typedef struct ps_block_index {
      * starting block, its root the block now; n_blocks - merges of them are left);
      * NULL once compact (ps_index_compact): block[] is then final. */
     uint32_t *parent;
+    /* Once compact, optional (ps_index_offsets): each hot key's place among its
+     * block's keys, in key order, for a store that packs a block's values. */
+    uint32_t *offset;
 } ps_block_index;
 
 /* The disk block of table key `key` under index x: a hot key's index block; a
@@ -137,6 +140,9 @@ int ps_index_merge(ps_block_index *x, const ps_index_pair *merged, uint32_t n, p
 /* Numbers the blocks left densely, in the order of the blocks they grew from
  * (what renumbering after every round gives), and drops the union-find. */
 int ps_index_compact(ps_block_index *x, ps_err *err);
+
+/* Fills x->offset (x compact). */
+int ps_index_offsets(ps_block_index *x, ps_err *err);
 
 /* ---- the coordinator's rounds (engine/index/index_build.c) ---- */
 

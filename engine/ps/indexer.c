@@ -123,7 +123,9 @@ int ps_indexer_install(ps_run *r, ps_block_index *x, const uint32_t *home, ps_er
     int rc = PS_OK;
     pthread_mutex_lock(&ix->mu);
     if (!ix->installed) {
-        rc = place_blocks(r, x, home, err);
+        rc = ps_index_offsets(x, err);
+        if (rc == PS_OK)
+            rc = place_blocks(r, x, home, err);
         if (rc == PS_OK) {
             ix->index = *x;
             memset(x, 0, sizeof *x);

@@ -98,7 +98,14 @@ echo "ok: a rerun gives the same files, and index.load reuses the index"
     fail "real run with an index failed: $(cat "$TMP/real.err")"
 cmp -s "$TMP/real/index.csv" "$TMP/ours/index.csv" || fail "the real backend built another index"
 same_model "$TMP/real" "$TMP/off" || fail "the real backend with an index trains another model"
-echo "ok: the real backend builds the same index"
+# ... and RocksDB keeps each block under one key: the same model, and the stores
+# reopen only with the same index
+"$PSLAB" run $G "${D[@]}" --set index.strategy=ours --backend real --out "$TMP/real-disk" >/dev/null 2>"$TMP/real.err" ||
+    fail "real run with an index and RocksDB failed: $(cat "$TMP/real.err")"
+cmp -s "$TMP/real-disk/index.csv" "$TMP/ours/index.csv" || fail "the real backend with RocksDB built another index"
+same_model "$TMP/real-disk" "$TMP/off" || fail "RocksDB laid out by the index trains another model"
+[ "$(summary_value "$TMP/real-disk" disk_written_bytes)" -gt 0 ] || fail "RocksDB wrote nothing"
+echo "ok: the real backend builds the same index, with mem and with RocksDB"
 
 # bad index files: the line and what is wrong
 sed '3s/,.*/,99999/' "$TMP/ours/index.csv" >"$TMP/badblock.csv"

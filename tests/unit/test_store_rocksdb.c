@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "engine/core/rng.h"
+#include "engine/index/block_index.h"
 #include "real/store_rocksdb.h"
 #include "tests/unit/cu_main.h"
 
@@ -508,7 +509,90 @@ static void test_errors(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "not a pslab store"));
 }
 
+/* A block index's layout: 10 table keys of 2 values; block 0 = keys {1, 4, 7},
+ * block 1 = {2, 3}, the others cold. Random adds match a plain array, a block is
+ * written once per call with its own size (block 0: 6 values, 24 + 1 bytes), the
+ * dump lists exactly the values written, and a reopen with another index is
+ * refused. */
+static void test_index_layout(void)
+{
+    uint32_t block[10] = {PS_INDEX_COLD, 0, 1, 1, 0, PS_INDEX_COLD, PS_INDEX_COLD, 0,
+                          PS_INDEX_COLD, PS_INDEX_COLD};
+    uint64_t size[2] = {3, 2};
+    ps_block_index x = {.n_dims = 10, .block = block, .n_blocks = 2, .size = size};
+    CU_ASSERT_EQUAL_FATAL(ps_index_offsets(&x, NULL), PS_OK);
+    CU_ASSERT(x.offset[1] == 0 && x.offset[4] == 1 && x.offset[7] == 2 && x.offset[3] == 1);
+    ps_store_spec spec = sparse_spec(fresh_dir("index"), 4, 20);
+    spec.index = &x;
+    spec.vals_per_key = 2;
+    ps_store *st = NULL;
+    ps_err err = {{0}};
+    CU_ASSERT_FATAL(OPS->open(&spec, &st, &err) == PS_OK);
+    float want[20] = {0};
+    int written[20] = {0};
+    uint64_t seed = 99;
+    for (int round = 0; round < 50; round++) {
+        uint64_t keys[6];
+        float d[6];
+        int n = 0;
+        for (int k = 0; k < 6; k++) {
+            seed = seed * 6364136223846793005u + 1442695040888963407u;
+            uint64_t key = (seed >> 33) % 20;
+            int dup = 0;
+            for (int j = 0; j < n; j++)
+                dup |= keys[j] == key;
+            if (dup)
+                continue;
+            keys[n] = key;
+            d[n] = (float)((seed >> 40) % 7) - 3;
+            want[key] += d[n];
+            written[key] = 1;
+            n++;
+        }
+        CU_ASSERT_FATAL(OPS->add(st, keys, 0, (uint32_t)n, d, &err) == PS_OK);
+    }
+    float got[20];
+    CU_ASSERT_FATAL(OPS->get(st, NULL, 0, 20, got, &err) == PS_OK);
+    for (int k = 0; k < 20; k++)
+        CU_ASSERT_EQUAL(got[k], want[k]);
+    uint64_t rd0, wr0, rd1, wr1;
+    OPS->io_bytes(st, &rd0, &wr0);
+    uint64_t k3[] = {15, 2, 9}; /* keys 7 and 1 (block 0), 4 (block 0): one block */
+    float d3[] = {1, 1, 1};
+    CU_ASSERT_FATAL(OPS->add(st, k3, 0, 3, d3, &err) == PS_OK);
+    OPS->io_bytes(st, &rd1, &wr1);
+    CU_ASSERT_EQUAL(wr1 - wr0, 25);
+    CU_ASSERT_EQUAL(rd1 - rd0, 25);
+    want[15] += 1, want[2] += 1, want[9] += 1;
+    written[15] = written[2] = written[9] = 1;
+    uint64_t *dk = NULL, nd = 0;
+    float *dv = NULL;
+    CU_ASSERT_FATAL(OPS->dump(st, &dk, &dv, &nd, &err) == PS_OK);
+    int listed[20] = {0}, n_written = 0;
+    for (int k = 0; k < 20; k++)
+        n_written += written[k];
+    CU_ASSERT_EQUAL(nd, (uint64_t)n_written);
+    for (uint64_t i = 0; i < nd; i++) {
+        CU_ASSERT_FATAL(dk[i] < 20);
+        CU_ASSERT(written[dk[i]] && !listed[dk[i]]);
+        listed[dk[i]] = 1;
+        CU_ASSERT_EQUAL(dv[i], want[dk[i]]);
+    }
+    free(dk);
+    free(dv);
+    OPS->close(st);
+    size[0] = 2, size[1] = 3; /* another layout: refused, naming both */
+    block[7] = 1;
+    CU_ASSERT_EQUAL_FATAL(ps_index_offsets(&x, NULL), PS_OK);
+    CU_ASSERT_EQUAL(OPS->open(&spec, &st, &err), PS_ERR);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "opened as"));
+    spec.index = NULL; /* and a plain store over it too */
+    CU_ASSERT_EQUAL(OPS->open(&spec, &st, &err), PS_ERR);
+    free(x.offset);
+}
+
 static CU_TestInfo tests[] = {
+    {"a block index's layout", test_index_layout},
     {"sparse round trip, unsorted keys, unwritten keys read 0", test_sparse_round_trip},
     {"dense ranges across block boundaries", test_dense_ranges},
     {"random pushes and pulls match a plain array", test_against_reference},
