@@ -155,6 +155,14 @@ static int st_err(const ps_store *st, ps_err *err, const char *what, char *rerr)
 }
 
 /* The message for a key outside the valid range; check_key() is the fast test. */
+/* A block whose value is not of its size: another layout wrote it, or it is damaged. */
+static int bad_block(const ps_store *st, uint64_t b, size_t have, size_t want, ps_err *err)
+{
+    char what[128];
+    snprintf(what, sizeof what, "block %" PRIu64 " has %zu bytes, expected %zu", b, have, want);
+    return st_err(st, err, what, NULL);
+}
+
 static int bad_key(const ps_store *st, uint64_t k, ps_err *err)
 {
     if (st->n_keys && k >= st->n_keys) {
@@ -353,10 +361,7 @@ static int read_blocks(ps_store *st, size_t nb, ps_err *err)
             st->io_read += st->vsz[j];
             size_t want = st->index ? idx_vbytes(st, st->blk[j]) : st->vbytes;
             if (st->vsz[j] != want && rc == PS_OK) {
-                char what[128];
-                snprintf(what, sizeof what, "block %" PRIu64 " has %zu bytes, expected %zu",
-                         st->blk[j], st->vsz[j], want);
-                rc = st_err(st, err, what, NULL);
+                rc = bad_block(st, st->blk[j], st->vsz[j], want, err);
             }
         }
     }
@@ -577,12 +582,8 @@ static int push_pair(uint64_t **keys, float **vals, uint64_t *n, uint64_t *cap, 
 static int idx_dump_block(ps_store *st, uint64_t b, const char *v, size_t vlen, uint64_t **keys,
                           float **vals, uint64_t *n, uint64_t *cap, ps_err *err)
 {
-    if (vlen != idx_vbytes(st, b)) {
-        char what[128];
-        snprintf(what, sizeof what, "block %" PRIu64 " has %zu bytes, expected %zu", b, vlen,
-                 idx_vbytes(st, b));
-        return st_err(st, err, what, NULL);
-    }
+    if (vlen != idx_vbytes(st, b))
+        return bad_block(st, b, vlen, idx_vbytes(st, b), err);
     st->io_read += vlen;
     const ps_block_index *x = st->index;
     uint64_t first = b < x->n_blocks ? st->mstart[b] : 0;
@@ -626,10 +627,7 @@ static int rdb_dump(ps_store *st, uint64_t **keys_out, float **vals_out, uint64_
             continue;
         }
         if (vlen != st->vbytes) {
-            char what[128];
-            snprintf(what, sizeof what, "block %" PRIu64 " has %zu bytes, expected %zu", b,
-                     vlen, st->vbytes);
-            rc = st_err(st, err, what, NULL);
+            rc = bad_block(st, b, vlen, st->vbytes, err);
             goto out;
         }
         st->io_read += vlen;
