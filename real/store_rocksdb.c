@@ -433,62 +433,9 @@ static int rdb_get(ps_store *st, const uint64_t *keys, uint64_t lo, uint32_t n, 
     return PS_OK;
 }
 
-/* add (assign 0) or set (assign 1) the keys' values, one write batch */
-/* rdb_write with a block index: blocks of their own sizes, side by side in data. */
-static int idx_write(ps_store *st, const uint64_t *keys, uint64_t lo, uint32_t n,
-                     const float *delta, int assign, size_t nb, ps_err *err)
-{
-    if (nb + 1 > st->doff_cap) {
-        size_t *p = realloc(st->doff, (nb + 1) * sizeof *p);
-        if (!p)
-            return st_err(st, err, "out of memory for the blocks to write", NULL);
-        st->doff = p;
-        st->doff_cap = nb + 1;
-    }
-    size_t need = 0;
-    for (size_t j = 0; j < nb; j++) {
-        st->doff[j] = need;
-        need += idx_vbytes(st, st->blk[j]);
-    }
-    st->doff[nb] = need;
-    if (need > st->data_cap) {
-        char *p = realloc(st->data, need);
-        if (!p)
-            return st_err(st, err, "out of memory for the blocks to write", NULL);
-        st->data = p;
-        st->data_cap = need;
-    }
-    if (read_blocks(st, nb, err))
-        return PS_ERR;
-    for (size_t j = 0; j < nb; j++) {
-        char *d = st->data + st->doff[j];
-        if (st->vals[j])
-            memcpy(d, st->vals[j], st->doff[j + 1] - st->doff[j]);
-        else
-            memset(d, 0, st->doff[j + 1] - st->doff[j]);
-    }
-    free_vals(st, nb);
-    for (uint32_t i = 0; i < n; i++) {
-        uint32_t pos, j = st->slot[i];
-        idx_locate(st, keys ? keys[i] : lo + i, &pos);
-        char *d = st->data + st->doff[j];
-        size_t bits = 4 * (size_t)idx_nvals(st, st->blk[j]);
-        store_f32(d + 4 * (size_t)pos, assign ? delta[i] : load_f32(d + 4 * (size_t)pos) + delta[i]);
-        d[bits + pos / 8] |= (char)(1u << (pos % 8));
-    }
-    rocksdb_writebatch_clear(st->batch);
-    for (size_t j = 0; j < nb; j++)
-        rocksdb_writebatch_put(st->batch, st->kbuf + 8 * j, 8, st->data + st->doff[j],
-                               st->doff[j + 1] - st->doff[j]);
-    char *rerr = NULL;
-    rocksdb_write(st->db, st->wopts, st->batch, &rerr);
-    rocksdb_writebatch_clear(st->batch);
-    if (rerr)
-        return st_err(st, err, "write", rerr);
-    st->io_written += need;
-    return PS_OK;
-}
-
+/* add (assign 0) or set (assign 1) the keys' values, one write batch; the blocks
+ * being rewritten lie side by side in data, block j at doff[j] (with an index
+ * their sizes differ). */
 static int rdb_write(ps_store *st, const uint64_t *keys, uint64_t lo, uint32_t n,
                      const float *delta, int assign, ps_err *err)
 {
@@ -497,9 +444,19 @@ static int rdb_write(ps_store *st, const uint64_t *keys, uint64_t lo, uint32_t n
     int64_t nb = gather(st, keys, lo, n, err);
     if (nb < 0)
         return PS_ERR;
-    if (st->index)
-        return idx_write(st, keys, lo, n, delta, assign, (size_t)nb, err);
-    size_t need = (size_t)nb * st->vbytes;
+    if ((size_t)nb + 1 > st->doff_cap) {
+        size_t *p = realloc(st->doff, ((size_t)nb + 1) * sizeof *p);
+        if (!p)
+            return st_err(st, err, "out of memory for the blocks to write", NULL);
+        st->doff = p;
+        st->doff_cap = (size_t)nb + 1;
+    }
+    size_t need = 0;
+    for (int64_t j = 0; j < nb; j++) {
+        st->doff[j] = need;
+        need += st->index ? idx_vbytes(st, st->blk[j]) : st->vbytes;
+    }
+    st->doff[nb] = need;
     if (need > st->data_cap) {
         char *p = realloc(st->data, need);
         if (!p)
@@ -510,11 +467,11 @@ static int rdb_write(ps_store *st, const uint64_t *keys, uint64_t lo, uint32_t n
     if (read_blocks(st, (size_t)nb, err))
         return PS_ERR;
     for (int64_t j = 0; j < nb; j++) {
-        char *d = st->data + (size_t)j * st->vbytes;
+        char *d = st->data + st->doff[j];
         if (st->vals[j])
-            memcpy(d, st->vals[j], st->vbytes);
+            memcpy(d, st->vals[j], st->doff[j + 1] - st->doff[j]);
         else
-            memset(d, 0, st->vbytes);
+            memset(d, 0, st->doff[j + 1] - st->doff[j]);
     }
     free_vals(st, (size_t)nb);
     const uint32_t bk = st->bk;
@@ -525,17 +482,26 @@ static int rdb_write(ps_store *st, const uint64_t *keys, uint64_t lo, uint32_t n
             j = st->slot[i];
         else if (k >= (st->blk[j] + 1) * bk)
             j++;
-        uint32_t off = (uint32_t)(k - st->blk[j] * bk);
-        char *d = st->data + j * st->vbytes;
-        store_f32(d + 4 * off, assign ? delta[i] : load_f32(d + 4 * off) + delta[i]);
-        d[4 * (size_t)bk + off / 8] |= (char)(1u << (off % 8));
+        uint32_t off;
+        size_t vals_len; /* the block's values, before its bitmap */
+        if (st->index) {
+            idx_locate(st, k, &off);
+            vals_len = 4 * (size_t)idx_nvals(st, st->blk[j]);
+        } else {
+            off = (uint32_t)(k - st->blk[j] * bk);
+            vals_len = 4 * (size_t)bk;
+        }
+        char *v = st->data + st->doff[j] + 4 * (size_t)off;
+        store_f32(v, assign ? delta[i] : load_f32(v) + delta[i]);
+        char *d = st->data + st->doff[j];
+        d[vals_len + off / 8] |= (char)(1u << (off % 8));
     }
     /* All touched blocks in one batch: one WAL record, so an update is applied
      * entirely or not at all after a crash. */
     rocksdb_writebatch_clear(st->batch);
     for (int64_t j = 0; j < nb; j++)
-        rocksdb_writebatch_put(st->batch, st->kbuf + 8 * j, 8,
-                               st->data + (size_t)j * st->vbytes, st->vbytes);
+        rocksdb_writebatch_put(st->batch, st->kbuf + 8 * j, 8, st->data + st->doff[j],
+                               st->doff[j + 1] - st->doff[j]);
     char *rerr = NULL;
     rocksdb_write(st->db, st->wopts, st->batch, &rerr);
     rocksdb_writebatch_clear(st->batch);

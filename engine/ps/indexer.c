@@ -366,7 +366,7 @@ int ps_indexer_sample_all(ps_run *r, uint64_t **dims, uint64_t **start, uint32_t
 }
 
 /* Step 0: how many sampled batches touch each sampled key. */
-static int send_key_counts(ps_run *r, ps_backend *be, uint32_t me, const worker_samples *s,
+static int send_key_counts(ps_backend *be, uint32_t me, const worker_samples *s,
                            ps_err *err)
 {
     if (s->n_keys > UINT32_MAX)
@@ -383,7 +383,6 @@ static int send_key_counts(ps_run *r, ps_backend *be, uint32_t me, const worker_
     for (uint64_t k = 0; k < s->n_keys; k++)
         vals[k] = (float)count[k];
     free(count);
-    (void)r;
     int rc = ps_indexer_send(be, me, PS_COORDINATOR_ID, 0, 0, s->keys, vals, (uint32_t)s->n_keys,
                              NULL, 0, NULL, err);
     free(vals);
@@ -535,7 +534,7 @@ int ps_indexer_work(ps_run *r, ps_backend *be, int worker, uint64_t lo, uint64_t
     if (!r->cfg->index_load[0]) {
         rc = sample(r, worker, lo, n_rows, &s, err);
         if (rc == PS_OK)
-            rc = send_key_counts(r, be, me, &s, err);
+            rc = send_key_counts(be, me, &s, err);
     }
     if (rc == PS_OK)
         rc = worker_rounds(r, be, me, &s, err);
