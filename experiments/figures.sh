@@ -21,6 +21,7 @@ rows+=("$(experiments/flexps/multi_task.sh "$pslab" "$out/flexps-multi-task" $qu
 rows+=("$(experiments/flexps/auto.sh "$pslab" "$out/flexps-auto" $quick)")
 rows+=("$(experiments/drps/fig11.sh "$pslab" "$out/drps-fig11" $quick)")
 rows+=("$(experiments/drps/fig12.sh "$pslab" "$out/drps-fig12" $quick)")
+while IFS= read -r row; do rows+=("$row"); done < <(experiments/drps/table2.sh "$pslab" "$out/drps-table2" $quick)
 if [ "$quick" != --quick ]; then
     rows+=("$(experiments/flexps/svrg.sh "$pslab" "$out/flexps-svrg-real" --real)")
     rows+=("$(experiments/flexps/multistage_1000.sh "$pslab" "$out/flexps-multistage-1000")")
