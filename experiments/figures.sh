@@ -21,11 +21,15 @@ rows+=("$(experiments/flexps/multi_task.sh "$pslab" "$out/flexps-multi-task" $qu
 rows+=("$(experiments/flexps/auto.sh "$pslab" "$out/flexps-auto" $quick)")
 rows+=("$(experiments/drps/fig11.sh "$pslab" "$out/drps-fig11" $quick)")
 rows+=("$(experiments/drps/fig12.sh "$pslab" "$out/drps-fig12" $quick)")
-while IFS= read -r row; do rows+=("$row"); done < <(experiments/drps/table2.sh "$pslab" "$out/drps-table2" $quick)
+# table2.sh prints two rows (Table 2 and Fig. 13)
+t2=$(experiments/drps/table2.sh "$pslab" "$out/drps-table2" $quick)
+while IFS= read -r row; do rows+=("$row"); done <<<"$t2"
 if [ "$quick" != --quick ]; then
     rows+=("$(experiments/flexps/svrg.sh "$pslab" "$out/flexps-svrg-real" --real)")
     rows+=("$(experiments/flexps/multistage_1000.sh "$pslab" "$out/flexps-multistage-1000")")
     rows+=("$(experiments/flexps/multistage_sgd.sh "$pslab" "$out/flexps-multistage-real" lr --real)")
+    t2=$(experiments/drps/table2.sh "$pslab" "$out/drps-table2-real" --real)
+    while IFS= read -r row; do rows+=("$row"); done <<<"$t2"
 fi
 {
     echo "# pslab: the source papers' figures"

@@ -6,17 +6,11 @@
 set -euo pipefail
 [ $# -ge 2 ] || { echo "usage: $0 TARGET RUN_DIR..." >&2; exit 2; }
 target=$1; shift
+. "$(dirname "$0")/lib.sh"
 times=()
 for d in "$@"; do
     [ -r "$d/metrics.csv" ] || { echo "$0: $d/metrics.csv: cannot read" >&2; exit 2; }
-    t=$(awk -F, -v y="$target" 'NR > 1 {
-            if ($4 <= y) {
-                if (NR == 2 || pl <= y) t = $1
-                else t = pt + ($1 - pt) * (pl - y) / (pl - $4)
-                printf "%.3f\n", t; found = 1; exit
-            }
-            pt = $1; pl = $4
-        } END { if (!found) print "-" }' "$d/metrics.csv")
+    t=$(time_to_loss "$target" "$d")
     times+=("$t")
 done
 ref=${times[$(($# - 1))]}
@@ -25,7 +19,7 @@ printf "%-34s %-8s %14s %10s\n" run model "time_to_${target}" "vs_${last##*/}"
 i=0
 for d in "$@"; do
     t=${times[$i]}; i=$((i + 1))
-    model=$(sed -n 's/^consistency: //p' "$d/summary.txt")
+    model=$(summary_value "$d" consistency)
     ratio=-
     if [ "$t" != - ] && [ "$ref" != - ]; then ratio=$(awk -v a="$t" -v b="$ref" 'BEGIN { printf "%.3f", a / b }'); fi
     printf "%-34s %-8s %14s %10s\n" "${d##*/}" "$model" "$t" "$ratio"

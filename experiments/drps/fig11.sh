@@ -12,6 +12,7 @@
 set -euo pipefail
 pslab=${1:?usage: fig11.sh PSLAB OUT [--quick]}; out=${2:?}; quick=${3:-}
 here=$(dirname "$0")
+. "$here/../lib.sh"
 mkdir -p "$out"
 echo "workload,cache_bytes,strategy,index_time_s,index_rounds,index_bytes,train_to_loss_s,disk_read_bytes" > "$out/fig11.csv"
 # workload CONFIG SMALL_CACHE [sed expressions that shrink it for --quick]
@@ -24,20 +25,17 @@ workload() {
         printf '\n[sweep]\nmode = grid\nindex.strategy = none, basic, ours\nserver.cache = 64M, %s\n' "$small"
     } > "$out/$name.ini"
     grep -q '^partitioner = hash' "$out/$name.ini" || printf '\n[policy]\npartitioner = hash\n' >> "$out/$name.ini"
-    rm -rf "$out/$name"
-    "$pslab" sweep "$out/$name.ini" --out "$out/$name" --jobs 1 >/dev/null 2>"$out/err" ||
-        { echo "fig11: the $name sweep failed: $(cat "$out/err")" >&2; exit 1; }
-    rm -f "$out/err"
+    run_sweep fig11 "$out/$name.ini" "$out/$name" --jobs 1
     local target
     target=$(for d in "$out/$name"/point-*/; do tail -1 "$d/metrics.csv" | cut -d, -f4; done | sort -g | tail -1)
     for d in "$out/$name"/point-*/; do
         local s c it rounds bytes rd t
-        s=$(sed -n 's/^index: //p' "$d/summary.txt")
+        s=$(summary_value "$d" index)
         c=$(awk '/^\[/ { sec = $0 } sec == "[server]" && /^cache = / { print $3 }' "$d/config.ini")
-        it=$(sed -n 's/^index_time_s: //p' "$d/summary.txt")
-        rounds=$(sed -n 's/^index_rounds: //p' "$d/summary.txt")
-        bytes=$(sed -n 's/^index_bytes: //p' "$d/summary.txt")
-        rd=$(sed -n 's/^disk_read_bytes: //p' "$d/summary.txt")
+        it=$(summary_value "$d" index_time_s)
+        rounds=$(summary_value "$d" index_rounds)
+        bytes=$(summary_value "$d" index_bytes)
+        rd=$(summary_value "$d" disk_read_bytes)
         t=$(awk -F, -v g="$target" -v i="$it" 'NR > 1 && $4 <= g + 0 { printf "%.6f", $1 - i; exit }' "$d/metrics.csv")
         echo "$name,$c,$s,$it,$rounds,$bytes,$t,$rd" >> "$out/fig11.csv"
     done
@@ -86,4 +84,4 @@ for w in lor lmf; do
 done
 why=""
 [ $verdict = yes ] || why=" Where it does not hold, the rows above say which: an index only groups the hot keys the samples saw, and a training iteration waits for the slowest server's reads, most of them of cold keys."
-echo "| DRPS, Fig. 11 | ours builds its index far faster than the basic method (one merge a round), and an index shortens training against none, the more when the model is larger than the caches (the paper's values are read off its figure; DESIGN.md does not record them) | sim, $(( $(sed -n 's/^servers: //p' "$out/lor/point-000/summary.txt") + $(sed -n 's/^workers: //p' "$out/lor/point-000/summary.txt") )) hosts:$detail$why | $(basename "$out")/fig11.png | $verdict |"
+echo "| DRPS, Fig. 11 | ours builds its index far faster than the basic method (one merge a round), and an index shortens training against none, the more when the model is larger than the caches (the paper's values are read off its figure; DESIGN.md does not record them) | sim, $(( $(summary_value "$out/lor/point-000" servers) + $(summary_value "$out/lor/point-000" workers) )) hosts:$detail$why | $(basename "$out")/fig11.png | $verdict |"

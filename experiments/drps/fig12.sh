@@ -11,6 +11,7 @@
 set -euo pipefail
 pslab=${1:?usage: fig12.sh PSLAB OUT [--quick]}; out=${2:?}; quick=${3:-}
 mkdir -p "$out"
+. "$(dirname "$0")/../lib.sh"
 shrink=(-e '')
 [ "$quick" = --quick ] && shrink=(-e 's/^servers = .*/servers = 5/' -e 's/^workers = .*/workers = 45/'
     -e 's/^features = .*/features = 200000/' -e 's/^train_examples = .*/train_examples = 270000/'
@@ -19,19 +20,15 @@ shrink=(-e '')
     sed "${shrink[@]}" "$(dirname "$0")/fig12.ini"
     printf '\n[sweep]\npolicy.partitioner = range, hash, drps\n'
 } > "$out/sweep.ini"
-rm -rf "$out/sweep"
-"$pslab" sweep "$out/sweep.ini" --out "$out/sweep" --jobs 1 >/dev/null 2>"$out/err" ||
-    { echo "fig12: the sweep failed: $(cat "$out/err")" >&2; exit 1; }
-rm -f "$out/err"
-value() { sed -n "s/^$2: //p" "$1/summary.txt"; }
+run_sweep fig12 "$out/sweep.ini" "$out/sweep" --jobs 1
 echo "partitioner,net_bytes,disk_read_bytes,disk_written_bytes,net_load_max_over_mean,disk_load_max_over_mean,time_per_iteration_s" \
     > "$out/fig12.csv"
 i=0
 for p in range hash drps; do
     d="$out/sweep/$(printf 'point-%03d' $i)"; i=$((i + 1))
-    [ "$(value "$d" partitioner)" = $p ] || { echo "fig12: $d is not the $p point" >&2; exit 1; }
-    its=$(value "$d" iterations)
-    echo "$p,$(value "$d" net_bytes),$(value "$d" disk_read_bytes),$(value "$d" disk_written_bytes),$(value "$d" net_load_max_over_mean),$(value "$d" disk_load_max_over_mean),$(awk -v t="$(value "$d" train_time_s)" -v n="$its" 'BEGIN { printf "%.6f", t / n }')" \
+    [ "$(summary_value "$d" partitioner)" = $p ] || { echo "fig12: $d is not the $p point" >&2; exit 1; }
+    its=$(summary_value "$d" iterations)
+    echo "$p,$(summary_value "$d" net_bytes),$(summary_value "$d" disk_read_bytes),$(summary_value "$d" disk_written_bytes),$(summary_value "$d" net_load_max_over_mean),$(summary_value "$d" disk_load_max_over_mean),$(awk -v t="$(summary_value "$d" train_time_s)" -v n="$its" 'BEGIN { printf "%.6f", t / n }')" \
         >> "$out/fig12.csv"
 done
 gnuplot <<GP
@@ -61,7 +58,7 @@ plot '$out/fig12.csv' using 7:xtic(1) title 'time per iteration'
 unset multiplot
 GP
 col() { awk -F, -v p="$1" -v c="$2" '$1 == p { print $c }' "$out/fig12.csv"; }
-hosts=$(( $(value "$out/sweep/point-000" servers) + $(value "$out/sweep/point-000" workers) ))
+hosts=$(( $(summary_value "$out/sweep/point-000" servers) + $(summary_value "$out/sweep/point-000" workers) ))
 verdict=$(awk -v rn="$(col range 5)" -v hn="$(col hash 5)" -v dn="$(col drps 5)" \
               -v rd="$(col range 6)" -v hd="$(col hash 6)" -v dd="$(col drps 6)" \
               -v rt="$(col range 7)" -v ht="$(col hash 7)" -v dt="$(col drps 7)" 'BEGIN {

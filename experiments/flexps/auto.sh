@@ -11,6 +11,7 @@
 set -euo pipefail
 pslab=${1:?usage: auto.sh PSLAB OUT [--quick]}; out=${2:?}; quick=${3:-}
 mkdir -p "$out"
+. "$(dirname "$0")/../lib.sh"
 nodes=96 features=1M examples=400000
 [ "$quick" = --quick ] && nodes=8 features=100000 examples=100000
 slots=8 cores=4 batches=(3500 35000 3500) its=(60 60 30)
@@ -38,9 +39,8 @@ done
   printf 'stage.1.batch = %s\nstage.2.batch = %s\nstage.3.batch = %s\n' \
       "$(list "${b1[@]}")" "$(list "${b2[@]}")" "$(list "${b3[@]}")"
 } > "$out/fixed.ini"
-rm -rf "$out/fixed" "$out/auto"
-"$pslab" sweep "$out/fixed.ini" --out "$out/fixed" >/dev/null 2>"$out/err" ||
-    { echo "auto: the sweep failed: $(cat "$out/err")" >&2; exit 1; }
+run_sweep auto "$out/fixed.ini" "$out/fixed"
+rm -rf "$out/auto"
 "$pslab" run "$out/base.ini" --set policy.scheduler=auto --out "$out/auto" >/dev/null 2>"$out/err" ||
     { echo "auto: the auto run failed: $(cat "$out/err")" >&2; exit 1; }
 rm -f "$out/err"

@@ -18,6 +18,7 @@ model=lr quick= backend=sim
 for a in "${@:3}"; do case "$a" in --quick) quick=--quick ;; --real) backend=real ;; *) model=$a ;; esac; done
 cd "$(dirname "$0")/../.."
 mkdir -p "$out"
+. experiments/lib.sh
 # the model's loss column, and its changes to experiments/stages_sgd.ini
 case $model in
     lr) metric=loss; edit=(-e 's/^type = lr$/type = lr/') ;;
@@ -48,9 +49,8 @@ for w in "${counts[@]}"; do b1+=($((350 / w))); b2+=($((3500 / w))); b3+=($((350
   printf 'stage.1.batch = %s\nstage.2.batch = %s\nstage.3.batch = %s\n' \
       "$(list "${b1[@]}")" "$(list "${b2[@]}")" "$(list "${b3[@]}")"
 } > "$out/fixed.ini"
-rm -rf "$out/fixed" "$out/flexible"
-"$pslab" sweep "$out/fixed.ini" --out "$out/fixed" "${jobs[@]}" >/dev/null 2>"$out/err" ||
-    { echo "multistage_sgd: the sweep failed: $(cat "$out/err")" >&2; exit 1; }
+run_sweep multistage_sgd "$out/fixed.ini" "$out/fixed" "${jobs[@]}"
+rm -rf "$out/flexible"
 "$pslab" run "$out/base.ini" --set run.name=flexible --set cluster.workers=$top \
     --set stage.1.workers=$f1 --set stage.1.batch=$((350 / f1)) --set stage.2.workers=$f2 \
     --set stage.2.batch=$((3500 / f2)) --set stage.3.batch=$((35000 / top)) --out "$out/flexible" >/dev/null 2>"$out/err" ||

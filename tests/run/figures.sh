@@ -39,30 +39,9 @@ grep -q "| $want |$" <<<"$row" || fail "fig12 verdict is not $want: $row"
 [ "$(awk -F, '$1 == "drps" { print $5 }' "$f")" = "$(sed -n 's/^net_load_max_over_mean: //p' "$TMP/fig/drps-fig12/sweep/point-002/summary.txt")" ] ||
     fail "fig12.csv's drps load is not its run's"
 grep -q "drps $(awk -F, '$1 == "drps" { print $5 }' "$f") / " <<<"$row" || fail "the report's drps load is not the table's"
-# DRPS Table 2: 4 workloads x 6 rows; each time is its run's test loss first
-# reaching the workload's highest best loss; under BSP an index or a partitioner
-# changes no update; the verdict follows from the WSP / BSP and WSP / SSP ratios
-e=$TMP/fig/drps-table2/table2.csv
-[ "$(tail -n +2 "$e" | wc -l)" = 24 ] || fail "table2 rows: $(cat "$e")"
-for w in matrix movielens classification avazu; do
-    [ -s "$TMP/fig/drps-table2/fig13-$w.png" ] && [ -s "$TMP/fig/drps-table2/fig13-$w.svg" ] || fail "fig13-$w is missing"
-    d=$TMP/fig/drps-table2/$w
-    tgt=$(for p in "$d"/point-00[0-5]; do tail -n +2 "$p/metrics.csv" | cut -d, -f4 | sort -g | head -1; done | sort -g | tail -1)
-    awk -F, -v w=$w -v t="$tgt" '$1 == w && $7 != t { exit 1 }' "$e" || fail "table2 $w target is not $tgt: $(cat "$e")"
-    [ "$(cut -d, -f4 "$d"/point-000/metrics.csv)" = "$(cut -d, -f4 "$d"/point-002/metrics.csv)" ] ||
-        fail "table2 $w: the index and drps changed BSP's losses"
-    # WSP's time to the target, recomputed from its metrics.csv
-    mine=$(awk -F, -v y="$tgt" 'NR > 1 { if ($4 <= y) { t = (NR == 2 || pl <= y) ? $1 : pt + ($1 - pt) * (pl - y) / (pl - $4)
-            printf "%.3f", t; exit } pt = $1; pl = $4 }' "$d/point-005/metrics.csv")
-    [ "$(awk -F, -v w=$w '$1 == w && $2 == "WSP" { print $9 }' "$e")" = "$mine" ] || fail "table2 $w WSP time is not $mine"
-done
-want=$(awk -F, 'NR > 1 { t[$1 "," $2] = $9; w[$1] = 1 } END { ok = 1
-    for (k in w) if (t[k ",WSP"] == "-" || t[k ",SSP"] == "-" || t[k ",+ partitioning = BSP"] == "-" ||
-        !(t[k ",WSP"] <= t[k ",+ partitioning = BSP"] && t[k ",WSP"] <= t[k ",SSP"])) ok = 0
-    print ok ? "yes" : "no" }' "$e")
-grep '^| DRPS, Table 2' "$r" | grep -q "| $want |$" || fail "table2 verdict is not $want"
-grep '^| DRPS, Table 2' "$r" | grep -q "Avazu:.* WSP $(awk -F, '$1 == "avazu" && $2 == "WSP" { print $9 }' "$e") s;" ||
-    fail "the report's Avazu WSP time is not the table's"
+# DRPS Table 2 and Fig. 13
+source "$(dirname "$0")/table2.bash"
+check_table2 "$TMP/fig/drps-table2" "$(grep '^| DRPS, \(Table 2\|Fig. 13\)' "$r")" movielens classification avazu
 t=$TMP/fig/flexps-transition/transition.csv
 [ "$(grep -c '^sim,' "$t")" -eq 2 ] && [ "$(grep -c '^real,' "$t")" -eq 2 ] || fail "transition points: $(cat "$t")"
 worst=$(awk -F, '$1 == "real" && $5 > m { m = $5 } END { print m + 0 }' "$t")
