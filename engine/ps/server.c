@@ -172,6 +172,13 @@ static void server_charge_io(ps_server *s, ps_server_table *T)
     T->io_reads = reads;
 }
 
+/* An evaluation snapshot is the testbed reading the model (see store.h's observe). */
+static void server_observe(ps_server_table *T, int on)
+{
+    if (T->ops->observe)
+        T->ops->observe(T->store, on);
+}
+
 /* The values of this server's keys among table t's eval_keys (malloc'd arrays). */
 static int server_eval_values(ps_server *s, int t, uint64_t **keys, float **vals, uint64_t *n,
                               ps_err *err)
@@ -217,10 +224,11 @@ static int server_send_table_snapshot(ps_server *s, int t, int32_t clock, ps_err
     }
     uint64_t n = T->hi - T->lo, *keys = NULL;
     float *vals = NULL;
+    server_observe(T, 1);
     if (s->eval_keys[t] && server_eval_values(s, t, &keys, &vals, &n, err))
-        return PS_ERR;
+        return server_observe(T, 0), PS_ERR;
     else if (!s->eval_keys[t] && !T->dense && ps_server_table_dump(T, &keys, &vals, &n, err))
-        return PS_ERR;
+        return server_observe(T, 0), PS_ERR;
     int range = T->dense && !s->eval_keys[t];
     int rc = PS_ERR;
     if (n > UINT32_MAX / T->vpk) {
@@ -247,6 +255,7 @@ static int server_send_table_snapshot(ps_server *s, int t, int32_t clock, ps_err
             free(w.buf);
         }
     }
+    server_observe(T, 0);
     free(keys);
     free(vals);
     return rc;

@@ -73,6 +73,12 @@ typedef struct ps_store_ops {
     /* Optional: blocks read from the device since open (the server charges each a
      * seek, platform.disk_seek). */
     uint64_t (*io_reads)(ps_store *st);
+    /* Optional: while on (1), gets and dumps are the testbed reading the model for
+     * an evaluation, not the training system's work: the simulated disk store
+     * neither counts them nor lets them into its page cache, which stays as
+     * training left it. Without it (mem; RocksDB, whose reads are real and counted)
+     * they are reads like any other. */
+    void (*observe)(ps_store *st, int on);
     void (*close)(ps_store *st);
 } ps_store_ops;
 

@@ -13,7 +13,8 @@
  *     whole: read-modify-write), then written once (RocksDB's write batch; its
  *     compactions are not modelled).
  *   - dump (snapshots of a sparse shard): every block ever written is scanned, the
- *     ones not cached read, without filling the cache (an iterator's scan). */
+ *     ones not cached read, without filling the cache (an iterator's scan).
+ *   - while observe()d (an evaluation reading the model): nothing counted or cached. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,6 +50,7 @@ struct ps_store {
     uint64_t *scratch;      /* a call's blocks */
     uint32_t cap_scratch;
     uint64_t io_read, io_written, reads; /* reads: blocks read */
+    int observing;          /* observe(): reads neither counted nor cached */
     int server;
 };
 
@@ -244,6 +246,8 @@ static uint32_t call_blocks(ps_store *t, const uint64_t *keys, uint64_t lo, uint
 static int charge(ps_store *t, const uint64_t *keys, uint64_t lo, uint32_t n, int write,
                   ps_err *err)
 {
+    if (t->observing && !write)
+        return PS_OK;
     int oom = 0;
     uint32_t m = call_blocks(t, keys, lo, n, &oom);
     for (uint32_t i = 0; i < m && !oom; i++) {
@@ -300,9 +304,11 @@ static int simdisk_set(ps_store *t, const uint64_t *keys, uint64_t lo, uint32_t 
     return ps_store_mem_ops.set(t->mem, keys, lo, n, vals, err);
 }
 
+static void simdisk_observe(ps_store *t, int on) { t->observing = on; }
+
 static int simdisk_dump(ps_store *t, uint64_t **keys, float **vals, uint64_t *n, ps_err *err)
 {
-    for (uint32_t i = 0; i < t->n_written; i++)
+    for (uint32_t i = 0; i < t->n_written && !t->observing; i++)
         if (!ps_keymap_get(&t->cache.map, t->written_list[i])) {
             t->io_read += block_bytes(t, t->written_list[i]);
             t->reads++;
@@ -327,6 +333,7 @@ const ps_store_ops ps_store_simdisk_ops = {
     .add = simdisk_add,
     .set = simdisk_set,
     .dump = simdisk_dump,
+    .observe = simdisk_observe,
     .io_bytes = simdisk_io_bytes,
     .io_reads = simdisk_io_reads,
     .close = simdisk_close,

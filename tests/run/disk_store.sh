@@ -53,6 +53,21 @@ awk -v s="$(summary_value "$TMP/seek" sim_time_s)" -v b="$(summary_value "$TMP/s
     -v r="$small" 'BEGIN { exit !(s >= b + r / 272 * 0.001 / 2) }' ||
     fail "$((small / 272)) block reads with 1 ms seeks cost too little time"
 echo "ok: $((small / 272)) block reads each wait platform.disk_seek"
+# an evaluation snapshot is the testbed reading the model: evaluating at every other
+# clock or once at the end, training reads and writes the same disk bytes, and takes
+# the same simulated time but for the snapshots' messages (within 0.5%, as with mem)
+"$PSLAB" run $G "${big[@]}" --set server.cache=1048576 --set platform.disk_seek=0.001 \
+    --set run.eval_every=30 --out "$TMP/seek-once" >/dev/null || fail "seek run, one evaluation, failed"
+for k in disk_read_bytes disk_written_bytes; do
+    [ "$(summary_value "$TMP/seek-once" $k)" = "$(summary_value "$TMP/seek" $k)" ] ||
+        fail "evaluating every 2 clocks changed $k: $(summary_value "$TMP/seek" $k), once $(summary_value "$TMP/seek-once" $k)"
+done
+awk -v a="$(summary_value "$TMP/seek" sim_time_s)" -v b="$(summary_value "$TMP/seek-once" sim_time_s)" \
+    'BEGIN { exit !(a >= b && a <= b * 1.005) }' ||
+    fail "evaluating every 2 clocks took $(summary_value "$TMP/seek" sim_time_s) s, once $(summary_value "$TMP/seek-once" sim_time_s) s"
+[ "$(tail -1 "$TMP/seek-once/metrics.csv" | cut -d, -f2-4)" = "$(tail -1 "$TMP/seek/metrics.csv" | cut -d, -f2-4)" ] ||
+    fail "evaluating every 2 clocks changed the model"
+echo "ok: evaluations cost training no disk bytes, and no simulated time but their messages"
 
 "$PSLAB" run $G --set server.store=disk --backend real --out "$TMP/real" >/dev/null 2>"$TMP/real.err" ||
     fail "real run with the disk store failed: $(cat "$TMP/real.err")"

@@ -67,6 +67,21 @@ static void test_hand_count(void)
     CU_ASSERT_EQUAL(n, 14); /* keys written: 0, 1, 5, 8, 9, 10, 12 .. 19 */
     free(keys);
     free(vals);
+    /* observed (an evaluation): blocks 0 and 1, not cached (3 and 4 are), nor the
+     * dump's, are counted, and the cache keeps 3 and 4 */
+    ps_store_simdisk_ops.observe(st, 1);
+    CU_ASSERT_EQUAL(ps_store_simdisk_ops.get(st, k1, 0, 3, out, NULL), PS_OK);
+    CU_ASSERT_EQUAL(out[0], 1); /* key 0: the values are still read */
+    CU_ASSERT_EQUAL(ps_store_simdisk_ops.dump(st, &keys, &vals, &n, NULL), PS_OK);
+    free(keys);
+    free(vals);
+    io(st, 8 * BLOCK, 8 * BLOCK);
+    ps_store_simdisk_ops.observe(st, 0);
+    uint64_t k6[] = {12, 16};                   /* blocks 3, 4: still cached */
+    CU_ASSERT_EQUAL(ps_store_simdisk_ops.get(st, k6, 0, 2, out, NULL), PS_OK);
+    io(st, 8 * BLOCK, 8 * BLOCK);
+    CU_ASSERT_EQUAL(ps_store_simdisk_ops.get(st, k1, 0, 3, out, NULL), PS_OK);
+    io(st, 10 * BLOCK, 8 * BLOCK);              /* not observed: blocks 0 and 1 read */
     ps_store_simdisk_ops.close(st);
 }
 
