@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "engine/core/interrupt.h"
 #include "engine/tools/sweep.h"
 #include "engine/trace/check.h"
 #include "engine/core/config.h"
@@ -400,7 +401,8 @@ static int cmd_run(int argc, char **argv)
         fprintf(stderr, "pslab run: removed %s: the run failed before writing any result\n",
                 dir);
     ps_config_free(&cfg);
-    return rc ? 1 : 0;
+    /* as a shell reports a process ended by the signal: 130 for Ctrl-C */
+    return rc ? (ps_interrupt_signal() ? 128 + ps_interrupt_signal() : 1) : 0;
 }
 
 static const char index_usage[] =

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <malloc.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "engine/core/interrupt.h"
 #include "engine/ps/msg.h"
 #include "real/conn.h"
 #include "real/net.h"
@@ -53,6 +55,7 @@ typedef struct real_be {
     int inline_mode;               /* one local actor: it runs the loop itself */
     int live_actors;
     int failed;
+    atomic_int interrupt_pending; /* a signal for the coordinator, on another node */
     char fail_msg[400];
     double t0;
 } real_be;
@@ -116,6 +119,38 @@ static rb_item *rb_take(rb_mailbox *m)
             m->tail = NULL;
     }
     return it;
+}
+
+/* ---- interrupts (backend.h) ---- */
+
+/* From the loop: a signal came. The coordinator's node delivers it at once; another
+ * node leaves it to its next actor call, since the loop must never block on a full
+ * send queue that only it can drain. */
+static void rb_interrupt(real_be *rb, int sig)
+{
+    size_t len;
+    void *buf;
+    if (rb->n_actors > 0 && rb->actor_node[0] == rb->p.rank) {
+        if ((buf = ps_msg_new_interrupt(0, sig, &len)))
+            rb_deliver(rb, 0, buf, len);
+        return;
+    }
+    atomic_store(&rb->interrupt_pending, sig);
+    rb_wake_all(rb);
+}
+
+static int rb_send_message(real_be *rb, int to, void *buf, size_t len, size_t at,
+                           const void *view, size_t view_len, ps_err *err);
+
+/* From an actor: sends a pending signal on to the coordinator. */
+static void rb_forward_interrupt(real_be *rb)
+{
+    int sig = atomic_exchange(&rb->interrupt_pending, 0);
+    size_t len;
+    void *buf = sig ? ps_msg_new_interrupt((uint32_t)tl_self, sig, &len) : NULL;
+    ps_err ignored;
+    if (buf)
+        rb_send_message(rb, 0, buf, len, len, NULL, 0, &ignored);
 }
 
 /* ---- the event loop ---- */
@@ -256,6 +291,9 @@ static void rb_poll(real_be *rb, int timeout_ms)
             uint64_t v;
             ssize_t r = read(rb->wake_fd, &v, sizeof v);
             (void)r;
+            int sig = ps_interrupt_take();
+            if (sig)
+                rb_interrupt(rb, sig);
             continue;
         }
         ps_conn *c = p;
@@ -334,6 +372,8 @@ static ps_conn *rb_out_conn(real_be *rb, int node, ps_err *err)
 static int rb_send_message(real_be *rb, int to, void *buf, size_t len, size_t at,
                            const void *view, size_t view_len, ps_err *err)
 {
+    if (atomic_load(&rb->interrupt_pending))
+        rb_forward_interrupt(rb);
     if (to < 0 || to >= rb->n_actors) {
         free(buf);
         return ps_err_set(err, "send to unknown actor %d", to);
@@ -434,6 +474,12 @@ static int rb_recv(ps_backend *be, double timeout_s, void **buf, size_t *len, ps
         if (rb->failed) {
             pthread_mutex_unlock(&m->mu);
             return ps_err_set(err, "%s", rb->fail_msg);
+        }
+        if (atomic_load(&rb->interrupt_pending)) {
+            pthread_mutex_unlock(&m->mu);
+            rb_forward_interrupt(rb);
+            pthread_mutex_lock(&m->mu);
+            continue;
         }
         double left = deadline < 0 ? 1.0 : deadline - ps_net_now();
         if (left <= 0) {
@@ -559,6 +605,8 @@ static int rb_launch(ps_backend *be, const ps_actor_spec *actors, int n, ps_err 
         }
     }
     rb->live_actors = local;
+    if (!rb->p.keep_signals)
+        ps_interrupt_install(rb->wake_fd);
     if (local == 1) {
         rb->inline_mode = 1;
         tl_self = actors[last].id;
@@ -586,6 +634,8 @@ static int rb_launch(ps_backend *be, const ps_actor_spec *actors, int n, ps_err 
             if (actors[i].node == rb->p.rank && args[i].rb)
                 pthread_join(th[i], NULL);
     }
+    if (!rb->p.keep_signals)
+        ps_interrupt_uninstall();
     if (!rb->failed)
         rb_say_goodbye(rb);
     free(args);

@@ -18,6 +18,8 @@ typedef struct ps_real_params {
     const char *config_text; /* rank 0: the resolved config, sent to joiners */
     const char *run_dir;     /* rank 0: the run directory, sent to joiners */
     double start_time;     /* monotonic origin of now(); 0 = at create */
+    int keep_signals;      /* a local launch's child: SIGINT and SIGTERM are left as they
+                            * are (the launcher's node takes Ctrl-C for the run) */
 } ps_real_params;
 
 /* Joins the cluster (rank 0: waits for every other node; others: connect to the

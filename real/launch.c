@@ -92,8 +92,10 @@ static void local_child(ps_real_launch_fn launch, void *ctx, const ps_config *cf
 {
     ps_real_params p = {.rank = rank, .n_nodes = n, .coordinator = coord, .listen_fd = -1,
                         .timeout_s = cfg->real_timeout,
-                        .send_limit = (size_t)cfg->real_send_buffer};
+                        .send_limit = (size_t)cfg->real_send_buffer, .keep_signals = 1};
     ps_backend *be = NULL;
+    /* a terminal's Ctrl-C reaches every process of the group; node 0 stops the run */
+    signal(SIGINT, SIG_IGN);
     ps_err err;
     int rc = ps_real_backend_create(&be, &p, NULL, NULL, &err);
     if (rc == PS_OK)

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "engine/core/interrupt.h"
 #include "engine/ps/cluster.h"
 #include "engine/ps/outputs.h"
 #include "real/backend_real.h"
@@ -69,6 +70,7 @@ typedef struct node_args {
     const char *coordinator, *config, *out;
     const char *sets[256];
     int n_sets, rank, nodes, trace;
+    int interrupted; /* node 0: the signal that stopped the run, on whichever node */
 } node_args;
 
 /* A node other than 0 waits real.timeout to join: its config file's, when it can
@@ -168,6 +170,7 @@ static int node_run(node_args *a, ps_config *cfg, const char *dir, ps_backend *b
         rc = ps_real_select_store(&run, cfg, err);
     if (rc == PS_OK)
         rc = ps_run_launch(&run, be, err);
+    a->interrupted = run.interrupted;
     if (rc == PS_OK && a->rank == 0)
         printf("pslab: run directory: %s\n", dir);
     ps_run_free(&run);
@@ -250,5 +253,6 @@ int ps_real_node_main(int argc, char **argv)
     free(coord_dir);
     free(tmp);
     ps_config_free(&cfg);
-    return rc ? 1 : 0;
+    int sig = a.interrupted ? a.interrupted : ps_interrupt_signal();
+    return rc ? (sig ? 128 + sig : 1) : 0;
 }

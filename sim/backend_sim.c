@@ -27,6 +27,8 @@
  * Not handled yet: host and link failures. SimGrid reports a failed comm as a C++
  * exception that the C API's wait-any lets through, which aborts the process. */
 #include "sim/backend_sim.h"
+#include "engine/core/interrupt.h"
+#include "engine/ps/msg.h"
 
 #include <simgrid/actor.h>
 #include <simgrid/comm.h>
@@ -413,6 +415,20 @@ static void ps__actor_main(int argc, char **argv)
 
 /* ---- backend operations ---- */
 
+static int ps__send(ps_backend *be, int to, void *buf, size_t len, ps_err *err);
+
+/* A signal asked the run to stop (backend.h): the first actor to call in after it
+ * tells the coordinator. A handler may not touch SimGrid; an actor may. */
+static void ps__forward_interrupt(ps__sim *sim, ps__actor *a)
+{
+    int sig = ps_interrupt_take();
+    size_t len;
+    void *buf = sig ? ps_msg_new_interrupt((uint32_t)a->spec.id, sig, &len) : NULL;
+    ps_err ignored;
+    if (buf)
+        ps__send(&sim->be, 0, buf, len, &ignored);
+}
+
 static int ps__send(ps_backend *be, int to, void *buf, size_t len, ps_err *err)
 {
     ps__sim *sim = be->impl;
@@ -421,6 +437,7 @@ static int ps__send(ps_backend *be, int to, void *buf, size_t len, ps_err *err)
         free(buf);
         return ps_err_set(err, "sim: send called outside a simulated actor");
     }
+    ps__forward_interrupt(sim, a);
     if (to < 0 || to >= sim->n_actors) {
         free(buf);
         return ps_err_set(err, "sim: actor %d sends to actor %d, but actors are 0..%d", a->spec.id, to,
@@ -495,6 +512,7 @@ static int ps__recv(ps_backend *be, double timeout_s, void **buf, size_t *len, p
     *len = 0;
     if (!a)
         return ps_err_set(err, "sim: recv called outside a simulated actor");
+    ps__forward_interrupt(sim, a);
     if (!a->rx) {
         a->rx_data = NULL;
         a->rx = sg_mailbox_get_async(sim->mbox[a->spec.id], &a->rx_data);
@@ -533,6 +551,9 @@ static void ps__compute(ps_backend *be, double flops)
     }
     if (flops > 0)
         sg_actor_execute(flops);
+    ps__actor *a = ps__self_actor(sim);
+    if (a)
+        ps__forward_interrupt(sim, a);
 }
 
 /* Reads block for their time on the disk. Writes, with write-behind, go to the
@@ -676,7 +697,10 @@ static int ps__launch(ps_backend *be, const ps_actor_spec *specs, int n, ps_err 
         sg_actor_set_data(act, a);
         sg_actor_start_(act, ps__actor_main, 0, NULL);
     }
+    /* after SimGrid's own SIGINT handler, which prints every actor and exits */
+    ps_interrupt_install(-1);
     simgrid_run();
+    ps_interrupt_uninstall();
     ps__after_run(sim);
     return PS_OK;
 }

@@ -14,6 +14,10 @@
 
 typedef struct ps_backend ps_backend;
 
+/* Interrupts: a backend installs engine/core/interrupt.h's handlers while it runs
+ * actors, and when SIGINT or SIGTERM comes, it delivers one PS_MSG_INTERRUPT
+ * (engine/ps/msg.h; clock = the signal) to actor 0, which stops the run cleanly. */
+
 /* An actor is plain sequential code that blocks on the calls below. */
 typedef void (*ps_actor_main)(ps_backend *be, void *arg);
 

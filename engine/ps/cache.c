@@ -30,6 +30,7 @@ typedef struct waiter {
 
 struct ps_cache {
     pthread_mutex_t mu;
+    int interrupted;
     const ps_cache_policy_ops *policy;
     uint64_t cap_bytes, used_bytes, peak_bytes, tick, evictions;
     ps_keymap map;             /* id -> slot */
@@ -373,3 +374,6 @@ uint32_t ps_cache_find(const ps_cache *c, uint64_t id)
     const uint32_t *at = ps_keymap_get(&c->map, id);
     return at ? *at : PS_CACHE_NONE;
 }
+
+void ps_cache_set_interrupted(ps_cache *c) { c->interrupted = 1; }
+int ps_cache_interrupted(const ps_cache *c) { return c->interrupted; }

@@ -81,6 +81,11 @@ int ps_cache_wait(ps_cache *c, int fetcher, int joiner, uint32_t tag, int32_t cl
  * out; returns how many. */
 int ps_cache_waiters(ps_cache *c, int fetcher, uint32_t tag, int32_t clock, int *out, int max);
 
+/* The run is being interrupted (a fetcher's reply said so), under the lock: its
+ * joiners, woken with nothing filled, end instead of stepping on it. */
+void ps_cache_set_interrupted(ps_cache *c);
+int ps_cache_interrupted(const ps_cache *c);
+
 /* For tests and reports. */
 uint64_t ps_cache_bytes_used(const ps_cache *c);
 uint64_t ps_cache_bytes_peak(const ps_cache *c);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "engine/core/interrupt.h"
 #include "engine/ps/indexer.h"
 #include "engine/ps/msg.h"
 #include "engine/ps/outputs.h"
@@ -37,6 +38,7 @@ typedef struct ps_coord {
     double *disk_read, *disk_written; /* per server: its store's bytes, at the last snapshot */
     double *net_bytes;                /* per server: its messages' bytes, likewise */
     int n_done, n_failed;
+    int interrupted;                  /* the signal of an INTERRUPT message, or 0 */
     ps_outputs_stage stages[PS_CONFIG_MAX_STAGES]; /* from the servers' STAGE reports */
     FILE *metrics;
     double last_metrics[PS_MODEL_MAX_METRICS], last_time;
@@ -181,6 +183,8 @@ static int coord_take_done(ps_coord *c, const ps_msg *m, ps_err *err)
     if (cache_len)
         memcpy(&c->cache_stats[w], m->aux + len, cache_len);
     c->n_done++;
+    if (m->table == PS_DONE_INTERRUPTED)
+        return PS_OK; /* it stopped short because the run was told to */
     for (int k = 0; k < r->n_stages; k++)
         if (ps_run_took_part(r, c->stats, w, k) &&
             st[k].iterations < (r->scheduled ? st[k].granted : r->stages[k].iterations)) {
@@ -208,6 +212,27 @@ static int coord_take_stage(ps_coord *c, const ps_msg *m, ps_err *err)
     return PS_OK;
 }
 
+/* SIGINT or SIGTERM: the servers answer every pull from now on with an interrupted
+ * reply, so that each worker ends at the end of the clock it is in, and sends its
+ * done; the run then ends as usual, without waiting for the evaluations left. */
+static int coord_take_interrupt(ps_coord *c, const ps_msg *m, ps_err *err)
+{
+    if (c->interrupted)
+        return PS_OK; /* every node of a local launch may forward the same Ctrl-C */
+    c->interrupted = m->clock > 0 ? m->clock : 2;
+    fprintf(stderr, "%spslab: %s: stopping every worker at the end of its clock "
+            "(again to stop at once)\n", c->run->progress ? "\n" : "",
+            ps_interrupt_name(c->interrupted));
+    for (int s = 0; s < c->run->n_servers; s++) {
+        ps_msg_writer w;
+        if (ps_msg_build(&w, PS_MSG_INTERRUPT, 0, PS_COORDINATOR_ID, 0, c->interrupted, 0, 0, 0,
+                         err) ||
+            ps_send(c->be, ps_server_actor(s), w.buf, w.len, err))
+            return PS_ERR;
+    }
+    return PS_OK;
+}
+
 static int coord_handle(ps_coord *c, void *buf, size_t len, ps_err *err)
 {
     ps_msg m;
@@ -217,9 +242,10 @@ static int coord_handle(ps_coord *c, void *buf, size_t len, ps_err *err)
     }
     if (m.type == PS_MSG_SNAPSHOT)
         return coord_take_snapshot(c, buf, len, &m, err);
-    int rc = m.type == PS_MSG_DONE    ? coord_take_done(c, &m, err)
-             : m.type == PS_MSG_STAGE ? coord_take_stage(c, &m, err)
-                                      : ps_err_set(err, "unexpected %s message from actor %u",
+    int rc = m.type == PS_MSG_DONE        ? coord_take_done(c, &m, err)
+             : m.type == PS_MSG_STAGE     ? coord_take_stage(c, &m, err)
+             : m.type == PS_MSG_INTERRUPT ? coord_take_interrupt(c, &m, err)
+                                          : ps_err_set(err, "unexpected %s message from actor %u",
                                                    ps_msg_type_name(m.type), m.sender);
     free(buf);
     return rc;
@@ -312,6 +338,27 @@ static void coord_free(ps_coord *c)
         fclose(c->metrics);
 }
 
+/* The global clocks the workers had reached: a worker's is the end of the last
+ * stage it took part in, less the iterations it did not do there. */
+static void coord_clock_range(const ps_coord *c, int32_t *lo, int32_t *hi)
+{
+    const ps_run *r = c->run;
+    *lo = INT32_MAX;
+    *hi = 0;
+    for (int w = 0; w < r->n_workers; w++) {
+        int32_t at = 0;
+        for (int k = 0; k < r->n_stages; k++) {
+            const ps_worker_stats *st = &c->stats[(size_t)w * (size_t)r->n_stages + (size_t)k];
+            if (st->iterations > 0)
+                at = r->stages[k].clock_base + (int32_t)st->iterations;
+        }
+        *lo = at < *lo ? at : *lo;
+        *hi = at > *hi ? at : *hi;
+    }
+    if (*lo == INT32_MAX)
+        *lo = 0;
+}
+
 static int coord_finish(ps_coord *c, ps_err *err)
 {
     ps_run *r = c->run;
@@ -328,15 +375,19 @@ static int coord_finish(ps_coord *c, ps_err *err)
         .disk_read = r->store_ops != &ps_store_mem_ops ? c->disk_read : NULL,
         .disk_written = c->disk_written,
         .net_bytes = c->net_bytes,
+        .interrupted = c->interrupted,
     };
     if (c->next_eval == 0)
         sum.iterations_done = 0;
+    if (c->interrupted)
+        coord_clock_range(c, &sum.clock_min, &sum.clock_max);
     if (ps_outputs_write_workers(r->out_dir, r, c->stats, err) ||
         (c->cache_stats && ps_outputs_write_cache(r->out_dir, r, c->cache_stats, err)) ||
         ps_outputs_write_summary(r->out_dir, r, &sum, err))
         return PS_ERR;
     if (c->n_failed)
         return ps_err_set(err, "%d worker(s) stopped early", c->n_failed);
+    r->interrupted = c->interrupted;
     return PS_OK;
 }
 
@@ -419,7 +470,8 @@ void ps_coordinator_main(ps_backend *be, void *arg)
     if (rc == PS_OK)
         rc = coord_init(&c, a->run, be, &err);
     while (rc == PS_OK &&
-           (c.n_done < a->run->n_workers || (c.next_eval < c.n_evals && !c.n_failed))) {
+           (c.n_done < a->run->n_workers ||
+            (c.next_eval < c.n_evals && !c.n_failed && !c.interrupted))) {
         void *buf;
         size_t len;
         rc = ps_recv(be, coord_patience(a->run), &buf, &len, &err);

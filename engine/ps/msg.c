@@ -227,8 +227,20 @@ const char *ps_msg_type_name(int type)
 {
     static const char *const names[] = {"unknown", "pull", "pull_reply", "push", "clock",
                                         "snapshot", "done", "stop", "hello", "stage",
-                                        "model", "grant", "stage_end", "task_end", "index"};
+                                        "model", "grant", "stage_end", "task_end", "index",
+                                        "interrupt"};
     return type >= 1 && type <= PS_MSG_TYPE_MAX ? names[type] : names[0];
+}
+
+void *ps_msg_new_interrupt(uint32_t sender, int sig, size_t *len)
+{
+    ps_msg_writer m;
+    ps_err ignored;
+    memset(&m, 0, sizeof m);
+    if (ps_msg_build(&m, PS_MSG_INTERRUPT, 0, sender, 0, sig, 0, 0, 0, &ignored))
+        return NULL;
+    *len = m.len;
+    return m.buf;
 }
 
 uint32_t ps_msg_sender_of(const void *buf) { return get32((const uint8_t *)buf + 8); }

@@ -38,7 +38,8 @@ enum ps_msg_type {
     PS_MSG_PUSH = 3,       /* worker -> server: keys and deltas of clock `clock` */
     PS_MSG_CLOCK = 4,      /* worker -> server: clock `clock` done, no keys touched */
     PS_MSG_SNAPSHOT = 5,   /* server -> coordinator: shard contents after clock */
-    PS_MSG_DONE = 6,       /* worker -> coordinator: finished; aux = timing */
+    PS_MSG_DONE = 6,       /* worker -> coordinator: finished; aux = timing; table =
+                            * PS_DONE_INTERRUPTED if it stopped for an interrupt */
     PS_MSG_STOP = 7,       /* coordinator -> server: shut down */
     PS_MSG_HELLO = 8,      /* real backend: handshake */
     PS_MSG_STAGE = 9,      /* server -> coordinator: a stage began; clock = its index,
@@ -59,8 +60,14 @@ enum ps_msg_type {
                             * step; worker -> coordinator: counts, keys and float vals;
                             * coordinator -> workers: hot keys, a round's merges, the
                             * index (and to servers: the index) */
-    PS_MSG_TYPE_MAX = 14
+    PS_MSG_INTERRUPT = 15, /* the run was asked to stop (SIGINT, SIGTERM; clock = the
+                            * signal): a backend -> the coordinator (backend.h); the
+                            * coordinator -> servers, which then answer every pull with
+                            * an INTERRUPTED reply */
+    PS_MSG_TYPE_MAX = 15
 };
+
+#define PS_DONE_INTERRUPTED 1u
 
 /* PUSH/CLOCK: this message closes the sender's clock `clock`. */
 #define PS_MSG_F_CLOCK_END 0x1u
@@ -84,7 +91,10 @@ enum ps_msg_type {
  * exactly the keys it pulled, so the keys cross the wire and are checked once per
  * iteration, not twice. Never with KEY_RANGE. */
 #define PS_MSG_F_KEYS_ASKED 0x10u
-#define PS_MSG_F_ALL 0x1Fu
+/* PULL_REPLY, no keys: the run is being interrupted; the worker ends after this
+ * clock's replies have all come (engine/ps/worker.c). */
+#define PS_MSG_F_INTERRUPTED 0x20u
+#define PS_MSG_F_ALL 0x3Fu
 
 /* A decoded message: a view into the buffer it was decoded from (no copies). */
 typedef struct ps_msg {
@@ -143,6 +153,10 @@ int ps_msg_check_header(const void *hdr, size_t hdr_len, size_t *total_len, ps_e
 int ps_msg_decode(const void *buf, size_t len, ps_msg *out, ps_err *err);
 
 const char *ps_msg_type_name(int type);
+
+/* A backend's PS_MSG_INTERRUPT for signal sig (backend.h), malloc'd; NULL when out
+ * of memory. */
+void *ps_msg_new_interrupt(uint32_t sender, int sig, size_t *len);
 
 /* The sender field of an encoded message (at least a header), read or rewritten in
  * place: a multi-task run's view of the backend maps a task's ids to the run's. */

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "engine/core/interrupt.h"
 #include "engine/index/block_index.h"
 #include "engine/ps/indexer.h"
 
@@ -287,6 +288,9 @@ int ps_outputs_write_summary(const char *dir, const ps_run *r, const ps_outputs_
             r->n_workers, c->consistency, c->partitioner);
     fprintf(f, "iterations: %d\niterations_done: %d\nfailed_workers: %d\n", c->iterations,
             s->iterations_done, s->failed_workers);
+    if (s->interrupted)
+        fprintf(f, "interrupted: %s\ninterrupted_at_clock: %d\ninterrupted_min_clock: %d\n",
+                ps_interrupt_name(s->interrupted), s->clock_max, s->clock_min);
     fprintf(f, "model: %s\n", c->type);
     for (int i = 0; i < r->n_metrics; i++)
         fprintf(f, "final_%s: %.12g\n", r->metric_names[i], s->final_metrics[i]);

@@ -32,6 +32,8 @@ typedef struct ps_outputs_summary {
     const double *final_metrics; /* the run's metrics at its last evaluation */
     double sim_time_s;
     int failed_workers;
+    int interrupted;                   /* the signal that stopped the run early, or 0 */
+    int32_t clock_min, clock_max;      /* interrupted: the clocks the workers had reached */
     const ps_outputs_stage *stages;    /* per stage */
     const ps_worker_stats *stats;      /* per worker and stage: [w * n_stages + k] */
     const ps_cache_stats *cache_stats; /* per worker, with policy.cache; else NULL */

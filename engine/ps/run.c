@@ -1,5 +1,7 @@
 /* Builds the run context from a config and launches the actor table; see run.h. */
 #include "engine/ps/run.h"
+
+#include "engine/core/interrupt.h"
 #include "engine/ps/indexer.h"
 
 #include <stdio.h>
@@ -376,6 +378,9 @@ int ps_run_launch(ps_run *r, ps_backend *be, ps_err *err)
     free(names);
     if (rc == PS_OK && r->failed)
         rc = ps_err_set(err, "the run failed (see the errors above)");
+    else if (rc == PS_OK && r->interrupted)
+        rc = ps_err_set(err, "interrupted by %s; its files are whole, and summary.txt says at "
+                        "which clock it stopped", ps_interrupt_name(r->interrupted));
     return rc;
 }
 

@@ -94,6 +94,7 @@ typedef struct ps_run {
     double wall_start;               /* for the progress line only, never in outputs */
     int progress;                    /* nonzero: show a progress line on stderr */
     int failed;                      /* set by an actor that hit a fatal error */
+    int interrupted;                 /* the signal that stopped the run (coordinator.c) */
     /* A task of a multi-task run: its stages start when the scheduler's GRANT says,
      * on the workers it names, and its workers report each stage's end to it. */
     int scheduled;

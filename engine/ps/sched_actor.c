@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine/core/interrupt.h"
 #include "engine/core/mem.h"
 #include "engine/ps/cluster.h"
 #include "engine/ps/msg.h"
@@ -261,7 +262,11 @@ static int sched_loop(sched_actor *a, ps_err *err)
             return PS_ERR;
         ps_msg m;
         rc = ps_msg_decode(buf, len, &m, err);
-        if (rc == PS_OK)
+        if (rc == PS_OK && m.type == PS_MSG_INTERRUPT)
+            rc = ps_err_set(err, "interrupted by %s: a multi-task run does not stop cleanly yet; "
+                            "what its tasks wrote so far is kept",
+                            ps_interrupt_name(m.clock));
+        else if (rc == PS_OK)
             rc = sched_take_end(a, &m, ps_now(a->be), &event, err);
         free(buf);
         if (rc)

@@ -100,6 +100,7 @@ typedef struct ps_server {
     double stage_done_at;    /* when the last stage to end here ended (segments aside) */
     kept_grant *grants;      /* a multi-task run's grants not yet opened */
     int n_grants, cap_grants;
+    int interrupted;         /* told so by the coordinator: every pull is answered so */
 } ps_server;
 
 /* The actor of the stage's rank-th worker. */
@@ -398,6 +399,34 @@ static int server_serve_newest(ps_server *s, int worker, int table, int32_t cloc
     return rc;
 }
 
+/* The run is being interrupted: p is answered with no values, and its worker ends
+ * once it has every reply of its clock (whichever way the other servers answer). */
+static int server_answer_interrupted(ps_server *s, held_pull *p, ps_err *err)
+{
+    ps_msg_writer w;
+    free(p->keys);
+    p->keys = NULL;
+    p->slots = NULL;
+    if (ps_msg_build(&w, PS_MSG_PULL_REPLY, PS_MSG_F_INTERRUPTED,
+                     (uint32_t)ps_server_actor(s->index), (uint32_t)p->table, p->clock, 0,
+                     s->tables[p->table].vpk, 0, err))
+        return PS_ERR;
+    return ps_send(s->be, server_worker_actor(s, p->worker), w.buf, w.len, err);
+}
+
+/* The coordinator's INTERRUPT: the pulls held now and every one after are answered
+ * interrupted; pushes still apply, so that what a worker sent is kept. */
+static int server_take_interrupt(ps_server *s, ps_err *err)
+{
+    int rc = PS_OK;
+    s->interrupted = 1;
+    for (size_t i = 0; i < s->n_held; i++)
+        if (server_answer_interrupted(s, &s->held[i], err))
+            rc = PS_ERR;
+    s->n_held = 0;
+    return rc;
+}
+
 /* Holds a pull until the model lets it be served, after checking its keys (and
  * resolving them to slots). */
 static int server_hold_pull(ps_server *s, int worker, int table, int32_t clock,
@@ -437,6 +466,8 @@ static int server_hold_pull(ps_server *s, int worker, int table, int32_t clock,
     p->since = s->arrived_at;
     p->decided = 0;
     memset(&p->decision, 0, sizeof p->decision);
+    if (s->interrupted)
+        return server_answer_interrupted(s, p, err);
     s->n_held++;
     return PS_OK;
 }
@@ -878,6 +909,10 @@ static int server_handle(ps_server *s, void *buf, size_t len, ps_err *err)
     if (m.type == PS_MSG_STOP) {
         free(buf);
         return 1;
+    }
+    if (m.type == PS_MSG_INTERRUPT && m.sender == PS_COORDINATOR_ID) {
+        free(buf);
+        return server_take_interrupt(s, err) ? PS_ERR : 0;
     }
     if (m.type == PS_MSG_GRANT) {
         ps_err gerr;

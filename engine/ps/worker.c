@@ -211,6 +211,10 @@ static int worker_take_reply(ps_worker *wk, int cur, const ps_msg *m, int32_t cl
         m->table >= (uint32_t)r->n_tables)
         return ps_err_set(err, "unexpected %s message from actor %u (table %u)",
                           ps_msg_type_name(m->type), m->sender, m->table);
+    if ((m->flags & PS_MSG_F_INTERRUPTED) && m->clock == clock && m->nkeys == 0) {
+        wk->interrupted = 1; /* the other replies of this clock still come */
+        return PS_OK;
+    }
     uint32_t v = r->tables[st].spec.vals_per_key, want = served_count(wk, st, cur, s);
     if (m->clock != clock || m->nkeys != want || m->vals_per_key != v)
         return ps_err_set(err, "server %d answered clock %d with %u keys of %u values, expected "
@@ -394,8 +398,11 @@ static int worker_run_stage(ps_worker *wk, const ps_stage *st, ps_err *err)
         return PS_ERR;
     double sent_at = ps_now(wk->be), iter_start = sent_at; /* iteration c ends at its pushes */
     for (int32_t c = first; c < wk->seg.end; c++) {
-        if (worker_wait_replies(wk, cur, c, sent_at, err) ||
-            worker_step(wk, st, cur, c, &iter_start, err))
+        if (worker_wait_replies(wk, cur, c, sent_at, err))
+            return PS_ERR;
+        if (wk->interrupted)
+            return PS_INTERRUPTED;
+        if (worker_step(wk, st, cur, c, &iter_start, err))
             return PS_ERR;
         sent_at = iter_start;
         cur = !cur;
@@ -715,8 +722,9 @@ static int worker_iterate(ps_worker *wk, ps_err *err)
         const ps_stage *st = &r->stages[wk->stage];
         ps_segment whole = {st->clock_base, st->clock_base + st->iterations, st->workers,
                             st->batch};
-        if (wk->index < st->workers && worker_take_part(wk, wk->index, &whole, err))
-            return PS_ERR;
+        int rc = wk->index < st->workers ? worker_take_part(wk, wk->index, &whole, err) : PS_OK;
+        if (rc)
+            return rc;
     }
     return PS_OK;
 }
@@ -727,8 +735,9 @@ static int worker_send_done(ps_worker *wk, ps_err *err)
     const ps_run *r = wk->run;
     uint32_t len = (uint32_t)(r->n_stages * sizeof wk->stats[0]);
     uint32_t cache_len = wk->cache ? (uint32_t)sizeof wk->cache_stats : 0;
-    if (ps_msg_build(&m, PS_MSG_DONE, 0, (uint32_t)ps_worker_actor(r, wk->index), 0,
-                     r->total_clocks, 0, 0, len + cache_len, err))
+    if (ps_msg_build(&m, PS_MSG_DONE, 0, (uint32_t)ps_worker_actor(r, wk->index),
+                     wk->interrupted ? PS_DONE_INTERRUPTED : 0, r->total_clocks, 0, 0,
+                     len + cache_len, err))
         return PS_ERR;
     memcpy(m.aux, wk->stats, len);
     if (wk->cache) { /* a node's first worker speaks for its cache */
@@ -815,6 +824,8 @@ void ps_worker_main(ps_backend *be, void *arg)
     if (rc == PS_OK)
         rc = worker_iterate(&wk, &err);
     else if (rc == 1) /* the coordinator ended the index build: it reports why */
+        rc = PS_OK;
+    if (rc == PS_INTERRUPTED) /* what it did is kept; the coordinator says where it stopped */
         rc = PS_OK;
     if (rc == PS_OK && a->run->trace)
         rc = ps_trace_close_worker(&wk.trace, &err);

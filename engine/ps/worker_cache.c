@@ -384,6 +384,24 @@ static void wc_take_joins(ps_worker *wk, int cur)
     ps_cache_unlock(wk->cache);
 }
 
+/* A server's interrupted reply in place of a fetch: its joiners are woken to end. */
+static int wc_take_interrupted(ps_worker *wk, const ps_msg *m, int32_t clock, ps_err *err)
+{
+    const ps_run *r = wk->run;
+    int s = (int)m->sender - ps_server_actor(0);
+    if (s < 0 || s >= r->n_servers || m->table >= (uint32_t)r->n_tables || m->clock != clock)
+        return ps_err_set(err, "interrupted reply from actor %u for table %u, clock %d",
+                          m->sender, m->table, m->clock);
+    int *who = wk->cache_waiters;
+    ps_cache_lock(wk->cache);
+    ps_cache_set_interrupted(wk->cache);
+    int n = ps_cache_waiters(wk->cache, wk->index, (uint32_t)((int)m->table * r->n_servers + s),
+                             clock, who, wk->n_cache_waiters);
+    ps_cache_unlock(wk->cache);
+    wk->interrupted = 1;
+    return wc_notify(wk, who, n, err);
+}
+
 int ps_wc_wait(ps_worker *wk, int cur, int32_t clock, double *held_max, ps_err *err)
 {
     const ps_run *r = wk->run;
@@ -397,7 +415,9 @@ int ps_wc_wait(ps_worker *wk, int cur, int32_t clock, double *held_max, ps_err *
         ps_msg m;
         double held = 0;
         int rc = ps_worker_recv(wk, &buf, &m, err);
-        if (rc == PS_OK && m.type == PS_MSG_PULL_REPLY)
+        if (rc == PS_OK && m.type == PS_MSG_PULL_REPLY && (m.flags & PS_MSG_F_INTERRUPTED))
+            rc = wc_take_interrupted(wk, &m, clock, err);
+        else if (rc == PS_OK && m.type == PS_MSG_PULL_REPLY)
             rc = wc_take_reply(wk, cur, &m, clock, &held, err);
         else if (rc == PS_OK)
             rc = ps_err_set(err, "unexpected %s message from actor %u while waiting for clock "
@@ -410,6 +430,11 @@ int ps_wc_wait(ps_worker *wk, int cur, int32_t clock, double *held_max, ps_err *
     /* one wake-up per fetch joined, from its fetcher once its reply is in */
     if (p->notices && ps_wait_wakes(wk->be, p->notices, err))
         return PS_ERR;
+    ps_cache_lock(wk->cache);
+    wk->interrupted |= ps_cache_interrupted(wk->cache);
+    ps_cache_unlock(wk->cache);
+    if (wk->interrupted)
+        return PS_OK; /* what was not fetched is not in the cache: no step on it */
     wc_take_joins(wk, cur);
     if (r->trace && p->reads &&
         ps_trace_cache_reads(&wk->trace, ps_now(wk->be), clock, p->fresh_min, p->reads, err))

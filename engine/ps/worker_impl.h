@@ -12,6 +12,9 @@
 /* With a cache: one key of a batch's pull from a server that is fetched, by its
  * index among the keys asked of that server (served_keys), and the cache chunk
  * waiting for it (PS_CACHE_NONE: not cached). */
+/* A stage's run ended early: the run is being interrupted (PS_MSG_F_INTERRUPTED). */
+#define PS_INTERRUPTED 2
+
 typedef struct wc_fetch {
     uint32_t idx, slot;
 } wc_fetch;
@@ -63,6 +66,7 @@ typedef struct ps_worker {
     ps_run *run;
     ps_backend *be;
     int index;
+    int interrupted;  /* a reply said the run is being interrupted: end after this clock */
     uint64_t lo, n_rows;         /* this worker's shard of the training rows */
     int shuffled;                /* data.order = shuffled: a permutation per epoch */
     void *batch[2];              /* the model's batches: this iteration's and the next */
