@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "engine/core/interrupt.h"
+#include "engine/ps/checkpoint.h"
 #include "engine/tools/sweep.h"
 #include "engine/trace/check.h"
 #include "engine/core/config.h"
@@ -33,6 +34,7 @@
 static const char run_usage[] =
     "usage: pslab run CONFIG [--backend sim] [--set SECTION.KEY=VALUE]... [--out DIR]\n"
     "                 [--trace] [--cfg=SIMGRID_OPTION]... [--log=SIMGRID_LOG]...\n"
+    "       pslab run --resume RUN_DIR [--cfg=...]...\n"
     "       pslab run --help-config\n"
     "\n"
     "Runs the experiment described by the INI file CONFIG and writes a run directory:\n"
@@ -47,6 +49,9 @@ static const char run_usage[] =
     "  --trace          also write DIR/trace/: every pull served (with the slowest\n"
     "                   worker's clock), every worker's pushed sums, the final model;\n"
     "                   `pslab check DIR` verifies the consistency model with it\n"
+    "  --resume RUN_DIR go on with an interrupted run from its servers' newest\n"
+    "                   checkpoint (fault.checkpoint_every), with its config.ini;\n"
+    "                   metrics.csv keeps its rows up to the checkpoint and goes on\n"
     "  --help-config    print every config key with its type, default and meaning\n"
     "  --cfg=..., --log=...  passed to SimGrid (sim backend)\n";
 
@@ -64,6 +69,8 @@ typedef struct run_args {
     char *sim_argv[MAX_SETS + 2];
     int sim_argc;
     int trace;
+    const char *resume;  /* --resume: the run directory to go on with */
+    char resume_config[4200];
 } run_args;
 
 static int parse_run_args(int argc, char **argv, run_args *a, ps_err *err)
@@ -84,6 +91,10 @@ static int parse_run_args(int argc, char **argv, run_args *a, ps_err *err)
             a->out = argv[++i];
         } else if (!strcmp(s, "--trace")) {
             a->trace = 1;
+        } else if (!strcmp(s, "--resume")) {
+            if (i + 1 >= argc)
+                return ps_err_set(err, "--resume needs a run directory");
+            a->resume = argv[++i];
         } else if ((!strncmp(s, "--cfg=", 6) || !strncmp(s, "--log=", 6)) && a->sim_argc < MAX_SETS) {
             a->sim_argv[a->sim_argc++] = argv[i];
         } else if (s[0] == '-') {
@@ -93,6 +104,14 @@ static int parse_run_args(int argc, char **argv, run_args *a, ps_err *err)
         } else {
             a->config_path = s;
         }
+    }
+    if (a->resume) {
+        /* the run goes on as it was configured: its own config.ini, as written */
+        if (a->config_path || a->n_sets || a->out || a->trace)
+            return ps_err_set(err, "--resume takes only the run directory (its config.ini "
+                              "says the rest; a trace of a resumed run is not supported yet)");
+        snprintf(a->resume_config, sizeof a->resume_config, "%s/config.ini", a->resume);
+        a->config_path = a->resume_config;
     }
     if (!a->config_path)
         return ps_err_set(err, "no config file given (see pslab run --help)");
@@ -274,17 +293,55 @@ static int write_nodes(const ps_config *cfg, const char *dir, int rc, ps_err *er
     return rc;
 }
 
-/* One task: the run of the config itself. */
-static int run_one(run_args *a, const ps_config *cfg, const char *dir, ps_err *err)
+/* --resume: the servers' newest common checkpoint, and a store to rebuild from it
+ * (the interrupted run's store holds what came after). A restart after a node's
+ * death (restart set) with no checkpoint yet starts the run again from the start. */
+static int prepare_resume(ps_run *run, const char *dir, int restart, ps_err *err)
+{
+    int rc = ps_checkpoint_find(dir, run, &run->resume_clock, &run->time_offset, err);
+    if (rc == PS_CHECKPOINT_NONE && restart) {
+        fprintf(stderr, "pslab: no checkpoint yet: the run starts again from the start\n");
+        return PS_OK;
+    }
+    if (rc)
+        return ps_err_prefix(err, "resume: ");
+    if (run->resume_clock >= run->total_clocks)
+        return ps_err_set(err, "resume: %s's checkpoint is at its last clock (%d): the run "
+                          "was complete", dir, run->resume_clock);
+    run->resumed = 1;
+    if (restart) /* the real backend's clock runs on from the first start: no offset */
+        run->time_offset = 0;
+    char store[4200];
+    snprintf(store, sizeof store, "%s/store", dir);
+    if (ps_outputs_remove_tree(store, err))
+        return ps_err_prefix(err, "resume: ");
+    fprintf(stderr, "pslab: resuming %s from its checkpoint at clock %d (time %.6f s)\n", dir,
+            run->resume_clock, run->time_offset);
+    return PS_OK;
+}
+
+/* One launch of the run: from the start, or (resume: 1 for --resume, 2 for a
+ * restart) from its checkpoint. */
+static int run_attempt(run_args *a, const ps_config *cfg, const char *dir, int resume,
+                       int restarts, ps_err *err)
 {
     ps_run run;
     ps_backend *be = NULL;
     int rc = ps_run_init(&run, cfg, dir, err);
+    if (rc == PS_OK && resume)
+        rc = prepare_resume(&run, dir, resume == 2, err);
+    run.restarts = restarts;
     if (rc == PS_OK)
         rc = select_store(&run, cfg, err);
     /* set before make_backend: the real backend forks the other nodes there */
     run.progress = isatty(STDERR_FILENO);
     run.trace = a->trace;
+#ifdef PSLAB_HAVE_REAL
+    /* with restarts, every attempt's nodes share the first's clock: the times after
+     * a restart count the work lost and the restart itself */
+    if (cfg->fault_restarts && !real_kids.start_time)
+        real_kids.start_time = wall_seconds();
+#endif
     if (rc == PS_OK)
         rc = make_backend(a, cfg, launch_run, &run, dir, &be, err);
     if (rc == PS_OK)
@@ -299,6 +356,26 @@ static int run_one(run_args *a, const ps_config *cfg, const char *dir, ps_err *e
         be->ops->destroy(be);
     ps_run_free(&run);
     return rc;
+}
+
+/* One task: the run of the config itself, started again (fault.restarts) when one
+ * of its local node processes dies of a signal. */
+static int run_one(run_args *a, const ps_config *cfg, const char *dir, ps_err *err)
+{
+    for (int restarts = 0;; restarts++) {
+        int rc = run_attempt(a, cfg, dir, a->resume ? 1 : restarts ? 2 : 0, restarts, err);
+#ifdef PSLAB_HAVE_REAL
+        if (rc && real_kids.crashed_node && restarts < cfg->fault_restarts &&
+            !ps_interrupt_signal()) {
+            fprintf(stderr, "pslab run: %s\npslab: node %d died of signal %d: restart %d of %d "
+                    "on fresh processes\n", err->msg, real_kids.crashed_node,
+                    real_kids.crashed_signal, restarts + 1, cfg->fault_restarts);
+            a->resume = NULL;
+            continue;
+        }
+#endif
+        return rc;
+    }
 }
 
 /* [task.N] sections: the tasks share the cluster under policy.scheduler. */
@@ -386,10 +463,12 @@ static int cmd_run(int argc, char **argv)
     memset(&cfg, 0, sizeof cfg); /* ps_config_load sets the defaults itself */
     if (rc == PS_OK)
         rc = ps_config_load(&cfg, a.config_path, a.sets, a.n_sets, &err);
-    if (rc == PS_OK)
+    if (rc == PS_OK && a.resume)
+        snprintf(dir, sizeof dir, "%s", a.resume);
+    else if (rc == PS_OK)
         rc = make_run_dir(&a, &cfg, dir, sizeof dir, &err);
-    int made_dir = rc == PS_OK;
-    if (rc == PS_OK)
+    int made_dir = rc == PS_OK && !a.resume;
+    if (rc == PS_OK && !a.resume)
         rc = ps_outputs_write_config(dir, &cfg, &err);
     if (rc == PS_OK)
         rc = cfg.n_tasks || !strcmp(cfg.scheduler, "auto") ? run_tasks(&a, &cfg, dir, &err)

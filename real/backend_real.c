@@ -339,6 +339,11 @@ static ps_conn *rb_out_conn(real_be *rb, int node, ps_err *err)
         return c;
     }
     char as[32];
+    if (rb->failed) { /* a peer is gone: no new connection (it would wait real.timeout) */
+        pthread_mutex_unlock(&rb->mu);
+        ps_err_set(err, "node %d: not connecting to node %d: %s", rb->p.rank, node, rb->fail_msg);
+        return NULL;
+    }
     int fd = ps_net_connect(&rb->peers[node], rb->p.timeout_s, err);
     if (fd >= 0 && ps_rendezvous_hello(fd, rb->p.rank, rb->p.n_nodes, rb->token, err))
         fd = (close(fd), -1);

@@ -88,10 +88,10 @@ char *ps_real_read_file(const char *path)
 
 /* A forked node: joins through the coordinator and runs its actors. Never returns. */
 static void local_child(ps_real_launch_fn launch, void *ctx, const ps_config *cfg, int rank,
-                        int n, ps_addr coord)
+                        int n, ps_addr coord, double start_time)
 {
     ps_real_params p = {.rank = rank, .n_nodes = n, .coordinator = coord, .listen_fd = -1,
-                        .timeout_s = cfg->real_timeout,
+                        .timeout_s = cfg->real_timeout, .start_time = start_time,
                         .send_limit = (size_t)cfg->real_send_buffer, .keep_signals = 1};
     ps_backend *be = NULL;
     /* a terminal's Ctrl-C reaches every process of the group; node 0 stops the run */
@@ -112,7 +112,9 @@ int ps_real_local_start(ps_real_launch_fn launch, void *ctx, const ps_config *cf
                         const char *dir, ps_backend **be, ps_real_children *kids, ps_err *err)
 {
     int n = ps_config_nodes(cfg);
+    double start_time = kids->start_time;
     memset(kids, 0, sizeof *kids);
+    kids->start_time = start_time;
     ps_addr at = {.ip = 0, .port = (uint16_t)cfg->real_port}, bound;
     ps_net_parse_addr("127.0.0.1:0", &at, err);
     at.port = (uint16_t)cfg->real_port;
@@ -138,7 +140,7 @@ int ps_real_local_start(ps_real_launch_fn launch, void *ctx, const ps_config *cf
         }
         if (pid == 0) {
             close(lfd);
-            local_child(launch, ctx, cfg, r, n, bound);
+            local_child(launch, ctx, cfg, r, n, bound, start_time);
         }
         kids->pid[r] = pid;
     }
@@ -148,7 +150,7 @@ int ps_real_local_start(ps_real_launch_fn launch, void *ctx, const ps_config *cf
     ps_real_params p = {.rank = 0, .n_nodes = n, .coordinator = bound, .listen_fd = lfd,
                         .timeout_s = cfg->real_timeout,
                         .send_limit = (size_t)cfg->real_send_buffer,
-                        .config_text = text, .run_dir = dir};
+                        .config_text = text, .run_dir = dir, .start_time = start_time};
     int rc = ps_real_backend_create(be, &p, NULL, NULL, err);
     free(text);
     if (rc) {
@@ -182,6 +184,10 @@ int ps_real_local_wait(ps_real_children *kids, int this_node_failed, ps_err *err
             ;
         if (kids->peak_rss_kb)
             kids->peak_rss_kb[r] = ru.ru_maxrss; /* Linux: kilobytes */
+        if (WIFSIGNALED(st) && WTERMSIG(st) != SIGTERM && !kids->crashed_node) {
+            kids->crashed_node = r; /* SIGTERM is ours, above, or a request to stop */
+            kids->crashed_signal = WTERMSIG(st);
+        }
         if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
             bad++;
             if (used < sizeof list - 40)

@@ -14,6 +14,9 @@ typedef struct ps_real_children {
     pid_t *pid;   /* pid[r] of node r, r >= 1 */
     long *peak_rss_kb; /* after ps_real_local_wait: each node's peak resident set, node 0
                         * this process (0: unknown); freed by ps_real_local_free */
+    double start_time;  /* in: every node's origin of now() (monotonic; 0: at start) */
+    int crashed_node, crashed_signal; /* out: a node killed by a signal not ours (a
+                                       * crash, SIGKILL), or 0 */
 } ps_real_children;
 
 /* What a forked node runs on its backend: its actors of the run (a ps_run's, or a

@@ -258,6 +258,15 @@ static const core_key core_keys[] = {
      "real: seconds the coordinator waits for any message (a snapshot, a worker's end) "
      "before it calls the run stalled, names what it waits for and ends it; 0 = forever"},
 
+    {"fault", "checkpoint_every", T_INT, OFF(checkpoint_every), "0", IN(0, 1e9), NULL,
+     "clocks between the servers' checkpoints (RUN_DIR/checkpoint/), each at a clock every "
+     "worker has completed and none gone past (a barrier, under every consistency model), "
+     "for pslab run --resume; 0 = none"},
+    {"fault", "restarts", T_INT, OFF(fault_restarts), "0", IN(0, 1000), NULL,
+     "real backend, local launch: times a run whose node process died of a signal (a crash, "
+     "SIGKILL) starts again on fresh processes from its newest checkpoint (or, before the "
+     "first, from the start); 0 = the run fails"},
+
     {"policy", "consistency", T_ENUM, OFF(consistency), "bsp", ANY, ps_consistency_names,
      "consistency model: when a worker's pull may be served (bsp, ssp = stale synchronous, "
      "asp = asynchronous, wsp = worker-selection)"},
@@ -951,6 +960,21 @@ static int check_cross(const ps_config *c, const char *path, const int *origin, 
     return PS_OK;
 }
 
+/* A checkpoint is a barrier at its clock: a worker-side cache reads past it
+ * without asking a server, and a multi-task run's tasks would each need their own. */
+static int check_fault(const ps_config *c, const char *path, const int *origin, ps_err *err)
+{
+    if (c->checkpoint_every == 0)
+        return PS_OK;
+    int tasks = c->n_tasks || strcmp(c->scheduler, "auto") == 0;
+    if (strcmp(c->cache, "off") != 0 || tasks) {
+        ps_err_set(err, "fault.checkpoint_every does not work with %s yet",
+                   tasks ? "a multi-task run" : "policy.cache");
+        return where(err, path, origin[find_key("fault", "checkpoint_every")]);
+    }
+    return PS_OK;
+}
+
 /* The cache's keys need a cache, and its bound may not exceed the consistency
  * model's, of the run or of any stage. */
 static int check_cache(const ps_config *c, const char *path, const int *origin,
@@ -1192,6 +1216,7 @@ static int finish(ps_config *c, const char *path, const int *origin, const int *
             return PS_ERR;
     if (check_required(c, path, err) || check_owners(c, path, origin, explicit_set, err) ||
         stage_inherit(c, path, origin, explicit_set, err) || check_cross(c, path, origin, err) ||
+        check_fault(c, path, origin, err) ||
         check_cache(c, path, origin, explicit_set, err) ||
         check_index(c, path, origin, explicit_set, err) ||
         check_paths(c, path, origin, err))

@@ -165,6 +165,10 @@ typedef struct ps_config {
     uint64_t real_send_buffer;
     double real_stall_timeout;    /* 0: the coordinator waits forever */
 
+    /* [fault] */
+    int checkpoint_every;         /* clocks; 0: no checkpoints */
+    int fault_restarts;           /* real, local: restarts after a node's death */
+
     /* [policy] */
     char *consistency;
     int staleness;                /* SSP bound; WSP's maximum staleness */

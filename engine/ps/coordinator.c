@@ -110,7 +110,7 @@ static int coord_evaluate(ps_coord *c, eval_point *e, ps_err *err)
             c->disk_written[s] = aux[5];
             c->net_bytes[s] = aux[6];
         }
-        time_s = aux[0] > time_s ? aux[0] : time_s;
+        time_s = aux[0] + r->time_offset > time_s ? aux[0] + r->time_offset : time_s;
         pulls += aux[1];
         stale_sum += aux[2];
         stale_max = aux[3] > stale_max ? aux[3] : stale_max;
@@ -169,6 +169,16 @@ static int coord_take_snapshot(ps_coord *c, void *buf, size_t len, const ps_msg 
     return PS_OK;
 }
 
+/* The clocks of stage k a worker of it runs: those after the checkpoint, resumed. */
+static double coord_stage_clocks(const ps_run *r, int k)
+{
+    const ps_stage *st = &r->stages[k];
+    int32_t from = r->resumed && r->resume_clock > st->clock_base ? r->resume_clock
+                                                                  : st->clock_base;
+    int32_t end = st->clock_base + st->iterations;
+    return end > from ? end - from : 0;
+}
+
 /* A worker's per-stage statistics; it failed if a stage it was in stopped short. */
 static int coord_take_done(ps_coord *c, const ps_msg *m, ps_err *err)
 {
@@ -180,6 +190,9 @@ static int coord_take_done(ps_coord *c, const ps_msg *m, ps_err *err)
         return ps_err_set(err, "unexpected done message from actor %u", m->sender);
     ps_worker_stats *st = &c->stats[(size_t)w * (size_t)r->n_stages];
     memcpy(st, m->aux, len);
+    for (int k = 0; r->resumed && k < r->n_stages; k++)
+        if (st[k].end_time_s > 0) /* a resumed run's times go on from its checkpoint's */
+            st[k].end_time_s += r->time_offset;
     if (cache_len)
         memcpy(&c->cache_stats[w], m->aux + len, cache_len);
     c->n_done++;
@@ -187,7 +200,7 @@ static int coord_take_done(ps_coord *c, const ps_msg *m, ps_err *err)
         return PS_OK; /* it stopped short because the run was told to */
     for (int k = 0; k < r->n_stages; k++)
         if (ps_run_took_part(r, c->stats, w, k) &&
-            st[k].iterations < (r->scheduled ? st[k].granted : r->stages[k].iterations)) {
+            st[k].iterations < (r->scheduled ? st[k].granted : coord_stage_clocks(r, k))) {
             c->n_failed++;
             break;
         }
@@ -276,7 +289,8 @@ static int coord_init(ps_coord *c, ps_run *r, ps_backend *be, ps_err *err)
     memset(c, 0, sizeof *c);
     c->run = r;
     c->be = be;
-    for (int32_t k = 0; k != INT32_MAX; k = ps_run_next_eval(r, k))
+    int32_t first = r->resumed ? ps_run_next_eval(r, r->resume_clock) : 0;
+    for (int32_t k = first; k != INT32_MAX; k = ps_run_next_eval(r, k))
         c->n_evals++;
     c->evals = calloc((size_t)c->n_evals, sizeof *c->evals);
     c->stats = calloc((size_t)r->n_workers * (size_t)r->n_stages, sizeof *c->stats);
@@ -305,13 +319,15 @@ static int coord_init(ps_coord *c, ps_run *r, ps_backend *be, ps_err *err)
     for (int t = 0; t < r->n_model_tables; t++)
         coord_model_view(c, t);
     int i = 0;
-    for (int32_t k = 0; k != INT32_MAX; k = ps_run_next_eval(r, k), i++) {
+    for (int32_t k = first; k != INT32_MAX; k = ps_run_next_eval(r, k), i++) {
         c->evals[i].clock = k;
         c->evals[i].snap = calloc((size_t)c->n_snaps, sizeof(void *));
         c->evals[i].len = calloc((size_t)c->n_snaps, sizeof(size_t));
         if (!c->evals[i].snap || !c->evals[i].len)
             return ps_err_set(err, "coordinator: out of memory");
     }
+    if (r->resumed)
+        return ps_outputs_resume_metrics(r->out_dir, r, r->resume_clock, &c->metrics, err);
     return ps_outputs_open_metrics(r->out_dir, r->metric_names, &c->metrics, err);
 }
 
@@ -338,8 +354,8 @@ static void coord_free(ps_coord *c)
         fclose(c->metrics);
 }
 
-/* The global clocks the workers had reached: a worker's is the end of the last
- * stage it took part in, less the iterations it did not do there. */
+/* The global clocks the workers had reached: a worker's is where it began the
+ * last stage it took part in, plus the iterations it did there. */
 static void coord_clock_range(const ps_coord *c, int32_t *lo, int32_t *hi)
 {
     const ps_run *r = c->run;
@@ -349,8 +365,11 @@ static void coord_clock_range(const ps_coord *c, int32_t *lo, int32_t *hi)
         int32_t at = 0;
         for (int k = 0; k < r->n_stages; k++) {
             const ps_worker_stats *st = &c->stats[(size_t)w * (size_t)r->n_stages + (size_t)k];
+            int32_t from = r->stages[k].clock_base; /* resumed: from the checkpoint */
+            if (r->resumed && r->resume_clock > from)
+                from = r->resume_clock;
             if (st->iterations > 0)
-                at = r->stages[k].clock_base + (int32_t)st->iterations;
+                at = from + (int32_t)st->iterations;
         }
         *lo = at < *lo ? at : *lo;
         *hi = at > *hi ? at : *hi;

@@ -1,7 +1,9 @@
 /* Writers for the files of a run directory; see outputs.h. */
+#define _XOPEN_SOURCE 700 /* nftw */
 #include "engine/ps/outputs.h"
 
 #include <errno.h>
+#include <ftw.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -90,6 +92,65 @@ int ps_outputs_open_metrics(const char *dir, const char *const *metric_names, FI
     if (fflush(*out))
         return ps_err_set(err, "cannot write %s: %s", path, strerror(errno));
     return PS_OK;
+}
+
+/* A metrics.csv row's global clock: its stage's first clock plus its iteration;
+ * -1 when the row is not one of this run's. */
+static int64_t metrics_row_clock(const ps_run *r, const char *line)
+{
+    double t;
+    int stage, it, k = 0;
+    if (sscanf(line, "%lf,%d,%d,", &t, &stage, &it) != 3 || it < 0)
+        return -1;
+    while (k < r->n_stages && r->stages[k].number != stage)
+        k++;
+    return k < r->n_stages ? (int64_t)r->stages[k].clock_base + it : -1;
+}
+
+static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+int ps_outputs_remove_tree(const char *path, ps_err *err)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return errno == ENOENT ? PS_OK : ps_err_set(err, "%s: %s", path, strerror(errno));
+    if (nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS) != 0)
+        return ps_err_set(err, "cannot remove %s: %s", path, strerror(errno));
+    return PS_OK;
+}
+
+int ps_outputs_resume_metrics(const char *dir, const ps_run *r, int32_t clock, FILE **out,
+                              ps_err *err)
+{
+    char path[4096], tmp[4096], *line = NULL;
+    size_t cap = 0;
+    snprintf(path, sizeof path, "%s/metrics.csv", dir);
+    FILE *in = fopen(path, "r");
+    if (!in)
+        return ps_err_set(err, "cannot read %s: %s", path, strerror(errno));
+    FILE *f = ps_outputs_open_tmp(dir, "metrics.csv", tmp, sizeof tmp, err);
+    int rc = f ? PS_OK : PS_ERR;
+    for (long n = 1; rc == PS_OK && getline(&line, &cap, in) > 0; n++) {
+        size_t len = strlen(line);
+        int64_t c = n == 1 ? 0 : metrics_row_clock(r, line);
+        if (c < 0 || line[len - 1] != '\n')
+            rc = ps_err_set(err, "%s:%ld: not a whole row of this run", path, n);
+        else if (c <= clock) /* a row past the checkpoint is computed again */
+            fputs(line, f);
+    }
+    free(line);
+    fclose(in);
+    if (rc == PS_OK)
+        rc = ps_outputs_commit_tmp(f, dir, "metrics.csv", tmp, err);
+    else if (f)
+        fclose(f), remove(tmp);
+    if (rc == PS_OK && !(*out = fopen(path, "a")))
+        rc = ps_err_set(err, "cannot append to %s: %s", path, strerror(errno));
+    return rc;
 }
 
 int ps_outputs_metrics_row(FILE *f, double time_s, int stage, int iteration,
@@ -288,6 +349,10 @@ int ps_outputs_write_summary(const char *dir, const ps_run *r, const ps_outputs_
             r->n_workers, c->consistency, c->partitioner);
     fprintf(f, "iterations: %d\niterations_done: %d\nfailed_workers: %d\n", c->iterations,
             s->iterations_done, s->failed_workers);
+    if (r->restarts)
+        fprintf(f, "restarts: %d\n", r->restarts);
+    if (r->resumed)
+        fprintf(f, "resumed_from_clock: %d\n", r->resume_clock);
     if (s->interrupted)
         fprintf(f, "interrupted: %s\ninterrupted_at_clock: %d\ninterrupted_min_clock: %d\n",
                 ps_interrupt_name(s->interrupted), s->clock_max, s->clock_min);

@@ -41,6 +41,9 @@ typedef struct ps_outputs_summary {
     const double *net_bytes;  /* per server, with disk_read: bytes received and replied */
 } ps_outputs_summary;
 
+/* Removes path and, if it is a directory, everything under it; a path that does
+ * not exist is fine. */
+int ps_outputs_remove_tree(const char *path, ps_err *err);
 /* Creates dir and its parents; an existing directory is fine. */
 int ps_outputs_mkdir(const char *dir, ps_err *err);
 /* A new run directory: base itself if it does not exist, else base-2, base-3 ...
@@ -52,6 +55,10 @@ int ps_outputs_write_config(const char *dir, const ps_config *cfg, ps_err *err);
 FILE *ps_outputs_open_tmp(const char *dir, const char *name, char *tmp, size_t n, ps_err *err);
 int ps_outputs_commit_tmp(FILE *f, const char *dir, const char *name, const char *tmp,
                           ps_err *err);
+/* pslab run --resume: metrics.csv keeps its header and its rows up to `clock`
+ * (global; later ones are written again), and is opened to append. */
+int ps_outputs_resume_metrics(const char *dir, const ps_run *r, int32_t clock, FILE **out,
+                              ps_err *err);
 /* Opens metrics.csv and writes its header, with the metrics' names. */
 int ps_outputs_open_metrics(const char *dir, const char *const *metric_names, FILE **out,
                             ps_err *err);

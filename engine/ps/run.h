@@ -95,6 +95,12 @@ typedef struct ps_run {
     int progress;                    /* nonzero: show a progress line on stderr */
     int failed;                      /* set by an actor that hit a fatal error */
     int interrupted;                 /* the signal that stopped the run (coordinator.c) */
+    /* pslab run --resume: the run goes on from its checkpoint at resume_clock, whose
+     * time (time_offset) the times it reports continue from */
+    int resumed;
+    int32_t resume_clock;
+    double time_offset;
+    int restarts;                    /* fault.restarts used so far */
     /* A task of a multi-task run: its stages start when the scheduler's GRANT says,
      * on the workers it names, and its workers report each stage's end to it. */
     int scheduled;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "engine/core/mem.h"
+#include "engine/ps/checkpoint.h"
 #include "engine/ps/indexer.h"
 #include "engine/ps/kept_queue.h"
 #include "engine/ps/members.h"
@@ -101,6 +102,7 @@ typedef struct ps_server {
     kept_grant *grants;      /* a multi-task run's grants not yet opened */
     int n_grants, cap_grants;
     int interrupted;         /* told so by the coordinator: every pull is answered so */
+    int32_t next_ckpt;       /* the next checkpoint's clock (INT32_MAX: none) */
 } ps_server;
 
 /* The actor of the stage's rank-th worker. */
@@ -342,6 +344,9 @@ static int server_serve_pull(ps_server *s, const held_pull *p, ps_err *err)
 static int server_can_serve(ps_server *s, held_pull *p)
 {
     const ps_stage *st = server_stage(s);
+    /* a checkpoint's barrier: no worker goes past its clock before it is written */
+    if (p->clock >= s->next_ckpt && s->clocks.min_done < s->next_ckpt)
+        return 0;
     if (!p->decided) {
         p->decided = 1;
         if (st->consistency->decide)
@@ -401,17 +406,39 @@ static int server_serve_newest(ps_server *s, int worker, int table, int32_t cloc
 
 /* The run is being interrupted: p is answered with no values, and its worker ends
  * once it has every reply of its clock (whichever way the other servers answer). */
-static int server_answer_interrupted(ps_server *s, held_pull *p, ps_err *err)
+static int server_send_interrupted(ps_server *s, int to, uint32_t table, int32_t clock,
+                                   ps_err *err)
 {
     ps_msg_writer w;
+    if (ps_msg_build(&w, PS_MSG_PULL_REPLY, PS_MSG_F_INTERRUPTED,
+                     (uint32_t)ps_server_actor(s->index), table, clock, 0, s->tables[table].vpk,
+                     0, err))
+        return PS_ERR;
+    return ps_send(s->be, to, w.buf, w.len, err);
+}
+
+static int server_answer_interrupted(ps_server *s, held_pull *p, ps_err *err)
+{
     free(p->keys);
     p->keys = NULL;
     p->slots = NULL;
-    if (ps_msg_build(&w, PS_MSG_PULL_REPLY, PS_MSG_F_INTERRUPTED,
-                     (uint32_t)ps_server_actor(s->index), (uint32_t)p->table, p->clock, 0,
-                     s->tables[p->table].vpk, 0, err))
-        return PS_ERR;
-    return ps_send(s->be, server_worker_actor(s, p->worker), w.buf, w.len, err);
+    return server_send_interrupted(s, server_worker_actor(s, p->worker), (uint32_t)p->table,
+                                   p->clock, err);
+}
+
+/* A message of a stage that has not begun here, interrupted: its pull, if it
+ * carries one, is answered so (the stage never begins); the rest is dropped. */
+static int server_drop_interrupted(ps_server *s, void *buf, size_t len, ps_err *err)
+{
+    ps_msg m;
+    ps_err why;
+    int rc = PS_OK;
+    if (ps_msg_decode(buf, len, &m, &why) == PS_OK && m.table < (uint32_t)s->n_tables &&
+        (m.type == PS_MSG_PULL || (m.type == PS_MSG_PUSH && (m.flags & PS_MSG_F_PULL_NEXT))))
+        rc = server_send_interrupted(s, (int)m.sender, m.table,
+                                     m.type == PS_MSG_PULL ? m.clock : m.clock + 1, err);
+    free(buf);
+    return rc;
 }
 
 /* The coordinator's INTERRUPT: the pulls held now and every one after are answered
@@ -424,6 +451,11 @@ static int server_take_interrupt(ps_server *s, ps_err *err)
         if (server_answer_interrupted(s, &s->held[i], err))
             rc = PS_ERR;
     s->n_held = 0;
+    for (ps_kept_msg *k; (k = ps_kept_pop(&s->pending));) {
+        if (server_drop_interrupted(s, k->buf, k->len, err))
+            rc = PS_ERR;
+        free(k);
+    }
     return rc;
 }
 
@@ -573,6 +605,29 @@ static int server_open_segment(ps_server *s, int i, ps_err *err)
     return rc;
 }
 
+/* Every worker has completed min_done clocks and, held by the barrier, none has
+ * begun the next: the shards are written as they stand, the file's bytes charged
+ * to this host's disk (their reads are the testbed's, as a snapshot's are). A
+ * stage of direct transfer moves the minimum past the planned clock in one step:
+ * the checkpoint is then at its end. */
+static int server_checkpoint(ps_server *s, ps_err *err)
+{
+    int32_t c = s->clocks.min_done;
+    uint64_t bytes = 0;
+    for (int t = 0; t < s->n_tables; t++)
+        server_observe(&s->tables[t], 1);
+    int rc = ps_checkpoint_write(s->run, s->index, c, ps_now(s->be) + s->run->time_offset,
+                                 s->tables, s->n_tables, &bytes, err);
+    for (int t = 0; t < s->n_tables; t++)
+        server_observe(&s->tables[t], 0);
+    if (rc)
+        return PS_ERR;
+    ps_disk(s->be, (size_t)bytes, 1);
+    int every = s->run->cfg->checkpoint_every;
+    s->next_ckpt = c / every < (INT32_MAX - every) / every ? (c / every + 1) * every : INT32_MAX;
+    return PS_OK;
+}
+
 static int server_on_min_advance(ps_server *s, ps_err *err)
 {
     for (int w = 0; w < s->clocks.n_workers; w++) {
@@ -587,6 +642,8 @@ static int server_on_min_advance(ps_server *s, ps_err *err)
                 return PS_ERR;
         }
     }
+    if (s->clocks.min_done >= s->next_ckpt && server_checkpoint(s, err))
+        return PS_ERR;
     /* Under BSP the minimum moves one clock at a time; a model that lets it jump
      * labels the skipped evaluation points with the newest state, which is all the
      * server still has. */
@@ -857,6 +914,8 @@ static int server_handle_model(ps_server *s, int w, const ps_msg *m, ps_err *err
 
 static int server_keep_for_later(ps_server *s, void *buf, size_t len, ps_err *err)
 {
+    if (s->interrupted)
+        return server_drop_interrupted(s, buf, len, err) ? PS_ERR : 0;
     ps_kept_msg *k = malloc(sizeof *k);
     if (!k) {
         free(buf);
@@ -997,6 +1056,28 @@ static int server_trace_tables(const ps_run *r, ps_err *err)
     return PS_OK;
 }
 
+/* pslab run --resume: the shards as checkpointed, and the clocks as they stood
+ * then, every worker of the stage in progress having completed resume_clock. */
+static int server_resume(ps_server *s, ps_err *err)
+{
+    const ps_run *r = s->run;
+    int32_t c = r->resume_clock;
+    if (ps_checkpoint_load(r, s->index, c, s->tables, s->n_tables, err))
+        return ps_err_prefix(err, "resume: ");
+    s->stage = ps_run_stage_of(r, c);
+    const ps_stage *st = &r->stages[s->stage];
+    ps_members_prefix(&s->members, st->workers);
+    s->seg_end = st->clock_base + st->iterations;
+    s->stage_reported = 1; /* its transition was before the checkpoint */
+    if (st->consistency->reset(&st->consistency_params, &s->clocks, s->members.n, c, err))
+        return PS_ERR;
+    s->n_at_min = s->members.n;
+    int every = r->cfg->checkpoint_every;
+    s->next_ckpt = every && c / every < (INT32_MAX - every) / every ? (c / every + 1) * every
+                                                                  : INT32_MAX;
+    return PS_OK;
+}
+
 static int server_init(ps_server *s, ps_run *r, ps_backend *be, int index, ps_err *err)
 {
     memset(s, 0, sizeof *s);
@@ -1040,7 +1121,9 @@ static int server_init(ps_server *s, ps_run *r, ps_backend *be, int index, ps_er
             server_share_eval_keys(s, t, err))
             return PS_ERR;
     }
-    return PS_OK;
+    int every = r->cfg->checkpoint_every;
+    s->next_ckpt = every ? every : INT32_MAX;
+    return r->resumed ? server_resume(s, err) : PS_OK;
 }
 
 static void server_free(ps_server *s)
@@ -1157,8 +1240,8 @@ void ps_server_main(ps_backend *be, void *arg)
     /* Clock 0 is complete before anyone pushes: the initial model is evaluation
      * point 0. */
     s.next_eval = 0;
-    int rc = server_send_snapshot(&s, 0, &err);
-    s.next_eval = ps_run_next_eval(a->run, 0);
+    int rc = a->run->resumed ? PS_OK : server_send_snapshot(&s, 0, &err);
+    s.next_eval = ps_run_next_eval(a->run, a->run->resumed ? a->run->resume_clock : 0);
     for (ps_kept_msg *k; (k = ps_kept_pop(&early));) {
         s.net_bytes += (double)k->len;
         ps_kept_push(&s.replay, k);

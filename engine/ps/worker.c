@@ -722,6 +722,10 @@ static int worker_iterate(ps_worker *wk, ps_err *err)
         const ps_stage *st = &r->stages[wk->stage];
         ps_segment whole = {st->clock_base, st->clock_base + st->iterations, st->workers,
                             st->batch};
+        if (r->resumed && whole.end <= r->resume_clock)
+            continue; /* done before the checkpoint */
+        if (r->resumed && whole.first < r->resume_clock)
+            whole.first = r->resume_clock;
         int rc = wk->index < st->workers ? worker_take_part(wk, wk->index, &whole, err) : PS_OK;
         if (rc)
             return rc;

@@ -1,0 +1,27 @@
+/* Servers' checkpoints (fault.checkpoint_every): a server's shards of every table
+ * at a clock every worker has completed and none has gone past, in
+ * RUN_DIR/checkpoint/serverS.ckpt, the one before kept as serverS.prev.ckpt, each
+ * written whole to a temporary file and renamed. `pslab run --resume` continues
+ * from the newest clock every server has. */
+#ifndef PS_CHECKPOINT_H
+#define PS_CHECKPOINT_H
+
+#include <stdint.h>
+
+#include "engine/ps/server_table.h"
+
+/* Writes server s's checkpoint at `clock` (time_s: the run's time then); *bytes
+ * is the file's size, for the backend's disk. */
+int ps_checkpoint_write(const ps_run *r, int s, int32_t clock, double time_s,
+                        ps_server_table *tables, int n_tables, uint64_t *bytes, ps_err *err);
+/* The newest clock for which every server of r has a whole checkpoint in dir, and
+ * the latest time among them. An error says what is missing or damaged; it returns
+ * PS_CHECKPOINT_NONE when there is simply none yet. */
+#define PS_CHECKPOINT_NONE 1
+int ps_checkpoint_find(const char *dir, const ps_run *r, int32_t *clock, double *time_s,
+                       ps_err *err);
+/* Sets server s's shards from its checkpoint at `clock` (found by the above). */
+int ps_checkpoint_load(const ps_run *r, int s, int32_t clock, ps_server_table *tables,
+                       int n_tables, ps_err *err);
+
+#endif
