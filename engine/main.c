@@ -3,12 +3,14 @@
  * exist, so the engine itself stays free of SimGrid and socket headers. */
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "engine/core/interrupt.h"
 #include "engine/ps/checkpoint.h"
@@ -263,18 +265,21 @@ static void print_result(const ps_run *r, const ps_backend *be, const char *dir,
 
 /* Launches on be and waits for the local cluster's other nodes; returns the wall. */
 static int launch_and_wait(launch_fn launch, void *ctx, ps_backend *be, const int *failed,
-                           double *wall, ps_err *err)
+                           const int *interrupted, double *wall, ps_err *err)
 {
     double t0 = wall_seconds();
     int rc = launch(ctx, be, err);
 #ifdef PSLAB_HAVE_REAL
     if (real_kids.pid) {
         ps_err kerr;
-        if (ps_real_local_wait(&real_kids, rc != PS_OK || *failed, &kerr) && rc == PS_OK)
+        /* a run stopped by a signal ends cleanly: its nodes finish their files */
+        int stopped = interrupted && *interrupted;
+        if (ps_real_local_wait(&real_kids, (rc != PS_OK && !stopped) || *failed, &kerr) &&
+            rc == PS_OK)
             rc = ps_err_set(err, "%s", kerr.msg);
     }
 #endif
-    (void)failed;
+    (void)failed, (void)interrupted;
     *wall = wall_seconds() - t0;
     return rc;
 }
@@ -315,22 +320,43 @@ static int prepare_resume(ps_run *run, const char *dir, int restart, ps_err *err
     snprintf(store, sizeof store, "%s/store", dir);
     if (ps_outputs_remove_tree(store, err))
         return ps_err_prefix(err, "resume: ");
-    fprintf(stderr, "pslab: resuming %s from its checkpoint at clock %d (time %.6f s)\n", dir,
-            run->resume_clock, run->time_offset);
+    if (restart)
+        fprintf(stderr, "pslab: resuming %s from its checkpoint at clock %d\n", dir,
+                run->resume_clock);
+    else
+        fprintf(stderr, "pslab: resuming %s from its checkpoint at clock %d (time %.6f s)\n",
+                dir, run->resume_clock, run->time_offset);
     return PS_OK;
 }
 
+/* What a failed attempt leaves for the next: a node's death. */
+typedef struct attempt_end {
+    int crashed;         /* sim: an injected crash, at crash_time */
+    double crash_time;
+} attempt_end;
+
 /* One launch of the run: from the start, or (resume: 1 for --resume, 2 for a
- * restart) from its checkpoint. */
+ * restart) from its checkpoint; the restarts-th of fault.crash is armed. */
 static int run_attempt(run_args *a, const ps_config *cfg, const char *dir, int resume,
-                       int restarts, ps_err *err)
+                       int restarts, attempt_end *end, ps_err *err)
 {
     ps_run run;
     ps_backend *be = NULL;
     int rc = ps_run_init(&run, cfg, dir, err);
     if (rc == PS_OK && resume)
         rc = prepare_resume(&run, dir, resume == 2, err);
+    if (rc == PS_OK && resume == 2 && end->crashed) { /* sim: after the crash and recovery */
+        run.time_offset = end->crash_time + cfg->fault_recovery_s;
+        fprintf(stderr, "pslab: the run goes on at %.6f s (its crash, plus fault.recovery_s)\n",
+                run.time_offset);
+    }
     run.restarts = restarts;
+    if (restarts < cfg->n_crashes) {
+        run.crash_armed = 1;
+        run.crash_server = cfg->crashes[restarts].server;
+        run.crash_index = cfg->crashes[restarts].index;
+        run.crash_clock = cfg->crashes[restarts].clock;
+    }
     if (rc == PS_OK)
         rc = select_store(&run, cfg, err);
     /* set before make_backend: the real backend forks the other nodes there */
@@ -348,33 +374,88 @@ static int run_attempt(run_args *a, const ps_config *cfg, const char *dir, int r
         rc = check_store_disks(be, cfg, err);
     if (rc == PS_OK) {
         double wall;
-        rc = launch_and_wait(launch_run, &run, be, &run.failed, &wall, err);
+        rc = launch_and_wait(launch_run, &run, be, &run.failed, &run.interrupted, &wall, err);
         rc = write_nodes(cfg, dir, rc, err);
         print_result(&run, be, dir, wall);
     }
+    end->crashed = run.crashed;
+    end->crash_time = run.crash_time;
     if (be)
         be->ops->destroy(be);
     ps_run_free(&run);
     return rc;
 }
 
+/* An attempt in a child process: SimGrid runs one simulation a process, and a sim
+ * run that restarts after an injected crash needs one an attempt. The parent
+ * passes on a Ctrl-C or SIGTERM it gets to the child, which stops cleanly. */
+static int run_attempt_forked(run_args *a, const ps_config *cfg, const char *dir, int resume,
+                              int restarts, attempt_end *end, ps_err *err)
+{
+    struct { attempt_end end; ps_err err; int rc; } out = {*end, {{0}}, PS_ERR};
+    int fds[2];
+    if (pipe(fds))
+        return ps_err_set(err, "pipe: %s", strerror(errno));
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0)
+        return ps_err_set(err, "fork: %s", strerror(errno));
+    if (pid == 0) {
+        close(fds[0]);
+        out.rc = run_attempt(a, cfg, dir, resume, restarts, &out.end, &out.err);
+        ssize_t w = write(fds[1], &out, sizeof out);
+        fflush(NULL);
+        _exit(w == (ssize_t)sizeof out ? 0 : 1);
+    }
+    close(fds[1]);
+    ps_interrupt_install(-1);
+    int st = 0;
+    while (waitpid(pid, &st, WNOHANG) == 0) {
+        int sig = ps_interrupt_take();
+        if (sig)
+            kill(pid, sig);
+        struct timespec ts = {0, 20 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    ps_interrupt_uninstall();
+    ssize_t got = read(fds[0], &out, sizeof out);
+    close(fds[0]);
+    if (got != (ssize_t)sizeof out)
+        return ps_err_set(err, "the run's process ended by %s %d", WIFSIGNALED(st) ? "signal" :
+                          "status", WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+    *end = out.end;
+    if (out.rc)
+        *err = out.err;
+    return out.rc;
+}
+
 /* One task: the run of the config itself, started again (fault.restarts) when one
- * of its local node processes dies of a signal. */
+ * of its nodes dies: a local real node process killed by a signal, or a crash the
+ * config injects. */
 static int run_one(run_args *a, const ps_config *cfg, const char *dir, ps_err *err)
 {
+    attempt_end end = {0, 0};
     for (int restarts = 0;; restarts++) {
-        int rc = run_attempt(a, cfg, dir, a->resume ? 1 : restarts ? 2 : 0, restarts, err);
+        int resume = a->resume ? 1 : restarts ? 2 : 0;
+        int rc = strcmp(cfg->backend, "sim") == 0 && cfg->n_crashes
+                     ? run_attempt_forked(a, cfg, dir, resume, restarts, &end, err)
+                     : run_attempt(a, cfg, dir, resume, restarts, &end, err);
+        int died = end.crashed;
 #ifdef PSLAB_HAVE_REAL
-        if (rc && real_kids.crashed_node && restarts < cfg->fault_restarts &&
-            !ps_interrupt_signal()) {
-            fprintf(stderr, "pslab run: %s\npslab: node %d died of signal %d: restart %d of %d "
-                    "on fresh processes\n", err->msg, real_kids.crashed_node,
-                    real_kids.crashed_signal, restarts + 1, cfg->fault_restarts);
-            a->resume = NULL;
-            continue;
-        }
+        died |= real_kids.crashed_node != 0;
 #endif
-        return rc;
+        if (!rc || !died || restarts >= cfg->fault_restarts || ps_interrupt_signal())
+            return rc;
+        fprintf(stderr, "pslab run: %s\n", err->msg);
+#ifdef PSLAB_HAVE_REAL
+        if (real_kids.crashed_node)
+            fprintf(stderr, "pslab: node %d died of signal %d: ", real_kids.crashed_node,
+                    real_kids.crashed_signal);
+        real_kids.crashed_node = 0;
+#endif
+        fprintf(stderr, "%srestart %d of %d on fresh nodes\n", end.crashed ? "pslab: " : "",
+                restarts + 1, cfg->fault_restarts);
+        a->resume = NULL;
     }
 }
 
@@ -395,7 +476,7 @@ static int run_tasks(run_args *a, const ps_config *cfg, const char *dir, ps_err 
             rc = ps_err_prefix(err, "task %s: ", cl->tasks[k].name);
     if (rc == PS_OK) {
         double wall;
-        rc = launch_and_wait(launch_tasks, cl, be, &cl->failed, &wall, err);
+        rc = launch_and_wait(launch_tasks, cl, be, &cl->failed, NULL, &wall, err);
         rc = write_nodes(cfg, dir, rc, err);
         printf("pslab: run directory: %s\n", dir);
         printf("pslab: %d tasks on %d servers and %d workers, scheduler %s (%s/summary.txt, "

@@ -24,12 +24,14 @@ rows+=("$(experiments/drps/fig12.sh "$pslab" "$out/drps-fig12" $quick)")
 # table2.sh prints two rows (Table 2 and Fig. 13)
 t2=$(experiments/drps/table2.sh "$pslab" "$out/drps-table2" $quick)
 while IFS= read -r row; do rows+=("$row"); done <<<"$t2"
+rows+=("$(experiments/faults/checkpoint_interval.sh "$pslab" "$out/faults-checkpoints" $quick)")
 if [ "$quick" != --quick ]; then
     rows+=("$(experiments/flexps/svrg.sh "$pslab" "$out/flexps-svrg-real" --real)")
     rows+=("$(experiments/flexps/multistage_1000.sh "$pslab" "$out/flexps-multistage-1000")")
     rows+=("$(experiments/flexps/multistage_sgd.sh "$pslab" "$out/flexps-multistage-real" lr --real)")
     t2=$(experiments/drps/table2.sh "$pslab" "$out/drps-table2-real" --real)
     while IFS= read -r row; do rows+=("$row"); done <<<"$t2"
+    rows+=("$(experiments/faults/checkpoint_interval.sh "$pslab" "$out/faults-checkpoints-real" --real)")
 fi
 {
     echo "# pslab: the source papers' figures"

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <malloc.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -715,6 +716,13 @@ static int rb_wait_wakes(ps_backend *be, int n, ps_err *err)
     return ok ? PS_OK : ps_err_set(err, "%s", rb->fail_msg);
 }
 
+static void rb_crash(ps_backend *be)
+{
+    (void)be;
+    fflush(NULL);
+    raise(SIGKILL);
+}
+
 static const ps_backend_ops real_ops = {
     .name = "real",
     .launch = rb_launch,
@@ -726,6 +734,7 @@ static const ps_backend_ops real_ops = {
     .compute = rb_compute,
     .disk = rb_disk,
     .sleep = rb_sleep,
+    .crash = rb_crash,
     .wake = rb_wake,
     .wait_wakes = rb_wait_wakes,
     .destroy = rb_destroy,

@@ -589,6 +589,34 @@ static void ps__disk(ps_backend *be, size_t bytes, int is_write)
     sim->dirty_at[h] = now;
 }
 
+/* A write in the background: an actor of the caller's host that writes and ends.
+ * Not a daemon, so the simulation ends only once it is on the disk. */
+typedef struct ps__behind {
+    sg_disk_t disk;
+    size_t bytes;
+} ps__behind;
+
+static void ps__behind_main(int argc, char **argv)
+{
+    (void)argc, (void)argv;
+    ps__behind *b = sg_actor_self_get_data();
+    sg_disk_write(b->disk, (sg_size_t)b->bytes);
+    free(b);
+}
+
+static void ps__disk_behind(ps_backend *be, size_t bytes)
+{
+    ps__actor *a = ps__self_actor(be->impl);
+    ps__behind *b = a && a->disk && bytes ? malloc(sizeof *b) : NULL;
+    if (!b)
+        return;
+    *b = (ps__behind){a->disk, bytes};
+    sg_actor_t act = sg_actor_init("ps.disk_behind", a->host);
+    sg_actor_set_stacksize(act, PS__POSTMAN_STACK);
+    sg_actor_set_data(act, b);
+    sg_actor_start_(act, ps__behind_main, 0, NULL);
+}
+
 static void ps__sleep(ps_backend *be, double seconds)
 {
     (void)be;
@@ -766,6 +794,7 @@ static const ps_backend_ops ps__sim_ops = {
     .now = ps__now,
     .compute = ps__compute,
     .disk = ps__disk,
+    .disk_behind = ps__disk_behind,
     .sleep = ps__sleep,
     .wake = ps__wake,
     .wait_wakes = ps__wait_wakes,

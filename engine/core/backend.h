@@ -57,7 +57,16 @@ typedef struct ps_backend_ops {
     /* Charges a disk access on the actor's node: sim blocks for its simulated
      * duration; real does nothing (the RocksDB store did the I/O). */
     void (*disk)(ps_backend *be, size_t bytes, int is_write);
+    /* Optional: charges a write that goes on in the background on the caller's
+     * node's disk (a checkpoint another thread writes): it takes the disk's time,
+     * shared with whatever else the disk does, without blocking the caller. Real
+     * has none: its thread does the real I/O. */
+    void (*disk_behind)(ps_backend *be, size_t bytes);
     void (*sleep)(ps_backend *be, double seconds);
+    /* Optional: the caller's node dies now, as a crash would kill it (real: the
+     * process kills itself with SIGKILL; never returns). Without it (sim) the
+     * engine plays the crash out itself (fault.crash). */
+    void (*crash)(ps_backend *be);
     /* A node-local wake-up between actors sharing a node's memory (the real
      * backend's threads of one process, sim's actors of one host), as a condition
      * variable would give: wake adds one to the count of actor `to`, which must be
@@ -98,6 +107,11 @@ static inline double ps_now(ps_backend *be) { return be->ops->now(be); }
 static inline int ps_self(ps_backend *be) { return be->ops->self(be); }
 static inline void ps_compute(ps_backend *be, double flops) { be->ops->compute(be, flops); }
 static inline void ps_disk(ps_backend *be, size_t bytes, int is_write) { be->ops->disk(be, bytes, is_write); }
+static inline void ps_disk_behind(ps_backend *be, size_t bytes)
+{
+    if (be->ops->disk_behind)
+        be->ops->disk_behind(be, bytes);
+}
 static inline void ps_sleep(ps_backend *be, double s) { be->ops->sleep(be, s); }
 static inline int ps_wake(ps_backend *be, int to, ps_err *err) { return be->ops->wake(be, to, err); }
 static inline int ps_wait_wakes(ps_backend *be, int n, ps_err *err)

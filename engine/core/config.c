@@ -263,9 +263,16 @@ static const core_key core_keys[] = {
      "worker has completed and none gone past (a barrier, under every consistency model), "
      "for pslab run --resume; 0 = none"},
     {"fault", "restarts", T_INT, OFF(fault_restarts), "0", IN(0, 1000), NULL,
-     "real backend, local launch: times a run whose node process died of a signal (a crash, "
-     "SIGKILL) starts again on fresh processes from its newest checkpoint (or, before the "
-     "first, from the start); 0 = the run fails"},
+     "times a run whose node died (real, local launch: a process killed by a signal other "
+     "than SIGTERM; either backend: a fault.crash) starts again on fresh nodes from its "
+     "newest checkpoint (or, before the first, from the start); 0 = the run fails"},
+    {"fault", "crash", T_STRING, OFF(fault_crash), "", ANY, NULL,
+     "injected crashes, each NODE@CLOCK (server1@40, worker3@100): the node dies once it has "
+     "completed that many clocks (real: its process kills itself with SIGKILL), each once, in "
+     "clock order; needs fault.restarts at least as many"},
+    {"fault", "recovery_s", T_DOUBLE, OFF(fault_recovery_s), "1", IN(0, 1e6), NULL,
+     "sim: simulated seconds from an injected crash to the restarted run (detection and new "
+     "processes; the real backend measures its own)"},
 
     {"policy", "consistency", T_ENUM, OFF(consistency), "bsp", ANY, ps_consistency_names,
      "consistency model: when a worker's pull may be served (bsp, ssp = stale synchronous, "
@@ -960,6 +967,52 @@ static int check_cross(const ps_config *c, const char *path, const int *origin, 
     return PS_OK;
 }
 
+/* fault.crash: NODE@CLOCK, comma-separated, into c->crashes by clock. */
+static int parse_crashes(ps_config *c, const char *path, const int *origin, ps_err *err)
+{
+    int k = find_key("fault", "crash");
+    c->n_crashes = 0;
+    for (const char *p = c->fault_crash; p && *p;) {
+        char kind[8];
+        int index, clock, used = 0;
+        while (*p == ' ' || *p == ',')
+            p++;
+        if (!*p)
+            break;
+        if (sscanf(p, "%7[a-z]%d@%d%n", kind, &index, &clock, &used) != 3 ||
+            (strcmp(kind, "server") && strcmp(kind, "worker")) || clock < 1 ||
+            (p[used] && p[used] != ',' && p[used] != ' ')) {
+            ps_err_set(err, "fault.crash: '%s' is not NODE@CLOCK (server1@40, worker3@100)", p);
+            return where(err, path, origin[k]);
+        }
+        int server = kind[0] == 's', n = server ? c->servers : c->workers;
+        if (index < 0 || index >= n || c->n_crashes == PS_CONFIG_MAX_CRASHES) {
+            ps_err_set(err, "fault.crash: %s%d %s", kind, index,
+                       c->n_crashes == PS_CONFIG_MAX_CRASHES ? "is one crash too many (16 at most)"
+                                                            : "is not a node of the cluster");
+            return where(err, path, origin[k]);
+        }
+        if (server && index == 0 && strcmp(c->backend, "real") == 0) {
+            ps_err_set(err, "fault.crash: server0 is node 0 on the real backend, the launcher "
+                       "itself, which cannot restart the run after its own death");
+            return where(err, path, origin[k]);
+        }
+        int at = c->n_crashes++;
+        while (at > 0 && c->crashes[at - 1].clock > clock) { /* by clock */
+            c->crashes[at] = c->crashes[at - 1];
+            at--;
+        }
+        c->crashes[at] = (struct ps_config_crash){server, index, clock};
+        p += used;
+    }
+    if (c->n_crashes > c->fault_restarts) {
+        ps_err_set(err, "fault.crash injects %d crash(es) but fault.restarts = %d: the run would "
+                   "end at the first it cannot restart from", c->n_crashes, c->fault_restarts);
+        return where(err, path, origin[k]);
+    }
+    return PS_OK;
+}
+
 /* A checkpoint is a barrier at its clock: a worker-side cache reads past it
  * without asking a server, and a multi-task run's tasks would each need their own. */
 static int check_fault(const ps_config *c, const char *path, const int *origin, ps_err *err)
@@ -1216,7 +1269,7 @@ static int finish(ps_config *c, const char *path, const int *origin, const int *
             return PS_ERR;
     if (check_required(c, path, err) || check_owners(c, path, origin, explicit_set, err) ||
         stage_inherit(c, path, origin, explicit_set, err) || check_cross(c, path, origin, err) ||
-        check_fault(c, path, origin, err) ||
+        check_fault(c, path, origin, err) || parse_crashes(c, path, origin, err) ||
         check_cache(c, path, origin, explicit_set, err) ||
         check_index(c, path, origin, explicit_set, err) ||
         check_paths(c, path, origin, err))

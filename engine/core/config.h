@@ -59,6 +59,7 @@ typedef union ps_config_value {
  * cluster's workers, run.iterations, model.batch, lr and lr_decay,
  * policy.consistency and staleness, and the step sgd. */
 #define PS_CONFIG_MAX_STAGES 16
+#define PS_CONFIG_MAX_CRASHES 16
 
 typedef struct ps_stage_config {
     int workers;       /* at most cluster.workers; the others idle */
@@ -167,7 +168,15 @@ typedef struct ps_config {
 
     /* [fault] */
     int checkpoint_every;         /* clocks; 0: no checkpoints */
-    int fault_restarts;           /* real, local: restarts after a node's death */
+    int fault_restarts;           /* restarts after a node's death */
+    char *fault_crash;            /* "server1@40, worker3@100": injected crashes */
+    double fault_recovery_s;      /* sim: from a crash to the restarted run */
+    int n_crashes;                /* fault_crash parsed, by clock */
+    struct ps_config_crash {
+        int server;               /* 1: server `index`; 0: worker `index` */
+        int index;
+        int32_t clock;            /* when it has completed this many clocks */
+    } crashes[PS_CONFIG_MAX_CRASHES];
 
     /* [policy] */
     char *consistency;

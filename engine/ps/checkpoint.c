@@ -3,6 +3,7 @@
  * one as the keys written so far with their values), then an end mark, so that a
  * file cut short is told from a whole one. Native byte order: a checkpoint is
  * resumed by the machine, or the cluster of one kind, that wrote it. */
+#define _POSIX_C_SOURCE 200809L /* open_memstream */
 #include "engine/ps/checkpoint.h"
 
 #include <errno.h>
@@ -71,19 +72,10 @@ static int write_table(FILE *f, ps_server_table *T, ps_err *err)
     return PS_OK;
 }
 
-int ps_checkpoint_write(const ps_run *r, int s, int32_t clock, double time_s,
-                        ps_server_table *tables, int n_tables, uint64_t *bytes, ps_err *err)
+/* The whole file into f: header, tables, end mark. */
+static int ckpt_encode(FILE *f, const ps_run *r, int s, int32_t clock, double time_s,
+                       ps_server_table *tables, int n_tables, ps_err *err)
 {
-    char dir[4200], cur[4300], prev[4300], tmp[4300];
-    snprintf(dir, sizeof dir, "%s/checkpoint", r->out_dir);
-    if (ps_outputs_mkdir(dir, err))
-        return PS_ERR;
-    ckpt_path(cur, sizeof cur, r->out_dir, s, "");
-    ckpt_path(prev, sizeof prev, r->out_dir, s, ".prev");
-    ckpt_path(tmp, sizeof tmp, r->out_dir, s, ".tmp");
-    FILE *f = fopen(tmp, "wb");
-    if (!f)
-        return ps_err_set(err, "cannot write %s: %s", tmp, strerror(errno));
     ckpt_header h = {.server = s, .n_servers = r->n_servers, .clock = clock,
                      .n_tables = n_tables, .time_s = time_s, .seed = r->cfg->seed};
     memcpy(h.magic, CKPT_MAGIC, sizeof h.magic);
@@ -92,19 +84,95 @@ int ps_checkpoint_write(const ps_run *r, int s, int32_t clock, double time_s,
     for (int t = 0; rc == PS_OK && t < n_tables; t++)
         rc = write_table(f, &tables[t], err);
     fwrite(CKPT_END, 1, 8, f);
+    return rc;
+}
+
+/* Makes the file whole: tmp is renamed to the current one, which becomes the one
+ * before. The newest whole one stays until the next is whole, so a set of servers'
+ * checkpoints always has a clock in common. */
+static int ckpt_rotate(const char *dir, int s, ps_err *err)
+{
+    char cur[4300], prev[4300], tmp[4300];
+    ckpt_path(cur, sizeof cur, dir, s, "");
+    ckpt_path(prev, sizeof prev, dir, s, ".prev");
+    ckpt_path(tmp, sizeof tmp, dir, s, ".tmp");
+    if (rename(cur, prev) && errno != ENOENT)
+        return ps_err_set(err, "cannot keep %s as %s: %s", cur, prev, strerror(errno));
+    if (rename(tmp, cur))
+        return ps_err_set(err, "cannot rename %s to %s: %s", tmp, cur, strerror(errno));
+    return PS_OK;
+}
+
+/* Opens RUN_DIR/checkpoint/serverS.tmp.ckpt to write. */
+static FILE *ckpt_open_tmp(const char *dir, int s, char *tmp, size_t n, ps_err *err)
+{
+    char sub[4200];
+    snprintf(sub, sizeof sub, "%s/checkpoint", dir);
+    if (ps_outputs_mkdir(sub, err))
+        return NULL;
+    ckpt_path(tmp, n, dir, s, ".tmp");
+    FILE *f = fopen(tmp, "wb");
+    if (!f)
+        ps_err_set(err, "cannot write %s: %s", tmp, strerror(errno));
+    return f;
+}
+
+int ps_checkpoint_write(const ps_run *r, int s, int32_t clock, double time_s,
+                        ps_server_table *tables, int n_tables, uint64_t *bytes, ps_err *err)
+{
+    char tmp[4300];
+    FILE *f = ckpt_open_tmp(r->out_dir, s, tmp, sizeof tmp, err);
+    if (!f)
+        return PS_ERR;
+    int rc = ckpt_encode(f, r, s, clock, time_s, tables, n_tables, err);
     long size = ftell(f);
     int bad = ferror(f);
     if (fclose(f) || bad)
         rc = rc ? rc : ps_err_set(err, "error writing %s (is the disk full?)", tmp);
-    /* the newest whole one stays until the next is whole: a set of servers'
-     * checkpoints always has a clock in common */
-    if (rc == PS_OK && rename(cur, prev) && errno != ENOENT)
-        rc = ps_err_set(err, "cannot keep %s as %s: %s", cur, prev, strerror(errno));
-    if (rc == PS_OK && rename(tmp, cur))
-        rc = ps_err_set(err, "cannot rename %s to %s: %s", tmp, cur, strerror(errno));
+    if (rc == PS_OK)
+        rc = ckpt_rotate(r->out_dir, s, err);
     if (rc)
         remove(tmp);
     *bytes = size > 0 ? (uint64_t)size : 0;
+    return rc;
+}
+
+int ps_checkpoint_take(const ps_run *r, int s, int32_t clock, double time_s,
+                       ps_server_table *tables, int n_tables, ps_checkpoint_image *im,
+                       ps_err *err)
+{
+    memset(im, 0, sizeof *im);
+    snprintf(im->dir, sizeof im->dir, "%s", r->out_dir);
+    im->server = s;
+    FILE *f = open_memstream(&im->buf, &im->len);
+    if (!f)
+        return ps_err_set(err, "out of memory copying a checkpoint");
+    int rc = ckpt_encode(f, r, s, clock, time_s, tables, n_tables, err);
+    if (fclose(f) && rc == PS_OK)
+        rc = ps_err_set(err, "out of memory copying a checkpoint");
+    if (rc) {
+        free(im->buf);
+        im->buf = NULL;
+    }
+    return rc;
+}
+
+int ps_checkpoint_commit(ps_checkpoint_image *im, ps_err *err)
+{
+    char tmp[4300];
+    FILE *f = ckpt_open_tmp(im->dir, im->server, tmp, sizeof tmp, err);
+    int rc = f ? PS_OK : PS_ERR;
+    if (f) {
+        size_t put = fwrite(im->buf, 1, im->len, f);
+        if (fclose(f) || put != im->len)
+            rc = ps_err_set(err, "error writing %s (is the disk full?)", tmp);
+    }
+    if (rc == PS_OK)
+        rc = ckpt_rotate(im->dir, im->server, err);
+    else if (f)
+        remove(tmp);
+    free(im->buf);
+    im->buf = NULL;
     return rc;
 }
 

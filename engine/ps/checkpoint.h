@@ -14,6 +14,20 @@
  * is the file's size, for the backend's disk. */
 int ps_checkpoint_write(const ps_run *r, int s, int32_t clock, double time_s,
                         ps_server_table *tables, int n_tables, uint64_t *bytes, ps_err *err);
+
+/* The same in two steps, so that training need not wait for the file: take copies
+ * the shards into memory (the file's bytes, len of them), commit writes them and
+ * renames the file into place, and may run on another thread. */
+typedef struct ps_checkpoint_image {
+    char *buf;
+    size_t len;
+    char dir[4096];
+    int server;
+} ps_checkpoint_image;
+int ps_checkpoint_take(const ps_run *r, int s, int32_t clock, double time_s,
+                       ps_server_table *tables, int n_tables, ps_checkpoint_image *im,
+                       ps_err *err);
+int ps_checkpoint_commit(ps_checkpoint_image *im, ps_err *err);
 /* The newest clock for which every server of r has a whole checkpoint in dir, and
  * the latest time among them. An error says what is missing or damaged; it returns
  * PS_CHECKPOINT_NONE when there is simply none yet. */

@@ -39,6 +39,9 @@ typedef struct ps_coord {
     double *net_bytes;                /* per server: its messages' bytes, likewise */
     int n_done, n_failed;
     int interrupted;                  /* the signal of an INTERRUPT message, or 0 */
+    int crashed;                      /* it was a node's injected crash, at crash_time */
+    int64_t row_written;              /* resumed: the clock whose row is already there */
+    double crash_time;
     ps_outputs_stage stages[PS_CONFIG_MAX_STAGES]; /* from the servers' STAGE reports */
     FILE *metrics;
     double last_metrics[PS_MODEL_MAX_METRICS], last_time;
@@ -125,7 +128,8 @@ static int coord_evaluate(ps_coord *c, eval_point *e, ps_err *err)
     /* the point after global clock G counts in the stage G ended (clock 0: the first) */
     const ps_stage *stage = &r->stages[e->clock ? ps_run_stage_of(r, e->clock - 1) : 0];
     int32_t iteration = e->clock - stage->clock_base;
-    if (ps_outputs_metrics_row(c->metrics, time_s, stage->number, iteration, metrics, r->n_metrics,
+    if (e->clock != c->row_written &&
+        ps_outputs_metrics_row(c->metrics, time_s, stage->number, iteration, metrics, r->n_metrics,
                                &st, err))
         return PS_ERR;
     for (int i = 0; i < r->n_metrics; i++)
@@ -190,7 +194,7 @@ static int coord_take_done(ps_coord *c, const ps_msg *m, ps_err *err)
         return ps_err_set(err, "unexpected done message from actor %u", m->sender);
     ps_worker_stats *st = &c->stats[(size_t)w * (size_t)r->n_stages];
     memcpy(st, m->aux, len);
-    for (int k = 0; r->resumed && k < r->n_stages; k++)
+    for (int k = 0; r->time_offset > 0 && k < r->n_stages; k++)
         if (st[k].end_time_s > 0) /* a resumed run's times go on from its checkpoint's */
             st[k].end_time_s += r->time_offset;
     if (cache_len)
@@ -230,12 +234,19 @@ static int coord_take_stage(ps_coord *c, const ps_msg *m, ps_err *err)
  * done; the run then ends as usual, without waiting for the evaluations left. */
 static int coord_take_interrupt(ps_coord *c, const ps_msg *m, ps_err *err)
 {
+    if (m->table == PS_INTERRUPT_CRASH && m->aux_len == 2 * sizeof(double) && !c->crashed) {
+        double aux[2];
+        memcpy(aux, m->aux, sizeof aux);
+        c->crashed = 1; /* sim: the run stops as its peers would see the node gone */
+        c->crash_time = aux[0];
+    }
     if (c->interrupted)
         return PS_OK; /* every node of a local launch may forward the same Ctrl-C */
     c->interrupted = m->clock > 0 ? m->clock : 2;
-    fprintf(stderr, "%spslab: %s: stopping every worker at the end of its clock "
-            "(again to stop at once)\n", c->run->progress ? "\n" : "",
-            ps_interrupt_name(c->interrupted));
+    if (!c->crashed)
+        fprintf(stderr, "%spslab: %s: stopping every worker at the end of its clock "
+                "(again to stop at once)\n", c->run->progress ? "\n" : "",
+                ps_interrupt_name(c->interrupted));
     for (int s = 0; s < c->run->n_servers; s++) {
         ps_msg_writer w;
         if (ps_msg_build(&w, PS_MSG_INTERRUPT, 0, PS_COORDINATOR_ID, 0, c->interrupted, 0, 0, 0,
@@ -289,7 +300,9 @@ static int coord_init(ps_coord *c, ps_run *r, ps_backend *be, ps_err *err)
     memset(c, 0, sizeof *c);
     c->run = r;
     c->be = be;
-    int32_t first = r->resumed ? ps_run_next_eval(r, r->resume_clock) : 0;
+    /* resumed: the checkpoint's clock is evaluated again if it is a point (its row
+     * may not have been written before the run stopped) */
+    int32_t first = r->resumed ? ps_run_next_eval(r, r->resume_clock - 1) : 0;
     for (int32_t k = first; k != INT32_MAX; k = ps_run_next_eval(r, k))
         c->n_evals++;
     c->evals = calloc((size_t)c->n_evals, sizeof *c->evals);
@@ -326,8 +339,14 @@ static int coord_init(ps_coord *c, ps_run *r, ps_backend *be, ps_err *err)
         if (!c->evals[i].snap || !c->evals[i].len)
             return ps_err_set(err, "coordinator: out of memory");
     }
-    if (r->resumed)
-        return ps_outputs_resume_metrics(r->out_dir, r, r->resume_clock, &c->metrics, err);
+    if (r->resumed) {
+        int64_t last;
+        if (ps_outputs_resume_metrics(r->out_dir, r, r->resume_clock, &c->metrics, &last, err))
+            return PS_ERR;
+        c->row_written = last == r->resume_clock ? r->resume_clock : -1;
+        return PS_OK;
+    }
+    c->row_written = -1;
     return ps_outputs_open_metrics(r->out_dir, r->metric_names, &c->metrics, err);
 }
 
@@ -394,7 +413,7 @@ static int coord_finish(ps_coord *c, ps_err *err)
         .disk_read = r->store_ops != &ps_store_mem_ops ? c->disk_read : NULL,
         .disk_written = c->disk_written,
         .net_bytes = c->net_bytes,
-        .interrupted = c->interrupted,
+        .interrupted = c->crashed ? 0 : c->interrupted,
     };
     if (c->next_eval == 0)
         sum.iterations_done = 0;
@@ -406,7 +425,12 @@ static int coord_finish(ps_coord *c, ps_err *err)
         return PS_ERR;
     if (c->n_failed)
         return ps_err_set(err, "%d worker(s) stopped early", c->n_failed);
-    r->interrupted = c->interrupted;
+    if (c->crashed) {
+        r->crashed = 1;
+        r->crash_time = c->crash_time;
+    } else {
+        r->interrupted = c->interrupted;
+    }
     return PS_OK;
 }
 

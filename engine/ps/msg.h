@@ -68,6 +68,9 @@ enum ps_msg_type {
 };
 
 #define PS_DONE_INTERRUPTED 1u
+/* INTERRUPT to the coordinator, table: a node's injected crash (fault.crash) in
+ * sim; aux = f64 its time, f64 its clock. */
+#define PS_INTERRUPT_CRASH 1u
 
 /* PUSH/CLOCK: this message closes the sender's clock `clock`. */
 #define PS_MSG_F_CLOCK_END 0x1u

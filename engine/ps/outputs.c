@@ -124,8 +124,9 @@ int ps_outputs_remove_tree(const char *path, ps_err *err)
 }
 
 int ps_outputs_resume_metrics(const char *dir, const ps_run *r, int32_t clock, FILE **out,
-                              ps_err *err)
+                              int64_t *last, ps_err *err)
 {
+    *last = -1;
     char path[4096], tmp[4096], *line = NULL;
     size_t cap = 0;
     snprintf(path, sizeof path, "%s/metrics.csv", dir);
@@ -139,8 +140,10 @@ int ps_outputs_resume_metrics(const char *dir, const ps_run *r, int32_t clock, F
         int64_t c = n == 1 ? 0 : metrics_row_clock(r, line);
         if (c < 0 || line[len - 1] != '\n')
             rc = ps_err_set(err, "%s:%ld: not a whole row of this run", path, n);
-        else if (c <= clock) /* a row past the checkpoint is computed again */
+        else if (c <= clock) { /* a row past the checkpoint is computed again */
             fputs(line, f);
+            *last = n == 1 ? -1 : c;
+        }
     }
     free(line);
     fclose(in);

@@ -56,9 +56,10 @@ FILE *ps_outputs_open_tmp(const char *dir, const char *name, char *tmp, size_t n
 int ps_outputs_commit_tmp(FILE *f, const char *dir, const char *name, const char *tmp,
                           ps_err *err);
 /* pslab run --resume: metrics.csv keeps its header and its rows up to `clock`
- * (global; later ones are written again), and is opened to append. */
+ * (global; later ones are written again), and is opened to append; *last is the
+ * clock of the last row kept (-1: none). */
 int ps_outputs_resume_metrics(const char *dir, const ps_run *r, int32_t clock, FILE **out,
-                              ps_err *err);
+                              int64_t *last, ps_err *err);
 /* Opens metrics.csv and writes its header, with the metrics' names. */
 int ps_outputs_open_metrics(const char *dir, const char *const *metric_names, FILE **out,
                             ps_err *err);

@@ -378,10 +378,32 @@ int ps_run_launch(ps_run *r, ps_backend *be, ps_err *err)
     free(names);
     if (rc == PS_OK && r->failed)
         rc = ps_err_set(err, "the run failed (see the errors above)");
+    else if (rc == PS_OK && r->crashed)
+        rc = ps_err_set(err, "a node crashed (fault.crash) at %.6f s", r->crash_time);
     else if (rc == PS_OK && r->interrupted)
         rc = ps_err_set(err, "interrupted by %s; its files are whole, and summary.txt says at "
                         "which clock it stopped", ps_interrupt_name(r->interrupted));
     return rc;
+}
+
+int ps_run_crash_point(ps_run *r, ps_backend *be, int server, int index, int32_t clock,
+                       ps_err *err)
+{
+    if (!r->crash_armed || r->crash_server != server || r->crash_index != index ||
+        clock < r->crash_clock)
+        return 0;
+    r->crash_armed = 0;
+    fprintf(stderr, "pslab: fault.crash: %s%d dies at clock %d\n", server ? "server" : "worker",
+            index, clock);
+    if (be->ops->crash)
+        be->ops->crash(be);
+    double aux[2] = {ps_now(be) + r->time_offset, (double)clock};
+    ps_msg_writer w;
+    if (ps_msg_build(&w, PS_MSG_INTERRUPT, 0, (uint32_t)ps_self(be), PS_INTERRUPT_CRASH, 9, 0, 0,
+                     sizeof aux, err))
+        return PS_ERR;
+    memcpy(w.aux, aux, sizeof aux);
+    return ps_send(be, PS_COORDINATOR_ID, w.buf, w.len, err) ? PS_ERR : 1;
 }
 
 void ps_run_fail(ps_run *r, const char *who, const ps_err *err)

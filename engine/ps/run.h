@@ -101,6 +101,11 @@ typedef struct ps_run {
     int32_t resume_clock;
     double time_offset;
     int restarts;                    /* fault.restarts used so far */
+    /* the crash this attempt injects (fault.crash: the restarts-th), if armed */
+    int crash_armed, crash_server, crash_index;
+    int32_t crash_clock;
+    int crashed;                     /* sim: a node crashed (coordinator.c) */
+    double crash_time;
     /* A task of a multi-task run: its stages start when the scheduler's GRANT says,
      * on the workers it names, and its workers report each stage's end to it. */
     int scheduled;
@@ -186,6 +191,13 @@ struct ps_msg;
 int ps_grant_decode(const ps_run *r, const struct ps_msg *m, ps_grant *g, ps_err *err);
 /* The grant's i-th worker. */
 uint32_t ps_grant_worker(const ps_grant *g, uint32_t i);
+
+/* fault.crash: the caller, server or worker `index`, has completed `clock` clocks;
+ * if it is the armed crash's node, it dies: on a backend that can (real) it does
+ * not return; else (sim) it returns 1 after telling the coordinator, and the node
+ * plays dead. 0: no crash. */
+int ps_run_crash_point(ps_run *r, ps_backend *be, int server, int index, int32_t clock,
+                       ps_err *err);
 
 /* Reports an actor's fatal error once, on stderr, and marks the run failed. */
 void ps_run_fail(ps_run *r, const char *who, const ps_err *err);

@@ -4,6 +4,7 @@
  * workers need no knowledge of the model. A message names its table; clocks are
  * the server's, whatever the tables. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,6 +104,10 @@ typedef struct ps_server {
     int n_grants, cap_grants;
     int interrupted;         /* told so by the coordinator: every pull is answered so */
     int32_t next_ckpt;       /* the next checkpoint's clock (INT32_MAX: none) */
+    pthread_t ckpt_writer;   /* writing the checkpoint taken last (mem store), if */
+    int ckpt_writing, ckpt_rc; /* ckpt_writing; its result, ckpt_err its error */
+    ps_checkpoint_image ckpt_image;
+    ps_err ckpt_err;
 } ps_server;
 
 /* The actor of the stage's rank-th worker. */
@@ -610,19 +615,59 @@ static int server_open_segment(ps_server *s, int i, ps_err *err)
  * to this host's disk (their reads are the testbed's, as a snapshot's are). A
  * stage of direct transfer moves the minimum past the planned clock in one step:
  * the checkpoint is then at its end. */
+static void *server_ckpt_writer(void *arg)
+{
+    ps_server *s = arg;
+    s->ckpt_rc = ps_checkpoint_commit(&s->ckpt_image, &s->ckpt_err);
+    return NULL;
+}
+
+/* The checkpoint being written in the background is on disk (or failed). */
+static int server_ckpt_wait(ps_server *s, ps_err *err)
+{
+    if (!s->ckpt_writing)
+        return PS_OK;
+    pthread_join(s->ckpt_writer, NULL);
+    s->ckpt_writing = 0;
+    if (s->ckpt_rc)
+        *err = s->ckpt_err;
+    return s->ckpt_rc ? PS_ERR : PS_OK;
+}
+
+/* A mem store's shards are copied at the barrier and written by a thread while
+ * training goes on (the disk's time charged in the background); a store on disk
+ * has no room for a copy, and is written at the barrier. */
+static int server_ckpt_save(ps_server *s, int32_t c, ps_err *err)
+{
+    double at = ps_now(s->be) + s->run->time_offset;
+    if (s->run->store_ops != &ps_store_mem_ops) {
+        uint64_t bytes = 0;
+        if (ps_checkpoint_write(s->run, s->index, c, at, s->tables, s->n_tables, &bytes, err))
+            return PS_ERR;
+        ps_disk(s->be, (size_t)bytes, 1);
+        return PS_OK;
+    }
+    if (server_ckpt_wait(s, err) ||
+        ps_checkpoint_take(s->run, s->index, c, at, s->tables, s->n_tables, &s->ckpt_image, err))
+        return PS_ERR;
+    ps_disk_behind(s->be, s->ckpt_image.len);
+    if (pthread_create(&s->ckpt_writer, NULL, server_ckpt_writer, s) == 0) {
+        s->ckpt_writing = 1;
+        return PS_OK;
+    }
+    return ps_checkpoint_commit(&s->ckpt_image, err); /* no thread: at once */
+}
+
 static int server_checkpoint(ps_server *s, ps_err *err)
 {
     int32_t c = s->clocks.min_done;
-    uint64_t bytes = 0;
     for (int t = 0; t < s->n_tables; t++)
         server_observe(&s->tables[t], 1);
-    int rc = ps_checkpoint_write(s->run, s->index, c, ps_now(s->be) + s->run->time_offset,
-                                 s->tables, s->n_tables, &bytes, err);
+    int rc = server_ckpt_save(s, c, err);
     for (int t = 0; t < s->n_tables; t++)
         server_observe(&s->tables[t], 0);
     if (rc)
         return PS_ERR;
-    ps_disk(s->be, (size_t)bytes, 1);
     int every = s->run->cfg->checkpoint_every;
     s->next_ckpt = c / every < (INT32_MAX - every) / every ? (c / every + 1) * every : INT32_MAX;
     return PS_OK;
@@ -644,6 +689,9 @@ static int server_on_min_advance(ps_server *s, ps_err *err)
     }
     if (s->clocks.min_done >= s->next_ckpt && server_checkpoint(s, err))
         return PS_ERR;
+    int crash = ps_run_crash_point(s->run, s->be, 1, s->index, s->clocks.min_done, err);
+    if (crash) /* dead: it serves no pull again */
+        return crash < 0 ? PS_ERR : server_take_interrupt(s, err);
     /* Under BSP the minimum moves one clock at a time; a model that lets it jump
      * labels the skipped evaluation points with the newest state, which is all the
      * server still has. */
@@ -1239,9 +1287,12 @@ void ps_server_main(ps_backend *be, void *arg)
     }
     /* Clock 0 is complete before anyone pushes: the initial model is evaluation
      * point 0. */
-    s.next_eval = 0;
-    int rc = a->run->resumed ? PS_OK : server_send_snapshot(&s, 0, &err);
-    s.next_eval = ps_run_next_eval(a->run, a->run->resumed ? a->run->resume_clock : 0);
+    /* Resumed: the checkpoint's clock, if it is an evaluation point, again. */
+    int32_t c0 = a->run->resumed ? a->run->resume_clock : 0;
+    s.next_eval = c0;
+    int rc = !a->run->resumed || ps_run_next_eval(a->run, c0 - 1) == c0
+                 ? server_send_snapshot(&s, c0, &err) : PS_OK;
+    s.next_eval = ps_run_next_eval(a->run, c0);
     for (ps_kept_msg *k; (k = ps_kept_pop(&early));) {
         s.net_bytes += (double)k->len;
         ps_kept_push(&s.replay, k);
@@ -1264,6 +1315,11 @@ void ps_server_main(ps_backend *be, void *arg)
             rc = server_handle(&s, buf, len, &err);
         if (rc == 1)
             break;
+    }
+    ps_err ckpt_err;
+    if (server_ckpt_wait(&s, &ckpt_err) && rc >= 0) {
+        rc = PS_ERR;
+        err = ckpt_err;
     }
     /* the final shard closes the trace: told to stop, every update has arrived */
     if (rc == 1 && a->run->trace)

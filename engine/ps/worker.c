@@ -400,6 +400,10 @@ static int worker_run_stage(ps_worker *wk, const ps_stage *st, ps_err *err)
     for (int32_t c = first; c < wk->seg.end; c++) {
         if (worker_wait_replies(wk, cur, c, sent_at, err))
             return PS_ERR;
+        int crash = ps_run_crash_point(wk->run, wk->be, 0, wk->index, c, err);
+        if (crash < 0)
+            return PS_ERR;
+        wk->interrupted |= crash; /* dead, in sim: it pushes nothing more */
         if (wk->interrupted)
             return PS_INTERRUPTED;
         if (worker_step(wk, st, cur, c, &iter_start, err))

@@ -91,4 +91,24 @@ for k in 1 2 3; do
 done
 want=$(awk -F, 'NR == 1 { n = NF - 6 } NR > 1 { t = $(4 + $2); if (t > 1.1 * $NF) bad = 1 } END { print bad ? "no" : "yes" }' "$a")
 grep '^| FlexPS, auto-parallelism' "$r" | grep -q "| $want |$" || fail "auto verdict is not $want"
+# the checkpoint interval against a crash: each row agrees with its runs
+f=$TMP/fig/faults-checkpoints
+[ -s "$f/faults.png" ] && [ -s "$f/faults.svg" ] || fail "faults: no figure"
+[ "$(tail -n +2 "$f/intervals.csv" | wc -l)" = 3 ] || fail "faults intervals: $(cat "$f/intervals.csv")"
+none=$(summary_value "$f/none" sim_time_s)
+while IFS=, read -r e free over crashed lost from; do
+    awk -v a="$(summary_value "$f/free-$e" sim_time_s)" -v b="$free" 'BEGIN { exit !((a - b)^2 < 1e-6) }' ||
+        fail "faults $e: fault_free_s $free is not the run's"
+    awk -v o="$over" -v f="$free" -v n="$none" -v c="$crashed" -v l="$lost" -v \
+        s="$(summary_value "$f/crash-$e" sim_time_s)" 'BEGIN { exit !((o - f / n)^2 < 1e-5 &&
+        (c - s)^2 < 1e-5 && (l - (c - f))^2 < 1e-5) }' || fail "faults $e: row $e,$free,$over,$crashed,$lost is not its runs'"
+    [ "$from" = "$(summary_value "$f/crash-$e" resumed_from_clock)" ] && [ "$from" -le 195 ] &&
+        [ "$from" -gt $((195 - e - 1)) ] && [ "$(summary_value "$f/crash-$e" restarts)" = 1 ] ||
+        fail "faults $e: resumed from $from, not the newest checkpoint before clock 195"
+    cmp -s <(cut -d, -f2- "$f/free-$e/metrics.csv") <(cut -d, -f2- "$f/crash-$e/metrics.csv") ||
+        fail "faults $e: the crashed run's model is not the fault-free one's"
+done < <(tail -n +2 "$f/intervals.csv")
+want=$(awk -F, 'NR > 1 { o[NR] = $3; l[NR] = $5 } END { print (o[2] >= o[3] && o[3] >= o[4] &&
+    l[2] <= l[3] && l[3] <= l[4]) ? "yes" : "no" }' "$f/intervals.csv")
+grep '^| Parameter Server (OSDI' "$r" | grep -q "| $want |$" || fail "faults verdict is not $want"
 echo "ok: REPORT.md's rows, figures and verdicts ($(grep -c '| yes |$' "$r") hold)"

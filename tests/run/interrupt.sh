@@ -61,7 +61,8 @@ check_stopped() {
     want=$([ "$sig" = SIGINT ] && echo 130 || echo 143)
     [ "$rc" = "$want" ] || fail "$dir: exit $rc after $sig, expected $want: $(tail -3 "$err")"
     grep -q "pslab: $sig: stopping every worker" "$err" || fail "$dir: no stop notice: $(cat "$err")"
-    ! grep -qiE "ctrl-c pressed|backtrace|sanitizer" "$err" || fail "$dir: $(cat "$err")"
+    ! grep -qiE "ctrl-c pressed|backtrace|ERROR: AddressSanitizer|runtime error" "$err" ||
+        fail "$dir: $(cat "$err")"
     [ "$(summary_value "$dir" interrupted)" = "$sig" ] ||
         fail "$dir: summary.txt does not say interrupted: $sig: $(cat "$dir/summary.txt")"
     local at lo done last

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Injected crashes (fault.crash, fault.restarts): in sim a server or a worker dies
+# at a clock, the run stops as its peers would see it gone, and starts again from
+# the servers' newest checkpoint fault.recovery_s after the crash: the same model
+# as the fault-free run under BSP, the simulated time longer by the recovery and
+# the clocks lost, the same files on every run of the same seed. On the real
+# backend the node's process kills itself with SIGKILL and the launcher restarts
+# the run. Bad crash lists are errors.
+source "$(dirname "$0")/common.bash"
+cat > "$TMP/c.ini" <<INI
+[run]
+iterations = 1000
+eval_every = 50
+[cluster]
+servers = 2
+workers = 4
+[data]
+features = 2000
+train_examples = 8000
+test_examples = 1000
+[fault]
+checkpoint_every = 5
+restarts = 2
+recovery_s = 2.5
+[real]
+timeout = 20
+INI
+"$PSLAB" run "$TMP/c.ini" --out "$TMP/ref" >/dev/null 2>&1 || fail "the fault-free run failed"
+same_model() {
+    cmp -s <(cut -d, -f2- "$TMP/ref/metrics.csv") <(cut -d, -f2- "$1/metrics.csv") ||
+        fail "$1: another model than the fault-free run's: $(diff <(cut -d, -f2- "$TMP/ref/metrics.csv") \
+            <(cut -d, -f2- "$1/metrics.csv") | head -4)"
+}
+crash() { # NAME CRASHES [ARGS...]
+    local name=$1 list=$2
+    shift 2
+    "$PSLAB" run "$TMP/c.ini" --set fault.crash="$list" "$@" --out "$TMP/$name" >/dev/null \
+        2>"$TMP/$name.err" || fail "$name: $(tail -3 "$TMP/$name.err")"
+    same_model "$TMP/$name"
+}
+
+crash server "server1@212"
+grep -q "fault.crash: server1 dies at clock 212" "$TMP/server.err" || fail "server: $(cat "$TMP/server.err")"
+[ "$(summary_value "$TMP/server" restarts)" = 1 ] && [ "$(summary_value "$TMP/server" resumed_from_clock)" = 210 ] ||
+    fail "server: $(cat "$TMP/server/summary.txt")"
+# the run is longer by the recovery and the two clocks lost (from 210 to 212)
+awk -v a="$(summary_value "$TMP/ref" sim_time_s)" -v b="$(summary_value "$TMP/server" sim_time_s)" \
+    -v n="$(summary_value "$TMP/ref" iterations)" \
+    'BEGIN { it = a / n; d = b - a - 2.5; exit !(d > 1.5 * it && d < 2.5 * it) }' ||
+    fail "server: simulated $(summary_value "$TMP/server" sim_time_s) s against $(summary_value "$TMP/ref" sim_time_s) s"
+awk -F, 'NR > 2 && $1 < t { bad = 1 } { t = $1 } END { exit bad }' "$TMP/server/metrics.csv" ||
+    fail "server: metrics.csv's times go back"
+echo "ok: server1 crashed at clock 212: resumed from 210 after 2.5 s, the fault-free model"
+
+crash again "server1@212"
+for f in metrics.csv workers.csv summary.txt; do
+    cmp -s "$TMP/server/$f" "$TMP/again/$f" || fail "the same crash gives another $f"
+done
+echo "ok: the same seed and crash give the same files"
+
+crash two "worker3@100, server0@640"
+[ "$(summary_value "$TMP/two" restarts)" = 2 ] || fail "two: $(cat "$TMP/two/summary.txt")"
+grep -q "worker3 dies at clock 100" "$TMP/two.err" && grep -q "server0 dies at clock 640" "$TMP/two.err" ||
+    fail "two: $(cat "$TMP/two.err")"
+echo "ok: a worker then a server crash: restarted twice, the fault-free model"
+
+crash early "server1@3" --set fault.checkpoint_every=0
+grep -q "no checkpoint yet: the run starts again from the start" "$TMP/early.err" || fail "early: $(cat "$TMP/early.err")"
+echo "ok: a crash before any checkpoint: the run starts again from the start"
+
+crash real "worker2@212" --backend real
+grep -q "node 4 died of signal 9: restart 1 of 2" "$TMP/real.err" || fail "real: $(cat "$TMP/real.err")"
+echo "ok: real: worker2's process killed itself at clock 212, restarted, the fault-free model"
+
+expect_error "fault.crash injects 2 crash(es) but fault.restarts = 1" \
+    "$PSLAB" run "$TMP/c.ini" --set fault.restarts=1 --set fault.crash="server1@10,worker0@20" --out "$TMP/e1"
+expect_error "fault.crash: 'server1:10' is not NODE@CLOCK" \
+    "$PSLAB" run "$TMP/c.ini" --set fault.crash=server1:10 --out "$TMP/e2"
+expect_error "fault.crash: worker4 is not a node of the cluster" \
+    "$PSLAB" run "$TMP/c.ini" --set fault.crash=worker4@10 --out "$TMP/e3"
+expect_error "server0 is node 0 on the real backend, the launcher itself" \
+    "$PSLAB" run "$TMP/c.ini" --backend real --set fault.crash=server0@10 --out "$TMP/e4"
