@@ -7,36 +7,14 @@
 # backend the node's process kills itself with SIGKILL and the launcher restarts
 # the run. Bad crash lists are errors.
 source "$(dirname "$0")/common.bash"
-cat > "$TMP/c.ini" <<INI
-[run]
-iterations = 1000
-eval_every = 50
-[cluster]
-servers = 2
-workers = 4
-[data]
-features = 2000
-train_examples = 8000
-test_examples = 1000
-[fault]
-checkpoint_every = 5
-restarts = 2
-recovery_s = 2.5
-[real]
-timeout = 20
-INI
+small_ini "$TMP/c.ini" 1000 "checkpoint_every = 5" "restarts = 2" "recovery_s = 2.5"
 "$PSLAB" run "$TMP/c.ini" --out "$TMP/ref" >/dev/null 2>&1 || fail "the fault-free run failed"
-same_model() {
-    cmp -s <(cut -d, -f2- "$TMP/ref/metrics.csv") <(cut -d, -f2- "$1/metrics.csv") ||
-        fail "$1: another model than the fault-free run's: $(diff <(cut -d, -f2- "$TMP/ref/metrics.csv") \
-            <(cut -d, -f2- "$1/metrics.csv") | head -4)"
-}
 crash() { # NAME CRASHES [ARGS...]
     local name=$1 list=$2
     shift 2
     "$PSLAB" run "$TMP/c.ini" --set fault.crash="$list" "$@" --out "$TMP/$name" >/dev/null \
         2>"$TMP/$name.err" || fail "$name: $(tail -3 "$TMP/$name.err")"
-    same_model "$TMP/$name"
+    same_model "$TMP/ref" "$TMP/$name"
 }
 
 crash server "server1@212"

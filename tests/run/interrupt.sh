@@ -7,10 +7,6 @@
 # whole process group (a terminal's Ctrl-C reaches every node), SIGTERM to the
 # launcher alone, and SIGTERM to one worker node of a `pslab node` cluster.
 source "$(dirname "$0")/common.bash"
-# A script's background job starts with SIGINT ignored, which its children would
-# inherit; a terminal's job does not: put the default back (perl is essential in
-# Debian).
-dfl=(perl -e '$SIG{INT} = "DEFAULT"; exec @ARGV or die "exec: $!"' --)
 iters=200000
 cat > "$TMP/long.ini" <<INI
 [run]
@@ -86,7 +82,7 @@ check_stopped() {
 }
 
 # sim, Ctrl-C: in its own process group, signalled as a terminal would
-setsid "${dfl[@]}" "$PSLAB" run "$TMP/long.ini" --out "$TMP/sim_int" --trace >/dev/null 2>"$TMP/sim_int.err" &
+setsid "${DFL[@]}" "$PSLAB" run "$TMP/long.ini" --out "$TMP/sim_int" --trace >/dev/null 2>"$TMP/sim_int.err" &
 pid=$!
 wait_rows "$TMP/sim_int" 3
 kill -INT -- -"$pid"
@@ -94,7 +90,7 @@ wait_exit "$pid"
 check_stopped "$TMP/sim_int" SIGINT "$RC" "$TMP/sim_int.err"
 
 # sim, SIGTERM with --trace
-"${dfl[@]}" "$PSLAB" run "$TMP/long.ini" --out "$TMP/sim_term" --trace >/dev/null 2>"$TMP/sim_term.err" &
+"${DFL[@]}" "$PSLAB" run "$TMP/long.ini" --out "$TMP/sim_term" --trace >/dev/null 2>"$TMP/sim_term.err" &
 pid=$!
 wait_rows "$TMP/sim_term" 3
 kill -TERM "$pid"
@@ -102,7 +98,7 @@ wait_exit "$pid"
 check_stopped "$TMP/sim_term" SIGTERM "$RC" "$TMP/sim_term.err"
 
 # real, Ctrl-C reaching every node process of the group
-setsid "${dfl[@]}" "$PSLAB" run "$TMP/long.ini" --backend real --out "$TMP/real_int" --trace \
+setsid "${DFL[@]}" "$PSLAB" run "$TMP/long.ini" --backend real --out "$TMP/real_int" --trace \
     >/dev/null 2>"$TMP/real_int.err" &
 pid=$!
 wait_rows "$TMP/real_int" 3
@@ -113,7 +109,7 @@ sleep 0.5
 ! pgrep -g "$pid" >/dev/null || fail "node processes outlived the run: $(pgrep -a -g "$pid")"
 
 # real, SIGTERM to the launcher alone
-setsid "${dfl[@]}" "$PSLAB" run "$TMP/long.ini" --backend real --out "$TMP/real_term" --trace \
+setsid "${DFL[@]}" "$PSLAB" run "$TMP/long.ini" --backend real --out "$TMP/real_term" --trace \
     >/dev/null 2>"$TMP/real_term.err" &
 pid=$!
 wait_rows "$TMP/real_term" 3
@@ -126,11 +122,11 @@ sleep 0.5
 # a cluster of `pslab node` processes: SIGTERM to worker 3's node (rank 5) is
 # forwarded to the coordinator, and the whole cluster stops
 port=$(( 20000 + RANDOM % 20000 ))
-"${dfl[@]}" "$PSLAB" node --coordinator 127.0.0.1:$port --rank 0 --nodes 6 "$TMP/long.ini" \
+"${DFL[@]}" "$PSLAB" node --coordinator 127.0.0.1:$port --rank 0 --nodes 6 "$TMP/long.ini" \
     --out "$TMP/cluster" >/dev/null 2>"$TMP/cluster.err" & p0=$!
 pids=()
 for r in 1 2 3 4 5; do
-    "${dfl[@]}" "$PSLAB" node --coordinator 127.0.0.1:$port --rank $r 2>"$TMP/n$r.err" & pids+=($!)
+    "${DFL[@]}" "$PSLAB" node --coordinator 127.0.0.1:$port --rank $r 2>"$TMP/n$r.err" & pids+=($!)
 done
 wait_rows "$TMP/cluster" 3
 kill -TERM "${pids[4]}"

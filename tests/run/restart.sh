@@ -7,23 +7,7 @@
 # checkpoint it starts again from the start; with fault.restarts = 0 the run fails,
 # naming the lost node, as before.
 source "$(dirname "$0")/common.bash"
-cat > "$TMP/r.ini" <<INI
-[run]
-iterations = 1500
-eval_every = 50
-[cluster]
-servers = 2
-workers = 4
-[data]
-features = 2000
-train_examples = 8000
-test_examples = 1000
-[fault]
-checkpoint_every = 5
-restarts = 2
-[real]
-timeout = 20
-INI
+small_ini "$TMP/r.ini" 1500 "checkpoint_every = 5" "restarts = 2"
 "$PSLAB" run "$TMP/r.ini" --out "$TMP/ref" >/dev/null 2>&1 || fail "the fault-free run failed"
 
 # kill_node DIR RANK ROWS: once DIR/metrics.csv has ROWS rows, SIGKILLs node RANK
@@ -59,9 +43,7 @@ faulted() {
     [ "$(summary_value "$dir" restarts)" = $# ] ||
         fail "$name: summary says restarts '$(summary_value "$dir" restarts)', expected $#"
     [ "$(grep -c "died of signal 9: restart" "$dir.err")" = $# ] || fail "$name: $(cat "$dir.err")"
-    cmp -s <(cut -d, -f2- "$TMP/ref/metrics.csv") <(cut -d, -f2- "$dir/metrics.csv") ||
-        fail "$name: another model than the fault-free run's: $(diff <(cut -d, -f2- "$TMP/ref/metrics.csv") \
-            <(cut -d, -f2- "$dir/metrics.csv") | head -4)"
+    same_model "$TMP/ref" "$dir"
     awk -F, 'NR > 2 && $1 < t { bad = 1 } { t = $1 } END { exit bad }' "$dir/metrics.csv" ||
         fail "$name: metrics.csv's times go back"
     echo "ok: $name: node(s) $* killed, restarted from clock $(summary_value "$dir" resumed_from_clock), the fault-free model"
@@ -77,8 +59,7 @@ pid=$!
 kill_node "$TMP/nock" 2 3
 wait "$pid" || fail "nock: $(tail -3 "$TMP/nock.err")"
 grep -q "no checkpoint yet: the run starts again from the start" "$TMP/nock.err" || fail "nock: $(cat "$TMP/nock.err")"
-cmp -s <(cut -d, -f2- "$TMP/ref/metrics.csv") <(cut -d, -f2- "$TMP/nock/metrics.csv") ||
-    fail "nock: another model than the fault-free run's"
+same_model "$TMP/ref" "$TMP/nock"
 echo "ok: a node killed before any checkpoint: the run starts again and ends with the same model"
 
 # without restarts: the run fails, naming the node that vanished

@@ -6,23 +6,7 @@
 # store; its times go on from the checkpoint's. A damaged or missing checkpoint, a
 # finished run and extra arguments are clear errors.
 source "$(dirname "$0")/common.bash"
-dfl=(perl -e '$SIG{INT} = "DEFAULT"; exec @ARGV or die "exec: $!"' --)
-cat > "$TMP/ck.ini" <<INI
-[run]
-iterations = 1500
-eval_every = 50
-[cluster]
-servers = 2
-workers = 4
-[data]
-features = 2000
-train_examples = 8000
-test_examples = 1000
-[fault]
-checkpoint_every = 5
-[real]
-timeout = 20
-INI
+small_ini "$TMP/ck.ini" 1500 "checkpoint_every = 5"
 "$PSLAB" run "$TMP/ck.ini" --out "$TMP/ref" >/dev/null 2>&1 || fail "the uninterrupted run failed"
 [ -f "$TMP/ref/checkpoint/server0.ckpt" ] && [ -f "$TMP/ref/checkpoint/server1.prev.ckpt" ] ||
     fail "no checkpoint files: $(ls -R "$TMP/ref")"
@@ -34,9 +18,9 @@ interrupt() {
     shift
     [ -f "$dir/metrics.csv" ] && rows=$(wc -l < "$dir/metrics.csv")
     if [ "$1" = resume ]; then
-        setsid "${dfl[@]}" "$PSLAB" run --resume "$dir" >/dev/null 2>"$dir.err" & pid=$!
+        setsid "${DFL[@]}" "$PSLAB" run --resume "$dir" >/dev/null 2>"$dir.err" & pid=$!
     else
-        setsid "${dfl[@]}" "$PSLAB" run "$@" --out "$dir" >/dev/null 2>"$dir.err" & pid=$!
+        setsid "${DFL[@]}" "$PSLAB" run "$@" --out "$dir" >/dev/null 2>"$dir.err" & pid=$!
     fi
     for _ in $(seq 600); do
         [ -f "$dir/metrics.csv" ] && [ "$(wc -l < "$dir/metrics.csv")" -gt $((rows + 3)) ] && break
@@ -59,9 +43,7 @@ resumed() {
         fail "$dir: resumed from clock '$from', the slowest worker was at $at (checkpoints every 5)"
     grep -q "resuming $dir from its checkpoint at clock $from" "$dir.resume.err" ||
         fail "$dir: no resume notice: $(cat "$dir.resume.err")"
-    cmp -s <(cut -d, -f2- "$ref/metrics.csv") <(cut -d, -f2- "$dir/metrics.csv") ||
-        fail "$dir: resumed from $from, another model than $ref: $(diff <(cut -d, -f2- "$ref/metrics.csv") \
-            <(cut -d, -f2- "$dir/metrics.csv") | head -4)"
+    same_model "$ref" "$dir"
     awk -F, 'NR > 2 && $1 < t { bad = 1 } { t = $1 } END { exit bad }' "$dir/metrics.csv" ||
         fail "$dir: metrics.csv's times go back after the resume"
     [ "$(summary_value "$dir" final_loss)" = "$(summary_value "$ref" final_loss)" ] ||
@@ -104,8 +86,7 @@ cp -r "$TMP/ref" "$TMP/lost"
 rm "$TMP/lost/checkpoint/server0.ckpt" "$TMP/lost/checkpoint/server1.ckpt"
 "$PSLAB" run --resume "$TMP/lost" >/dev/null 2>&1 || fail "resume from the checkpoint before failed"
 [ "$(summary_value "$TMP/lost" resumed_from_clock)" = 1495 ] || fail "lost: not resumed from 1495"
-cmp -s <(cut -d, -f2- "$TMP/ref/metrics.csv") <(cut -d, -f2- "$TMP/lost/metrics.csv") ||
-    fail "lost: metrics.csv is not the run's: $(tail -3 "$TMP/lost/metrics.csv")"
+same_model "$TMP/ref" "$TMP/lost"
 echo "ok: without the newest checkpoint, the one before; metrics.csv's rows after it written once"
 
 expect_error "checkpoint is at its last clock (1500): the run was complete" \
