@@ -3,6 +3,7 @@
  * exist, so the engine itself stays free of SimGrid and socket headers. */
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include <sys/wait.h>
 
 #include "engine/core/interrupt.h"
+#include "engine/core/rng.h"
 #include "engine/ps/checkpoint.h"
 #include "engine/tools/sweep.h"
 #include "engine/trace/check.h"
@@ -335,6 +337,29 @@ typedef struct attempt_end {
     double crash_time;
 } attempt_end;
 
+/* fault.rate: this attempt's first crash, from the seed and the attempt's number:
+ * after an exponential time of rate (eligible nodes) x fault.rate an hour, on an
+ * eligible node drawn uniformly (on the real backend node 0, the launcher, is not),
+ * at that backend time (sim: each attempt's starts at 0; real: the first's start). */
+static void draw_crash(ps_run *run, const ps_config *cfg, int attempt)
+{
+    ps_rng rng;
+    ps_rng_init(&rng, cfg->seed ^ ((uint64_t)attempt << 32), PS_STREAM_FAULT);
+    int real = strcmp(cfg->backend, "real") == 0, first = real ? 1 : 0;
+    int nodes = cfg->servers + cfg->workers - first;
+    double wait = -log(ps_rng_unit(&rng)) * 3600.0 / (cfg->fault_rate * nodes);
+    int n = first + (int)ps_rng_below(&rng, (uint64_t)nodes);
+    double t0 = 0;
+#ifdef PSLAB_HAVE_REAL
+    if (real)
+        t0 = wall_seconds() - real_kids.start_time;
+#endif
+    run->crash_armed = 1;
+    run->crash_server = n < cfg->servers;
+    run->crash_index = n < cfg->servers ? n : n - cfg->servers;
+    run->crash_after_s = t0 + wait;
+}
+
 /* One launch of the run: from the start, or (resume: 1 for --resume, 2 for a
  * restart) from its checkpoint; the restarts-th of fault.crash is armed. */
 static int run_attempt(run_args *a, const ps_config *cfg, const char *dir, int resume,
@@ -351,6 +376,7 @@ static int run_attempt(run_args *a, const ps_config *cfg, const char *dir, int r
                 run.time_offset);
     }
     run.restarts = restarts;
+    run.crash_after_s = -1;
     if (restarts < cfg->n_crashes) {
         run.crash_armed = 1;
         run.crash_server = cfg->crashes[restarts].server;
@@ -368,6 +394,8 @@ static int run_attempt(run_args *a, const ps_config *cfg, const char *dir, int r
     if (cfg->fault_restarts && !real_kids.start_time)
         real_kids.start_time = wall_seconds();
 #endif
+    if (cfg->fault_rate > 0)
+        draw_crash(&run, cfg, restarts);
     if (rc == PS_OK)
         rc = make_backend(a, cfg, launch_run, &run, dir, &be, err);
     if (rc == PS_OK)
@@ -437,7 +465,7 @@ static int run_one(run_args *a, const ps_config *cfg, const char *dir, ps_err *e
     attempt_end end = {0, 0};
     for (int restarts = 0;; restarts++) {
         int resume = a->resume ? 1 : restarts ? 2 : 0;
-        int rc = strcmp(cfg->backend, "sim") == 0 && cfg->n_crashes
+        int rc = strcmp(cfg->backend, "sim") == 0 && (cfg->n_crashes || cfg->fault_rate > 0)
                      ? run_attempt_forked(a, cfg, dir, resume, restarts, &end, err)
                      : run_attempt(a, cfg, dir, resume, restarts, &end, err);
         int died = end.crashed;

@@ -270,6 +270,11 @@ static const core_key core_keys[] = {
      "injected crashes, each NODE@CLOCK (server1@40, worker3@100): the node dies once it has "
      "completed that many clocks (real: its process kills itself with SIGKILL), each once, in "
      "clock order; needs fault.restarts at least as many"},
+    {"fault", "rate", T_DOUBLE, OFF(fault_rate), "0", IN(0, 1e9), NULL,
+     "crashes per node and hour of the run's time (simulated in sim, wall on the real "
+     "backend), drawn from the seed: each attempt's first crash comes after an exponential "
+     "time, on a node drawn alike (not node 0 on the real backend); every crash uses a "
+     "fault.restarts, and one more than those fails the run; 0 = none"},
     {"fault", "recovery_s", T_DOUBLE, OFF(fault_recovery_s), "1", IN(0, 1e6), NULL,
      "sim: simulated seconds from an injected crash to the restarted run (detection and new "
      "processes; the real backend measures its own)"},
@@ -1004,6 +1009,11 @@ static int parse_crashes(ps_config *c, const char *path, const int *origin, ps_e
         }
         c->crashes[at] = (struct ps_config_crash){server, index, clock};
         p += used;
+    }
+    if (c->fault_rate > 0 && (c->n_crashes || !c->fault_restarts)) {
+        ps_err_set(err, "fault.rate %s", c->n_crashes ? "and fault.crash are one or the other"
+                                                      : "needs fault.restarts (one per crash)");
+        return where(err, path, origin[find_key("fault", "rate")]);
     }
     if (c->n_crashes > c->fault_restarts) {
         ps_err_set(err, "fault.crash injects %d crash(es) but fault.restarts = %d: the run would "

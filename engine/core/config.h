@@ -171,6 +171,7 @@ typedef struct ps_config {
     int fault_restarts;           /* restarts after a node's death */
     char *fault_crash;            /* "server1@40, worker3@100": injected crashes */
     double fault_recovery_s;      /* sim: from a crash to the restarted run */
+    double fault_rate;            /* crashes per node-hour, drawn from the seed */
     int n_crashes;                /* fault_crash parsed, by clock */
     struct ps_config_crash {
         int server;               /* 1: server `index`; 0: worker `index` */

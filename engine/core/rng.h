@@ -18,7 +18,8 @@ enum {
     PS_STREAM_INIT = 3,      /* parameter initialisation */
     PS_STREAM_SAMPLE = 4,    /* mini-batch sampling, shuffles */
     PS_STREAM_PLATFORM = 5,  /* platform heterogeneity */
-    PS_STREAM_STRAGGLER = 6  /* injected slowdowns */
+    PS_STREAM_STRAGGLER = 6, /* injected slowdowns */
+    PS_STREAM_FAULT = 7      /* failures drawn at fault.rate (+ the attempt) */
 };
 
 /* splitmix64 finaliser: a good 64-bit mix, bijective. */

@@ -390,10 +390,11 @@ int ps_run_crash_point(ps_run *r, ps_backend *be, int server, int index, int32_t
                        ps_err *err)
 {
     if (!r->crash_armed || r->crash_server != server || r->crash_index != index ||
-        clock < r->crash_clock)
+        (r->crash_after_s >= 0 ? ps_now(be) < r->crash_after_s : clock < r->crash_clock))
         return 0;
     r->crash_armed = 0;
-    fprintf(stderr, "pslab: fault.crash: %s%d dies at clock %d\n", server ? "server" : "worker",
+    fprintf(stderr, "pslab: %s: %s%d dies at clock %d\n",
+            r->crash_after_s >= 0 ? "fault.rate" : "fault.crash", server ? "server" : "worker",
             index, clock);
     if (be->ops->crash)
         be->ops->crash(be);

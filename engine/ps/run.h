@@ -104,6 +104,7 @@ typedef struct ps_run {
     /* the crash this attempt injects (fault.crash: the restarts-th), if armed */
     int crash_armed, crash_server, crash_index;
     int32_t crash_clock;
+    double crash_after_s;            /* >= 0: at this backend time instead of a clock */
     int crashed;                     /* sim: a node crashed (coordinator.c) */
     double crash_time;
     /* A task of a multi-task run: its stages start when the scheduler's GRANT says,

@@ -50,6 +50,23 @@ crash real "worker2@212" --backend real
 grep -q "node 4 died of signal 9: restart 1 of 2" "$TMP/real.err" || fail "real: $(cat "$TMP/real.err")"
 echo "ok: real: worker2's process killed itself at clock 212, restarted, the fault-free model"
 
+# failures drawn at a rate (per node-hour of simulated time) from the seed
+crash rate "" --set fault.rate=1500 --set fault.restarts=30
+n=$(summary_value "$TMP/rate" restarts)
+[ "${n:-0}" -ge 2 ] && [ "$(grep -c "fault.rate: .* dies at clock" "$TMP/rate.err")" = "$n" ] ||
+    fail "rate: $n restarts: $(cat "$TMP/rate.err")"
+crash rate2 "" --set fault.rate=1500 --set fault.restarts=30
+cmp -s "$TMP/rate/summary.txt" "$TMP/rate2/summary.txt" && cmp -s "$TMP/rate/metrics.csv" "$TMP/rate2/metrics.csv" ||
+    fail "the same seed and rate give other files"
+"$PSLAB" run "$TMP/c.ini" --set fault.rate=1500 --set fault.restarts=1 --out "$TMP/few" >/dev/null 2>"$TMP/few.err" &&
+    fail "more crashes than fault.restarts: the run succeeded"
+grep -q "a node crashed (fault.crash) at" "$TMP/few.err" || fail "few: $(cat "$TMP/few.err")"
+echo "ok: failures at 1500 per node-hour: $n crashes, restarted each time, the fault-free model, the same files again; too few restarts fail the run"
+
+expect_error "fault.rate needs fault.restarts (one per crash)" \
+    "$PSLAB" run "$TMP/c.ini" --set fault.rate=10 --set fault.restarts=0 --out "$TMP/e5"
+expect_error "fault.rate and fault.crash are one or the other" \
+    "$PSLAB" run "$TMP/c.ini" --set fault.rate=10 --set fault.crash=server1@10 --out "$TMP/e6"
 expect_error "fault.crash injects 2 crash(es) but fault.restarts = 1" \
     "$PSLAB" run "$TMP/c.ini" --set fault.restarts=1 --set fault.crash="server1@10,worker0@20" --out "$TMP/e1"
 expect_error "fault.crash: 'server1:10' is not NODE@CLOCK" \
