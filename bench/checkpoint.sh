@@ -13,26 +13,7 @@ PSLAB=${1:-build/pslab}
 OUT=${2:-$(mktemp -d /tmp/pslab-ckpt-bench.XXXXXX)}
 REPS=${3:-3}
 mkdir -p "$OUT"
-cat > "$OUT/ckpt.ini" <<INI
-[run]
-name = ckpt
-iterations = 200
-eval_every = 200
-[cluster]
-servers = 2
-workers = 8
-[data]
-features = 1000000
-train_examples = 200000
-test_examples = 2000
-nnz = 20
-zipf = 1.1
-[model]
-batch = 100
-lr = 4
-[real]
-timeout = 60
-INI
+ini=$(dirname "$0")/fault_lr.ini
 median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 printf '%-5s %-7s %6s %12s %8s %10s %8s %14s %12s\n' backend store every sim_s sim_x wall_s wall_x \
     per_ckpt_ms ckpt_MB
@@ -43,7 +24,7 @@ for setup in "sim mem" "sim disk" "real mem" "real rocksdb"; do
         for every in 0 10 1; do
             d="$OUT/$be-$store-$every-$rep"
             rm -rf "$d"
-            "$PSLAB" run "$OUT/ckpt.ini" --backend "$be" --set server.store="$store" \
+            "$PSLAB" run "$ini" --backend "$be" --set server.store="$store" \
                 --set fault.checkpoint_every=$every --out "$d" >"$d.log" 2>&1 ||
                 { echo "bench/checkpoint.sh: $setup every $every failed: $(tail -3 "$d.log")" >&2; exit 1; }
         done

@@ -13,29 +13,9 @@ PSLAB=${1:-build/pslab}
 OUT=${2:-$(mktemp -d /tmp/pslab-restart-bench.XXXXXX)}
 REPS=${3:-3}
 mkdir -p "$OUT"
-cat > "$OUT/r.ini" <<INI
-[run]
-name = restart
-iterations = 300
-eval_every = 1
-[cluster]
-servers = 2
-workers = 8
-[data]
-features = 1000000
-train_examples = 200000
-test_examples = 2000
-nnz = 20
-zipf = 1.1
-[model]
-batch = 100
-lr = 4
-[fault]
-checkpoint_every = 10
-restarts = 1
-[real]
-timeout = 60
-INI
+ini=$(dirname "$0")/fault_lr.ini
+fault=(--set run.iterations=300 --set run.eval_every=1 --set fault.checkpoint_every=10
+       --set fault.restarts=1)
 now() { date +%s.%N; }
 median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 printf '%-8s %14s %12s %12s %8s\n' store recovery_s wall_s clean_wall_s wall_x
@@ -44,11 +24,11 @@ for store in mem rocksdb; do
     for rep in $(seq "$REPS"); do
         d="$OUT/$store-clean-$rep"; rm -rf "$d"
         t0=$(now)
-        "$PSLAB" run "$OUT/r.ini" --backend real --set server.store=$store --out "$d" >/dev/null 2>&1
+        "$PSLAB" run "$ini" "${fault[@]}" --backend real --set server.store=$store --out "$d" >/dev/null 2>&1
         awk -v a="$t0" -v b="$(now)" 'BEGIN { print b - a }' >> "$OUT/$store.clean"
         d="$OUT/$store-kill-$rep"; rm -rf "$d"
         t0=$(now)
-        "$PSLAB" run "$OUT/r.ini" --backend real --set server.store=$store --out "$d" \
+        "$PSLAB" run "$ini" "${fault[@]}" --backend real --set server.store=$store --out "$d" \
             >/dev/null 2>"$d.err" &
         pid=$!
         until [ -f "$d/metrics.csv" ] && [ "$(wc -l < "$d/metrics.csv")" -gt 100 ]; do sleep 0.01; done

@@ -551,9 +551,11 @@ static void ps__compute(ps_backend *be, double flops)
     }
     if (flops > 0)
         sg_actor_execute(flops);
-    ps__actor *a = ps__self_actor(sim);
-    if (a)
-        ps__forward_interrupt(sim, a);
+    if (ps_interrupt_pending) { /* the actor is looked up only then */
+        ps__actor *a = ps__self_actor(sim);
+        if (a)
+            ps__forward_interrupt(sim, a);
+    }
 }
 
 /* Reads block for their time on the disk. Writes, with write-behind, go to the

@@ -9,7 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
-static volatile sig_atomic_t got_signal, pending_signal;
+static volatile sig_atomic_t got_signal;
+volatile sig_atomic_t ps_interrupt_pending;
 static volatile sig_atomic_t wake_fd = -1;
 
 static void interrupt_handler(int sig)
@@ -20,7 +21,7 @@ static void interrupt_handler(int sig)
         return;
     }
     got_signal = sig;
-    pending_signal = sig;
+    ps_interrupt_pending = sig;
     if (wake_fd >= 0) {
         uint64_t one = 1;
         ssize_t w = write(wake_fd, &one, sizeof one);
@@ -35,7 +36,7 @@ int ps_interrupt_install(int fd)
     sa.sa_handler = interrupt_handler;
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = SA_RESTART; /* blocking calls go on; the backend's poll notices */
-    got_signal = pending_signal = 0;
+    got_signal = ps_interrupt_pending = 0;
     wake_fd = fd;
     if (sigaction(SIGINT, &sa, NULL) || sigaction(SIGTERM, &sa, NULL))
         return -1;
@@ -47,14 +48,6 @@ void ps_interrupt_uninstall(void)
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     wake_fd = -1;
-}
-
-int ps_interrupt_take(void)
-{
-    int sig = pending_signal;
-    if (sig)
-        pending_signal = 0;
-    return sig;
 }
 
 int ps_interrupt_signal(void) { return got_signal; }

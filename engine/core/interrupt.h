@@ -10,8 +10,17 @@
 int ps_interrupt_install(int wake_fd);
 /* Restores the default handlers (a run has ended: nothing is left to stop). */
 void ps_interrupt_uninstall(void);
-/* The signal received since the last call, once; 0 when none. */
-int ps_interrupt_take(void);
+/* The signal received since the last call, once; 0 when none. Inline: the sim
+ * backend asks on every message. */
+#include <signal.h>
+extern volatile sig_atomic_t ps_interrupt_pending;
+static inline int ps_interrupt_take(void)
+{
+    int sig = ps_interrupt_pending;
+    if (sig)
+        ps_interrupt_pending = 0;
+    return sig;
+}
 /* The first signal received since install, 0 when none (it stays). */
 int ps_interrupt_signal(void);
 /* "SIGINT", "SIGTERM" or "signal N". */
