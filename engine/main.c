@@ -26,6 +26,7 @@
 #include "engine/ps/run.h"
 #include "plots/plot.h"
 #ifdef PSLAB_HAVE_REAL
+#include "real/backend_real.h"
 #include "real/launch.h"
 #endif
 #ifdef PSLAB_HAVE_SIMGRID
@@ -275,7 +276,8 @@ static int launch_and_wait(launch_fn launch, void *ctx, ps_backend *be, const in
     if (real_kids.pid) {
         ps_err kerr;
         /* a run stopped by a signal ends cleanly: its nodes finish their files */
-        int stopped = interrupted && *interrupted;
+        int stopped = interrupted && *interrupted, stalled = ps_real_backend_stalled_node(be);
+        real_kids.stalled_node = stalled > 0 ? stalled : 0;
         if (ps_real_local_wait(&real_kids, (rc != PS_OK && !stopped) || *failed, &kerr) &&
             rc == PS_OK)
             rc = ps_err_set(err, "%s", kerr.msg);

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -59,6 +60,15 @@ typedef struct real_be {
     atomic_int interrupt_pending; /* a signal for the coordinator, on another node */
     char fail_msg[400];
     double t0;
+    /* Heartbeats on the join connections (node 0's to every node, each node's to
+     * node 0): a peer silent for real.timeout is stalled (rb_check_beats). */
+    ps_conn **beat_conns;
+    int n_beat_conns, stalled_node;
+    double beat_checked_at;
+    pthread_t beat_thread;
+    int beat_started, beat_stop;
+    pthread_mutex_t beat_mu;
+    pthread_cond_t beat_cv;
 } real_be;
 
 static _Thread_local int tl_self = -1;
@@ -276,6 +286,98 @@ static void rb_set_out_interest(real_be *rb, ps_conn *c, int want)
     epoll_ctl(rb->epfd, EPOLL_CTL_MOD, c->fd, &ev);
 }
 
+/* ---- heartbeats: a stopped (SIGSTOP) or hung peer, whose connection stays open ---- */
+
+/* Seconds between beats: a few per real.timeout, so that one late beat is not a stall. */
+static double rb_beat_interval(const real_be *rb)
+{
+    return rb->p.timeout_s / 4 < 1.0 ? rb->p.timeout_s / 4 : 1.0;
+}
+
+static void *rb_beat_main(void *p)
+{
+    real_be *rb = p;
+    pthread_mutex_lock(&rb->beat_mu);
+    while (!rb->beat_stop) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        double w = rb_beat_interval(rb);
+        ts.tv_sec += (time_t)w;
+        ts.tv_nsec += (long)((w - (double)(time_t)w) * 1e9);
+        if (ts.tv_nsec >= 1000000000) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000;
+        }
+        pthread_cond_timedwait(&rb->beat_cv, &rb->beat_mu, &ts);
+        for (int i = 0; i < rb->n_beat_conns && !rb->beat_stop; i++) {
+            ps_conn *c = rb->beat_conns[i];
+            char why[300];
+            pthread_mutex_lock(&c->wmu);
+            /* Beats do not pile up behind a peer that reads nothing. */
+            if (c->fd >= 0 && !c->qhead &&
+                ps_conn_enqueue(c, 0, PS_WIRE_BEAT, NULL, 0, why, sizeof why) == PS_OK &&
+                c->qhead)
+                rb_set_out_interest(rb, c, 1);
+            pthread_mutex_unlock(&c->wmu);
+        }
+    }
+    pthread_mutex_unlock(&rb->beat_mu);
+    return NULL;
+}
+
+static void rb_beats_start(real_be *rb)
+{
+    pthread_mutex_init(&rb->beat_mu, NULL);
+    pthread_cond_init(&rb->beat_cv, NULL);
+    rb->stalled_node = -1;
+    rb->beat_checked_at = ps_net_now();
+    for (int i = 0; i < rb->n_beat_conns; i++)
+        rb->beat_conns[i]->beats = 1;
+    rb->beat_started = rb->n_beat_conns > 0 &&
+                       pthread_create(&rb->beat_thread, NULL, rb_beat_main, rb) == 0;
+}
+
+static void rb_beats_stop(real_be *rb)
+{
+    if (!rb->beat_started)
+        return;
+    pthread_mutex_lock(&rb->beat_mu);
+    rb->beat_stop = 1;
+    pthread_cond_signal(&rb->beat_cv);
+    pthread_mutex_unlock(&rb->beat_mu);
+    pthread_join(rb->beat_thread, NULL);
+    rb->beat_started = 0;
+}
+
+/* From the loop, after its reads: a join connection silent for real.timeout, with
+ * nothing unread on it, is a stalled peer, failed like a lost one. A gap in our
+ * own checks (this process stopped, as a terminal's Ctrl-Z stops every node, or a
+ * single actor computing instead of polling) restarts every peer's count. */
+static void rb_check_beats(real_be *rb)
+{
+    double now = ps_net_now(), gap = now - rb->beat_checked_at;
+    if (rb->failed || gap < 0.1)
+        return;
+    rb->beat_checked_at = now;
+    for (int i = 0; i < rb->n_beat_conns; i++) {
+        ps_conn *c = rb->beat_conns[i];
+        int unread = 0;
+        if (gap > rb->p.timeout_s / 2)
+            c->heard_at = now;
+        if (c->fd < 0 || c->bye || now - c->heard_at <= rb->p.timeout_s ||
+            (ioctl(c->fd, FIONREAD, &unread) == 0 && unread > 0))
+            continue;
+        char msg[400];
+        snprintf(msg, sizeof msg, "node %d sent nothing for %.1f s (real.timeout = %g s): it is "
+                 "stopped or hung, and counts as failed", c->rank, now - c->heard_at,
+                 rb->p.timeout_s);
+        fprintf(stderr, "pslab: node %d: %s\n", rb->p.rank, msg);
+        rb->stalled_node = c->rank;
+        rb_fail(rb, msg);
+        return;
+    }
+}
+
 /* One round of the loop: waits up to timeout_ms for socket events and handles
  * them. Only one thread runs this at a time (the I/O thread, or the single actor). */
 static void rb_poll(real_be *rb, int timeout_ms)
@@ -327,6 +429,7 @@ static void rb_poll(real_be *rb, int timeout_ms)
             }
         }
     }
+    rb_check_beats(rb);
 }
 
 /* ---- sending ---- */
@@ -492,9 +595,10 @@ static int rb_recv(ps_backend *be, double timeout_s, void **buf, size_t *len, ps
             pthread_mutex_unlock(&m->mu);
             return PS_TIMEOUT;
         }
-        if (rb->inline_mode) {
+        if (rb->inline_mode) { /* the loop checks the beats at least once a beat */
+            double cap = rb_beat_interval(rb);
             pthread_mutex_unlock(&m->mu);
-            rb_poll(rb, left > 1.0 ? 1000 : (int)(left * 1000) + 1);
+            rb_poll(rb, (int)((left > cap ? cap : left) * 1000) + 1);
             pthread_mutex_lock(&m->mu);
         } else {
             struct timespec ts;
@@ -634,7 +738,7 @@ static int rb_launch(ps_backend *be, const ps_actor_spec *actors, int n, ps_err 
             pthread_mutex_unlock(&rb->mu);
             if (live <= 0)
                 break;
-            rb_poll(rb, 200);
+            rb_poll(rb, (int)(rb_beat_interval(rb) * 1000 < 200 ? rb_beat_interval(rb) * 1000 : 200) + 1);
         }
         for (int i = 0; i < n; i++)
             if (actors[i].node == rb->p.rank && args[i].rb)
@@ -652,6 +756,7 @@ static int rb_launch(ps_backend *be, const ps_actor_spec *actors, int n, ps_err 
 static void rb_destroy(ps_backend *be)
 {
     real_be *rb = rb_of(be);
+    rb_beats_stop(rb);
     for (int r = 0; rb->out && r < rb->p.n_nodes; r++)
         if (rb->out[r]) {
             ps_conn_close(rb->out[r]);
@@ -677,6 +782,7 @@ static void rb_destroy(ps_backend *be)
     if (rb->wake_fd >= 0)
         close(rb->wake_fd);
     pthread_mutex_destroy(&rb->mu);
+    free(rb->beat_conns);
     free(rb->in);
     free(rb->out);
     free(rb->peers);
@@ -739,6 +845,11 @@ static const ps_backend_ops real_ops = {
     .wait_wakes = rb_wait_wakes,
     .destroy = rb_destroy,
 };
+
+int ps_real_backend_stalled_node(const ps_backend *be)
+{
+    return be && be->ops == &real_ops ? ((const real_be *)be)->stalled_node : -1;
+}
 
 /* Registers an accepted, already-identified connection (a join) with the loop. */
 static int rb_adopt_in(real_be *rb, int fd, int rank, ps_err *err)
@@ -847,6 +958,13 @@ int ps_real_backend_create(ps_backend **out, ps_real_params *p, char **config_te
         epoll_ctl(rb->epfd, EPOLL_CTL_ADD, join_fd, &ev);
         rb->out[0] = c;
     }
+    /* the join connections: node 0's accepted ones, or this node's to node 0 */
+    rb->beat_conns = calloc((size_t)rb->p.n_nodes, sizeof *rb->beat_conns);
+    for (int i = 0; rb->beat_conns && i < rb->n_in; i++)
+        rb->beat_conns[rb->n_beat_conns++] = rb->in[i];
+    if (rb->beat_conns && rb->out[0])
+        rb->beat_conns[rb->n_beat_conns++] = rb->out[0];
+    rb_beats_start(rb);
     *out = &rb->base;
     return PS_OK;
 }

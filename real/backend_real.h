@@ -29,4 +29,9 @@ typedef struct ps_real_params {
 int ps_real_backend_create(ps_backend **be, ps_real_params *p, char **config_text,
                            char **run_dir, ps_err *err);
 
+/* The node this node found stalled (silent for real.timeout on its join
+ * connection, with the process alive: SIGSTOP, a hang), or -1; -1 for a backend
+ * that is not this one. */
+int ps_real_backend_stalled_node(const ps_backend *be);
+
 #endif

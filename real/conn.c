@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "engine/ps/msg.h"
+#include "real/net.h"
 #include "real/wire.h"
 
 ps_conn *ps_conn_new(int fd, int rank, int outgoing, size_t staging)
@@ -28,6 +29,7 @@ ps_conn *ps_conn_new(int fd, int rank, int outgoing, size_t staging)
     c->fd = fd;
     c->rank = rank;
     c->outgoing = outgoing;
+    c->heard_at = ps_net_now();
     pthread_mutex_init(&c->wmu, NULL);
     pthread_cond_init(&c->wcv, NULL);
     struct sockaddr_in sa;
@@ -58,8 +60,8 @@ static int conn_parse(ps_conn *c, ps_conn_frame_fn on_frame, void *ctx, char *wh
     while (rc == 0 && c->rlen - off >= PS_WIRE_FRAME_LEN) {
         const uint8_t *f = c->rbuf + off;
         uint32_t dest = get32(f), kind = get32(f + 4);
-        if (kind == PS_WIRE_BYE && c->member) {
-            c->bye = 1;
+        if ((kind == PS_WIRE_BYE || kind == PS_WIRE_BEAT) && c->member) {
+            c->bye |= kind == PS_WIRE_BYE;
             off += PS_WIRE_FRAME_LEN;
             continue;
         }
@@ -123,6 +125,7 @@ int ps_conn_read(ps_conn *c, ps_conn_frame_fn on_frame, void *ctx, char *why, si
         if (c->big) {
             ssize_t r = read(c->fd, c->big + c->big_got, c->big_len - c->big_got);
             if (r > 0) {
+                c->heard_at = ps_net_now();
                 c->big_got += (size_t)r;
                 if (c->big_got == c->big_len) {
                     void *buf = c->big;
@@ -149,6 +152,7 @@ int ps_conn_read(ps_conn *c, ps_conn_frame_fn on_frame, void *ctx, char *why, si
                 want = hdrs - c->rlen;
             ssize_t r = read(c->fd, c->rbuf + c->rlen, want);
             if (r > 0) {
+                c->heard_at = ps_net_now();
                 c->rlen += (size_t)r;
                 if (conn_parse(c, on_frame, ctx, why, n))
                     return -1;

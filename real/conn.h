@@ -22,6 +22,8 @@ typedef struct ps_out_item {
 
 typedef struct ps_conn {
     int fd, rank, outgoing, member, bye;
+    int beats;          /* a join connection: its peer sends PS_WIRE_BEAT */
+    double heard_at;    /* ps_net_now() of the last bytes read from it */
     char addr_str[32];
     char name[96];      /* "from node 2 (127.0.0.1:40000)", for logs */
     uint8_t *rbuf;      /* staging for small frames */

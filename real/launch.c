@@ -165,6 +165,9 @@ int ps_real_local_wait(ps_real_children *kids, int this_node_failed, ps_err *err
     int bad = 0;
     char list[512] = "";
     size_t used = 0;
+    if (kids->stalled_node > 0 && kids->stalled_node < kids->n && kids->pid[kids->stalled_node] > 0)
+        kill(kids->pid[kids->stalled_node], SIGKILL);
+    kids->stalled_node = 0;
     if (this_node_failed)
         for (int r = 1; r < kids->n; r++)
             if (kids->pid[r] > 0) {

@@ -17,6 +17,8 @@ typedef struct ps_real_children {
     double start_time;  /* in: every node's origin of now() (monotonic; 0: at start) */
     int crashed_node, crashed_signal; /* out: a node killed by a signal not ours (a
                                        * crash, SIGKILL), or 0 */
+    int stalled_node; /* in: a node node 0 found stalled, killed with SIGKILL (a failed
+                       * node, which fault.restarts restarts), or 0 */
 } ps_real_children;
 
 /* What a forked node runs on its backend: its actors of the run (a ps_run's, or a

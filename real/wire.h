@@ -13,6 +13,8 @@ enum ps_wire_kind {
     PS_WIRE_MSG = 0,   /* an engine message for actor `dest` */
     PS_WIRE_BYE = 1,   /* the sender is shutting down cleanly: its EOF is not a failure */
     PS_WIRE_HELLO = 2, /* handshake: a PS_MSG_HELLO message whose aux is ps_wire_hello */
+    PS_WIRE_BEAT = 3,  /* a heartbeat on a join connection, both ways: the sender's
+                        * process runs (a stopped or hung one falls silent) */
 };
 
 /* HELLO's aux: who is connecting. Joining the coordinator, token is 0 and

@@ -250,8 +250,9 @@ static const core_key core_keys[] = {
     {"real", "port", T_INT, OFF(real_port), "0", IN(0, 65535), NULL,
      "real: the coordinator's TCP port on 127.0.0.1 for local runs (0 = any free port)"},
     {"real", "timeout", T_DOUBLE, OFF(real_timeout), "10", POS_TO(86400), NULL,
-     "real: seconds to wait for nodes to join, for a peer to accept a connection, and to "
-     "flush at shutdown; past it the node reports the address that failed and exits"},
+     "real: seconds to wait for nodes to join, for a peer to accept a connection, to flush "
+     "at shutdown, and for a heartbeat (a node silent that long, stopped or hung, counts as "
+     "failed); past it the node reports the address or node that failed and exits"},
     {"real", "send_buffer", T_U64, OFF(real_send_buffer), "64M", IN(65536, 1e12), NULL,
      "real: bytes queued per connection before a sender blocks (back-pressure)"},
     {"real", "stall_timeout", T_DOUBLE, OFF(real_stall_timeout), "0", IN(0, 1e6), NULL,

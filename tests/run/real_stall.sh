@@ -3,7 +3,8 @@
 # EOF tells anyone) no longer hangs the run: with real.stall_timeout set, the
 # coordinator gives up after that long without a message, names the evaluation
 # point and the workers it waits for, and the run exits non-zero with every
-# process gone. (Heartbeats and recovery are for later.)
+# process gone. (Heartbeats find a stopped node too, after real.timeout:
+# tests/run/stall.sh.)
 source "$(dirname "$0")/common.bash"
 "$PSLAB" run tests/expected/golden8.ini --backend real --set run.iterations=100000 \
     --set run.eval_every=1000 --set real.stall_timeout=2 --out "$TMP/run" \
