@@ -231,6 +231,20 @@ static int check_store_disks(ps_backend *be, const ps_config *cfg, ps_err *err)
     return PS_OK;
 }
 
+/* fault.slow and fault.link_down, on the sim backend (the config refuses them on
+ * the real one), their times in the run's, which a resumed run's clock starts at
+ * offset. */
+static int set_sim_faults(ps_backend *be, const ps_config *cfg, double offset, ps_err *err)
+{
+#ifdef PSLAB_HAVE_SIMGRID
+    if (cfg->n_windows && strcmp(cfg->backend, "sim") == 0)
+        return ps_sim_set_faults(be, cfg->windows, cfg->n_windows, offset,
+                                 cfg->servers + cfg->workers, err);
+#endif
+    (void)be, (void)cfg, (void)offset, (void)err;
+    return PS_OK;
+}
+
 /* The servers' store: the simulator's disk store in sim, else mem, or RocksDB
  * (for disk on the real backend, and rocksdb on both) when it is built in. */
 static int select_store(ps_run *run, const ps_config *cfg, ps_err *err)
@@ -402,6 +416,8 @@ static int run_attempt(run_args *a, const ps_config *cfg, const char *dir, int r
         rc = make_backend(a, cfg, launch_run, &run, dir, &be, err);
     if (rc == PS_OK)
         rc = check_store_disks(be, cfg, err);
+    if (rc == PS_OK)
+        rc = set_sim_faults(be, cfg, run.time_offset, err);
     if (rc == PS_OK) {
         double wall;
         rc = launch_and_wait(launch_run, &run, be, &run.failed, &run.interrupted, &wall, err);
@@ -504,6 +520,8 @@ static int run_tasks(run_args *a, const ps_config *cfg, const char *dir, ps_err 
     for (int k = 0; rc == PS_OK && k < cl->n_tasks; k++)
         if (check_store_disks(be, cl->tasks[k].tcfg, err))
             rc = ps_err_prefix(err, "task %s: ", cl->tasks[k].name);
+    if (rc == PS_OK)
+        rc = set_sim_faults(be, cfg, 0, err);
     if (rc == PS_OK) {
         double wall;
         rc = launch_and_wait(launch_tasks, cl, be, &cl->failed, NULL, &wall, err);

@@ -24,9 +24,13 @@
  * Waits go through sg_comm_wait_any / sg_comm_wait_all_for, never sg_comm_wait: the
  * latter, called by an actor that is neither end of a comm (a postman's send),
  * overwrites the receiver's timeout action.
- * Not handled yet: host and link failures. SimGrid reports a failed comm as a C++
- * exception that the C API's wait-any lets through, which aborts the process. */
+ * Timed faults (fault.slow, fault.link_down) are sim/fault_sim.c's; a link down holds
+ * the messages that would cross it (ps__hold). Not handled: SimGrid's own host and
+ * link failures, whose failed comms are C++ exceptions that the C API's wait-any
+ * lets through, aborting the process; an injected crash is the engine's
+ * (fault.crash). */
 #include "sim/backend_sim.h"
+#include "sim/fault_sim.h"
 #include "engine/core/interrupt.h"
 #include "engine/ps/msg.h"
 
@@ -40,6 +44,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,6 +126,7 @@ typedef struct ps__actor {
     sg_comm_t rx;     /* pending receive, kept across a timed-out recv */
     void *rx_data;    /* where SimGrid writes the received envelope */
     sg_sem_t wakes;   /* its node-local wake-ups (made at the first use) */
+    struct ps__holder *holder; /* its sends held by a link down, or NULL */
 } ps__actor;
 
 struct ps__sim {
@@ -138,6 +144,7 @@ struct ps__sim {
     /* Write-behind (ps_sim_set_write_behind): per host, bytes written but not yet on
      * its disk and when that was last brought up to date; 0 limit: writes block. */
     double write_behind, *dirty, *dirty_at;
+    ps_simf faults; /* fault.slow, fault.link_down (ps_sim_set_faults) */
 };
 
 /* The message pattern of a run, for bench/raw_simgrid_ps --pattern to replay the
@@ -429,6 +436,115 @@ static void ps__forward_interrupt(ps__sim *sim, ps__actor *a)
         ps__send(&sim->be, 0, buf, len, &ignored);
 }
 
+/* ---- sends held by a link down (fault.link_down) ---- */
+
+/* An actor's held sends and the actor on its host that starts each once its link is
+ * up again (and waits for them: an ending actor's unfinished comms are cancelled).
+ * A send of a pair with one held waits behind it, so that each pair stays FIFO. */
+typedef struct ps__held {
+    int to;
+    ps__env *env;
+    size_t len;
+    double at; /* when it may leave */
+} ps__held;
+
+typedef struct ps__holder {
+    ps__actor *owner;
+    ps__held *items;
+    size_t n, cap;
+    sg_sem_t wake; /* a new item, maybe earlier than the one it sleeps for */
+} ps__holder;
+
+static void ps__holder_main(int argc, char **argv)
+{
+    (void)argc, (void)argv;
+    ps__holder *h = sg_actor_self_get_data();
+    ps__sim *sim = h->owner->sim;
+    sg_comm_t *comms = NULL;
+    size_t n_comms = 0, cap_comms = 0;
+    while (h->n > 0) {
+        double now = simgrid_get_clock(), first = INFINITY;
+        size_t kept = 0;
+        for (size_t i = 0; i < h->n; i++) { /* in order: those due leave, the rest stay */
+            ps__held *it = &h->items[i];
+            if (it->at > now) {
+                first = it->at < first ? it->at : first;
+                h->items[kept++] = *it;
+                continue;
+            }
+            sg_comm_t *c = n_comms < cap_comms ? comms
+                           : realloc(comms, (cap_comms ? 2 * cap_comms : 16) * sizeof *c);
+            if (c && n_comms == cap_comms) {
+                comms = c;
+                cap_comms = cap_comms ? 2 * cap_comms : 16;
+            } else if (!c) { /* out of memory: wait for those started, one at a time */
+                sg_comm_wait_all(comms, n_comms);
+                n_comms = 0;
+                if (!cap_comms) {
+                    sg_comm_t one = sg_mailbox_put_async(sim->mbox[it->to], it->env, (long)it->len);
+                    sg_comm_wait_all(&one, 1);
+                    continue;
+                }
+            }
+            comms[n_comms++] = sg_mailbox_put_async(sim->mbox[it->to], it->env, (long)it->len);
+        }
+        h->n = kept;
+        if (kept)
+            sg_sem_acquire_timeout(h->wake, first - now);
+    }
+    h->owner->holder = NULL; /* later sends go straight again */
+    if (n_comms)
+        sg_comm_wait_all(comms, n_comms);
+    free(comms);
+    free(h->items);
+    sg_sem_destroy(h->wake);
+    free(h);
+}
+
+/* Holds the send of e to `to` if a link down lies on its route, or one of the same
+ * pair is held; 1: held (e is the holder's), 0: send it now, -1: out of memory. */
+static int ps__hold(ps__sim *sim, ps__actor *a, int to, ps__env *e, size_t len)
+{
+    ps__holder *h = a->holder;
+    double now = simgrid_get_clock(), at = 0;
+    for (size_t i = 0; h && i < h->n; i++)
+        if (h->items[i].to == to && h->items[i].at > at)
+            at = h->items[i].at;
+    double down = sim->faults.n_down ? ps_simf_down_until(&sim->faults, a->host,
+                                                          sim->actors[to].host, now) : 0;
+    at = down > at ? down : at;
+    if (at <= 0)
+        return 0;
+    int fresh = !h;
+    if (fresh && !(h = calloc(1, sizeof *h)))
+        return -1;
+    if (h->n == h->cap) {
+        size_t cap = h->cap ? 2 * h->cap : 16;
+        ps__held *items = realloc(h->items, cap * sizeof *items);
+        if (!items) {
+            if (fresh)
+                free(h);
+            return -1;
+        }
+        h->items = items;
+        h->cap = cap;
+    }
+    h->items[h->n++] = (ps__held){to, e, len, at};
+    if (!fresh) {
+        sg_sem_release(h->wake);
+        return 1;
+    }
+    /* started with its first item: a new actor may run before its creator goes on */
+    h->owner = a;
+    h->wake = sg_sem_init(0);
+    a->holder = h;
+    sg_actor_t act = sg_actor_init("ps.held", a->host);
+    sg_actor_set_stacksize(act, PS__POSTMAN_STACK);
+    sg_actor_set_data(act, h);
+    sg_actor_start_(act, ps__holder_main, 0, NULL);
+    return 1;
+}
+
 static int ps__send(ps_backend *be, int to, void *buf, size_t len, ps_err *err)
 {
     ps__sim *sim = be->impl;
@@ -455,6 +571,16 @@ static int ps__send(ps_backend *be, int to, void *buf, size_t len, ps_err *err)
     if (sim->pattern)
         ps__pattern_note(sim, a->spec.id, (uint32_t)to, (double)len);
     *e = (ps__env){buf, len, NULL};
+    if (sim->faults.n_down || a->holder) {
+        int held = ps__hold(sim, a, to, e, len);
+        if (held < 0) {
+            free(buf);
+            ps__env_give(&sim->envs, e);
+            return ps_err_set(err, "sim: out of memory holding a message of actor %d", a->spec.id);
+        }
+        if (held)
+            return PS_OK;
+    }
     /* An actor that seldom receives reclaims here: a finished check every
      * PS__RECLAIM_AT sends (a failed one costs a timer at the current instant), and
      * a wait for the oldest send when far too many are pending. */
@@ -542,6 +668,30 @@ static double ps__now(ps_backend *be)
     return simgrid_get_clock();
 }
 
+/* fault.slow's .cpu: the flops done at FACTOR times the cost while a window is in
+ * force, split at its ends (at the host's full speed: its sharing with the host's
+ * other actors is SimGrid's, within each piece). */
+static void ps__execute_slowed(ps__sim *sim, double flops)
+{
+    ps__actor *a = ps__self_actor(sim);
+    double speed = a ? sg_host_get_speed(a->host) : 0;
+    while (a && speed > 0 && flops > 0) {
+        double now = simgrid_get_clock(), next;
+        double x = ps_simf_factor(&sim->faults, PS_FAULT_SLOW_CPU, a->spec.node, now, &next);
+        if (x == 1 && !isfinite(next))
+            break;
+        double room = (next - now) * speed; /* host flops before the factor changes */
+        if (flops * x <= room || room <= 1) {
+            sg_actor_execute(flops * x);
+            return;
+        }
+        sg_actor_execute(room);
+        flops -= room / x;
+    }
+    if (flops > 0)
+        sg_actor_execute(flops);
+}
+
 static void ps__compute(ps_backend *be, double flops)
 {
     ps__sim *sim = be->impl;
@@ -549,7 +699,9 @@ static void ps__compute(ps_backend *be, double flops)
         ps__actor *a = ps__self_actor(sim);
         ps__pattern_note(sim, a ? a->spec.id : -1, PS__PATTERN_COMPUTE, flops);
     }
-    if (flops > 0)
+    if (flops > 0 && sim->faults.any_cpu)
+        ps__execute_slowed(sim, flops);
+    else if (flops > 0)
         sg_actor_execute(flops);
     if (ps_interrupt_pending) { /* the actor is looked up only then */
         ps__actor *a = ps__self_actor(sim);
@@ -570,16 +722,20 @@ static void ps__disk(ps_backend *be, size_t bytes, int is_write)
     ps__actor *a = ps__self_actor(sim);
     if (!a || !a->disk || bytes == 0)
         return;
+    /* fault.slow's .disk: an access costs FACTOR times as long */
+    double x = sim->faults.any_disk ? ps_simf_factor(&sim->faults, PS_FAULT_SLOW_DISK,
+                                                     a->spec.node, simgrid_get_clock(), NULL)
+                                    : 1;
     if (!is_write) {
-        sg_disk_read(a->disk, (sg_size_t)bytes);
+        sg_disk_read(a->disk, (sg_size_t)((double)bytes * x));
         return;
     }
     if (sim->write_behind <= 0 || !sim->dirty) {
-        sg_disk_write(a->disk, (sg_size_t)bytes);
+        sg_disk_write(a->disk, (sg_size_t)((double)bytes * x));
         return;
     }
     int h = a->spec.node;
-    double now = simgrid_get_clock(), bw = sg_disk_write_bandwidth(a->disk);
+    double now = simgrid_get_clock(), bw = sg_disk_write_bandwidth(a->disk) / x;
     double d = sim->dirty[h] - (now - sim->dirty_at[h]) * bw;
     d = (d > 0 ? d : 0) + (double)bytes;
     if (d > sim->write_behind) {
@@ -727,6 +883,7 @@ static int ps__launch(ps_backend *be, const ps_actor_spec *specs, int n, ps_err 
         sg_actor_set_data(act, a);
         sg_actor_start_(act, ps__actor_main, 0, NULL);
     }
+    ps_simf_start(&sim->faults, sim->hosts[0]);
     /* after SimGrid's own SIGINT handler, which prints every actor and exits */
     ps_interrupt_install(-1);
     simgrid_run();
@@ -750,6 +907,7 @@ static void ps__destroy(ps_backend *be)
     free(sim->hosts);
     free(sim->dirty);
     free(sim->dirty_at);
+    ps_simf_free(&sim->faults);
     if (sim->pattern && fclose(sim->pattern))
         fprintf(stderr, "pslab: sim: closing the message pattern failed: %s\n", strerror(errno));
     free(sim);
@@ -929,4 +1087,12 @@ int ps_sim_check_disks(ps_backend *be, int n_nodes, const char *why, ps_err *err
                               i, why);
     }
     return PS_OK;
+}
+
+int ps_sim_set_faults(ps_backend *be, const ps_fault_window *w, int n, double offset, int nodes,
+                      ps_err *err)
+{
+    ps__sim *sim = be->impl;
+    ps_simf_free(&sim->faults);
+    return ps_simf_init(&sim->faults, w, n, offset, sim->hosts, sim->n_hosts, nodes, err);
 }

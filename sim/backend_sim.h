@@ -7,6 +7,7 @@
 
 #include "engine/core/backend.h"
 #include "engine/core/err.h"
+#include "engine/core/fault_plan.h"
 
 /* Initialises SimGrid and loads the platform. argc/argv are handed to simgrid_init,
  * so --cfg=... and --log=... work; the arguments SimGrid consumed are removed from
@@ -28,5 +29,12 @@ int ps_sim_set_write_behind(ps_backend *be, double bytes, ps_err *err);
  * hosts) lack a disk that `why` (a store on disk) needs; a host's first disk is the
  * one charged. */
 int ps_sim_check_disks(ps_backend *be, int n_nodes, const char *why, ps_err *err);
+
+/* The config's timed faults (fault.slow, fault.link_down; sim/fault_sim.h), their
+ * times in the run's, whose clock here starts at `offset` (a resumed run), for a
+ * cluster of `nodes`. An unknown link, or a node with no link of its own, is an
+ * error naming it. */
+int ps_sim_set_faults(ps_backend *be, const ps_fault_window *w, int n, double offset, int nodes,
+                      ps_err *err);
 
 #endif

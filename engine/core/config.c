@@ -279,6 +279,15 @@ static const core_key core_keys[] = {
     {"fault", "recovery_s", T_DOUBLE, OFF(fault_recovery_s), "1", IN(0, 1e6), NULL,
      "sim: simulated seconds from an injected crash to the restarted run (detection and new "
      "processes; the real backend measures its own)"},
+    {"fault", "slow", T_STRING, OFF(fault_slow), "", ANY, NULL,
+     "sim: slowdowns, each TARGET@START+DURATIONxFACTOR in simulated seconds of the run: "
+     "serverN.cpu or workerN.cpu (its computations take FACTOR times as long), .disk (its "
+     "disk's accesses), .net (its own links' bandwidth / FACTOR), or link:NAME (a platform "
+     "link's); e.g. worker3.cpu@10+20x4"},
+    {"fault", "link_down", T_STRING, OFF(fault_link_down), "", ANY, NULL,
+     "sim: links down, each TARGET@START+DURATION: serverN or workerN (its own links) or "
+     "link:NAME; a message sent meanwhile whose route crosses one waits until it is up "
+     "again (as TCP resends it), one already on its way arrives; e.g. server1@5+2"},
 
     {"policy", "consistency", T_ENUM, OFF(consistency), "bsp", ANY, ps_consistency_names,
      "consistency model: when a worker's pull may be served (bsp, ssp = stale synchronous, "
@@ -1024,6 +1033,28 @@ static int parse_crashes(ps_config *c, const char *path, const int *origin, ps_e
     return PS_OK;
 }
 
+/* fault.slow and fault.link_down: the simulator's timed faults. */
+static int parse_windows(ps_config *c, const char *path, const int *origin, ps_err *err)
+{
+    c->n_windows = 0;
+    for (int down = 0; down < 2; down++) {
+        const char *key = down ? "link_down" : "slow";
+        int k = find_key("fault", key);
+        const char *text = down ? c->fault_link_down : c->fault_slow;
+        char name[32];
+        snprintf(name, sizeof name, "fault.%s", key);
+        if (ps_fault_windows_parse(text, name, down, c->servers, c->workers, c->windows,
+                                   &c->n_windows, err))
+            return where(err, path, origin[k]);
+        if (text && *text && strcmp(c->backend, "sim") != 0) {
+            ps_err_set(err, "fault.%s is a simulator fault: the real backend's CPUs, disks and "
+                       "links are real", key);
+            return where(err, path, origin[k]);
+        }
+    }
+    return PS_OK;
+}
+
 /* A checkpoint is a barrier at its clock: a worker-side cache reads past it
  * without asking a server, and a multi-task run's tasks would each need their own. */
 static int check_fault(const ps_config *c, const char *path, const int *origin, ps_err *err)
@@ -1281,6 +1312,7 @@ static int finish(ps_config *c, const char *path, const int *origin, const int *
     if (check_required(c, path, err) || check_owners(c, path, origin, explicit_set, err) ||
         stage_inherit(c, path, origin, explicit_set, err) || check_cross(c, path, origin, err) ||
         check_fault(c, path, origin, err) || parse_crashes(c, path, origin, err) ||
+        parse_windows(c, path, origin, err) ||
         check_cache(c, path, origin, explicit_set, err) ||
         check_index(c, path, origin, explicit_set, err) ||
         check_paths(c, path, origin, err))

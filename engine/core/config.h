@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "engine/core/err.h"
+#include "engine/core/fault_plan.h"
 
 /* Config keys, as tables declare them: the core's in config.c, and each model's
  * own (ps_model_ops.keys), which the config registers under the model's name:
@@ -178,6 +179,10 @@ typedef struct ps_config {
         int index;
         int32_t clock;            /* when it has completed this many clocks */
     } crashes[PS_CONFIG_MAX_CRASHES];
+    char *fault_slow;             /* "worker3.cpu@10+20x4, link:l2@0+5x10": sim slowdowns */
+    char *fault_link_down;        /* "server1@5+2, link:l2@8+1": sim links down */
+    int n_windows;                /* fault_slow and fault_link_down parsed */
+    ps_fault_window windows[PS_FAULT_MAX_WINDOWS];
 
     /* [policy] */
     char *consistency;
