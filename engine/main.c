@@ -350,6 +350,7 @@ static int prepare_resume(ps_run *run, const char *dir, int restart, ps_err *err
 /* What a failed attempt leaves for the next: a node's death. */
 typedef struct attempt_end {
     int crashed;         /* sim: an injected crash, at crash_time */
+    int crashed_worker;  /* it was a worker's */
     double crash_time;
 } attempt_end;
 
@@ -425,6 +426,7 @@ static int run_attempt(run_args *a, const ps_config *cfg, const char *dir, int r
         print_result(&run, be, dir, wall);
     }
     end->crashed = run.crashed;
+    end->crashed_worker = run.crashed && !run.crash_server;
     end->crash_time = run.crash_time;
     if (be)
         be->ops->destroy(be);
@@ -480,16 +482,22 @@ static int run_attempt_forked(run_args *a, const ps_config *cfg, const char *dir
  * config injects. */
 static int run_one(run_args *a, const ps_config *cfg, const char *dir, ps_err *err)
 {
-    attempt_end end = {0, 0};
+    attempt_end end = {0, 0, 0};
     for (int restarts = 0;; restarts++) {
         int resume = a->resume ? 1 : restarts ? 2 : 0;
         int rc = strcmp(cfg->backend, "sim") == 0 && (cfg->n_crashes || cfg->fault_rate > 0)
                      ? run_attempt_forked(a, cfg, dir, resume, restarts, &end, err)
                      : run_attempt(a, cfg, dir, resume, restarts, &end, err);
-        int died = end.crashed;
+        int died = end.crashed, worker_died = end.crashed_worker;
 #ifdef PSLAB_HAVE_REAL
         died |= real_kids.crashed_node != 0;
+        worker_died |= real_kids.crashed_node >= cfg->servers;
 #endif
+        if (rc && died && worker_died && strcmp(cfg->on_worker_failure, "abort") == 0) {
+            fprintf(stderr, "pslab run: a worker's node died, and fault.on_worker_failure = "
+                    "abort: the run fails\n");
+            return rc;
+        }
         if (!rc || !died || restarts >= cfg->fault_restarts || ps_interrupt_signal())
             return rc;
         fprintf(stderr, "pslab run: %s\n", err->msg);

@@ -69,6 +69,10 @@ typedef struct real_be {
     int beat_started, beat_stop;
     pthread_mutex_t beat_mu;
     pthread_cond_t beat_cv;
+    /* fault.on_worker_failure = continue: nodes from this rank on (the workers')
+     * may be lost without failing the run (0: none may); dead[rank]: lost. */
+    int expendable_from;
+    char *dead;
 } real_be;
 
 static _Thread_local int tl_self = -1;
@@ -178,10 +182,40 @@ static void rb_close_conn(real_be *rb, ps_conn *c)
     pthread_mutex_unlock(&c->wmu);
 }
 
+static int rb_expendable(const real_be *rb, int rank)
+{
+    return rb->expendable_from > 0 && rank >= rb->expendable_from && rank < rb->p.n_nodes &&
+           rb->dead;
+}
+
+/* An expendable node is gone: sends to it are dropped from now on, and the node of
+ * the coordinator tells it (PS_INTERRUPT_LOST), which goes on without its workers. */
+static void rb_lose(real_be *rb, int rank, const char *why)
+{
+    pthread_mutex_lock(&rb->mu);
+    int first = !rb->dead[rank];
+    rb->dead[rank] = 1;
+    pthread_mutex_unlock(&rb->mu);
+    if (!first)
+        return;
+    fprintf(stderr, "pslab: node %d: lost node %d (%s); fault.on_worker_failure = continue: "
+            "going on without it\n", rb->p.rank, rank, why);
+    ps_msg_writer w;
+    ps_err err;
+    if (rb->n_actors > 0 && rb->actor_node[0] == rb->p.rank &&
+        ps_msg_build(&w, PS_MSG_INTERRUPT, 0, 0, PS_INTERRUPT_LOST, rank, 0, 0, 0, &err) == PS_OK)
+        rb_deliver(rb, 0, w.buf, w.len);
+}
+
 static void rb_drop(real_be *rb, ps_conn *c, const char *why)
 {
     fprintf(stderr, "pslab: node %d: closing connection %s: %s\n", rb->p.rank, c->name, why);
     int was_member = c->member && !c->bye;
+    if (was_member && rb_expendable(rb, c->rank)) { /* before a send can find it closed */
+        rb_lose(rb, c->rank, why);
+        rb_close_conn(rb, c);
+        return;
+    }
     rb_close_conn(rb, c);
     if (was_member) {
         char msg[400];
@@ -365,14 +399,19 @@ static void rb_check_beats(real_be *rb)
         if (gap > rb->p.timeout_s / 2)
             c->heard_at = now;
         if (c->fd < 0 || c->bye || now - c->heard_at <= rb->p.timeout_s ||
+            (rb->dead && rb->dead[c->rank]) ||
             (ioctl(c->fd, FIONREAD, &unread) == 0 && unread > 0))
             continue;
         char msg[400];
         snprintf(msg, sizeof msg, "node %d sent nothing for %.1f s (real.timeout = %g s): it is "
                  "stopped or hung, and counts as failed", c->rank, now - c->heard_at,
                  rb->p.timeout_s);
+        rb->stalled_node = c->rank; /* a local launch kills it */
+        if (rb_expendable(rb, c->rank)) {
+            rb_lose(rb, c->rank, "it sent nothing for real.timeout: stopped or hung");
+            continue;
+        }
         fprintf(stderr, "pslab: node %d: %s\n", rb->p.rank, msg);
-        rb->stalled_node = c->rank;
         rb_fail(rb, msg);
         return;
     }
@@ -488,6 +527,10 @@ static int rb_send_message(real_be *rb, int to, void *buf, size_t len, size_t at
         return ps_err_set(err, "send to unknown actor %d", to);
     }
     int node = rb->actor_node[to];
+    if (rb->dead && rb->dead[node]) { /* lost, and the run goes on: as to a closed socket */
+        free(buf);
+        return PS_OK;
+    }
     if (node == rb->p.rank) {
         if (view_len) { /* a local mailbox keeps the message: join the pieces */
             void *joined = ps_splice_join(buf, len, at, view, view_len);
@@ -510,7 +553,12 @@ static int rb_send_message(real_be *rb, int to, void *buf, size_t len, size_t at
     err->msg[0] = 0;
     pthread_mutex_lock(&c->wmu);
     int had_queue = c->qhead != NULL, rc;
-    if (c->fd < 0) {
+    if (c->fd < 0 && rb_expendable(rb, node)) { /* it closed first: lost */
+        pthread_mutex_unlock(&c->wmu);
+        free(buf);
+        rb_lose(rb, node, "its connection closed");
+        return PS_OK;
+    } else if (c->fd < 0) {
         free(buf);
         rc = ps_err_set(err, "connection %s is closed", c->name);
     } else if (view_len) {
@@ -540,7 +588,7 @@ static int rb_send_message(real_be *rb, int to, void *buf, size_t len, size_t at
     }
     /* Closed with bytes still queued: they will never arrive. (Closed after all
      * was written is a peer that got its message and finished.) */
-    if (rc == PS_OK && c->fd < 0 && c->qhead)
+    if (rc == PS_OK && c->fd < 0 && c->qhead && !(rb->dead && rb->dead[node]))
         rc = ps_err_set(err, "sending %s: the connection closed with %zu bytes unsent", c->name,
                         c->queued);
     pthread_mutex_unlock(&c->wmu);
@@ -783,6 +831,7 @@ static void rb_destroy(ps_backend *be)
         close(rb->wake_fd);
     pthread_mutex_destroy(&rb->mu);
     free(rb->beat_conns);
+    free(rb->dead);
     free(rb->in);
     free(rb->out);
     free(rb->peers);
@@ -845,6 +894,17 @@ static const ps_backend_ops real_ops = {
     .wait_wakes = rb_wait_wakes,
     .destroy = rb_destroy,
 };
+
+int ps_real_backend_set_expendable(ps_backend *be, int from, ps_err *err)
+{
+    real_be *rb = (real_be *)be;
+    if (from <= 0)
+        return PS_OK;
+    if (!(rb->dead = calloc((size_t)rb->p.n_nodes, 1)))
+        return ps_err_set(err, "out of memory");
+    rb->expendable_from = from;
+    return PS_OK;
+}
 
 int ps_real_backend_stalled_node(const ps_backend *be)
 {

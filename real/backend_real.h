@@ -29,6 +29,10 @@ typedef struct ps_real_params {
 int ps_real_backend_create(ps_backend **be, ps_real_params *p, char **config_text,
                            char **run_dir, ps_err *err);
 
+/* fault.on_worker_failure = continue: nodes from rank `from` on (the workers') may
+ * be lost, each told to the coordinator, without failing this node; 0: none. */
+int ps_real_backend_set_expendable(ps_backend *be, int from, ps_err *err);
+
 /* The node this node found stalled (silent for real.timeout on its join
  * connection, with the process alive: SIGSTOP, a hang), or -1; -1 for a backend
  * that is not this one. */

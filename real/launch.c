@@ -86,6 +86,11 @@ char *ps_real_read_file(const char *path)
     return s;
 }
 
+int ps_real_expendable_from(const ps_config *cfg)
+{
+    return strcmp(cfg->on_worker_failure, "continue") == 0 ? cfg->servers : 0;
+}
+
 /* A forked node: joins through the coordinator and runs its actors. Never returns. */
 static void local_child(ps_real_launch_fn launch, void *ctx, const ps_config *cfg, int rank,
                         int n, ps_addr coord, double start_time)
@@ -98,6 +103,8 @@ static void local_child(ps_real_launch_fn launch, void *ctx, const ps_config *cf
     signal(SIGINT, SIG_IGN);
     ps_err err;
     int rc = ps_real_backend_create(&be, &p, NULL, NULL, &err);
+    if (rc == PS_OK)
+        rc = ps_real_backend_set_expendable(be, ps_real_expendable_from(cfg), &err);
     if (rc == PS_OK)
         rc = launch(ctx, be, &err);
     if (rc)
@@ -115,6 +122,7 @@ int ps_real_local_start(ps_real_launch_fn launch, void *ctx, const ps_config *cf
     double start_time = kids->start_time;
     memset(kids, 0, sizeof *kids);
     kids->start_time = start_time;
+    kids->expendable_from = ps_real_expendable_from(cfg);
     ps_addr at = {.ip = 0, .port = (uint16_t)cfg->real_port}, bound;
     ps_net_parse_addr("127.0.0.1:0", &at, err);
     at.port = (uint16_t)cfg->real_port;
@@ -152,6 +160,8 @@ int ps_real_local_start(ps_real_launch_fn launch, void *ctx, const ps_config *cf
                         .send_limit = (size_t)cfg->real_send_buffer,
                         .config_text = text, .run_dir = dir, .start_time = start_time};
     int rc = ps_real_backend_create(be, &p, NULL, NULL, err);
+    if (rc == PS_OK)
+        rc = ps_real_backend_set_expendable(*be, ps_real_expendable_from(cfg), err);
     free(text);
     if (rc) {
         ps_err e2;
@@ -187,6 +197,9 @@ int ps_real_local_wait(ps_real_children *kids, int this_node_failed, ps_err *err
             ;
         if (kids->peak_rss_kb)
             kids->peak_rss_kb[r] = ru.ru_maxrss; /* Linux: kilobytes */
+        int expendable = kids->expendable_from > 0 && r >= kids->expendable_from;
+        if (expendable && WIFSIGNALED(st)) /* lost, and the run went on without it */
+            continue;
         if (WIFSIGNALED(st) && WTERMSIG(st) != SIGTERM && !kids->crashed_node) {
             kids->crashed_node = r; /* SIGTERM is ours, above, or a request to stop */
             kids->crashed_signal = WTERMSIG(st);

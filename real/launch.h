@@ -17,9 +17,15 @@ typedef struct ps_real_children {
     double start_time;  /* in: every node's origin of now() (monotonic; 0: at start) */
     int crashed_node, crashed_signal; /* out: a node killed by a signal not ours (a
                                        * crash, SIGKILL), or 0 */
+    int expendable_from; /* fault.on_worker_failure = continue: nodes from this rank
+                          * on killed by a signal are lost workers, not failures */
     int stalled_node; /* in: a node node 0 found stalled, killed with SIGKILL (a failed
                        * node, which fault.restarts restarts), or 0 */
 } ps_real_children;
+
+/* The first node the run may lose and go on (the workers' under
+ * fault.on_worker_failure = continue), or 0. */
+int ps_real_expendable_from(const ps_config *cfg);
 
 /* What a forked node runs on its backend: its actors of the run (a ps_run's, or a
  * multi-task run's), from the state built before the fork. */

@@ -244,6 +244,8 @@ int ps_real_node_main(int argc, char **argv)
             rc = ps_outputs_mkdir(dir, &err);
     }
     if (rc == PS_OK)
+        rc = ps_real_backend_set_expendable(be, ps_real_expendable_from(&cfg), &err);
+    if (rc == PS_OK)
         rc = node_run(&a, &cfg, dir, be, &err);
     if (rc)
         fprintf(stderr, "pslab node %d: %s\n", a.rank, err.msg);

@@ -77,6 +77,7 @@ static const char *const store_names[] = {"mem", "disk", "rocksdb", NULL};
 static const char *const source_names[] = {"synthetic", "libsvm", "movielens", "idx", NULL};
 static const char *const order_names[] = {"shuffled", "file", NULL};
 static const char *const onoff_names[] = {"off", "on", NULL};
+static const char *const worker_failure_names[] = {"restart", "continue", "abort", NULL};
 static const char *const target_names[] = {"logistic", "linear", NULL};
 static const char *const generator_names[] = {"ctr", "ratings", "mixture", "dense", NULL};
 static const char *const update_names[] = {"average", "sum", NULL};
@@ -279,6 +280,13 @@ static const core_key core_keys[] = {
     {"fault", "recovery_s", T_DOUBLE, OFF(fault_recovery_s), "1", IN(0, 1e6), NULL,
      "sim: simulated seconds from an injected crash to the restarted run (detection and new "
      "processes; the real backend measures its own)"},
+    {"fault", "on_worker_failure", T_ENUM, OFF(on_worker_failure), "restart", ANY,
+     worker_failure_names,
+     "a worker node's death: restart (the run starts again from its checkpoint, as for a "
+     "server's; uses a fault.restarts), continue (the run goes on without it: the servers "
+     "count only the remaining workers from then on, its updates so far are kept and its "
+     "data shard is dropped; summary.txt names it; one stage, one task) or abort (the run "
+     "fails, whatever fault.restarts)"},
     {"fault", "slow", T_STRING, OFF(fault_slow), "", ANY, NULL,
      "sim: slowdowns, each TARGET@START+DURATIONxFACTOR in simulated seconds of the run: "
      "serverN.cpu or workerN.cpu (its computations take FACTOR times as long), .disk (its "
@@ -1025,9 +1033,13 @@ static int parse_crashes(ps_config *c, const char *path, const int *origin, ps_e
                                                       : "needs fault.restarts (one per crash)");
         return where(err, path, origin[find_key("fault", "rate")]);
     }
-    if (c->n_crashes > c->fault_restarts) {
-        ps_err_set(err, "fault.crash injects %d crash(es) but fault.restarts = %d: the run would "
-                   "end at the first it cannot restart from", c->n_crashes, c->fault_restarts);
+    int restarting = 0; /* a worker's crash under continue needs no restart */
+    for (int i = 0; i < c->n_crashes; i++)
+        restarting += c->crashes[i].server || strcmp(c->on_worker_failure, "continue") != 0;
+    if (restarting > c->fault_restarts) {
+        ps_err_set(err, "fault.crash injects %d crash(es) to restart from but fault.restarts = %d: "
+                   "the run would end at the first it cannot restart from", restarting,
+                   c->fault_restarts);
         return where(err, path, origin[k]);
     }
     return PS_OK;
@@ -1051,6 +1063,22 @@ static int parse_windows(ps_config *c, const char *path, const int *origin, ps_e
                        "links are real", key);
             return where(err, path, origin[k]);
         }
+    }
+    return PS_OK;
+}
+
+/* fault.on_worker_failure = continue: one stage of one task, whose worker set only
+ * shrinks (a stage change would bring the lost worker back). */
+static int check_worker_failure(const ps_config *c, const char *path, const int *origin,
+                                ps_err *err)
+{
+    if (strcmp(c->on_worker_failure, "continue") != 0)
+        return PS_OK;
+    int tasks = c->n_tasks || strcmp(c->scheduler, "auto") == 0;
+    const char *why = tasks ? "a multi-task run" : c->n_stages > 1 ? "a plan of stages" : NULL;
+    if (why) {
+        ps_err_set(err, "fault.on_worker_failure = continue does not work with %s yet", why);
+        return where(err, path, origin[find_key("fault", "on_worker_failure")]);
     }
     return PS_OK;
 }
@@ -1313,6 +1341,7 @@ static int finish(ps_config *c, const char *path, const int *origin, const int *
         stage_inherit(c, path, origin, explicit_set, err) || check_cross(c, path, origin, err) ||
         check_fault(c, path, origin, err) || parse_crashes(c, path, origin, err) ||
         parse_windows(c, path, origin, err) ||
+        check_worker_failure(c, path, origin, err) ||
         check_cache(c, path, origin, explicit_set, err) ||
         check_index(c, path, origin, explicit_set, err) ||
         check_paths(c, path, origin, err))

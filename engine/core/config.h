@@ -179,6 +179,7 @@ typedef struct ps_config {
         int index;
         int32_t clock;            /* when it has completed this many clocks */
     } crashes[PS_CONFIG_MAX_CRASHES];
+    char *on_worker_failure;      /* restart | continue | abort */
     char *fault_slow;             /* "worker3.cpu@10+20x4, link:l2@0+5x10": sim slowdowns */
     char *fault_link_down;        /* "server1@5+2, link:l2@8+1": sim links down */
     int n_windows;                /* fault_slow and fault_link_down parsed */

@@ -38,6 +38,8 @@ typedef struct ps_coord {
     double *disk_read, *disk_written; /* per server: its store's bytes, at the last snapshot */
     double *net_bytes;                /* per server: its messages' bytes, likewise */
     int n_done, n_failed;
+    int32_t *lost_at;                 /* per worker: the clock it was lost at, or -1 */
+    int n_lost;
     int interrupted;                  /* the signal of an INTERRUPT message, or 0 */
     int crashed;                      /* it was a node's injected crash, at crash_time */
     int64_t row_written;              /* resumed: the clock whose row is already there */
@@ -199,6 +201,8 @@ static int coord_take_done(ps_coord *c, const ps_msg *m, ps_err *err)
             st[k].end_time_s += r->time_offset;
     if (cache_len)
         memcpy(&c->cache_stats[w], m->aux + len, cache_len);
+    if (c->lost_at[w] >= 0)
+        return PS_OK; /* counted when it was lost; what it did till then is kept */
     c->n_done++;
     if (m->table == PS_DONE_INTERRUPTED)
         return PS_OK; /* it stopped short because the run was told to */
@@ -229,11 +233,68 @@ static int coord_take_stage(ps_coord *c, const ps_msg *m, ps_err *err)
     return PS_OK;
 }
 
+/* fault.on_worker_failure = continue: worker w is gone since its clock `clock`; the
+ * servers count the others only, and the run ends without its end. */
+static int coord_lose_worker(ps_coord *c, int w, int32_t clock, ps_err *err)
+{
+    const ps_run *r = c->run;
+    if (w < 0 || w >= r->n_workers || c->lost_at[w] >= 0)
+        return PS_OK;
+    /* the real backend knows no clock: the newest evaluated, which it had reached */
+    c->lost_at[w] = clock >= 0 ? clock : c->next_eval ? c->evals[c->next_eval - 1].clock : 0;
+    c->n_lost++;
+    c->n_done++;
+    if (c->n_lost == r->n_workers)
+        return ps_err_set(err, "every worker is lost: the run cannot go on");
+    fprintf(stderr, "%spslab: worker %d lost (fault.on_worker_failure = continue): the run goes on "
+            "with %d workers\n", r->progress ? "\n" : "", w, r->n_workers - c->n_lost);
+    for (int s = 0; s < r->n_servers; s++) {
+        ps_msg_writer m;
+        if (ps_msg_build(&m, PS_MSG_INTERRUPT, 0, PS_COORDINATOR_ID, PS_INTERRUPT_LOST, w, 0, 0, 0,
+                         err) ||
+            ps_send(c->be, ps_server_actor(s), m.buf, m.len, err))
+            return PS_ERR;
+    }
+    return PS_OK;
+}
+
+/* A worker's death under continue: in sim its crash (sender, aux: time, clock),
+ * from the real backend its node (clock), each of that node's workers. */
+static int coord_take_loss(ps_coord *c, const ps_msg *m, ps_err *err)
+{
+    const ps_run *r = c->run;
+    if (m->table == PS_INTERRUPT_CRASH) {
+        double aux[2];
+        memcpy(aux, m->aux, sizeof aux);
+        return coord_lose_worker(c, (int)m->sender - ps_worker_actor(r, 0), (int32_t)aux[1], err);
+    }
+    int wpn = ps_run_node_workers(r), first = (m->clock - r->n_servers) * wpn;
+    for (int w = first; w >= 0 && w < first + wpn && w < r->n_workers; w++)
+        if (coord_lose_worker(c, w, -1, err))
+            return PS_ERR;
+    return PS_OK;
+}
+
+/* Whether an INTERRUPT is a worker's death the run survives. */
+static int coord_is_loss(const ps_coord *c, const ps_msg *m)
+{
+    const ps_run *r = c->run;
+    if (strcmp(r->cfg->on_worker_failure, "continue") != 0)
+        return 0;
+    if (m->table == PS_INTERRUPT_LOST)
+        return m->clock >= r->n_servers;
+    int w = (int)m->sender - ps_worker_actor(r, 0);
+    return m->table == PS_INTERRUPT_CRASH && m->aux_len == 2 * sizeof(double) && w >= 0 &&
+           w < r->n_workers;
+}
+
 /* SIGINT or SIGTERM: the servers answer every pull from now on with an interrupted
  * reply, so that each worker ends at the end of the clock it is in, and sends its
  * done; the run then ends as usual, without waiting for the evaluations left. */
 static int coord_take_interrupt(ps_coord *c, const ps_msg *m, ps_err *err)
 {
+    if (coord_is_loss(c, m))
+        return coord_take_loss(c, m, err);
     if (m->table == PS_INTERRUPT_CRASH && m->aux_len == 2 * sizeof(double) && !c->crashed) {
         double aux[2];
         memcpy(aux, m->aux, sizeof aux);
@@ -312,9 +373,12 @@ static int coord_init(ps_coord *c, ps_run *r, ps_backend *be, ps_err *err)
     c->disk_read = calloc((size_t)r->n_servers, sizeof *c->disk_read);
     c->disk_written = calloc((size_t)r->n_servers, sizeof *c->disk_written);
     c->net_bytes = calloc((size_t)r->n_servers, sizeof *c->net_bytes);
+    c->lost_at = malloc((size_t)r->n_workers * sizeof *c->lost_at);
+    for (int w = 0; c->lost_at && w < r->n_workers; w++)
+        c->lost_at[w] = -1;
     if (!c->disk_read || !c->disk_written || !c->net_bytes)
         return ps_err_set(err, "out of memory");
-    if (!c->evals || !c->stats || (r->cache_policy && !c->cache_stats))
+    if (!c->evals || !c->stats || !c->lost_at || (r->cache_policy && !c->cache_stats))
         return ps_err_set(err, "coordinator: out of memory");
     c->n_snaps = r->n_servers * r->n_tables;
     for (int t = 0; t < r->n_tables; t++) {
@@ -369,6 +433,7 @@ static void coord_free(ps_coord *c)
     free(c->disk_read);
     free(c->disk_written);
     free(c->net_bytes);
+    free(c->lost_at);
     if (c->metrics)
         fclose(c->metrics);
 }
@@ -414,6 +479,7 @@ static int coord_finish(ps_coord *c, ps_err *err)
         .disk_written = c->disk_written,
         .net_bytes = c->net_bytes,
         .interrupted = c->crashed ? 0 : c->interrupted,
+        .lost_at = c->lost_at,
     };
     if (c->next_eval == 0)
         sum.iterations_done = 0;

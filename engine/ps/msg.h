@@ -71,6 +71,10 @@ enum ps_msg_type {
 /* INTERRUPT to the coordinator, table: a node's injected crash (fault.crash) in
  * sim; aux = f64 its time, f64 its clock. */
 #define PS_INTERRUPT_CRASH 1u
+/* INTERRUPT, table: a node was lost and the run goes on without its workers
+ * (fault.on_worker_failure = continue): the real backend -> the coordinator, clock =
+ * the node; the coordinator -> servers, clock = a worker it lost. */
+#define PS_INTERRUPT_LOST 2u
 
 /* PUSH/CLOCK: this message closes the sender's clock `clock`. */
 #define PS_MSG_F_CLOCK_END 0x1u

@@ -354,6 +354,14 @@ int ps_outputs_write_summary(const char *dir, const ps_run *r, const ps_outputs_
             s->iterations_done, s->failed_workers);
     if (r->restarts)
         fprintf(f, "restarts: %d\n", r->restarts);
+    int lost = 0; /* fault.on_worker_failure = continue */
+    for (int w = 0; s->lost_at && w < r->n_workers; w++)
+        lost += s->lost_at[w] >= 0;
+    if (lost)
+        fprintf(f, "lost_workers: %d\n", lost);
+    for (int w = 0; lost && w < r->n_workers; w++)
+        if (s->lost_at[w] >= 0)
+            fprintf(f, "lost_worker_%d: at clock %d\n", w, s->lost_at[w]);
     if (r->resumed)
         fprintf(f, "resumed_from_clock: %d\n", r->resume_clock);
     if (s->interrupted)

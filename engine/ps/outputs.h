@@ -39,6 +39,7 @@ typedef struct ps_outputs_summary {
     const ps_cache_stats *cache_stats; /* per worker, with policy.cache; else NULL */
     const double *disk_read, *disk_written; /* per server, with a store on disk; else NULL */
     const double *net_bytes;  /* per server, with disk_read: bytes received and replied */
+    const int32_t *lost_at;   /* per worker: the clock it was lost at (-1: it was not) */
 } ps_outputs_summary;
 
 /* Removes path and, if it is a directory, everything under it; a path that does

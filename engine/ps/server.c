@@ -103,6 +103,8 @@ typedef struct ps_server {
     kept_grant *grants;      /* a multi-task run's grants not yet opened */
     int n_grants, cap_grants;
     int interrupted;         /* told so by the coordinator: every pull is answered so */
+    char *lost;              /* per rank: the worker is lost (fault.on_worker_failure) */
+    int n_lost;
     int32_t next_ckpt;       /* the next checkpoint's clock (INT32_MAX: none) */
     pthread_t ckpt_writer;   /* writing the checkpoint taken last (mem store), if */
     int ckpt_writing, ckpt_rc; /* ckpt_writing; its result, ckpt_err its error */
@@ -513,7 +515,7 @@ static int server_apply(ps_server *s, int table, const uint64_t *keys, const uin
                         uint64_t lo, uint32_t n, int32_t clock, const float *vals, ps_err *err)
 {
     ps_server_table *T = &s->tables[table];
-    double rate = ps_run_step_rate_for(s->run, clock, s->members.n);
+    double rate = ps_run_step_rate_for(s->run, clock, s->members.n - s->n_lost);
     if (ps_server_table_apply(T, keys, slots, lo, n, vals, rate, err))
         return PS_ERR;
     server_charge_io(s, T);
@@ -728,6 +730,31 @@ static int server_advance_clock(ps_server *s, int w, ps_err *err)
     if (d != t->min_done || --s->n_at_min > 0)
         return server_stage(s)->consistency->recheck_on_any_clock ? server_serve_ready(s, err)
                                                                   : PS_OK;
+    while (s->n_at_min == 0) {
+        t->min_done++;
+        for (int i = 0; i < t->n_workers; i++)
+            s->n_at_min += t->done[i] == t->min_done;
+    }
+    return server_on_min_advance(s, err);
+}
+
+/* fault.on_worker_failure = continue: worker w is gone. Its clock no longer holds
+ * anyone back (what it pushed is applied as ever), as if the stage had changed to
+ * the others; with none of them behind it, the slowest clock moves on now. */
+static int server_lose_worker(ps_server *s, int w, ps_err *err)
+{
+    int r = ps_members_rank(&s->members, w);
+    ps_clock_table *t = &s->clocks;
+    if (r < 0 || s->lost[r])
+        return PS_OK;
+    s->lost[r] = 1;
+    s->n_lost++;
+    int32_t d = t->done[r];
+    t->done[r] = PS_CLOCK_GONE;
+    if (s->n_lost == s->members.n)
+        return ps_err_set(err, "server %d: every worker is lost", s->index);
+    if (d != t->min_done || --s->n_at_min > 0)
+        return server_serve_ready(s, err);
     while (s->n_at_min == 0) {
         t->min_done++;
         for (int i = 0; i < t->n_workers; i++)
@@ -1019,6 +1046,8 @@ static int server_handle(ps_server *s, void *buf, size_t len, ps_err *err)
     }
     if (m.type == PS_MSG_INTERRUPT && m.sender == PS_COORDINATOR_ID) {
         free(buf);
+        if (m.table == PS_INTERRUPT_LOST)
+            return server_lose_worker(s, m.clock, err) ? PS_ERR : 0;
         return server_take_interrupt(s, err) ? PS_ERR : 0;
     }
     if (m.type == PS_MSG_GRANT) {
@@ -1136,6 +1165,8 @@ static int server_init(ps_server *s, ps_run *r, ps_backend *be, int index, ps_er
     if (ps_clock_table_init(&s->clocks, r->stages[0].workers, err) ||
         ps_members_init(&s->members, n, err))
         return PS_ERR;
+    if (!(s->lost = calloc((size_t)n, 1)))
+        return ps_err_set(err, "out of memory for %d workers", n);
     if (!r->scheduled) {
         ps_members_prefix(&s->members, r->stages[0].workers);
         s->stage_open = 1;
@@ -1192,6 +1223,7 @@ static void server_free(ps_server *s)
     ps_kept_free(&s->pending);
     ps_kept_free(&s->replay);
     ps_members_free(&s->members);
+    free(s->lost);
     for (int i = 0; i < s->n_grants; i++)
         free(s->grants[i].buf);
     free(s->grants);

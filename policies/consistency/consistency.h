@@ -13,6 +13,10 @@
 #include "engine/core/config.h"
 #include "engine/core/err.h"
 
+/* done[w] of a worker that is gone (fault.on_worker_failure = continue): ahead of
+ * every clock, so that it holds no one back. */
+#define PS_CLOCK_GONE (INT32_MAX / 2)
+
 typedef struct ps_clock_table {
     int n_workers;
     int32_t *done;      /* done[w] = clocks completed by worker w */

@@ -67,7 +67,7 @@ expect_error "fault.rate needs fault.restarts (one per crash)" \
     "$PSLAB" run "$TMP/c.ini" --set fault.rate=10 --set fault.restarts=0 --out "$TMP/e5"
 expect_error "fault.rate and fault.crash are one or the other" \
     "$PSLAB" run "$TMP/c.ini" --set fault.rate=10 --set fault.crash=server1@10 --out "$TMP/e6"
-expect_error "fault.crash injects 2 crash(es) but fault.restarts = 1" \
+expect_error "fault.crash injects 2 crash(es) to restart from but fault.restarts = 1" \
     "$PSLAB" run "$TMP/c.ini" --set fault.restarts=1 --set fault.crash="server1@10,worker0@20" --out "$TMP/e1"
 expect_error "fault.crash: 'server1:10' is not NODE@CLOCK" \
     "$PSLAB" run "$TMP/c.ini" --set fault.crash=server1:10 --out "$TMP/e2"
