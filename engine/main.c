@@ -354,27 +354,50 @@ typedef struct attempt_end {
     double crash_time;
 } attempt_end;
 
-/* fault.rate: this attempt's first crash, from the seed and the attempt's number:
- * after an exponential time of rate (eligible nodes) x fault.rate an hour, on an
- * eligible node drawn uniformly (on the real backend node 0, the launcher, is not),
- * at that backend time (sim: each attempt's starts at 0; real: the first's start). */
-static void draw_crash(ps_run *run, const ps_config *cfg, int attempt)
+/* Whether crash c of fault.crash restarts the run (a worker's under continue does not). */
+static int crash_restarts(const ps_config *cfg, int c)
+{
+    return cfg->crashes[c].server || strcmp(cfg->on_worker_failure, "continue") != 0;
+}
+
+/* fault.crash: attempt k injects its k-th crash that restarts the run and the ones
+ * (a worker's under continue) listed between it and the one before. */
+static void arm_listed_crashes(ps_run *run, const ps_config *cfg, int attempt)
+{
+    for (int i = 0, group = 0; i < cfg->n_crashes; i++) {
+        if (group == attempt && run->n_crashes < PS_RUN_MAX_CRASHES)
+            run->crashes[run->n_crashes++] = (struct ps_run_crash){
+                cfg->crashes[i].server, cfg->crashes[i].index, cfg->crashes[i].clock, -1, 0};
+        group += crash_restarts(cfg, i);
+    }
+}
+
+/* fault.rate: this attempt's crashes, from the seed and the attempt's number: each
+ * after an exponential time of rate (eligible nodes) x fault.rate an hour from the
+ * one before, on an eligible node drawn uniformly (on the real backend node 0, the
+ * launcher, is not), at that backend time (sim: each attempt's starts at 0; real:
+ * the first's start). The first that restarts the run ends the attempt; under
+ * continue the workers' before it are each lost in turn. */
+static void draw_crashes(ps_run *run, const ps_config *cfg, int attempt)
 {
     ps_rng rng;
     ps_rng_init(&rng, cfg->seed ^ ((uint64_t)attempt << 32), PS_STREAM_FAULT);
     int real = strcmp(cfg->backend, "real") == 0, first = real ? 1 : 0;
     int nodes = cfg->servers + cfg->workers - first;
-    double wait = -log(ps_rng_unit(&rng)) * 3600.0 / (cfg->fault_rate * nodes);
-    int n = first + (int)ps_rng_below(&rng, (uint64_t)nodes);
-    double t0 = 0;
+    int cont = strcmp(cfg->on_worker_failure, "continue") == 0;
+    double t = 0;
 #ifdef PSLAB_HAVE_REAL
     if (real)
-        t0 = wall_seconds() - real_kids.start_time;
+        t = wall_seconds() - real_kids.start_time;
 #endif
-    run->crash_armed = 1;
-    run->crash_server = n < cfg->servers;
-    run->crash_index = n < cfg->servers ? n : n - cfg->servers;
-    run->crash_after_s = t0 + wait;
+    while (run->n_crashes < (cont ? PS_RUN_MAX_CRASHES : 1)) {
+        t += -log(ps_rng_unit(&rng)) * 3600.0 / (cfg->fault_rate * nodes);
+        int n = first + (int)ps_rng_below(&rng, (uint64_t)nodes), server = n < cfg->servers;
+        run->crashes[run->n_crashes++] = (struct ps_run_crash){
+            server, server ? n : n - cfg->servers, 0, t, 0};
+        if (server)
+            break;
+    }
 }
 
 /* One launch of the run: from the start, or (resume: 1 for --resume, 2 for a
@@ -393,13 +416,7 @@ static int run_attempt(run_args *a, const ps_config *cfg, const char *dir, int r
                 run.time_offset);
     }
     run.restarts = restarts;
-    run.crash_after_s = -1;
-    if (restarts < cfg->n_crashes) {
-        run.crash_armed = 1;
-        run.crash_server = cfg->crashes[restarts].server;
-        run.crash_index = cfg->crashes[restarts].index;
-        run.crash_clock = cfg->crashes[restarts].clock;
-    }
+    arm_listed_crashes(&run, cfg, restarts);
     if (rc == PS_OK)
         rc = select_store(&run, cfg, err);
     /* set before make_backend: the real backend forks the other nodes there */
@@ -412,7 +429,7 @@ static int run_attempt(run_args *a, const ps_config *cfg, const char *dir, int r
         real_kids.start_time = wall_seconds();
 #endif
     if (cfg->fault_rate > 0)
-        draw_crash(&run, cfg, restarts);
+        draw_crashes(&run, cfg, restarts);
     if (rc == PS_OK)
         rc = make_backend(a, cfg, launch_run, &run, dir, &be, err);
     if (rc == PS_OK)
@@ -426,7 +443,7 @@ static int run_attempt(run_args *a, const ps_config *cfg, const char *dir, int r
         print_result(&run, be, dir, wall);
     }
     end->crashed = run.crashed;
-    end->crashed_worker = run.crashed && !run.crash_server;
+    end->crashed_worker = run.crashed && run.crashed_worker;
     end->crash_time = run.crash_time;
     if (be)
         be->ops->destroy(be);

@@ -271,12 +271,13 @@ static const core_key core_keys[] = {
     {"fault", "crash", T_STRING, OFF(fault_crash), "", ANY, NULL,
      "injected crashes, each NODE@CLOCK (server1@40, worker3@100): the node dies once it has "
      "completed that many clocks (real: its process kills itself with SIGKILL), each once, in "
-     "clock order; needs fault.restarts at least as many"},
+     "clock order; needs a fault.restarts for each that restarts the run"},
     {"fault", "rate", T_DOUBLE, OFF(fault_rate), "0", IN(0, 1e9), NULL,
      "crashes per node and hour of the run's time (simulated in sim, wall on the real "
-     "backend), drawn from the seed: each attempt's first crash comes after an exponential "
-     "time, on a node drawn alike (not node 0 on the real backend); every crash uses a "
-     "fault.restarts, and one more than those fails the run; 0 = none"},
+     "backend), drawn from the seed: each after an exponential time from the one before "
+     "(from the attempt's start), on a node drawn alike (not node 0 on the real backend); "
+     "a crash that restarts the run uses a fault.restarts, and one more than those fails "
+     "the run (under fault.on_worker_failure = continue a worker's is lost instead); 0 = none"},
     {"fault", "recovery_s", T_DOUBLE, OFF(fault_recovery_s), "1", IN(0, 1e6), NULL,
      "sim: simulated seconds from an injected crash to the restarted run (detection and new "
      "processes; the real backend measures its own)"},

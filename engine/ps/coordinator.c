@@ -42,6 +42,7 @@ typedef struct ps_coord {
     int n_lost;
     int interrupted;                  /* the signal of an INTERRUPT message, or 0 */
     int crashed;                      /* it was a node's injected crash, at crash_time */
+    int crash_worker;                 /* a worker's */
     int64_t row_written;              /* resumed: the clock whose row is already there */
     double crash_time;
     ps_outputs_stage stages[PS_CONFIG_MAX_STAGES]; /* from the servers' STAGE reports */
@@ -300,6 +301,7 @@ static int coord_take_interrupt(ps_coord *c, const ps_msg *m, ps_err *err)
         memcpy(aux, m->aux, sizeof aux);
         c->crashed = 1; /* sim: the run stops as its peers would see the node gone */
         c->crash_time = aux[0];
+        c->crash_worker = (int)m->sender >= ps_worker_actor(c->run, 0);
     }
     if (c->interrupted)
         return PS_OK; /* every node of a local launch may forward the same Ctrl-C */
@@ -493,6 +495,7 @@ static int coord_finish(ps_coord *c, ps_err *err)
         return ps_err_set(err, "%d worker(s) stopped early", c->n_failed);
     if (c->crashed) {
         r->crashed = 1;
+        r->crashed_worker = c->crash_worker;
         r->crash_time = c->crash_time;
     } else {
         r->interrupted = c->interrupted;

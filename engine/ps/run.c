@@ -389,12 +389,18 @@ int ps_run_launch(ps_run *r, ps_backend *be, ps_err *err)
 int ps_run_crash_point(ps_run *r, ps_backend *be, int server, int index, int32_t clock,
                        ps_err *err)
 {
-    if (!r->crash_armed || r->crash_server != server || r->crash_index != index ||
-        (r->crash_after_s >= 0 ? ps_now(be) < r->crash_after_s : clock < r->crash_clock))
+    struct ps_run_crash *k = NULL;
+    for (int i = 0; i < r->n_crashes && !k; i++) {
+        struct ps_run_crash *x = &r->crashes[i];
+        if (!x->fired && x->server == server && x->index == index &&
+            (x->after_s >= 0 ? ps_now(be) >= x->after_s : clock >= x->clock))
+            k = x;
+    }
+    if (!k)
         return 0;
-    r->crash_armed = 0;
+    k->fired = 1;
     fprintf(stderr, "pslab: %s: %s%d dies at clock %d\n",
-            r->crash_after_s >= 0 ? "fault.rate" : "fault.crash", server ? "server" : "worker",
+            k->after_s >= 0 ? "fault.rate" : "fault.crash", server ? "server" : "worker",
             index, clock);
     if (be->ops->crash)
         be->ops->crash(be);

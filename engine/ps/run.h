@@ -4,6 +4,8 @@
 #ifndef PS_RUN_H
 #define PS_RUN_H
 
+#define PS_RUN_MAX_CRASHES 64
+
 #include <stdint.h>
 #include <stdio.h>
 
@@ -101,11 +103,18 @@ typedef struct ps_run {
     int32_t resume_clock;
     double time_offset;
     int restarts;                    /* fault.restarts used so far */
-    /* the crash this attempt injects (fault.crash: the restarts-th), if armed */
-    int crash_armed, crash_server, crash_index;
-    int32_t crash_clock;
-    double crash_after_s;            /* >= 0: at this backend time instead of a clock */
+    /* the crashes this attempt injects (fault.crash from the one after the last
+     * attempt's, through the next that restarts the run; fault.rate's draws), each
+     * once, when its node has completed `clock` clocks or at backend time after_s */
+    struct ps_run_crash {
+        int server, index;
+        int32_t clock;
+        double after_s;              /* >= 0: at this backend time instead of a clock */
+        int fired;
+    } crashes[PS_RUN_MAX_CRASHES];
+    int n_crashes;
     int crashed;                     /* sim: a node crashed (coordinator.c) */
+    int crashed_worker;              /* it was a worker */
     double crash_time;
     /* A task of a multi-task run: its stages start when the scheduler's GRANT says,
      * on the workers it names, and its workers report each stage's end to it. */
@@ -194,7 +203,7 @@ int ps_grant_decode(const ps_run *r, const struct ps_msg *m, ps_grant *g, ps_err
 uint32_t ps_grant_worker(const ps_grant *g, uint32_t i);
 
 /* fault.crash: the caller, server or worker `index`, has completed `clock` clocks;
- * if it is the armed crash's node, it dies: on a backend that can (real) it does
+ * if an armed crash is its own and due, it dies: on a backend that can (real) it does
  * not return; else (sim) it returns 1 after telling the coordinator, and the node
  * plays dead. 0: no crash. */
 int ps_run_crash_point(ps_run *r, ps_backend *be, int server, int index, int32_t clock,

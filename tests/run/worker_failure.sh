@@ -35,6 +35,19 @@ for m in ssp asp wsp; do
 done
 echo "ok: sim, continue under SSP, ASP and WSP"
 
+# fault.rate under continue: a worker's crash loses it and the draws go on; a
+# server's restarts the run (this seed: server 0 first, then workers 7, 1 and 2)
+rate=(--set fault.rate=3000 --set fault.restarts=3 --set fault.checkpoint_every=10)
+for d in r1 r2; do
+    "$PSLAB" run "$Q" "${cont[@]}" "${rate[@]}" --out "$TMP/$d" >/dev/null 2>"$TMP/$d.err" ||
+        fail "rate, continue: $(tail -3 "$TMP/$d.err")"
+done
+[ "$(summary_value "$TMP/r1" restarts)" = 1 ] && [ "$(summary_value "$TMP/r1" lost_workers)" = 3 ] &&
+    [ "$(summary_value "$TMP/r1" iterations_done)" = 200 ] || fail "rate, continue: $(cat "$TMP/r1/summary.txt")"
+cmp -s "$TMP/r1/metrics.csv" "$TMP/r2/metrics.csv" && cmp -s "$TMP/r1/summary.txt" "$TMP/r2/summary.txt" ||
+    fail "rate, continue: the same seed gave other files"
+echo "ok: sim, fault.rate under continue: a server's crash restarted the run, 3 workers lost after it, the same files again"
+
 rc=0
 "$PSLAB" run "$Q" --set fault.on_worker_failure=abort --set fault.restarts=1 --set fault.checkpoint_every=10 \
     --set fault.crash=worker3@100 --out "$TMP/a" >/dev/null 2>"$TMP/a.err" || rc=$?
