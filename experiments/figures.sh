@@ -25,6 +25,7 @@ rows+=("$(experiments/drps/fig12.sh "$pslab" "$out/drps-fig12" $quick)")
 t2=$(experiments/drps/table2.sh "$pslab" "$out/drps-table2" $quick)
 while IFS= read -r row; do rows+=("$row"); done <<<"$t2"
 rows+=("$(experiments/faults/checkpoint_interval.sh "$pslab" "$out/faults-checkpoints" $quick)")
+rows+=("$(experiments/faults/rate_1000.sh "$pslab" "$out/faults-rate" $quick)")
 if [ "$quick" != --quick ]; then
     rows+=("$(experiments/flexps/svrg.sh "$pslab" "$out/flexps-svrg-real" --real)")
     rows+=("$(experiments/flexps/multistage_1000.sh "$pslab" "$out/flexps-multistage-1000")")

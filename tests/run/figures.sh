@@ -110,5 +110,25 @@ while IFS=, read -r e free over crashed lost from; do
 done < <(tail -n +2 "$f/intervals.csv")
 want=$(awk -F, 'NR > 1 { o[NR] = $3; l[NR] = $5 } END { print (o[2] >= o[3] && o[3] >= o[4] &&
     l[2] > 0 && l[2] <= l[3] && l[3] <= l[4]) ? "yes" : "no" }' "$f/intervals.csv")
-grep '^| Parameter Server (OSDI' "$r" | grep -q "| $want |$" || fail "faults verdict is not $want"
+grep '^| Parameter Server (OSDI.14), fault tolerance' "$r" | grep -q "| $want |$" || fail "faults verdict is not $want"
+# host failures at a rate: each row is its run's, the restarted run has the fault-free model
+f=$TMP/fig/faults-rate
+[ -s "$f/rates.png" ] && [ -s "$f/rates.svg" ] || fail "faults-rate: no figure"
+[ "$(tail -n +2 "$f/rates.csv" | cut -d, -f1 | tr '\n' ' ')" = "free restart continue " ] ||
+    fail "faults-rate: $(cat "$f/rates.csv")"
+t_free=$(summary_value "$f/free" sim_time_s)
+count() { local v; v=$(summary_value "$1" "$2"); echo "${v:-0}"; } # a count summary.txt omits at 0
+while IFS=, read -r m crashes restarts lost t over wall wallx loss; do
+    [ "$crashes" = "$(grep -c "dies at clock" "$f/$m.log" || true)" ] &&
+        [ "$restarts" = "$(count "$f/$m" restarts)" ] && [ "$lost" = "$(count "$f/$m" lost_workers)" ] &&
+        [ "$loss" = "$(summary_value "$f/$m" final_loss)" ] &&
+        awk -v t="$t" -v s="$(summary_value "$f/$m" sim_time_s)" -v o="$over" -v f="$t_free" \
+            'BEGIN { exit !((t - s)^2 < 1e-10 && (o - t / f)^2 < 1e-5) }' ||
+        fail "faults-rate: row $m is not its run's: $(grep "^$m," "$f/rates.csv")"
+done < <(tail -n +2 "$f/rates.csv")
+[ "$(awk -F, '$1 == "restart" { print $9 }' "$f/rates.csv")" = "$(summary_value "$f/free" final_loss)" ] ||
+    fail "faults-rate: the restarted run's final loss is not the fault-free one's"
+want=$(awk -F, '$1 != "free" && $2 == 0 { bad = 1 } END { print bad ? "no" : "yes" }' "$f/rates.csv")
+grep '^| Parameter Server (OSDI.14), its job failure data' "$r" | grep -q "| $want |$" ||
+    fail "faults-rate verdict is not $want"
 echo "ok: REPORT.md's rows, figures and verdicts ($(grep -c '| yes |$' "$r") hold)"
