@@ -364,10 +364,15 @@ static int crash_restarts(const ps_config *cfg, int c)
  * (a worker's under continue) listed between it and the one before. */
 static void arm_listed_crashes(ps_run *run, const ps_config *cfg, int attempt)
 {
+    /* a time of the run is the backend's on the real one (every attempt's nodes share
+     * the first's clock), the attempt's own after time_offset in sim */
+    double offset = strcmp(cfg->backend, "sim") == 0 ? run->time_offset : 0;
     for (int i = 0, group = 0; i < cfg->n_crashes; i++) {
+        const struct ps_config_crash *k = &cfg->crashes[i];
+        double after = k->at_s < 0 ? -1 : k->at_s > offset ? k->at_s - offset : 0;
         if (group == attempt && run->n_crashes < PS_RUN_MAX_CRASHES)
-            run->crashes[run->n_crashes++] = (struct ps_run_crash){
-                cfg->crashes[i].server, cfg->crashes[i].index, cfg->crashes[i].clock, -1, 0};
+            run->crashes[run->n_crashes++] =
+                (struct ps_run_crash){k->server, k->index, k->clock, after, 0, 0};
         group += crash_restarts(cfg, i);
     }
 }
@@ -394,7 +399,7 @@ static void draw_crashes(ps_run *run, const ps_config *cfg, int attempt)
         t += -log(ps_rng_unit(&rng)) * 3600.0 / (cfg->fault_rate * nodes);
         int n = first + (int)ps_rng_below(&rng, (uint64_t)nodes), server = n < cfg->servers;
         run->crashes[run->n_crashes++] = (struct ps_run_crash){
-            server, server ? n : n - cfg->servers, 0, t, 0};
+            server, server ? n : n - cfg->servers, 0, t, 1, 0};
         if (server)
             break;
     }

@@ -270,8 +270,10 @@ static const core_key core_keys[] = {
      "newest checkpoint (or, before the first, from the start); 0 = the run fails"},
     {"fault", "crash", T_STRING, OFF(fault_crash), "", ANY, NULL,
      "injected crashes, each NODE@CLOCK (server1@40, worker3@100): the node dies once it has "
-     "completed that many clocks (real: its process kills itself with SIGKILL), each once, in "
-     "clock order; needs a fault.restarts for each that restarts the run"},
+     "completed that many clocks (real: its process kills itself with SIGKILL), or "
+     "NODE@SECONDSs (server1@2.5s): at its first clock end from that time of the run on "
+     "(simulated in sim, wall on the real backend); each once, in order; needs a "
+     "fault.restarts for each that restarts the run"},
     {"fault", "rate", T_DOUBLE, OFF(fault_rate), "0", IN(0, 1e9), NULL,
      "crashes per node and hour of the run's time (simulated in sim, wall on the real "
      "backend), drawn from the seed: each after an exponential time from the one before "
@@ -998,17 +1000,29 @@ static int parse_crashes(ps_config *c, const char *path, const int *origin, ps_e
     c->n_crashes = 0;
     for (const char *p = c->fault_crash; p && *p;) {
         char kind[8];
-        int index, clock, used = 0;
+        int index, used = 0;
+        double when;
         while (*p == ' ' || *p == ',')
             p++;
         if (!*p)
             break;
-        if (sscanf(p, "%7[a-z]%d@%d%n", kind, &index, &clock, &used) != 3 ||
-            (strcmp(kind, "server") && strcmp(kind, "worker")) || clock < 1 ||
-            (p[used] && p[used] != ',' && p[used] != ' ')) {
-            ps_err_set(err, "fault.crash: '%s' is not NODE@CLOCK (server1@40, worker3@100)", p);
+        int ok = sscanf(p, "%7[a-z]%d@%lf%n", kind, &index, &when, &used) == 3 &&
+                 (!strcmp(kind, "server") || !strcmp(kind, "worker"));
+        int timed = ok && p[used] == 's';
+        used += timed;
+        if (!ok || (p[used] && p[used] != ',' && p[used] != ' ') || !isfinite(when) ||
+            (timed ? when < 0 || when > 1e9 : when < 1 || when > 1e9 || when != floor(when))) {
+            ps_err_set(err, "fault.crash: '%s' is not NODE@CLOCK or NODE@SECONDSs (server1@40, "
+                       "worker3@2.5s)", p);
             return where(err, path, origin[k]);
         }
+        if (c->n_crashes && (c->crashes[0].at_s >= 0) != timed) {
+            ps_err_set(err, "fault.crash: '%s': crashes at clocks and at times are one or the "
+                       "other", p);
+            return where(err, path, origin[k]);
+        }
+        int32_t clock = timed ? 0 : (int32_t)when;
+        double at_s = timed ? when : -1;
         int server = kind[0] == 's', n = server ? c->servers : c->workers;
         if (index < 0 || index >= n || c->n_crashes == PS_CONFIG_MAX_CRASHES) {
             ps_err_set(err, "fault.crash: %s%d %s", kind, index,
@@ -1022,11 +1036,11 @@ static int parse_crashes(ps_config *c, const char *path, const int *origin, ps_e
             return where(err, path, origin[k]);
         }
         int at = c->n_crashes++;
-        while (at > 0 && c->crashes[at - 1].clock > clock) { /* by clock */
-            c->crashes[at] = c->crashes[at - 1];
+        while (at > 0 && (c->crashes[at - 1].clock > clock || c->crashes[at - 1].at_s > at_s)) {
+            c->crashes[at] = c->crashes[at - 1]; /* by clock, or by time */
             at--;
         }
-        c->crashes[at] = (struct ps_config_crash){server, index, clock};
+        c->crashes[at] = (struct ps_config_crash){server, index, clock, at_s};
         p += used;
     }
     if (c->fault_rate > 0 && (c->n_crashes || !c->fault_restarts)) {

@@ -178,6 +178,7 @@ typedef struct ps_config {
         int server;               /* 1: server `index`; 0: worker `index` */
         int index;
         int32_t clock;            /* when it has completed this many clocks */
+        double at_s;              /* >= 0: at this time of the run instead (NODE@Ts) */
     } crashes[PS_CONFIG_MAX_CRASHES];
     char *on_worker_failure;      /* restart | continue | abort */
     char *fault_slow;             /* "worker3.cpu@10+20x4, link:l2@0+5x10": sim slowdowns */

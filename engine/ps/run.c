@@ -400,7 +400,7 @@ int ps_run_crash_point(ps_run *r, ps_backend *be, int server, int index, int32_t
         return 0;
     k->fired = 1;
     fprintf(stderr, "pslab: %s: %s%d dies at clock %d\n",
-            k->after_s >= 0 ? "fault.rate" : "fault.crash", server ? "server" : "worker",
+            k->drawn ? "fault.rate" : "fault.crash", server ? "server" : "worker",
             index, clock);
     if (be->ops->crash)
         be->ops->crash(be);

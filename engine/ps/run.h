@@ -110,7 +110,7 @@ typedef struct ps_run {
         int server, index;
         int32_t clock;
         double after_s;              /* >= 0: at this backend time instead of a clock */
-        int fired;
+        int drawn, fired;            /* drawn: by fault.rate */
     } crashes[PS_RUN_MAX_CRASHES];
     int n_crashes;
     int crashed;                     /* sim: a node crashed (coordinator.c) */

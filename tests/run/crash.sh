@@ -30,6 +30,14 @@ awk -F, 'NR > 2 && $1 < t { bad = 1 } { t = $1 } END { exit bad }' "$TMP/server/
     fail "server: metrics.csv's times go back"
 echo "ok: server1 crashed at clock 212: resumed from 210 after 2.5 s, the fault-free model"
 
+# at a time of the run: the first clock end from then on, here the reference run's
+# time of clock 212
+at=$(awk -F, -v n="$(summary_value "$TMP/ref" iterations)" -v t="$(summary_value "$TMP/ref" sim_time_s)" \
+    'BEGIN { printf "%.6f", t * 211.5 / n }')
+crash timed "server1@${at}s"
+grep -q "fault.crash: server1 dies at clock 212" "$TMP/timed.err" || fail "timed: $(cat "$TMP/timed.err")"
+echo "ok: server1 crashed at ${at} s: at clock 212, the first it ended from then on, the fault-free model"
+
 crash again "server1@212"
 for f in metrics.csv workers.csv summary.txt; do
     cmp -s "$TMP/server/$f" "$TMP/again/$f" || fail "the same crash gives another $f"
@@ -69,6 +77,10 @@ expect_error "fault.rate and fault.crash are one or the other" \
     "$PSLAB" run "$TMP/c.ini" --set fault.rate=10 --set fault.crash=server1@10 --out "$TMP/e6"
 expect_error "fault.crash injects 2 crash(es) to restart from but fault.restarts = 1" \
     "$PSLAB" run "$TMP/c.ini" --set fault.restarts=1 --set fault.crash="server1@10,worker0@20" --out "$TMP/e1"
+expect_error "fault.crash: 'worker0@20': crashes at clocks and at times are one or the other" \
+    "$PSLAB" run "$TMP/c.ini" --set fault.crash="server1@1.5s,worker0@20" --out "$TMP/e5"
+expect_error "fault.crash: 'server1@1.5' is not NODE@CLOCK or NODE@SECONDSs" \
+    "$PSLAB" run "$TMP/c.ini" --set fault.crash=server1@1.5 --out "$TMP/e7"
 expect_error "fault.crash: 'server1:10' is not NODE@CLOCK" \
     "$PSLAB" run "$TMP/c.ini" --set fault.crash=server1:10 --out "$TMP/e2"
 expect_error "fault.crash: worker4 is not a node of the cluster" \
