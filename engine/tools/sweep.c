@@ -10,18 +10,22 @@
 
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "engine/core/interrupt.h"
 #include "plots/plot.h"
 
 #define SWEEP_MAX_KEYS 8
 #define SWEEP_MAX_VALUES 64
 #define SWEEP_MAX_POINTS 4096
+#define SWEEP_NOT_RUN (-2) /* a point's status: the sweep was stopped before it */
 
 typedef struct sweep_axis {
     char key[128];
@@ -254,6 +258,15 @@ static void time_to_target(const char *run, double target, char *metric, size_t 
         fclose(f);
 }
 
+/* A point's word in sweep.csv. */
+static const char *point_status(int status)
+{
+    return status == 0                       ? "ok"
+           : status == SWEEP_NOT_RUN         ? "not run"
+           : status == 130 || status == 143 ? "interrupted"
+                                             : "failed";
+}
+
 static int sweep_report(const sweep *sw, const char *dir, const int *status, ps_err *err)
 {
     char path[4200];
@@ -284,7 +297,7 @@ static int sweep_report(const sweep *sw, const char *dir, const int *status, ps_
             summary_value(run, "sim_time_s", sim, sizeof sim);
             time_to_target(run, sw->target_loss, m, sizeof m, tt, sizeof tt);
         }
-        fprintf(f, ",%s,%s,%s,%s\n", status[p] == 0 ? "ok" : "failed", fin, sim, tt);
+        fprintf(f, ",%s,%s,%s,%s\n", point_status(status[p]), fin, sim, tt);
     }
     int bad = ferror(f);
     if (fclose(f) || bad)
@@ -292,29 +305,54 @@ static int sweep_report(const sweep *sw, const char *dir, const int *status, ps_
     return PS_OK;
 }
 
-/* Runs the points, at most jobs at a time; status[p] is the point's exit status. */
+/* Runs the points, at most jobs at a time; status[p] is the point's exit status.
+ * Ctrl-C or SIGTERM stops the sweep: no point starts after it, the running ones
+ * stop cleanly (a terminal's Ctrl-C reaches them itself; a SIGTERM is passed on)
+ * and are waited for, so that every file they wrote is whole. */
 static void sweep_run_points(const sweep *sw, const char *self, const char *base, const char *dir,
                              int jobs, int *status)
 {
     pid_t *pids = calloc((size_t)sw->n_points, sizeof *pids);
-    int next = 0, running = 0, done = 0;
-    while (done < sw->n_points) {
-        while (next < sw->n_points && running < jobs) {
+    int next = 0, running = 0, done = 0, stopping = 0;
+    while (done < sw->n_points && pids) {
+        int sig = ps_interrupt_signal();
+        while (!sig && next < sw->n_points && running < jobs) {
             pids[next] = point_start(sw, next, self, base, dir);
             status[next] = pids[next] > 0 ? -1 : 127;
             running += pids[next] > 0;
             done += pids[next] <= 0;
             next++;
         }
+        if (sig && !stopping) {
+            stopping = 1;
+            fprintf(stderr, "pslab sweep: %s: stopping the %d running point(s), starting none of "
+                    "the %d left\n", ps_interrupt_name(sig), running, sw->n_points - next);
+            for (int p = 0; sig == SIGTERM && p < next; p++)
+                if (status[p] == -1)
+                    kill(pids[p], SIGTERM);
+            for (; next < sw->n_points; next++, done++)
+                status[next] = SWEEP_NOT_RUN;
+        }
+        if (running == 0)
+            break;
         int st;
-        pid_t pid = wait(&st);
+        pid_t pid = waitpid(-1, &st, WNOHANG);
+        if (pid == 0) { /* polled, so that a signal is seen while points run */
+            struct timespec ts = {0, 20 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+            continue;
+        }
+        if (pid < 0 && errno == EINTR)
+            continue;
         if (pid < 0)
             break;
         for (int p = 0; p < next; p++)
             if (pids[p] == pid) {
                 status[p] = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
                 fprintf(stderr, "pslab sweep: point %d %s\n", p,
-                        status[p] ? "FAILED (see its .log)" : "done");
+                        status[p] == 0 ? "done" : status[p] == 130 || status[p] == 143
+                                                      ? "interrupted"
+                                                      : "FAILED (see its .log)");
                 running--;
                 done++;
             }
@@ -374,10 +412,13 @@ int ps_sweep_main(int argc, char **argv)
         rc = sweep_read(&sw, file, base, &err);
     if (rc == PS_OK)
         rc = sweep_count(&sw, file, &err);
-    int failed = 0;
+    int failed = 0, stopped = 0;
     if (rc == PS_OK) {
         int *status = calloc((size_t)sw.n_points, sizeof *status);
+        ps_interrupt_install(-1);
         sweep_run_points(&sw, self, base, dir, jobs, status);
+        stopped = ps_interrupt_signal();
+        ps_interrupt_uninstall();
         const char **ok = calloc((size_t)sw.n_points, sizeof *ok);
         char (*runs)[4200] = calloc((size_t)sw.n_points, sizeof *runs);
         int n_ok = 0;
@@ -395,8 +436,8 @@ int ps_sweep_main(int argc, char **argv)
         free(ok);
         free(runs);
         free(status);
-        printf("pslab sweep: %s: %d points, %d failed; %s/sweep.csv\n", dir, sw.n_points, failed,
-               dir);
+        printf("pslab sweep: %s: %d points, %d failed%s; %s/sweep.csv\n", dir, sw.n_points, failed,
+               stopped ? " or stopped" : "", dir);
     }
     for (int a = 0; a < sw.n_axes; a++)
         for (int v = 0; v < sw.axes[a].n; v++)
@@ -405,5 +446,5 @@ int ps_sweep_main(int argc, char **argv)
         fprintf(stderr, "pslab sweep: %s\n", err.msg);
         return 2;
     }
-    return failed ? 1 : 0;
+    return stopped ? 128 + stopped : failed ? 1 : 0;
 }
