@@ -77,6 +77,20 @@ typedef struct real_be {
 
 static _Thread_local int tl_self = -1;
 
+/* The CLOCK_REALTIME instant `seconds` from now, for pthread_cond_timedwait. */
+static struct timespec rb_abstime(double seconds)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += (time_t)seconds;
+    ts.tv_nsec += (long)((seconds - (double)(time_t)seconds) * 1e9);
+    if (ts.tv_nsec >= 1000000000) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000;
+    }
+    return ts;
+}
+
 static real_be *rb_of(ps_backend *be) { return (real_be *)be; }
 
 /* ---- failure: a member peer vanished or broke the protocol ---- */
@@ -333,15 +347,7 @@ static void *rb_beat_main(void *p)
     real_be *rb = p;
     pthread_mutex_lock(&rb->beat_mu);
     while (!rb->beat_stop) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        double w = rb_beat_interval(rb);
-        ts.tv_sec += (time_t)w;
-        ts.tv_nsec += (long)((w - (double)(time_t)w) * 1e9);
-        if (ts.tv_nsec >= 1000000000) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000;
-        }
+        struct timespec ts = rb_abstime(rb_beat_interval(rb));
         pthread_cond_timedwait(&rb->beat_cv, &rb->beat_mu, &ts);
         for (int i = 0; i < rb->n_beat_conns && !rb->beat_stop; i++) {
             ps_conn *c = rb->beat_conns[i];
@@ -576,13 +582,7 @@ static int rb_send_message(real_be *rb, int to, void *buf, size_t len, size_t at
             rb_poll(rb, 100);
             pthread_mutex_lock(&c->wmu);
         } else {
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_nsec += 100 * 1000 * 1000;
-            if (ts.tv_nsec >= 1000000000) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000;
-            }
+            struct timespec ts = rb_abstime(0.1);
             pthread_cond_timedwait(&c->wcv, &c->wmu, &ts);
         }
     }
@@ -649,15 +649,7 @@ static int rb_recv(ps_backend *be, double timeout_s, void **buf, size_t *len, ps
             rb_poll(rb, (int)((left > cap ? cap : left) * 1000) + 1);
             pthread_mutex_lock(&m->mu);
         } else {
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            double w = left > 1.0 ? 1.0 : left;
-            ts.tv_sec += (time_t)w;
-            ts.tv_nsec += (long)((w - (double)(time_t)w) * 1e9);
-            if (ts.tv_nsec >= 1000000000) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000;
-            }
+            struct timespec ts = rb_abstime(left > 1.0 ? 1.0 : left);
             pthread_cond_timedwait(&m->cv, &m->mu, &ts);
         }
     }
