@@ -264,6 +264,10 @@ static const core_key core_keys[] = {
      "clocks between the servers' checkpoints (RUN_DIR/checkpoint/), each at a clock every "
      "worker has completed and none gone past (a barrier, under every consistency model), "
      "for pslab run --resume; 0 = none"},
+    {"fault", "checkpoint_full_every", T_INT, OFF(checkpoint_full_every), "10", IN(1, 1e6), NULL,
+     "every Nth checkpoint is whole; the ones between hold only the values written since "
+     "the one before (of a dense shard; a sparse one is whole in each), and --resume "
+     "applies them to the whole one in order; 1 = every checkpoint whole"},
     {"fault", "restarts", T_INT, OFF(fault_restarts), "0", IN(0, 1000), NULL,
      "times a run whose node died (real, local launch: a process killed by a signal other "
      "than SIGTERM; either backend: a fault.crash) starts again on fresh nodes from its "

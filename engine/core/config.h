@@ -169,6 +169,7 @@ typedef struct ps_config {
 
     /* [fault] */
     int checkpoint_every;         /* clocks; 0: no checkpoints */
+    int checkpoint_full_every;    /* every Nth checkpoint whole, the others deltas */
     int fault_restarts;           /* restarts after a node's death */
     char *fault_crash;            /* "server1@40, worker3@100": injected crashes */
     double fault_recovery_s;      /* sim: from a crash to the restarted run */

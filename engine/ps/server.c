@@ -106,6 +106,8 @@ typedef struct ps_server {
     char *lost;              /* per rank: the worker is lost (fault.on_worker_failure) */
     int n_lost;
     int32_t next_ckpt;       /* the next checkpoint's clock (INT32_MAX: none) */
+    int ckpt_taken;          /* checkpoints this attempt took: the first is whole */
+    int32_t ckpt_last, ckpt_full; /* the clocks of the last one and of its chain's whole one */
     pthread_t ckpt_writer;   /* writing the checkpoint taken last (mem store), if */
     int ckpt_writing, ckpt_rc; /* ckpt_writing; its result, ckpt_err its error */
     ps_checkpoint_image ckpt_image;
@@ -642,15 +644,24 @@ static int server_ckpt_wait(ps_server *s, ps_err *err)
 static int server_ckpt_save(ps_server *s, int32_t c, ps_err *err)
 {
     double at = ps_now(s->be) + s->run->time_offset;
+    int every = s->run->cfg->checkpoint_full_every;
+    ps_checkpoint_delta d = {s->ckpt_last, s->ckpt_full};
+    const ps_checkpoint_delta *delta = every > 1 && s->ckpt_taken % every ? &d : NULL;
+    s->ckpt_taken++;
+    s->ckpt_last = c;
+    if (!delta)
+        s->ckpt_full = c;
     if (s->run->store_ops != &ps_store_mem_ops) {
         uint64_t bytes = 0;
-        if (ps_checkpoint_write(s->run, s->index, c, at, s->tables, s->n_tables, &bytes, err))
+        if (ps_checkpoint_write(s->run, s->index, c, at, delta, s->tables, s->n_tables, &bytes,
+                                err))
             return PS_ERR;
         ps_disk(s->be, (size_t)bytes, 1);
         return PS_OK;
     }
     if (server_ckpt_wait(s, err) ||
-        ps_checkpoint_take(s->run, s->index, c, at, s->tables, s->n_tables, &s->ckpt_image, err))
+        ps_checkpoint_take(s->run, s->index, c, at, delta, s->tables, s->n_tables, &s->ckpt_image,
+                           err))
         return PS_ERR;
     ps_disk_behind(s->be, s->ckpt_image.len);
     if (pthread_create(&s->ckpt_writer, NULL, server_ckpt_writer, s) == 0) {
@@ -1141,6 +1152,7 @@ static int server_resume(ps_server *s, ps_err *err)
     int32_t c = r->resume_clock;
     if (ps_checkpoint_load(r, s->index, c, s->tables, s->n_tables, err))
         return ps_err_prefix(err, "resume: ");
+    ps_checkpoint_prune(r->out_dir, s->index, c);
     s->stage = ps_run_stage_of(r, c);
     const ps_stage *st = &r->stages[s->stage];
     ps_members_prefix(&s->members, st->workers);
@@ -1201,6 +1213,9 @@ static int server_init(ps_server *s, ps_run *r, ps_backend *be, int index, ps_er
             return PS_ERR;
     }
     int every = r->cfg->checkpoint_every;
+    for (int t = 0; every && r->cfg->checkpoint_full_every > 1 && t < s->n_tables; t++)
+        if (ps_server_table_track(&s->tables[t], err)) /* for the deltas */
+            return PS_ERR;
     s->next_ckpt = every ? every : INT32_MAX;
     return r->resumed ? server_resume(s, err) : PS_OK;
 }

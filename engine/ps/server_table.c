@@ -40,6 +40,7 @@ void ps_server_table_close(ps_server_table *T)
 {
     if (T->store)
         T->ops->close(T->store);
+    free(T->dirty);
     free(T->flat);
     free(T->scratch);
     memset(T, 0, sizeof *T);
@@ -55,6 +56,31 @@ static int grow(void **p, uint32_t *cap, uint64_t need, size_t size, ps_err *err
         return ps_err_set(err, "out of memory for %llu values", (unsigned long long)need);
     *cap = (uint32_t)need;
     return PS_OK;
+}
+
+int ps_server_table_track(ps_server_table *T, ps_err *err)
+{
+    if (!T->dense || T->dirty)
+        return PS_OK;
+    if (!(T->dirty = calloc((size_t)((T->hi - T->lo + 7) / 8) + 1, 1)))
+        return ps_err_set(err, "out of memory for table %s's written keys", T->rt->spec.name);
+    return PS_OK;
+}
+
+void ps_server_table_dirty_clear(ps_server_table *T)
+{
+    if (T->dirty)
+        memset(T->dirty, 0, (size_t)((T->hi - T->lo + 7) / 8) + 1);
+}
+
+/* Notes n keys (the list, or the range from lo) as written. */
+static void table_mark(ps_server_table *T, const uint64_t *keys, uint64_t lo, uint32_t n)
+{
+    for (uint32_t i = 0; T->dirty && i < n; i++) {
+        uint64_t k = (keys ? keys[i] : lo + i) - T->lo;
+        if (k < T->hi - T->lo)
+            T->dirty[k >> 3] |= (uint8_t)(1u << (k & 7));
+    }
 }
 
 /* The store's keys of n table keys: a list (*fk) or the range from *flo. */
@@ -123,6 +149,7 @@ int ps_server_table_apply(ps_server_table *T, const uint64_t *keys, const uint32
     }
     if (slots && rule != PS_RULE_ASSIGN)
         return T->ops->add_slots(T->store, keys, slots, n, vals, err);
+    table_mark(T, keys, lo, n);
     const uint64_t *fk;
     uint64_t flo;
     uint32_t fn;
@@ -143,6 +170,7 @@ int ps_server_table_set(ps_server_table *T, const uint64_t *keys, uint64_t lo, u
         return ps_err_set(err, "the %s store cannot set values", T->ops->name);
     if (table_flat(T, keys, lo, n, &fk, &flo, &fn, err))
         return PS_ERR;
+    table_mark(T, keys, lo, n);
     return T->ops->set(T->store, fk, flo, fn, vals, err);
 }
 
@@ -170,6 +198,8 @@ int ps_server_table_zero(ps_server_table *T, ps_err *err)
     }
     free(zeros);
     free(keys);
+    if (T->dirty && T->dense)
+        memset(T->dirty, 0xff, (size_t)((T->hi - T->lo + 7) / 8) + 1);
     return rc;
 }
 

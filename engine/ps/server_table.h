@@ -22,6 +22,7 @@ typedef struct ps_server_table {
     uint32_t cap_flat;
     float *scratch;     /* the deltas of a proximal step; the values of an assign */
     uint32_t cap_scratch;
+    uint8_t *dirty;     /* dense, tracked: a bit per key written since the last clear */
 } ps_server_table;
 
 /* Opens server `server`'s shard of table t (its store under dir). */
@@ -47,6 +48,10 @@ const float *ps_server_table_view(ps_server_table *T, uint64_t lo, uint32_t n);
 /* Every key written so far and its vpk values (malloc'd, the caller frees). */
 int ps_server_table_dump(ps_server_table *T, uint64_t **keys, float **vals, uint64_t *n,
                          ps_err *err);
+/* Incremental checkpoints: a dense shard keeps a bit per key that apply, set or
+ * zero wrote since the last clear (a sparse shard: none, 0). */
+int ps_server_table_track(ps_server_table *T, ps_err *err);
+void ps_server_table_dirty_clear(ps_server_table *T);
 /* The store's device traffic since the last call. */
 void ps_server_table_io(ps_server_table *T, uint64_t *read, uint64_t *written);
 

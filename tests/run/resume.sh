@@ -80,14 +80,32 @@ done
 [ "$(behind "$TMP/ssp0")" -gt 0 ] || fail "without checkpoints no SSP pull runs ahead: the check cannot fail"
 echo "ok: under SSP no pull passes a checkpoint's clock early ($(behind "$TMP/ssp0") do without)"
 
-# the newest checkpoint lost: the one before it (1495) is resumed from, and the
-# rows written after it (1500) are written again, once
+# the newest checkpoint lost (a delta: whole ones are at 5, 55, ..., 1455): the one
+# before it (1495) is resumed from, and the rows written after it (1500) are
+# written again, once
 cp -r "$TMP/ref" "$TMP/lost"
-rm "$TMP/lost/checkpoint/server0.ckpt" "$TMP/lost/checkpoint/server1.ckpt"
+rm "$TMP/lost/checkpoint/server0.d1500.ckpt" "$TMP/lost/checkpoint/server1.d1500.ckpt"
 "$PSLAB" run --resume "$TMP/lost" >/dev/null 2>&1 || fail "resume from the checkpoint before failed"
 [ "$(summary_value "$TMP/lost" resumed_from_clock)" = 1495 ] || fail "lost: not resumed from 1495"
 same_model "$TMP/ref" "$TMP/lost"
 echo "ok: without the newest checkpoint, the one before; metrics.csv's rows after it written once"
+# the newest whole ones lost: the deltas on them are of no use, and the chain before
+# (whole at 1405, deltas to 1450) serves
+cp -r "$TMP/ref" "$TMP/lostw"
+rm "$TMP/lostw/checkpoint/server0.ckpt" "$TMP/lostw/checkpoint/server1.ckpt"
+"$PSLAB" run --resume "$TMP/lostw" >/dev/null 2>&1 || fail "resume from the chain before failed"
+[ "$(summary_value "$TMP/lostw" resumed_from_clock)" = 1450 ] || fail "lostw: resumed from $(summary_value "$TMP/lostw" resumed_from_clock), not 1450"
+same_model "$TMP/ref" "$TMP/lostw"
+# whole checkpoints only: the same run, resumed from the same clock, the same model
+"$PSLAB" run "$TMP/ck.ini" --set fault.checkpoint_full_every=1 --out "$TMP/whole" >/dev/null 2>&1 ||
+    fail "the run of whole checkpoints failed"
+[ "$(ls "$TMP/whole/checkpoint")" = "$(printf 'server0.ckpt\nserver0.prev.ckpt\nserver1.ckpt\nserver1.prev.ckpt')" ] ||
+    fail "whole checkpoints: $(ls "$TMP/whole/checkpoint" | tr '\n' ' ')"
+rm "$TMP/whole/checkpoint/server0.ckpt" "$TMP/whole/checkpoint/server1.ckpt"
+"$PSLAB" run --resume "$TMP/whole" >/dev/null 2>&1 || fail "resume of whole checkpoints failed"
+[ "$(summary_value "$TMP/whole" resumed_from_clock)" = 1495 ] || fail "whole: not resumed from 1495"
+same_model "$TMP/ref" "$TMP/whole"
+echo "ok: without the newest whole checkpoints, the chain before them (1450); with whole ones only, the one before (1495)"
 
 expect_error "checkpoint is at its last clock (1500): the run was complete" \
     "$PSLAB" run --resume "$TMP/ref"
@@ -102,5 +120,7 @@ expect_error "server0.ckpt is cut short (no end mark)" "$PSLAB" run --resume "$T
 cp -r "$TMP/sim" "$TMP/junk"
 head -c 4096 /dev/urandom > "$TMP/junk/checkpoint/server1.ckpt"
 expect_error "server1.ckpt is not a pslab checkpoint" "$PSLAB" run --resume "$TMP/junk"
+expect_error "fault.checkpoint_every does not work with a multi-task run yet" \
+    "$PSLAB" run experiments/flexps/two_tasks.ini --set fault.checkpoint_every=5 --out "$TMP/tasks"
 expect_error "fault.checkpoint_every does not work with policy.cache yet" \
     "$PSLAB" run "$TMP/ck.ini" --set policy.cache=lru --out "$TMP/cache"
