@@ -48,8 +48,20 @@ static void delta_path(char *out, size_t n, const char *dir, int s, int32_t cloc
     snprintf(out, n, "%s/checkpoint/server%d.d%d.ckpt", dir, s, clock);
 }
 
+/* m values of a delta: in buf already (copied from view), or read by key. */
+static int flush_values(FILE *f, ps_server_table *T, const uint64_t *keys, float *buf,
+                        const float *view, uint32_t *m, ps_err *err)
+{
+    if (!view && ps_server_table_get(T, keys, NULL, 0, *m, buf, err))
+        return PS_ERR;
+    fwrite(buf, sizeof *buf, (size_t)*m * T->vpk, f);
+    *m = 0;
+    return PS_OK;
+}
+
 /* A dense shard's keys written since the last checkpoint: its bitmap, then their
- * values in key order. */
+ * values in key order, copied from the store's own memory when it keeps them so
+ * (the mem store), else read by key; the bitmap's empty bytes are skipped whole. */
 static int write_dense_delta(FILE *f, ps_server_table *T, ps_err *err)
 {
     uint64_t n = T->hi - T->lo;
@@ -59,19 +71,24 @@ static int write_dense_delta(FILE *f, ps_server_table *T, ps_err *err)
         T->dirty[bytes - 1] &= (uint8_t)((1u << (n % 8)) - 1);
     fwrite(&h, sizeof h, 1, f);
     fwrite(T->dirty, 1, bytes, f);
+    const float *view = n <= UINT32_MAX ? ps_server_table_view(T, T->lo, (uint32_t)n) : NULL;
     uint64_t *keys = malloc((size_t)CKPT_CHUNK * sizeof *keys);
     float *buf = malloc((size_t)CKPT_CHUNK * T->vpk * sizeof *buf);
     int rc = keys && buf ? PS_OK : ps_err_set(err, "out of memory writing a checkpoint");
-    uint32_t m = 0;
-    for (uint64_t k = 0; rc == PS_OK && k <= n; k++) {
-        if (k < n && (T->dirty[k >> 3] >> (k & 7) & 1))
+    uint32_t m = 0, v = T->vpk;
+    for (size_t b = 0; rc == PS_OK && b < bytes; b++)
+        for (unsigned bit = 0; rc == PS_OK && T->dirty[b] >> bit; bit++) {
+            if (!(T->dirty[b] >> bit & 1))
+                continue;
+            uint64_t k = (uint64_t)b * 8 + bit;
+            if (view)
+                memcpy(buf + (size_t)m * v, view + k * v, v * sizeof *buf);
             keys[m++] = T->lo + k;
-        if (m && (m == CKPT_CHUNK || k == n)) {
-            rc = ps_server_table_get(T, keys, NULL, 0, m, buf, err);
-            fwrite(buf, sizeof *buf, (size_t)m * T->vpk, f);
-            m = 0;
+            if (m == CKPT_CHUNK)
+                rc = flush_values(f, T, keys, buf, view, &m, err);
         }
-    }
+    if (rc == PS_OK && m)
+        rc = flush_values(f, T, keys, buf, view, &m, err);
     free(keys);
     free(buf);
     return rc;
