@@ -354,12 +354,6 @@ typedef struct attempt_end {
     double crash_time;
 } attempt_end;
 
-/* Whether crash c of fault.crash restarts the run (a worker's under continue does not). */
-static int crash_restarts(const ps_config *cfg, int c)
-{
-    return cfg->crashes[c].server || strcmp(cfg->on_worker_failure, "continue") != 0;
-}
-
 /* fault.crash: attempt k injects its k-th crash that restarts the run and the ones
  * (a worker's under continue) listed between it and the one before. */
 static void arm_listed_crashes(ps_run *run, const ps_config *cfg, int attempt)
@@ -373,7 +367,7 @@ static void arm_listed_crashes(ps_run *run, const ps_config *cfg, int attempt)
         if (group == attempt && run->n_crashes < PS_RUN_MAX_CRASHES)
             run->crashes[run->n_crashes++] =
                 (struct ps_run_crash){k->server, k->index, k->clock, after, 0, 0};
-        group += crash_restarts(cfg, i);
+        group += ps_config_crash_restarts(cfg, i);
     }
 }
 

@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(build-essential cmake pkg-config libsimgrid-dev librocksdb-dev libinih-dev
-          libcunit1-dev libjemalloc-dev zlib1g-dev gnuplot-nox iproute2
+          libcunit1-dev libjemalloc-dev zlib1g-dev gnuplot-nox iproute2 procps
           dataset-fashion-mnist)
 
 install_deps() {

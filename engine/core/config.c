@@ -997,6 +997,11 @@ static int check_cross(const ps_config *c, const char *path, const int *origin, 
     return PS_OK;
 }
 
+int ps_config_crash_restarts(const ps_config *c, int i)
+{
+    return c->crashes[i].server || strcmp(c->on_worker_failure, "continue") != 0;
+}
+
 /* fault.crash: NODE@CLOCK, comma-separated, into c->crashes by clock. */
 static int parse_crashes(ps_config *c, const char *path, const int *origin, ps_err *err)
 {
@@ -1052,9 +1057,9 @@ static int parse_crashes(ps_config *c, const char *path, const int *origin, ps_e
                                                       : "needs fault.restarts (one per crash)");
         return where(err, path, origin[find_key("fault", "rate")]);
     }
-    int restarting = 0; /* a worker's crash under continue needs no restart */
+    int restarting = 0;
     for (int i = 0; i < c->n_crashes; i++)
-        restarting += c->crashes[i].server || strcmp(c->on_worker_failure, "continue") != 0;
+        restarting += ps_config_crash_restarts(c, i);
     if (restarting > c->fault_restarts) {
         ps_err_set(err, "fault.crash injects %d crash(es) to restart from but fault.restarts = %d: "
                    "the run would end at the first it cannot restart from", restarting,

@@ -259,4 +259,8 @@ const char *ps_config_module_string(const ps_config *c, const char *section, con
 /* Frees the strings of c and clears it. */
 void ps_config_free(ps_config *c);
 
+/* Whether crash i of fault.crash restarts the run (a worker's under
+ * fault.on_worker_failure = continue does not). */
+int ps_config_crash_restarts(const ps_config *c, int i);
+
 #endif

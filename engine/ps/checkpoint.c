@@ -156,20 +156,29 @@ static int ckpt_encode(FILE *f, const ps_run *r, int s, int32_t clock, double ti
     return rc;
 }
 
+/* The clock of a directory entry that is server s's delta (serverS.dCLOCK.ckpt), or -1. */
+static int32_t delta_clock(const char *name, int s)
+{
+    char prefix[64];
+    int32_t c;
+    int used = 0;
+    size_t pl = (size_t)snprintf(prefix, sizeof prefix, "server%d.d", s);
+    if (strncmp(name, prefix, pl) || sscanf(name + pl, "%d.ckpt%n", &c, &used) != 1 ||
+        name[pl + (size_t)used] || c < 0)
+        return -1;
+    return c;
+}
+
 /* Removes server s's deltas of clocks in (after, upto]: a chain whose full one is
  * gone, or (a restarted run) a history its resumed clock left behind. */
 static void remove_deltas(const char *dir, int s, int32_t after, int32_t upto)
 {
-    char sub[4200], prefix[64];
+    char sub[4200];
     snprintf(sub, sizeof sub, "%s/checkpoint", dir);
-    snprintf(prefix, sizeof prefix, "server%d.d", s);
     DIR *d = opendir(sub);
     for (struct dirent *e; d && (e = readdir(d));) {
-        int32_t c;
-        int used = 0;
-        size_t pl = strlen(prefix);
-        if (strncmp(e->d_name, prefix, pl) || sscanf(e->d_name + pl, "%d.ckpt%n", &c, &used) != 1 ||
-            e->d_name[pl + (size_t)used] || c <= after || c > upto)
+        int32_t c = delta_clock(e->d_name, s);
+        if (c < 0 || c <= after || c > upto)
             continue;
         char path[4600];
         snprintf(path, sizeof path, "%s/%s", sub, e->d_name);
@@ -368,19 +377,15 @@ static int have_point(const ckpt_point *p, int n, int32_t clock, int32_t full)
 static int scan_deltas(const char *dir, const ps_run *r, int s, ckpt_point **out, int *n,
                        ps_err *err)
 {
-    char sub[4200], prefix[64];
+    char sub[4200];
     snprintf(sub, sizeof sub, "%s/checkpoint", dir);
-    snprintf(prefix, sizeof prefix, "server%d.d", s);
-    size_t pl = strlen(prefix);
     int cap = 0, rc = PS_OK;
     *out = NULL;
     *n = 0;
     DIR *d = opendir(sub);
     for (struct dirent *e; rc == PS_OK && d && (e = readdir(d));) {
-        int32_t c;
-        int used = 0;
-        if (strncmp(e->d_name, prefix, pl) || sscanf(e->d_name + pl, "%d.ckpt%n", &c, &used) != 1 ||
-            e->d_name[pl + (size_t)used])
+        int32_t c = delta_clock(e->d_name, s);
+        if (c < 0)
             continue;
         char path[4600];
         snprintf(path, sizeof path, "%s/%s", sub, e->d_name);

@@ -732,6 +732,18 @@ static int server_on_min_advance(ps_server *s, ps_err *err)
     return server_serve_ready(s, err);
 }
 
+/* The last worker at the slowest clock has left it: the new slowest clock and how
+ * many workers are at it. */
+static void server_min_moved(ps_server *s)
+{
+    ps_clock_table *t = &s->clocks;
+    while (s->n_at_min == 0) {
+        t->min_done++;
+        for (int i = 0; i < t->n_workers; i++)
+            s->n_at_min += t->done[i] == t->min_done;
+    }
+}
+
 static int server_advance_clock(ps_server *s, int w, ps_err *err)
 {
     ps_clock_table *t = &s->clocks;
@@ -741,11 +753,7 @@ static int server_advance_clock(ps_server *s, int w, ps_err *err)
     if (d != t->min_done || --s->n_at_min > 0)
         return server_stage(s)->consistency->recheck_on_any_clock ? server_serve_ready(s, err)
                                                                   : PS_OK;
-    while (s->n_at_min == 0) {
-        t->min_done++;
-        for (int i = 0; i < t->n_workers; i++)
-            s->n_at_min += t->done[i] == t->min_done;
-    }
+    server_min_moved(s);
     return server_on_min_advance(s, err);
 }
 
@@ -766,11 +774,7 @@ static int server_lose_worker(ps_server *s, int w, ps_err *err)
         return ps_err_set(err, "server %d: every worker is lost", s->index);
     if (d != t->min_done || --s->n_at_min > 0)
         return server_serve_ready(s, err);
-    while (s->n_at_min == 0) {
-        t->min_done++;
-        for (int i = 0; i < t->n_workers; i++)
-            s->n_at_min += t->done[i] == t->min_done;
-    }
+    server_min_moved(s);
     return server_on_min_advance(s, err);
 }
 

@@ -349,10 +349,10 @@ static void sweep_run_points(const sweep *sw, const char *self, const char *base
         for (int p = 0; p < next; p++)
             if (pids[p] == pid) {
                 status[p] = WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+                const char *word = point_status(status[p]);
                 fprintf(stderr, "pslab sweep: point %d %s\n", p,
-                        status[p] == 0 ? "done" : status[p] == 130 || status[p] == 143
-                                                      ? "interrupted"
-                                                      : "FAILED (see its .log)");
+                        !strcmp(word, "ok") ? "done" : !strcmp(word, "failed")
+                                                           ? "FAILED (see its .log)" : word);
                 running--;
                 done++;
             }

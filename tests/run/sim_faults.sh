@@ -66,6 +66,14 @@ run diskslow --set server.store=disk --set server.cache=65536 --set fault.slow=s
 costs diskslow 0.02 2
 grep -q "^disk_read_bytes: [1-9]" "$TMP/diskslow/summary.txt" || fail "the disk run read nothing: $(grep disk_ "$TMP/diskslow/summary.txt")"
 
+# the example config: every kind at once, the run going on without worker 5
+"$PSLAB" run experiments/faults/faults.ini --out "$TMP/example" >/dev/null 2>"$TMP/example.err" ||
+    fail "experiments/faults/faults.ini: $(tail -3 "$TMP/example.err")"
+[ "$(summary_value "$TMP/example" lost_worker_5)" = "at clock 120" ] &&
+    [ "$(summary_value "$TMP/example" iterations_done)" = 200 ] && [ -s "$TMP/example/checkpoint/server0.ckpt" ] ||
+    fail "experiments/faults/faults.ini: $(cat "$TMP/example/summary.txt")"
+echo "ok: experiments/faults/faults.ini runs: worker 5 lost at clock 120, the run to 200"
+
 # bad plans
 bad() { expect_error "$1" "$PSLAB" run "$Q" --out "$TMP/bad" "${@:2}"; }
 bad "fault.slow: 'worker3.gpu': slow a node's .cpu, .disk or .net" --set fault.slow=worker3.gpu@1+1x2
