@@ -167,7 +167,7 @@ static int make_sim_backend(run_args *a, const ps_config *cfg, const char *dir, 
     } else if (access(platform, R_OK) != 0) {
         return ps_err_set(err, "%s: cluster.platform = %s: %s", cfg->source_path, platform,
                           strerror(errno));
-    } else if (ps_platform_validate(platform, err)) {
+    } else if (ps_platform_validate(platform, ps_config_nodes(cfg), cfg->servers, err)) {
         return PS_ERR;
     }
     /* The config's precision goes before the user's own --cfg, which wins. */

@@ -31,6 +31,7 @@
  * (fault.crash). */
 #include "sim/backend_sim.h"
 #include "sim/fault_sim.h"
+#include "sim/host_order.h"
 #include "engine/core/interrupt.h"
 #include "engine/ps/msg.h"
 
@@ -201,40 +202,6 @@ static void ps__ring_pop(ps__ring *r)
 {
     r->head = (r->head + 1) % r->cap;
     r->n--;
-}
-
-/* ---- host order ---- */
-
-/* Natural order, so host2 comes before host10 whatever the file's order. */
-static int ps__natural_cmp(const char *x, const char *y)
-{
-    while (*x && *y) {
-        if (isdigit((unsigned char)*x) && isdigit((unsigned char)*y)) {
-            while (*x == '0' && isdigit((unsigned char)x[1]))
-                x++;
-            while (*y == '0' && isdigit((unsigned char)y[1]))
-                y++;
-            size_t nx = strspn(x, "0123456789"), ny = strspn(y, "0123456789");
-            if (nx != ny)
-                return nx < ny ? -1 : 1;
-            int c = strncmp(x, y, nx);
-            if (c)
-                return c;
-            x += nx, y += ny;
-        } else if (*x != *y) {
-            return (unsigned char)*x < (unsigned char)*y ? -1 : 1;
-        } else {
-            x++, y++;
-        }
-    }
-    return *x ? 1 : *y ? -1 : 0;
-}
-
-static int ps__host_cmp(const void *p, const void *q)
-{
-    const char *x = sg_host_get_name(*(sg_host_t const *)p), *y = sg_host_get_name(*(sg_host_t const *)q);
-    int c = ps__natural_cmp(x, y);
-    return c ? c : strcmp(x, y); /* h01 vs h1: still a total order */
 }
 
 /* ---- actors and postmen ---- */
@@ -999,11 +966,9 @@ static int ps__init_simgrid(int *argc, char **argv, ps_err *err)
 static int ps__load_hosts(ps__sim *sim, const char *platform_path, ps_err *err)
 {
     simgrid_load_platform(platform_path);
-    sim->n_hosts = sg_host_count();
-    sim->hosts = sg_host_list();
-    if (sim->n_hosts == 0)
+    sim->hosts = ps_sim_sorted_hosts(&sim->n_hosts);
+    if (!sim->hosts)
         return ps_err_set(err, "sim: platform %s has no host", platform_path);
-    qsort(sim->hosts, sim->n_hosts, sizeof *sim->hosts, ps__host_cmp);
     return PS_OK;
 }
 

@@ -51,7 +51,11 @@ int ps_platform_write(const ps_platform_params *p, const char *path, ps_err *err
 int ps_platform_main(int argc, char **argv);
 
 /* Loads path with SimGrid in a child process, so that a malformed file gives an
- * error naming the file and line instead of aborting this process. */
-int ps_platform_validate(const char *path, ps_err *err);
+ * error naming the file and line instead of aborting this process; then checks
+ * what a run of `nodes` nodes (the first `servers` of them servers) needs of it:
+ * hosts of positive speed, disks of positive bandwidths, and a route of links of
+ * positive bandwidth from each node to each server and back. nodes = 0: the load
+ * only. */
+int ps_platform_validate(const char *path, int nodes, int servers, ps_err *err);
 
 #endif

@@ -4,7 +4,15 @@
  * error naming the file and line. */
 #include "sim/platform.h"
 
+#include "sim/host_order.h"
+
+#include <simgrid/disk.h>
 #include <simgrid/engine.h>
+#include <simgrid/host.h>
+#include <simgrid/link.h>
+#include <xbt/dynar.h>
+
+#include <stdarg.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +20,100 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static void check_in_child(const char *path, int fd)
+/* A complaint of pslab's own, told apart from SimGrid's by its first word. */
+#define PS__OWN "pslab-check: "
+/* Measured: 0.1 B/s runs, 0.05 B/s aborts ("The Impossible Did Happen"); the same
+ * floor, with a margin, as platform.bandwidth's range in engine/core/config.c. */
+#define PS__MIN_BANDWIDTH 1e3
+
+static void ps__refuse(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs(PS__OWN, stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    _exit(1);
+}
+
+/* "server 1" or "node 3": servers are the first nodes, node 0 among them. */
+static const char *ps__who(int node, int servers, char *buf, size_t n)
+{
+    snprintf(buf, n, "%s %d", node && node < servers ? "server" : "node", node);
+    return buf;
+}
+
+static void ps__check_host(sg_host_t h, int node, int servers)
+{
+    char who[64];
+    double speed = sg_host_get_speed(h);
+    if (!(speed > 0))
+        ps__refuse("%s (%s) has speed %g flop/s: SimGrid cannot run a computation on it",
+                   sg_host_get_name(h), ps__who(node, servers, who, sizeof who), speed);
+    sg_disk_t *disks;
+    unsigned nd;
+    sg_host_get_disks(h, &nd, &disks);
+    for (unsigned d = 0; d < nd; d++)
+        if (!(sg_disk_read_bandwidth(disks[d]) > 0) || !(sg_disk_write_bandwidth(disks[d]) > 0))
+            ps__refuse("disk %s of %s (%s) has read bandwidth %g and write bandwidth %g "
+                       "B/s: both must be positive", sg_disk_get_name(disks[d]), sg_host_get_name(h),
+                       ps__who(node, servers, who, sizeof who), sg_disk_read_bandwidth(disks[d]),
+                       sg_disk_write_bandwidth(disks[d]));
+    free(disks);
+}
+
+/* A message from a to b needs links, each of some bandwidth (an empty route between
+ * two hosts is SimGrid's "no connecting path", raised mid-run as an abort). */
+static void ps__check_route(sg_host_t a, int na, sg_host_t b, int nb, int servers,
+                            xbt_dynar_t links)
+{
+    char wa[64], wb[64];
+    xbt_dynar_reset(links);
+    sg_host_get_route(a, b, links);
+    if (xbt_dynar_is_empty(links))
+        ps__refuse("no route from %s (%s) to %s (%s): every node must reach every "
+                   "server and be reached by it", sg_host_get_name(a),
+                   ps__who(na, servers, wa, sizeof wa), sg_host_get_name(b),
+                   ps__who(nb, servers, wb, sizeof wb));
+    unsigned i;
+    sg_link_t l;
+    xbt_dynar_foreach (links, i, l)
+        if (!(sg_link_get_bandwidth(l) >= PS__MIN_BANDWIDTH))
+            ps__refuse("link %s, on the route from %s (%s) to %s (%s), has bandwidth "
+                       "%g B/s: SimGrid 3.32's solver fails below 1 kB/s (as "
+                       "platform.bandwidth's range says)", sg_link_get_name(l),
+                       sg_host_get_name(a), ps__who(na, servers, wa, sizeof wa),
+                       sg_host_get_name(b), ps__who(nb, servers, wb, sizeof wb),
+                       sg_link_get_bandwidth(l));
+}
+
+/* What a run of `nodes` nodes, the first `servers` of them servers, needs of the
+ * loaded platform: messages go between each node and each server (node 0, the
+ * coordinator and the multi-task scheduler, is server 0), both ways. Nodes map to
+ * hosts as the sim backend maps them (sim/host_order.h). */
+static void ps__check_loaded(int nodes, int servers)
+{
+    size_t n;
+    sg_host_t *h = ps_sim_sorted_hosts(&n);
+    if (!h)
+        ps__refuse("it has no host");
+    for (int i = 0; i < nodes && (size_t)i < n; i++)
+        ps__check_host(h[i], i, servers);
+    xbt_dynar_t links = xbt_dynar_new(sizeof(sg_link_t), NULL);
+    for (int s = 0; s < servers && s < nodes; s++)
+        for (int i = 0; i < nodes; i++) {
+            sg_host_t hs = h[(size_t)s % n], hi = h[(size_t)i % n];
+            if (hs == hi || (i < servers && i < s))
+                continue; /* the same host, or a pair of servers already seen */
+            ps__check_route(hi, i, hs, s, servers, links);
+            ps__check_route(hs, s, hi, i, servers, links);
+        }
+    xbt_dynar_free(&links);
+    free(h);
+}
+
+static void check_in_child(const char *path, int nodes, int servers, int fd)
 {
     dup2(fd, STDERR_FILENO);
     dup2(fd, STDOUT_FILENO);
@@ -20,6 +121,8 @@ static void check_in_child(const char *path, int fd)
     char *argv[] = {"pslab", NULL};
     simgrid_init(&argc, argv);
     simgrid_load_platform(path);
+    if (nodes > 0)
+        ps__check_loaded(nodes, servers);
     _exit(0);
 }
 
@@ -31,7 +134,7 @@ static const char *strip_log_prefix(const char *line)
     return q ? q + 2 : line;
 }
 
-int ps_platform_validate(const char *path, ps_err *err)
+int ps_platform_validate(const char *path, int nodes, int servers, ps_err *err)
 {
     int fds[2];
     if (pipe(fds))
@@ -45,7 +148,7 @@ int ps_platform_validate(const char *path, ps_err *err)
     }
     if (pid == 0) {
         close(fds[0]);
-        check_in_child(path, fds[1]);
+        check_in_child(path, nodes, servers, fds[1]);
     }
     close(fds[1]);
     char out[4096] = "";
@@ -63,6 +166,8 @@ int ps_platform_validate(const char *path, ps_err *err)
     char *nl = strchr(out, '\n');
     if (nl)
         *nl = '\0';
+    if (strncmp(out, PS__OWN, strlen(PS__OWN)) == 0)
+        return ps_err_set(err, "platform file %s: %s", path, out + strlen(PS__OWN));
     return ps_err_set(err, "platform file %s is not a valid SimGrid platform: %s", path,
                       out[0] ? strip_log_prefix(out) : "SimGrid refused it");
 }

@@ -111,8 +111,9 @@ static const core_key core_keys[] = {
 
     {"platform", "host_speed", T_DOUBLE, OFF(host_speed), "1G", POS, NULL,
      "compute speed of a host, flop/s"},
-    {"platform", "bandwidth", T_DOUBLE, OFF(bandwidth), "1.25G", POS, NULL,
-     "bandwidth of each host's network link, bytes/s (1.25G = 10 Gbit/s)"},
+    {"platform", "bandwidth", T_DOUBLE, OFF(bandwidth), "1.25G", IN(1e3, 1e15), NULL,
+     "bandwidth of each host's network link, bytes/s (1.25G = 10 Gbit/s; below 1k, "
+     "SimGrid 3.32's solver fails mid-run)"},
     {"platform", "latency", T_DOUBLE, OFF(latency), "50u", IN(0, 10), NULL,
      "latency of each network link, seconds"},
     {"platform", "speed_spread", T_DOUBLE, OFF(speed_spread), "0", IN(0, 0.99), NULL,
