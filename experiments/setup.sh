@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(build-essential cmake pkg-config libsimgrid-dev librocksdb-dev libinih-dev
           libcunit1-dev libjemalloc-dev zlib1g-dev gnuplot-nox iproute2 procps
-          dataset-fashion-mnist)
+          dataset-fashion-mnist clang libclang-rt-14-dev)
 
 install_deps() {
     local missing=()

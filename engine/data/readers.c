@@ -256,6 +256,39 @@ static int idx_read(gzFile f, void *buf, size_t n)
     return gzread(f, buf, (unsigned)n) == (int)n ? PS_OK : PS_ERR;
 }
 
+/* Reads the total bytes a header promises, growing the buffer as they come, so
+ * that a header promising gigabytes of a short file fails as cut short instead of
+ * allocating them first; in chunks, as gzread counts in int. NULL: cut short, or
+ * out of memory (*oom set). */
+static uint8_t *idx_read_all(gzFile f, uint64_t total, int *oom)
+{
+    const size_t chunk = 64u << 20;
+    uint8_t *data = NULL;
+    size_t cap = 0, got = 0;
+    *oom = 0;
+    while (got < total) {
+        size_t want = total - got < chunk ? (size_t)(total - got) : chunk;
+        if (got + want > cap) {
+            size_t ncap = cap ? 2 * cap : want;
+            ncap = ncap < got + want ? got + want : ncap > total ? (size_t)total : ncap;
+            uint8_t *p = realloc(data, ncap);
+            if (!p) {
+                *oom = 1;
+                break;
+            }
+            data = p, cap = ncap;
+        }
+        if (idx_read(f, data + got, want))
+            break;
+        got += want;
+    }
+    if (got < total) {
+        free(data);
+        return NULL;
+    }
+    return data;
+}
+
 static uint32_t be32(const uint8_t *b)
 {
     return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
@@ -286,14 +319,12 @@ static int idx_load(const char *path, uint32_t magic, uint32_t *n, uint32_t *row
             rc = ps_err_set(err, "%s: %u records of %llu bytes: not a data set this reader takes",
                             path, *n, (unsigned long long)per);
     }
-    if (rc == PS_OK && !(*data = malloc((size_t)*n * per)))
-        rc = ps_err_set(err, "%s: out of memory", path);
-    if (rc == PS_OK && idx_read(f, *data, (size_t)*n * per)) {
-        rc = ps_err_set(err, "%s: cut short: fewer than the %u records of %llu bytes its header "
-                        "promises", path, *n, (unsigned long long)per);
-        free(*data);
-        *data = NULL;
-    }
+    int oom = 0;
+    if (rc == PS_OK && !(*data = idx_read_all(f, (uint64_t)*n * per, &oom)))
+        rc = oom ? ps_err_set(err, "%s: out of memory for %u records of %llu bytes", path, *n,
+                              (unsigned long long)per)
+                 : ps_err_set(err, "%s: cut short: fewer than the %u records of %llu bytes its "
+                              "header promises", path, *n, (unsigned long long)per);
     gzclose(f);
     *row_bytes = (uint32_t)per;
     return rc;
