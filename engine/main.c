@@ -58,7 +58,7 @@ static const char run_usage[] =
     "                   checkpoint (fault.checkpoint_every), with its config.ini;\n"
     "                   metrics.csv keeps its rows up to the checkpoint and goes on\n"
     "  --help-config    print every config key with its type, default and meaning\n"
-    "  --cfg=..., --log=...  passed to SimGrid (sim backend)\n";
+    "  --cfg=..., --log=...  passed to SimGrid (sim backend; checked before the run)\n";
 
 static double wall_seconds(void)
 {
@@ -598,6 +598,22 @@ static int prune_unstarted(const char *dir, int depth, int unlink_them)
     return only_setup;
 }
 
+/* --cfg= and --log= are SimGrid's: checked by SimGrid itself before the run
+ * directory is made, and refused on the real backend, which has no use for them. */
+static int check_sim_options(run_args *a, const ps_config *cfg, ps_err *err)
+{
+    if (a->sim_argc <= 1)
+        return PS_OK;
+    if (strcmp(cfg->backend, "real") == 0)
+        return ps_err_set(err, "%s is a SimGrid option, for the sim backend; run.backend = real "
+                          "has no use for it", a->sim_argv[1]);
+#ifdef PSLAB_HAVE_SIMGRID
+    return ps_sim_options_validate(a->sim_argc, a->sim_argv, err);
+#else
+    return ps_err_set(err, "%s: this pslab was built without SimGrid", a->sim_argv[1]);
+#endif
+}
+
 static int cmd_run(int argc, char **argv)
 {
     if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
@@ -616,6 +632,8 @@ static int cmd_run(int argc, char **argv)
     memset(&cfg, 0, sizeof cfg); /* ps_config_load sets the defaults itself */
     if (rc == PS_OK)
         rc = ps_config_load(&cfg, a.config_path, a.sets, a.n_sets, &err);
+    if (rc == PS_OK)
+        rc = check_sim_options(&a, &cfg, &err);
     if (rc == PS_OK && a.resume)
         snprintf(dir, sizeof dir, "%s", a.resume);
     else if (rc == PS_OK)

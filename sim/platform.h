@@ -58,4 +58,8 @@ int ps_platform_main(int argc, char **argv);
  * only. */
 int ps_platform_validate(const char *path, int nodes, int servers, ps_err *err);
 
+/* Starts SimGrid with argv (argv[0] the program, then --cfg=... and --log=...) in a
+ * child process: an option SimGrid refuses is an error naming it, before the run. */
+int ps_sim_options_validate(int argc, char **argv, ps_err *err);
+
 #endif

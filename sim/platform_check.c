@@ -2,6 +2,7 @@
  * reports a bad file by throwing through C code, which aborts the process; so the
  * file is first loaded in a forked child, and its complaint becomes an ordinary
  * error naming the file and line. */
+#define _GNU_SOURCE /* memmem */
 #include "sim/platform.h"
 
 #include "sim/host_order.h"
@@ -12,6 +13,7 @@
 #include <simgrid/link.h>
 #include <xbt/dynar.h>
 
+#include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
 
@@ -114,7 +116,16 @@ static void ps__check_loaded(int nodes, int servers)
     free(h);
 }
 
-static void check_in_child(const char *path, int nodes, int servers, int fd)
+/* What a child loads: SimGrid's options (argv[0] first), then the platform when
+ * path is set, checked for a run of `nodes` nodes when nodes > 0. */
+typedef struct ps__job {
+    int argc;
+    char **argv;
+    const char *path;
+    int nodes, servers;
+} ps__job;
+
+static void check_in_child(const ps__job *job, int fd)
 {
     /* SimGrid's refusal is an abort: let it end this child plainly, not through
      * handlers inherited from the parent (a fuzzer's would report a crash) */
@@ -123,57 +134,106 @@ static void check_in_child(const char *path, int nodes, int servers, int fd)
         signal(fatal[i], SIG_DFL);
     dup2(fd, STDERR_FILENO);
     dup2(fd, STDOUT_FILENO);
-    int argc = 1;
-    char *argv[] = {"pslab", NULL};
-    simgrid_init(&argc, argv);
-    simgrid_load_platform(path);
-    if (nodes > 0)
-        ps__check_loaded(nodes, servers);
+    int argc = job->argc;
+    simgrid_init(&argc, job->argv);
+    if (job->path)
+        simgrid_load_platform(job->path);
+    if (job->path && job->nodes > 0)
+        ps__check_loaded(job->nodes, job->servers);
     _exit(0);
 }
 
-/* SimGrid's message, without its log prefix ("[0.000000] file.cpp:95: [cat/ERROR] "). */
+/* SimGrid's message, without its log prefix ("[0.000000] file.cpp:95: [cat/ERROR] ")
+ * or the C++ exception's name ("Uncaught exception std::out_of_range: "). */
 static const char *strip_log_prefix(const char *line)
 {
     const char *p = strstr(line, "] ");
     const char *q = p ? strstr(p + 2, "] ") : NULL;
-    return q ? q + 2 : line;
+    line = q ? q + 2 : line;
+    if (strncmp(line, "Uncaught exception ", 19) == 0 && strstr(line, ": "))
+        line = strstr(line, ": ") + 2;
+    return line;
 }
 
-int ps_platform_validate(const char *path, int nodes, int servers, ps_err *err)
+/* Runs job in a child; PS_OK if it loaded, else PS_ERR with the child's first line
+ * of output in out (every byte is read, so that a long complaint cannot block it). */
+static int ps__run_child(const ps__job *job, char *out, size_t cap)
 {
     int fds[2];
+    out[0] = '\0';
     if (pipe(fds))
-        return ps_err_set(err, "%s: cannot check the platform: pipe failed", path);
+        return snprintf(out, cap, "pipe failed: %s", strerror(errno)), PS_ERR;
     fflush(NULL);
     pid_t pid = fork();
     if (pid < 0) {
         close(fds[0]);
         close(fds[1]);
-        return ps_err_set(err, "%s: cannot check the platform: fork failed", path);
+        return snprintf(out, cap, "fork failed: %s", strerror(errno)), PS_ERR;
     }
     if (pid == 0) {
         close(fds[0]);
-        check_in_child(path, nodes, servers, fds[1]);
+        check_in_child(job, fds[1]);
     }
     close(fds[1]);
-    char out[4096] = "";
     size_t n = 0;
-    ssize_t got;
-    while ((got = read(fds[0], out + n, sizeof out - 1 - n)) > 0)
-        n += (size_t)got;
+    char rest[4096];
+    for (;;) {
+        char *to = n + 1 < cap ? out + n : rest; /* past cap: read and drop */
+        ssize_t got = read(fds[0], to, to == rest ? sizeof rest : cap - 1 - n);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            break;
+        if (to != rest)
+            n += (size_t)got;
+    }
     out[n] = '\0';
     close(fds[0]);
     int status;
-    waitpid(pid, &status, 0);
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
         return PS_OK;
-    /* the first line is the parse error; later ones are "Exiting now." */
-    char *nl = strchr(out, '\n');
+    /* the first error line says it (before it, the options' INFO lines; after
+     * it, "Exiting now." or a backtrace) */
+    char *line = out;
+    for (char *l = out; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+        char *end = strchr(l, '\n');
+        size_t len = end ? (size_t)(end - l) : strlen(l);
+        if (memmem(l, len, "/CRITICAL] ", 11) || memmem(l, len, "/ERROR] ", 8)) {
+            line = l;
+            break;
+        }
+    }
+    char *nl = strchr(line, '\n');
     if (nl)
         *nl = '\0';
+    memmove(out, line, strlen(line) + 1);
+    return PS_ERR;
+}
+
+int ps_platform_validate(const char *path, int nodes, int servers, ps_err *err)
+{
+    char *argv[] = {"pslab", NULL};
+    ps__job job = {1, argv, path, nodes, servers};
+    char out[4096];
+    if (ps__run_child(&job, out, sizeof out) == PS_OK)
+        return PS_OK;
     if (strncmp(out, PS__OWN, strlen(PS__OWN)) == 0)
         return ps_err_set(err, "platform file %s: %s", path, out + strlen(PS__OWN));
     return ps_err_set(err, "platform file %s is not a valid SimGrid platform: %s", path,
                       out[0] ? strip_log_prefix(out) : "SimGrid refused it");
+}
+
+int ps_sim_options_validate(int argc, char **argv, ps_err *err)
+{
+    ps__job job = {argc, argv, NULL, 0, 0};
+    char out[4096], given[1024] = "";
+    if (ps__run_child(&job, out, sizeof out) == PS_OK)
+        return PS_OK;
+    for (int i = 1; i < argc; i++)
+        snprintf(given + strlen(given), sizeof given - strlen(given), "%s%s", i > 1 ? " " : "",
+                 argv[i]);
+    return ps_err_set(err, "SimGrid refuses the options %s: %s", given,
+                      out[0] ? strip_log_prefix(out) : "it exited without saying why");
 }
