@@ -130,6 +130,10 @@ int ps_rendezvous_host(const ps_real_params *p, int listen_fd, ps_addr *peers, u
         if (rc) {
             fprintf(stderr, "pslab: coordinator: refusing a join from %s: %s\n",
                     ps_net_addr_str(&from, as, sizeof as), e.msg);
+            ps_wire_hello no = {.version = PS_WIRE_VERSION, .rank = PS_WIRE_REFUSED,
+                                .config_len = (uint32_t)strlen(e.msg)};
+            ps_err ignored; /* a peer that has gone needs no reason */
+            (void)send_hello(fd, &no, e.msg, strlen(e.msg), &ignored);
             close(fd);
             continue;
         }
@@ -190,7 +194,11 @@ int ps_rendezvous_join(ps_real_params *p, int *listen_fd, ps_addr **peers_out, u
     /* The coordinator answers once every node has joined. */
     if (rc == PS_OK)
         rc = read_hello(fd, ps_net_now() + p->timeout_s, PS_MSG_MAX_PAYLOAD, &buf, &m, &w, &e);
-    if (rc == PS_OK) {
+    if (rc == PS_OK && w.rank == PS_WIRE_REFUSED) {
+        size_t len = w.config_len <= m.aux_len - sizeof w ? w.config_len : m.aux_len - sizeof w;
+        rc = ps_err_set(&e, "it refused this node: %.*s", (int)(len < 512 ? len : 512),
+                        (const char *)m.aux + sizeof w);
+    } else if (rc == PS_OK) {
         uint64_t need = (uint64_t)w.n_nodes * sizeof(ps_wire_peer) + w.config_len + w.dir_len;
         if (w.n_nodes < 2 || w.n_nodes > 1000000 || need != m.aux_len - sizeof w ||
             (p->n_nodes && w.n_nodes != (uint32_t)p->n_nodes) || (uint32_t)p->rank >= w.n_nodes)

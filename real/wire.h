@@ -22,6 +22,10 @@ enum ps_wire_kind {
  * run's token from the coordinator, so a stray or hostile client cannot pose as a
  * member. The coordinator's WELCOME (also a HELLO) appends the peer table and the
  * resolved config: ps_wire_peer[n_nodes], then config_len bytes, then dir_len bytes. */
+/* A WELCOME whose rank is this refuses the join: its aux holds the reason
+ * (config_len bytes), so that the refused node can say why it is not in the run. */
+#define PS_WIRE_REFUSED UINT32_MAX
+
 typedef struct ps_wire_hello {
     uint32_t version;
     uint32_t rank;

@@ -66,5 +66,16 @@ sleep 0.2
 "$PSLAB" node --coordinator 127.0.0.1:$((port + 1)) --rank 2 --set real.timeout=5 >/dev/null 2>&1 &
 wait $e0 || fail "the coordinator did not report the missing node"
 wait
+# A node the coordinator refuses is told why, not only that the connection closed.
+expect_error "missing rank(s) 1, 2, 3" "$PSLAB" node --coordinator 127.0.0.1:$((port + 2)) --rank 0 \
+    "$TMP/four.ini" --out "$TMP/refusing" --set real.timeout=3 &
+e0=$!
+sleep 0.3
+expect_error "it refused this node: rank 9 is not in 1..3 (the config has 4 nodes)" \
+    "$PSLAB" node --coordinator 127.0.0.1:$((port + 2)) --rank 9 --set real.timeout=5
+expect_error "it refused this node: it was started for 5 nodes, the config has 4" \
+    env SLURM_PROCID=1 SLURM_NTASKS=5 "$PSLAB" node --coordinator 127.0.0.1:$((port + 2)) \
+    --set real.timeout=5
+wait $e0 || fail "the refusing coordinator did not report its missing nodes"
 expect_error "needs the CONFIG" "$PSLAB" node --coordinator 127.0.0.1:$port --rank 0
 expect_error "cannot tell this node's rank" env -u SLURM_PROCID "$PSLAB" node --coordinator 127.0.0.1:$port
