@@ -493,6 +493,26 @@ static int run_attempt_forked(run_args *a, const ps_config *cfg, const char *dir
     return out.rc;
 }
 
+/* A failed local real run whose node was killed: that node, not the ones that
+ * failed after it for want of it, is what the error names. */
+static int name_first_lost(const ps_config *cfg, int rc, ps_err *err)
+{
+#ifdef PSLAB_HAVE_REAL
+    int r = real_kids.crashed_node;
+    if (r > 0) {
+        char role[32];
+        snprintf(role, sizeof role, r < cfg->servers ? "server %d" : "a worker node", r);
+        ps_err first;
+        ps_err_set(&first, "node %d (%s) died of signal %d (%s) and the run failed with it "
+                   "(fault.restarts = %d): %s", r, role, real_kids.crashed_signal,
+                   strsignal(real_kids.crashed_signal), cfg->fault_restarts, err->msg);
+        *err = first;
+    }
+#endif
+    (void)cfg;
+    return rc;
+}
+
 /* One task: the run of the config itself, started again (fault.restarts) when one
  * of its nodes dies: a local real node process killed by a signal, or a crash the
  * config injects. */
@@ -515,7 +535,7 @@ static int run_one(run_args *a, const ps_config *cfg, const char *dir, ps_err *e
             return rc;
         }
         if (!rc || !died || restarts >= cfg->fault_restarts || ps_interrupt_signal())
-            return rc;
+            return rc ? name_first_lost(cfg, rc, err) : rc;
         fprintf(stderr, "pslab run: %s\n", err->msg);
 #ifdef PSLAB_HAVE_REAL
         if (real_kids.crashed_node)

@@ -71,5 +71,8 @@ rc=0
 wait "$pid" || rc=$?
 [ $rc = 1 ] || fail "restarts = 0: exit $rc"
 grep -q "closed without saying goodbye (did the process die?)" "$TMP/none.err" || fail "none: $(cat "$TMP/none.err")"
-! grep -q "restart" "$TMP/none.err" || fail "restarts = 0 restarted: $(cat "$TMP/none.err")"
-echo "ok: with fault.restarts = 0 a killed node fails the run, as before"
+! grep -q "restart [0-9]* of" "$TMP/none.err" || fail "restarts = 0 restarted: $(cat "$TMP/none.err")"
+# the run's own error names the node killed, not those that failed after it
+grep -q "^pslab run: node 1 (server 1) died of signal 9 (Killed) and the run failed with it" \
+    "$TMP/none.err" || fail "none: the first node lost is not named: $(grep '^pslab run' "$TMP/none.err")"
+echo "ok: with fault.restarts = 0 a killed node fails the run, as before, and the error names it"
