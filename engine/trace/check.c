@@ -10,6 +10,7 @@
 #include "engine/trace/check.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -185,15 +186,30 @@ static const check_stage *stage_of(const checker *k, int clock)
     return st;
 }
 
-static int check_pulls(checker *k, int server, ps_err *err)
+/* A served pull, as its line says. */
+typedef struct pull_row {
+    double time;
+    int worker, clock, slowest;
+    long lineno;
+} pull_row;
+
+/* The workers a pull of `clock` counts as the slowest's: its stage's, or its
+ * scheduler segment's. */
+static int workers_of(const checker *k, int clock)
+{
+    return k->seg_workers && clock < k->clocks ? k->seg_workers[clock] : stage_of(k, clock)->workers;
+}
+
+static int read_pulls(checker *k, int server, pull_row **rows, size_t *n, char *path, size_t np,
+                      ps_err *err)
 {
     csv_file c;
     int rc = csv_open(&c, k->dir, "server", server, "pulls.csv",
                       "time_s,server,worker,clock,slowest", err);
-    double v[5], last_time = -INFINITY;
+    size_t cap = 0;
+    double v[5];
     while (rc == PS_OK && (rc = csv_next(&c, 5, v, err)) == 1) {
         rc = PS_OK;
-        double time = v[0], slowest = v[4];
         if (v[1] != server || !is_whole(v[2], 0, k->cfg.workers - 1) ||
             !is_whole(v[3], 0, k->clocks) || !is_whole(v[4], 0, k->clocks)) {
             rc = ps_err_set(err, "%s:%ld: '%s' is not a pull of server %d (worker 0..%d, "
@@ -201,32 +217,110 @@ static int check_pulls(checker *k, int server, ps_err *err)
                             k->cfg.workers - 1, k->clocks);
             break;
         }
-        int worker = (int)v[2], clock = (int)v[3]; /* whole and in range: exact */
-        const check_stage *st = stage_of(k, clock);
-        const char *model = st->model;
-        int workers = k->seg_workers && clock < k->clocks ? k->seg_workers[clock] : st->workers;
-        if (worker >= workers)
-            violation(k, "%s:%ld: server %d served worker %d a pull for clock %d, of a stage "
-                      "of %d workers (0 .. %d)", c.path, c.lineno, server, worker, clock,
-                      workers, workers - 1);
-        k->pulls++;
-        double ahead = clock - slowest;
-        k->stale_sum += ahead;
-        k->stale_max = ahead > k->stale_max ? ahead : k->stale_max;
-        if (time < last_time)
-            violation(k, "%s:%ld: server %d served worker %d's pull for clock %d at time %.9f, "
-                      "before the previous pull (%.9f): the trace is out of order", c.path,
-                      c.lineno, server, worker, clock, time, last_time);
-        last_time = time;
-        if (st->limit >= 0 && ahead > st->limit)
-            violation(k, "%s:%ld: %s%s violated: server %d served worker %d its pull for clock "
-                      "%d while the slowest worker had completed %.0f clocks (%.0f ahead, at "
-                      "most %d allowed), at time %.9f s", c.path, c.lineno, model,
-                      strcmp(model, "bsp") ? "(staleness)" : "", server, worker, clock, slowest,
-                      ahead, st->limit, time);
+        if (*n == cap) {
+            pull_row *r = realloc(*rows, (cap = cap ? 2 * cap : 1024) * sizeof *r);
+            if (!r) {
+                rc = ps_err_set(err, "%s: out of memory", c.path);
+                break;
+            }
+            *rows = r;
+        }
+        (*rows)[(*n)++] = (pull_row){v[0], (int)v[2], (int)v[3], (int)v[4], c.lineno};
     }
+    snprintf(path, np, "%s", c.path);
     csv_close(&c);
     return rc < 0 ? PS_ERR : PS_OK;
+}
+
+/* The most clocks the slowest worker can have completed when each pull was served,
+ * from the trace alone rather than the server's own column: a worker cannot
+ * complete clock c before its pull for c is answered, so the clock of each
+ * worker's next pull this server serves bounds its progress (a worker with none
+ * left is unbounded). A min-tree over the workers, filled from the last line up. */
+static int bound_slowest(const checker *k, const pull_row *rows, size_t n, int *bound)
+{
+    int w = k->cfg.workers, size = 1;
+    while (size < w)
+        size *= 2;
+    int *tree = malloc(2 * (size_t)size * sizeof *tree);
+    if (!tree)
+        return PS_ERR;
+    for (int i = 0; i < 2 * size; i++)
+        tree[i] = INT_MAX;
+    for (size_t i = n; i-- > 0;) {
+        int at = size + rows[i].worker;
+        for (tree[at] = rows[i].clock; at > 1; at /= 2)
+            tree[at / 2] = tree[at] < tree[at ^ 1] ? tree[at] : tree[at ^ 1];
+        int lo = size, hi = size + workers_of(k, rows[i].clock), m = INT_MAX; /* [lo, hi) */
+        for (; lo < hi; lo /= 2, hi /= 2) {
+            if (lo & 1)
+                m = tree[lo] < m ? tree[lo] : m, lo++;
+            if (hi & 1)
+                hi--, m = tree[hi] < m ? tree[hi] : m;
+        }
+        bound[i] = m;
+    }
+    free(tree);
+    return PS_OK;
+}
+
+static void check_pull(checker *k, int server, const char *path, const pull_row *p, int bound,
+                       int *last_clock, double *last_time)
+{
+    const check_stage *st = stage_of(k, p->clock);
+    const char *model = st->model;
+    int workers = workers_of(k, p->clock);
+    if (p->worker >= workers)
+        violation(k, "%s:%ld: server %d served worker %d a pull for clock %d, of a stage "
+                  "of %d workers (0 .. %d)", path, p->lineno, server, p->worker, p->clock,
+                  workers, workers - 1);
+    if (p->clock < last_clock[p->worker]) /* several pulls of one clock: one a table */
+        violation(k, "%s:%ld: server %d served worker %d's pull for clock %d after its pull for "
+                  "clock %d: a worker's clocks never go back", path, p->lineno, server,
+                  p->worker, p->clock, last_clock[p->worker]);
+    last_clock[p->worker] = p->clock;
+    if (p->slowest > bound)
+        violation(k, "%s:%ld: server %d says the slowest worker had completed %d clocks when "
+                  "it served worker %d's pull for clock %d, but a worker's later pull there "
+                  "shows at most %d", path, p->lineno, server, p->slowest, p->worker, p->clock,
+                  bound);
+    int slowest = p->slowest < bound ? p->slowest : bound;
+    k->pulls++;
+    double ahead = p->clock - slowest;
+    k->stale_sum += ahead;
+    k->stale_max = ahead > k->stale_max ? ahead : k->stale_max;
+    if (p->time < *last_time)
+        violation(k, "%s:%ld: server %d served worker %d's pull for clock %d at time %.9f, "
+                  "before the previous pull (%.9f): the trace is out of order", path,
+                  p->lineno, server, p->worker, p->clock, p->time, *last_time);
+    *last_time = p->time;
+    if (st->limit >= 0 && ahead > st->limit)
+        violation(k, "%s:%ld: %s%s violated: server %d served worker %d its pull for clock "
+                  "%d while the slowest worker had completed %d clocks (%.0f ahead, at "
+                  "most %d allowed), at time %.9f s", path, p->lineno, model,
+                  strcmp(model, "bsp") ? "(staleness)" : "", server, p->worker, p->clock,
+                  slowest, ahead, st->limit, p->time);
+}
+
+static int check_pulls(checker *k, int server, ps_err *err)
+{
+    pull_row *rows = NULL;
+    size_t n = 0;
+    char path[4200];
+    int rc = read_pulls(k, server, &rows, &n, path, sizeof path, err);
+    int *bound = rc == PS_OK ? malloc((n ? n : 1) * sizeof *bound) : NULL;
+    int *last_clock = rc == PS_OK ? malloc((size_t)k->cfg.workers * sizeof *last_clock) : NULL;
+    if (rc == PS_OK && (!bound || !last_clock || bound_slowest(k, rows, n, bound)))
+        rc = ps_err_set(err, "%s: out of memory", path);
+    for (int w = 0; rc == PS_OK && w < k->cfg.workers; w++)
+        last_clock[w] = -1;
+    double last_time = -INFINITY;
+    for (size_t i = 0; rc == PS_OK && i < n; i++)
+        check_pull(k, server, path, &rows[i], bound[i], last_clock, &last_time);
+    free(rows);
+    free(bound);
+    free(last_clock);
+    return rc;
 }
 
 /* ---- cache reads ---------------------------------------------------------------- */

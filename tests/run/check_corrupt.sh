@@ -20,6 +20,20 @@ IFS=, read -r t s w c slow <<<"$line"
 sed -i "20s/.*/$t,$s,$w,$c,$((c - 1))/" "$TMP/ahead/trace/server1.pulls.csv"
 check_rc 1 "server1.pulls.csv:20: bsp violated: server 1 served worker $w its pull for clock $c while the slowest worker had completed $((c - 1)) clocks (1 ahead, at most 0 allowed), at time $t" "$TMP/ahead"
 
+# The server's own column is not trusted: a pull for clock 2 served before the
+# others' pulls for clock 1, its column claiming every worker had done 2 clocks
+cp -r "$TMP/run" "$TMP/early"
+f=$TMP/early/trace/server1.pulls.csv
+IFS=, read -r _ _ w2 c2 s2 < <(sed -n 14p "$TMP/run/trace/server1.pulls.csv")
+IFS=, read -r t1 _ _ c1 _ < <(sed -n 8p "$TMP/run/trace/server1.pulls.csv")
+[ "$c2,$s2,$c1" = "2,2,1" ] || fail "lines 8 and 14 should be the first pulls of clocks 1 and 2"
+awk -F, -v OFS=, -v t="$t1" 'NR == FNR { if (FNR == 14) l14 = $0; next }
+     FNR == 8 { split(l14, a, ","); print t, a[2], a[3], a[4], a[5] } FNR != 14 { print }' \
+    "$TMP/run/trace/server1.pulls.csv" "$TMP/run/trace/server1.pulls.csv" > "$f"
+check_rc 1 "server1.pulls.csv:8: server 1 says the slowest worker had completed 2 clocks when it served worker $w2's pull for clock 2, but a worker's later pull there shows at most 1" "$TMP/early"
+check_rc 1 "server1.pulls.csv:8: bsp violated: server 1 served worker $w2 its pull for clock 2 while the slowest worker had completed 1 clocks (1 ahead, at most 0 allowed)" "$TMP/early"
+check_rc 1 "server 1 served worker $w2's pull for clock 1 after its pull for clock 2: a worker's clocks never go back" "$TMP/early"
+
 cp -r "$TMP/run" "$TMP/lost"
 # drop one worker's pushes on the key of line 2 from the final model
 IFS=, read -r table key val < <(sed -n 2p "$TMP/lost/trace/server0.final.csv")
