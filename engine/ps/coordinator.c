@@ -3,6 +3,7 @@
  * (flushed, so a crash later loses nothing), then the per-worker timing and the
  * summary, and stops the servers when every worker is done. */
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -564,6 +565,24 @@ static void coord_drain_workers(ps_coord *c, int ended)
     }
 }
 
+/* The coordinator failed mid-run (its metrics.csv could not be written, a message
+ * made no sense): every worker still running is stopped at the end of its clock,
+ * as by an interrupt, and its done awaited, so that none is left waiting on a run
+ * that is over (a sim run would end in SimGrid's deadlock report). */
+static void coord_abandon_workers(ps_coord *c)
+{
+    if (c->n_done >= c->run->n_workers)
+        return;
+    for (int s = 0; s < c->run->n_servers && !c->interrupted; s++) {
+        ps_msg_writer w;
+        ps_err ignored;
+        if (ps_msg_build(&w, PS_MSG_INTERRUPT, 0, PS_COORDINATOR_ID, 0, SIGTERM, 0, 0, 0,
+                         &ignored) == PS_OK)
+            (void)ps_send(c->be, ps_server_actor(s), w.buf, w.len, &ignored);
+    }
+    coord_drain_workers(c, c->n_done);
+}
+
 void ps_coordinator_main(ps_backend *be, void *arg)
 {
     ps_actor_arg *a = arg;
@@ -592,6 +611,8 @@ void ps_coordinator_main(ps_backend *be, void *arg)
         else if (rc == PS_OK)
             rc = coord_handle(&c, buf, len, &err);
     }
+    if (rc != PS_OK && c.metrics) /* it got past its start: the workers are running */
+        coord_abandon_workers(&c);
     if (rc == PS_OK)
         rc = coord_finish(&c, &err);
     ps_err stop_err;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "engine/core/interrupt.h"
 #include "engine/index/block_index.h"
@@ -85,11 +86,16 @@ int ps_outputs_open_metrics(const char *dir, const char *const *metric_names, FI
     *out = fopen(path, "w");
     if (!*out)
         return ps_err_set(err, "cannot write %s: %s", path, strerror(errno));
-    fprintf(*out, "time_s,stage,iteration");
-    for (int i = 0; metric_names[i]; i++)
-        fprintf(*out, ",%s", metric_names[i]);
-    fprintf(*out, ",staleness_mean,staleness_max\n");
-    if (fflush(*out))
+    setvbuf(*out, NULL, _IONBF, 0); /* each write whole (ps_outputs_metrics_row) */
+    char head[1024];
+    int n = snprintf(head, sizeof head, "time_s,stage,iteration");
+    for (int i = 0; metric_names[i] && n > 0 && (size_t)n < sizeof head; i++)
+        n += snprintf(head + n, sizeof head - (size_t)n, ",%s", metric_names[i]);
+    if (n > 0 && (size_t)n < sizeof head)
+        n += snprintf(head + n, sizeof head - (size_t)n, ",staleness_mean,staleness_max\n");
+    if (n <= 0 || (size_t)n >= sizeof head)
+        return ps_err_set(err, "%s: the header's metric names are too long", path);
+    if (fwrite(head, 1, (size_t)n, *out) != (size_t)n)
         return ps_err_set(err, "cannot write %s: %s", path, strerror(errno));
     return PS_OK;
 }
@@ -153,6 +159,8 @@ int ps_outputs_resume_metrics(const char *dir, const ps_run *r, int32_t clock, F
         fclose(f), remove(tmp);
     if (rc == PS_OK && !(*out = fopen(path, "a")))
         rc = ps_err_set(err, "cannot append to %s: %s", path, strerror(errno));
+    if (rc == PS_OK)
+        setvbuf(*out, NULL, _IONBF, 0); /* rows written whole (ps_outputs_metrics_row) */
     return rc;
 }
 
@@ -161,14 +169,26 @@ int ps_outputs_metrics_row(FILE *f, double time_s, int stage, int iteration,
                            ps_err *err)
 {
     /* %.12g keeps metrics exact enough to compare backends at 1e-9 and golden files
-     * stable; each row is flushed so that a crash later loses nothing. */
-    int bad = fprintf(f, "%.6f,%d,%d", time_s, stage, iteration) < 0;
-    for (int i = 0; i < n_metrics; i++)
-        bad |= fprintf(f, ",%.12g", metrics[i]) < 0;
-    bad |= fprintf(f, ",%.6g,%.0f\n", st->mean, st->max) < 0;
-    if (bad || fflush(f))
-        return ps_err_set(err, "cannot write metrics.csv: %s", strerror(errno));
-    return PS_OK;
+     * stable. The row is formatted whole and written with one write on the
+     * unbuffered stream, so that a crash later loses nothing; a write that fails
+     * (a full disk) is cut back off, so the file keeps only whole rows. */
+    char row[64 + 24 * PS_MODEL_MAX_METRICS];
+    int n = snprintf(row, sizeof row, "%.6f,%d,%d", time_s, stage, iteration);
+    for (int i = 0; i < n_metrics && n > 0 && (size_t)n < sizeof row; i++)
+        n += snprintf(row + n, sizeof row - (size_t)n, ",%.12g", metrics[i]);
+    if (n > 0 && (size_t)n < sizeof row)
+        n += snprintf(row + n, sizeof row - (size_t)n, ",%.6g,%.0f\n", st->mean, st->max);
+    if (n <= 0 || (size_t)n >= sizeof row)
+        return ps_err_set(err, "metrics.csv: a row of %d metrics does not fit", n_metrics);
+    off_t start = lseek(fileno(f), 0, SEEK_END);
+    if (fwrite(row, 1, (size_t)n, f) == (size_t)n && fflush(f) == 0)
+        return PS_OK;
+    int e = errno;
+    clearerr(f);
+    if (start >= 0 && ftruncate(fileno(f), start) == 0)
+        return ps_err_set(err, "cannot write metrics.csv: %s (the rows before this one are "
+                          "kept whole)", strerror(e));
+    return ps_err_set(err, "cannot write metrics.csv: %s", strerror(e));
 }
 
 int ps_outputs_write_workers(const char *dir, const ps_run *r, const ps_worker_stats *st,
