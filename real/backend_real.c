@@ -870,6 +870,8 @@ static void rb_crash(ps_backend *be)
     raise(SIGKILL);
 }
 
+static void rb_fail_node(ps_backend *be, const char *why) { rb_fail((real_be *)be, why); }
+
 static const ps_backend_ops real_ops = {
     .name = "real",
     .launch = rb_launch,
@@ -882,6 +884,7 @@ static const ps_backend_ops real_ops = {
     .disk = rb_disk,
     .sleep = rb_sleep,
     .crash = rb_crash,
+    .fail = rb_fail_node,
     .wake = rb_wake,
     .wait_wakes = rb_wait_wakes,
     .destroy = rb_destroy,

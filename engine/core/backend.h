@@ -67,6 +67,11 @@ typedef struct ps_backend_ops {
      * process kills itself with SIGKILL; never returns). Without it (sim) the
      * engine plays the crash out itself (fault.crash). */
     void (*crash)(ps_backend *be);
+    /* Optional: an actor of the caller's node hit a fatal error (ps_run_fail): real
+     * fails the node, so that its other actors stop instead of waiting for the one
+     * gone, and its peers then see it gone. Sim has none: the engine's own messages
+     * stop the run's actors. */
+    void (*fail)(ps_backend *be, const char *why);
     /* A node-local wake-up between actors sharing a node's memory (the real
      * backend's threads of one process, sim's actors of one host), as a condition
      * variable would give: wake adds one to the count of actor `to`, which must be
@@ -113,6 +118,11 @@ static inline void ps_disk_behind(ps_backend *be, size_t bytes)
         be->ops->disk_behind(be, bytes);
 }
 static inline void ps_sleep(ps_backend *be, double s) { be->ops->sleep(be, s); }
+static inline void ps_backend_fail(ps_backend *be, const char *why)
+{
+    if (be && be->ops->fail)
+        be->ops->fail(be, why);
+}
 static inline int ps_wake(ps_backend *be, int to, ps_err *err) { return be->ops->wake(be, to, err); }
 static inline int ps_wait_wakes(ps_backend *be, int n, ps_err *err)
 {

@@ -371,7 +371,9 @@ int ps_run_launch(ps_run *r, ps_backend *be, ps_err *err)
     int rc = spec && args && names ? PS_OK : ps_err_set(err, "out of memory for %d actors", n);
     if (rc == PS_OK) {
         ps_run_actors(r, spec, args, names);
+        r->be = be;
         rc = be->ops->launch(be, spec, n, err);
+        r->be = NULL;
     }
     free(spec);
     free(args);
@@ -417,6 +419,9 @@ void ps_run_fail(ps_run *r, const char *who, const ps_err *err)
 {
     fprintf(stderr, "pslab: %s: %s\n", who, err->msg);
     r->failed = 1;
+    char why[1200];
+    snprintf(why, sizeof why, "%s: %s", who, err->msg);
+    ps_backend_fail(r->be, why);
 }
 
 int ps_grant_decode(const ps_run *r, const ps_msg *m, ps_grant *g, ps_err *err)

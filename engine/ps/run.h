@@ -96,6 +96,8 @@ typedef struct ps_run {
     double wall_start;               /* for the progress line only, never in outputs */
     int progress;                    /* nonzero: show a progress line on stderr */
     int failed;                      /* set by an actor that hit a fatal error */
+    ps_backend *be;                  /* a one-task run's, from its launch: told of a
+                                      * fatal error (ps_backend_fail) */
     int interrupted;                 /* the signal that stopped the run (coordinator.c) */
     /* pslab run --resume: the run goes on from its checkpoint at resume_clock, whose
      * time (time_offset) the times it reports continue from */

@@ -1102,9 +1102,11 @@ static int server_handle(ps_server *s, void *buf, size_t len, ps_err *err)
         buf = NULL;
     }
     free(buf);
+    for (int t = 0; rc && t < s->n_tables; t++)
+        if (s->tables[t].store_failed) /* its store, not the message, is at fault */
+            return ps_err_set(err, "%s", why.msg);
     if (rc)
         server_log_drop(s, m.sender, why.msg);
-    (void)err;
     return 0;
 }
 

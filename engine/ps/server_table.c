@@ -104,17 +104,26 @@ static int table_flat(ps_server_table *T, const uint64_t *keys, uint64_t lo, uin
     return PS_OK;
 }
 
+/* A store operation's result; a failed one (an I/O error: the keys were checked)
+ * marks the table, so that the server fails instead of dropping the message. */
+static int store_done(ps_server_table *T, int rc)
+{
+    if (rc)
+        T->store_failed = 1;
+    return rc;
+}
+
 int ps_server_table_get(ps_server_table *T, const uint64_t *keys, const uint32_t *slots,
                         uint64_t lo, uint32_t n, float *out, ps_err *err)
 {
     if (slots)
-        return T->ops->get_slots(T->store, slots, n, out, err);
+        return store_done(T, T->ops->get_slots(T->store, slots, n, out, err));
     const uint64_t *fk;
     uint64_t flo;
     uint32_t fn;
     if (table_flat(T, keys, lo, n, &fk, &flo, &fn, err))
         return PS_ERR;
-    return T->ops->get(T->store, fk, flo, fn, out, err);
+    return store_done(T, T->ops->get(T->store, fk, flo, fn, out, err));
 }
 
 /* The proximal step of an L1 penalty: deltas that take each value v to
@@ -148,7 +157,7 @@ int ps_server_table_apply(ps_server_table *T, const uint64_t *keys, const uint32
         vals = T->scratch;
     }
     if (slots && rule != PS_RULE_ASSIGN)
-        return T->ops->add_slots(T->store, keys, slots, n, vals, err);
+        return store_done(T, T->ops->add_slots(T->store, keys, slots, n, vals, err));
     table_mark(T, keys, lo, n);
     const uint64_t *fk;
     uint64_t flo;
@@ -156,8 +165,8 @@ int ps_server_table_apply(ps_server_table *T, const uint64_t *keys, const uint32
     if (table_flat(T, keys, lo, n, &fk, &flo, &fn, err))
         return PS_ERR;
     if (rule == PS_RULE_ASSIGN)
-        return T->ops->set(T->store, fk, flo, fn, vals, err);
-    return T->ops->add(T->store, fk, flo, fn, vals, err);
+        return store_done(T, T->ops->set(T->store, fk, flo, fn, vals, err));
+    return store_done(T, T->ops->add(T->store, fk, flo, fn, vals, err));
 }
 
 int ps_server_table_set(ps_server_table *T, const uint64_t *keys, uint64_t lo, uint32_t n,
@@ -171,7 +180,7 @@ int ps_server_table_set(ps_server_table *T, const uint64_t *keys, uint64_t lo, u
     if (table_flat(T, keys, lo, n, &fk, &flo, &fn, err))
         return PS_ERR;
     table_mark(T, keys, lo, n);
-    return T->ops->set(T->store, fk, flo, fn, vals, err);
+    return store_done(T, T->ops->set(T->store, fk, flo, fn, vals, err));
 }
 
 int ps_server_table_zero(ps_server_table *T, ps_err *err)
@@ -194,7 +203,7 @@ int ps_server_table_zero(ps_server_table *T, ps_err *err)
         uint32_t fn;
         rc = table_flat(T, keys ? keys + at : NULL, T->lo + at, m, &fk, &flo, &fn, err);
         if (rc == PS_OK)
-            rc = T->ops->set(T->store, fk, flo, fn, zeros, err);
+            rc = store_done(T, T->ops->set(T->store, fk, flo, fn, zeros, err));
     }
     free(zeros);
     free(keys);

@@ -23,6 +23,7 @@ typedef struct ps_server_table {
     float *scratch;     /* the deltas of a proximal step; the values of an assign */
     uint32_t cap_scratch;
     uint8_t *dirty;     /* dense, tracked: a bit per key written since the last clear */
+    int store_failed;   /* a store operation failed: the server cannot go on */
 } ps_server_table;
 
 /* Opens server `server`'s shard of table t (its store under dir). */
