@@ -698,6 +698,11 @@ static int check_string(const char *s, char *why, size_t n)
 {
     if (strlen(s) > MAX_STRING)
         return snprintf(why, n, "longer than %d characters", MAX_STRING), PS_ERR;
+    /* config.ini writes "key = value": what INI would read back otherwise is refused */
+    if (s[0] == ';')
+        return snprintf(why, n, "starts with ';', which INI reads as a comment"), PS_ERR;
+    if (s[0] && (isspace((unsigned char)s[0]) || isspace((unsigned char)s[strlen(s) - 1])))
+        return snprintf(why, n, "begins or ends with a space, which INI drops"), PS_ERR;
     for (const char *p = s; *p; p++) {
         if (iscntrl((unsigned char)*p))
             return snprintf(why, n, "contains a control character"), PS_ERR;
