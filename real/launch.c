@@ -123,6 +123,8 @@ int ps_real_local_start(ps_real_launch_fn launch, void *ctx, const ps_config *cf
     memset(kids, 0, sizeof *kids);
     kids->start_time = start_time;
     kids->expendable_from = ps_real_expendable_from(cfg);
+    if (ps_net_reserve_fds(n, err)) /* before the fork: every node inherits it */
+        return PS_ERR;
     ps_addr at = {.ip = 0, .port = (uint16_t)cfg->real_port}, bound;
     ps_net_parse_addr("127.0.0.1:0", &at, err);
     at.port = (uint16_t)cfg->real_port;

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -217,4 +218,21 @@ int ps_net_local_ip(int fd, uint32_t *ip)
         return -1;
     *ip = sa.sin_addr.s_addr;
     return 0;
+}
+
+int ps_net_reserve_fds(int n_nodes, ps_err *err)
+{
+    rlim_t need = 2 * (rlim_t)n_nodes + 64; /* a join, a peer link each way, files */
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= need)
+        return PS_OK;
+    rlim_t cur = rl.rlim_cur;
+    rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need ? need : rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur >= need)
+        return PS_OK;
+    return ps_err_set(err, "a node of this %d-node cluster may hold about %llu file "
+                      "descriptors (two connections per peer), and the limit is %llu (hard "
+                      "%llu): raise it, e.g. ulimit -n %llu", n_nodes, (unsigned long long)need,
+                      (unsigned long long)cur, (unsigned long long)rl.rlim_max,
+                      (unsigned long long)need);
 }

@@ -34,5 +34,9 @@ int ps_net_set_nonblocking(int fd, int on);
 /* The local address of a connected socket (what peers can reach us at). */
 int ps_net_local_ip(int fd, uint32_t *ip);
 double ps_net_now(void);
+/* Makes room for the descriptors a node of an n-node cluster may hold (about two
+ * connections per peer): raises the soft RLIMIT_NOFILE up to the hard one if it
+ * must; an error naming the figures and the fix if even that is too few. */
+int ps_net_reserve_fds(int n_nodes, ps_err *err);
 
 #endif

@@ -228,6 +228,8 @@ int ps_real_node_main(int argc, char **argv)
         p.config_text = text;
         p.run_dir = dir;
         if (rc == PS_OK)
+            rc = ps_net_reserve_fds(n, &err);
+        if (rc == PS_OK)
             rc = ps_real_backend_create(&be, &p, NULL, NULL, &err);
     } else if (rc == PS_OK) {
         /* Until the coordinator's config arrives, this node's own bounds the join */

@@ -109,6 +109,10 @@ int ps_rendezvous_host(const ps_real_params *p, int listen_fd, ps_addr *peers, u
             for (int r = 1; r < n; r++)
                 if (join_fds[r] >= 0)
                     close(join_fds[r]);
+            if (strcmp(e.msg, "timed out") != 0) /* not the nodes' fault: EMFILE, say */
+                return ps_err_set(err, "the coordinator at %s could not take the join of rank(s) "
+                                  "%s: %s", ps_net_addr_str(&p->coordinator, as, sizeof as),
+                                  missing, e.msg);
             return ps_err_set(err, "only %d of %d nodes joined the coordinator at %s within "
                               "%.1f s; missing rank(s) %s", joined + 1, n,
                               ps_net_addr_str(&p->coordinator, as, sizeof as), p->timeout_s,
