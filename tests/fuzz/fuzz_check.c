@@ -25,8 +25,12 @@ static int allowed_name(const char *name)
         if (strcmp(name, fixed[i]) == 0)
             return 1;
     unsigned n;
-    char kind[16], what[16], rest[2];
-    return sscanf(name, "trace/%15[a-z]%2u.%15[a-z].cs%1[v]", kind, &n, what, rest) == 4 &&
+    int end = 0;
+    char kind[16], what[16];
+    if (strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789./") != strlen(name))
+        return 0;
+    return sscanf(name, "trace/%15[a-z]%2u.%15[a-z].csv%n", kind, &n, what, &end) == 3 &&
+           end > 0 && name[end] == '\0' &&
            (strcmp(kind, "server") == 0 || strcmp(kind, "worker") == 0);
 }
 
