@@ -8,6 +8,8 @@
  * message sizes and worker flops of a pslab run recorded with PSLAB_SIM_PATTERN=FILE
  * (sim/backend_sim.c): the k-th message from A to B here has the size of pslab's
  * k-th message from A to B, the k-th execution of a worker pslab's k-th flops. */
+#include "sim/host_order.h"
+
 #include <simgrid/actor.h>
 #include <simgrid/comm.h>
 #include <simgrid/engine.h>
@@ -374,36 +376,6 @@ static void worker_main(int argc, char **argv)
     actor_end(a);
 }
 
-/* Natural order, so host2 comes before host10 whatever the file's order. */
-static int natural_cmp(const char *x, const char *y)
-{
-    while (*x && *y) {
-        if (isdigit((unsigned char)*x) && isdigit((unsigned char)*y)) {
-            while (*x == '0')
-                x++;
-            while (*y == '0')
-                y++;
-            size_t nx = strspn(x, "0123456789"), ny = strspn(y, "0123456789");
-            if (nx != ny)
-                return nx < ny ? -1 : 1;
-            int c = strncmp(x, y, nx);
-            if (c)
-                return c;
-            x += nx, y += ny;
-        } else if (*x != *y) {
-            return (unsigned char)*x < (unsigned char)*y ? -1 : 1;
-        } else {
-            x++, y++;
-        }
-    }
-    return *x ? 1 : *y ? -1 : 0;
-}
-
-static int host_cmp(const void *p, const void *q)
-{
-    return natural_cmp(sg_host_get_name(*(sg_host_t const *)p), sg_host_get_name(*(sg_host_t const *)q));
-}
-
 /* Reads a pattern recorded by pslab's sim backend (see sim/backend_sim.c): pslab's
  * actor 0 is its coordinator (not replayed), server s is actor 1+s, worker w actor
  * 1+S+w. Two passes: count per pair, then fill. */
@@ -572,9 +544,8 @@ static int parse_args(int argc, char **argv, const char **platform)
 /* One actor per host: servers on the first hosts in natural order, then workers. */
 static void launch(actor_ctx *ctx, int n)
 {
-    size_t nh = sg_host_count();
-    sg_host_t *hosts = sg_host_list();
-    qsort(hosts, nh, sizeof *hosts, host_cmp);
+    size_t nh;
+    sg_host_t *hosts = ps_sim_sorted_hosts(&nh); /* nodes on hosts as pslab maps them */
     g.mbox = oom(malloc((size_t)n * sizeof *g.mbox));
     g.mbox_name = oom(malloc((size_t)n * sizeof *g.mbox_name));
     for (int i = 0; i < n; i++) {
