@@ -24,6 +24,7 @@
 #include "engine/ps/indexer.h"
 #include "engine/ps/outputs.h"
 #include "engine/ps/run.h"
+#include "engine/ps/server_table.h"
 #include "plots/plot.h"
 #ifdef PSLAB_HAVE_REAL
 #include "real/backend_real.h"
@@ -247,6 +248,22 @@ static int set_sim_faults(ps_backend *be, const ps_config *cfg, double offset, p
 
 /* The servers' store: the simulator's disk store in sim, else mem, or RocksDB
  * (for disk on the real backend, and rocksdb on both) when it is built in. */
+/* A sim run, or a local real one, holds every server's shard on this machine: a
+ * model whose mem-store shards alone exceed its memory is refused with the figure,
+ * rather than left to thrash. */
+static int check_memory(const ps_run *run, const ps_config *cfg, ps_err *err)
+{
+    uint64_t need = ps_server_tables_mem_bytes(run);
+    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    if (pages <= 0 || page <= 0 || need <= (uint64_t)pages * (uint64_t)page)
+        return PS_OK;
+    return ps_err_set(err, "%s: the servers' mem stores would hold %.1f GB of parameters, and "
+                      "this machine has %.1f GB of memory: fewer features (data.features), or "
+                      "server.store = disk%s, whose memory its cache bounds", cfg->source_path,
+                      need / 1e9, (double)pages * (double)page / 1e9,
+                      strcmp(cfg->backend, "real") == 0 ? " or rocksdb" : "");
+}
+
 static int select_store(ps_run *run, const ps_config *cfg, ps_err *err)
 {
     if (strcmp(cfg->store, "disk") == 0 && strcmp(cfg->backend, "sim") == 0) {
@@ -418,6 +435,8 @@ static int run_attempt(run_args *a, const ps_config *cfg, const char *dir, int r
     arm_listed_crashes(&run, cfg, restarts);
     if (rc == PS_OK)
         rc = select_store(&run, cfg, err);
+    if (rc == PS_OK)
+        rc = check_memory(&run, cfg, err);
     /* set before make_backend: the real backend forks the other nodes there */
     run.progress = isatty(STDERR_FILENO);
     run.trace = a->trace;

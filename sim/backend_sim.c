@@ -42,6 +42,7 @@
 #include <simgrid/host.h>
 #include <simgrid/mailbox.h>
 #include <simgrid/semaphore.h>
+#include <xbt/log.h>
 
 #include <ctype.h>
 #include <errno.h>
@@ -912,6 +913,18 @@ static int ps__wait_wakes(ps_backend *be, int n, ps_err *err)
     return PS_OK;
 }
 
+XBT_LOG_EXTERNAL_CATEGORY(ker_engine);
+
+/* An actor failed (ps_run_fail): the actors that waited for it may wait forever,
+ * which SimGrid reports as a deadlock ("Oops! Deadlock detected") when nothing is
+ * left to run, and the simulation ends. The run's own error says what happened,
+ * so that report is silenced from here on. */
+static void ps__fail(ps_backend *be, const char *why)
+{
+    (void)be, (void)why;
+    xbt_log_threshold_set(&_XBT_LOGV(ker_engine), xbt_log_priority_infinite);
+}
+
 static const ps_backend_ops ps__sim_ops = {
     .name = "sim",
     .launch = ps__launch,
@@ -923,6 +936,7 @@ static const ps_backend_ops ps__sim_ops = {
     .disk = ps__disk,
     .disk_behind = ps__disk_behind,
     .sleep = ps__sleep,
+    .fail = ps__fail,
     .wake = ps__wake,
     .wait_wakes = ps__wait_wakes,
     .destroy = ps__destroy,

@@ -69,8 +69,8 @@ typedef struct ps_backend_ops {
     void (*crash)(ps_backend *be);
     /* Optional: an actor of the caller's node hit a fatal error (ps_run_fail): real
      * fails the node, so that its other actors stop instead of waiting for the one
-     * gone, and its peers then see it gone. Sim has none: the engine's own messages
-     * stop the run's actors. */
+     * gone, and its peers then see it gone; sim lets the actors left waiting end
+     * the simulation without SimGrid's deadlock report. */
     void (*fail)(ps_backend *be, const char *why);
     /* A node-local wake-up between actors sharing a node's memory (the real
      * backend's threads of one process, sim's actors of one host), as a condition

@@ -7,6 +7,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+uint64_t ps_server_tables_mem_bytes(const ps_run *r)
+{
+    if (r->store_ops != &ps_store_mem_ops)
+        return 0;
+    uint64_t bytes = 0;
+    for (int t = 0; t < r->n_tables; t++) {
+        const ps_run_table *rt = &r->tables[t];
+        uint64_t vpk = rt->spec.vals_per_key, lo, hi;
+        for (int s = 0; s < r->n_servers; s++)
+            if (ps_partition_shard_range(r->partitioner, &rt->partition, s, &lo, &hi))
+                bytes += (hi - lo) * vpk * sizeof(float);
+            else if (rt->partition.place && vpk == 1)
+                bytes += rt->partition.shard_keys[s] * (sizeof(float) + 1);
+    }
+    return bytes;
+}
+
 int ps_server_table_open(ps_server_table *T, const ps_run *r, int t, int server,
                          const char *dir, ps_err *err)
 {

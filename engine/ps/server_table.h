@@ -30,6 +30,10 @@ typedef struct ps_server_table {
 int ps_server_table_open(ps_server_table *T, const ps_run *r, int t, int server,
                          const char *dir, ps_err *err);
 void ps_server_table_close(ps_server_table *T);
+/* The bytes the mem store allocates up front for every server's shard of every
+ * table of r (a dense range, or a placed shard; a sparse one grows as it is
+ * written and counts 0); 0 for other stores, whose memory their cache bounds. */
+uint64_t ps_server_tables_mem_bytes(const ps_run *r);
 
 /* out (n * vpk values) = the values of keys (NULL: lo .. lo+n-1), or of their
  * slots when slots is given (by_slot tables). */
