@@ -125,8 +125,14 @@ typedef struct ps__job {
     int nodes, servers;
 } ps__job;
 
+/* Any exit() in the child is SimGrid refusing the file (success is _exit(0)): end
+ * there, before the exit handlers inherited from the parent (a fuzzer's reports
+ * an exit as a crash). */
+static void ps__exit_refused(void) { _exit(1); }
+
 static void check_in_child(const ps__job *job, int fd)
 {
+    atexit(ps__exit_refused);
     /* SimGrid's refusal is an abort: let it end this child plainly, not through
      * handlers inherited from the parent (a fuzzer's would report a crash) */
     const int fatal[] = {SIGABRT, SIGSEGV, SIGBUS, SIGILL, SIGFPE};
