@@ -144,8 +144,13 @@ static void check_in_child(const ps__job *job, int fd)
     simgrid_init(&argc, job->argv);
     if (job->path)
         simgrid_load_platform(job->path);
-    if (job->path && job->nodes > 0)
+    if (job->path && job->nodes > 0) {
+        /* routes are complete only once the platform is sealed (a Cluster zone's
+         * hosts without links of their own get theirs then): a run with no actor
+         * seals it and returns at once */
+        simgrid_run();
         ps__check_loaded(job->nodes, job->servers);
+    }
     _exit(0);
 }
 
