@@ -32,6 +32,7 @@
 #include "sim/backend_sim.h"
 #include "sim/fault_sim.h"
 #include "sim/host_order.h"
+#include "sim/map_budget.h"
 #include "engine/core/interrupt.h"
 #include "engine/ps/msg.h"
 
@@ -147,6 +148,8 @@ struct ps__sim {
      * its disk and when that was last brought up to date; 0 limit: writes block. */
     double write_behind, *dirty, *dirty_at;
     ps_simf faults; /* fault.slow, fault.link_down (ps_sim_set_faults) */
+    ps_map_budget maps; /* actors' stacks against vm.max_map_count */
+    int postmen_refused; /* the map budget stopped making postmen (said once) */
 };
 
 /* The message pattern of a run, for bench/raw_simgrid_ps --pattern to replay the
@@ -285,8 +288,17 @@ static void ps__postman_main(int argc, char **argv)
     ps__postman_free(p);
 }
 
+/* NULL when out of memory or of mappings for its stack: the owner then starts its
+ * sends itself, which gives the same simulation, only at more wall cost per send. */
 static ps__postman *ps__postman_new(ps__actor *a)
 {
+    if (!ps_map_budget_room(&a->sim->maps, sg_actor_count())) {
+        if (!a->sim->postmen_refused++)
+            fprintf(stderr, "pslab: sim: vm.max_map_count (%ld) leaves no room for more helper "
+                    "actors: actors start their sends themselves from here on (the same "
+                    "simulation, at more wall cost)\n", a->sim->maps.limit);
+        return NULL;
+    }
     ps__postman *p = calloc(1, sizeof *p);
     if (!p)
         return NULL;
@@ -839,6 +851,9 @@ static int ps__launch(ps_backend *be, const ps_actor_spec *specs, int n, ps_err 
     if (ps__check_specs(sim, specs, n, err))
         return PS_ERR;
     sim->launched = 1;
+    ps_map_budget_init(&sim->maps, sg_actor_count());
+    if (ps_map_budget_fit(&sim->maps, sg_actor_count(), (size_t)n, err))
+        return PS_ERR;
     if (ps__make_actors(sim, specs, n, err))
         return PS_ERR;
     /* In id order, which is also SimGrid's scheduling order: runs are reproducible. */
@@ -851,6 +866,7 @@ static int ps__launch(ps_backend *be, const ps_actor_spec *specs, int n, ps_err 
         sg_actor_set_data(act, a);
         sg_actor_start_(act, ps__actor_main, 0, NULL);
     }
+    ps_map_budget_measure(&sim->maps, sg_actor_count(), (size_t)n);
     ps_simf_start(&sim->faults, sim->hosts[0]);
     /* after SimGrid's own SIGINT handler, which prints every actor and exits */
     ps_interrupt_install(-1);
