@@ -19,14 +19,19 @@
 # precision 10 us; see README "Scale"); --full keeps every host's link, the
 # backbone and exact event times. --mf runs bench/scale_mf.ini instead: matrix
 # factorisation, rank 16, a million users and 100,000 items, power-law ratings.
+# --platform cluster|fattree runs both programs on one of SimGrid's own standard
+# platforms instead (bench/gen_standard_platform.sh: a <cluster> with a shared
+# backbone, or a two-level fat tree), every host linked; with --full, at exact
+# event times, else merged within 10 us.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-full=0 repeat=1 config=bench/scale.ini
+full=0 repeat=1 config=bench/scale.ini standard=
 while [ $# -gt 0 ]; do
     case "$1" in
         --full) full=1; shift ;;
         --mf) config=bench/scale_mf.ini; shift ;;
         --repeat) repeat=${2:?--repeat needs a count}; shift 2 ;;
+        --platform) standard=${2:?--platform needs cluster or fattree}; shift 2 ;;
         *) break ;;
     esac
 done
@@ -76,7 +81,12 @@ for n in "${sizes[@]}"; do
     else
         modeset=(); linked=$s; prec=1e-5
     fi
-    build-bench/pslab platform --hosts "$n" --linked-hosts "$linked" -o "$tmp/platform-$n.xml" >/dev/null
+    if [ -n "$standard" ]; then
+        bench/gen_standard_platform.sh "$standard" "$n" "$tmp/platform-$n.xml"
+        modeset=(--set cluster.platform="$tmp/platform-$n.xml" --set platform.precision="$prec")
+    else
+        build-bench/pslab platform --hosts "$n" --linked-hosts "$linked" -o "$tmp/platform-$n.xml" >/dev/null
+    fi
     pslab_run=(build-bench/pslab run "$config" --set run.iterations="$iters" --set cluster.servers="$s"
                --set cluster.workers="$w" "${modeset[@]}" --out "$tmp/run-$n")
     PSLAB_SIM_PATTERN="$tmp/pattern-$n" measure pslab+rec "${pslab_run[@]}"
