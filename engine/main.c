@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 
 #include "engine/core/interrupt.h"
+#include "engine/core/memory.h"
 #include "engine/core/rng.h"
 #include "engine/ps/checkpoint.h"
 #include "engine/tools/sweep.h"
@@ -253,14 +254,17 @@ static int set_sim_faults(ps_backend *be, const ps_config *cfg, double offset, p
  * rather than left to thrash. */
 static int check_memory(const ps_run *run, const ps_config *cfg, ps_err *err)
 {
-    uint64_t need = ps_server_tables_mem_bytes(run);
-    long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-    if (pages <= 0 || page <= 0 || need <= (uint64_t)pages * (uint64_t)page)
+    uint64_t need = ps_server_tables_mem_bytes(run), mem = ps_physical_memory_bytes();
+    uint64_t truth = run->has_truth ? 2 * ps_gen_truth_bytes(&run->gen) : 0;
+    if (!mem || need + truth <= mem)
         return PS_OK;
-    return ps_err_set(err, "%s: the servers' mem stores would hold %.1f GB of parameters, and "
+    char beside[96] = "";
+    if (truth)
+        snprintf(beside, sizeof beside, " beside the generator's %.1f GB of true model", truth / 1e9);
+    return ps_err_set(err, "%s: the servers' mem stores would hold %.1f GB of parameters%s, and "
                       "this machine has %.1f GB of memory: fewer features (data.features), or "
                       "server.store = disk%s, whose memory its cache bounds", cfg->source_path,
-                      need / 1e9, (double)pages * (double)page / 1e9,
+                      need / 1e9, beside, mem / 1e9,
                       strcmp(cfg->backend, "real") == 0 ? " or rocksdb" : "");
 }
 

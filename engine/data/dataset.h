@@ -61,6 +61,9 @@ typedef struct ps_dataset ps_dataset;
  * idx = {user, item}, values 1, label the rating; a dense row has nnz = dims. */
 int ps_dataset_generated(ps_dataset **out, const ps_gen_params *p, uint64_t first, uint64_t n,
                          ps_err *err);
+/* Bytes that the truth of one data set of p takes (ps_dataset_generated builds it
+ * for each set): true factors and popularity tables, or centres / weights. */
+uint64_t ps_gen_truth_bytes(const ps_gen_params *p);
 /* The generators' truth: user (side 0) or item (side 1) factor j; centre c's
  * coordinate j; the dense generator's weight j. */
 double ps_gen_true_factor(const ps_gen_params *p, int side, uint32_t id, uint32_t j);

@@ -95,6 +95,14 @@ static int gen_truth(ps_dataset *d, ps_err *err)
     return PS_OK;
 }
 
+uint64_t ps_gen_truth_bytes(const ps_gen_params *p)
+{
+    if (p->kind == PS_GEN_RATINGS)
+        return ((uint64_t)p->users + p->items) * ((uint64_t)p->rank * sizeof(float) + sizeof(double));
+    uint64_t rows = p->kind == PS_GEN_MIXTURE ? p->clusters : 1;
+    return rows * p->dims * sizeof(float);
+}
+
 int ps_dataset_generated(ps_dataset **out, const ps_gen_params *p, uint64_t first, uint64_t n,
                          ps_err *err)
 {

@@ -1,5 +1,6 @@
 /* Builds the run context from a config and launches the actor table; see run.h. */
 #include "engine/ps/run.h"
+#include "engine/core/memory.h"
 
 #include "engine/core/interrupt.h"
 #include "engine/ps/indexer.h"
@@ -30,6 +31,14 @@ static int run_generate(ps_run *r, const ps_config *cfg, ps_err *err)
                              .dims = (uint32_t)dims, .clusters = (uint32_t)cfg->clusters,
                              .spread = cfg->spread, .weight_scale = cfg->weight_scale};
     r->gen_kind = kind;
+    uint64_t truth = 2 * ps_gen_truth_bytes(&r->gen), mem = ps_physical_memory_bytes();
+    if (mem && truth > mem)
+        return ps_err_set(err, "%s: data.generator = %s would hold %.1f GB of its true model "
+                          "(for the training and the test set), and this machine has %.1f GB "
+                          "of memory: %s", cfg->source_path, cfg->generator, truth / 1e9,
+                          mem / 1e9, kind == PS_GEN_RATINGS
+                                         ? "fewer data.users or data.items, or a lower data.true_rank"
+                                         : "fewer data.features or data.clusters");
     if (ps_dataset_generated(&r->train, &r->gen, 0, cfg->train_examples, err) ||
         ps_dataset_generated(&r->test, &r->gen, cfg->train_examples, cfg->test_examples, err))
         return PS_ERR;
