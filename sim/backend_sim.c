@@ -3,8 +3,9 @@
  * sized by their true byte length, compute/disk/sleep advance simulated time.
  *
  * Sends are eager like TCP with buffers: every actor is the permanent receiver of
- * its mailbox, so a transfer starts when the message is sent and completes without
- * the receiver's help; a send never waits for the receiver. The rest of this file
+ * its mailboxes, so a transfer starts when the message is sent and completes
+ * without the receiver's help; a send never waits for the receiver. An actor has
+ * several mailboxes, received from in the order one would give (see ps__put). The rest of this file
  * exists because of how SimGrid 3.32 keeps unfinished comms (measured with
  * bench/raw_simgrid_ps.c, whose "postman" mode is this design):
  *  - CommImpl::finish() removes the comm from std::lists with std::list::remove, a
@@ -129,6 +130,9 @@ typedef struct ps__actor {
     sg_comm_t rx;     /* pending receive, kept across a timed-out recv */
     void *rx_data;    /* where SimGrid writes the received envelope */
     sg_sem_t wakes;   /* its node-local wake-ups (made at the first use) */
+    ps__ring arrivals; /* the shard of every message put to it and not received, in put order */
+    unsigned promised; /* sends to it not yet put: room kept in arrivals */
+    int listening;     /* its pending receive, on shard 0, awaits the next put */
     struct ps__holder *holder; /* its sends held by a link down, or NULL */
 } ps__actor;
 
@@ -138,7 +142,8 @@ struct ps__sim {
     size_t n_hosts;
     ps__actor *actors;
     int n_actors;
-    sg_mailbox_t *mbox;
+    int shards;          /* mailboxes per actor (see ps__put) */
+    sg_mailbox_t *mbox;  /* actor id * shards + shard */
     char **mbox_name;
     ps__env_pool envs;
     ps__postman postmen; /* sentinel of the postmen not yet freed */
@@ -260,6 +265,46 @@ static void ps__reclaim_finished(ps__actor *a)
     }
 }
 
+/* Every message goes through ps__put. SimGrid 3.32 keeps a mailbox's queue in a
+ * boost::circular_buffer, whose erase shifts every element behind the one taken:
+ * a server whose one mailbox held the messages of 2,375 workers paid O(2,375) per
+ * receive (a deque since 3.35). So each actor has `shards` mailboxes (about
+ * sqrt(actors)/2), and its `arrivals` ring notes the shard of every message put to
+ * it, in put order, so that it always receives the oldest one, from its shard:
+ * what one mailbox would have given it, so the simulation is the same. A sender
+ * uses its own shard (id mod shards), except that a receive posted while nothing
+ * was due (ps__post_rx) is matched by the next put, on shard 0, as one mailbox's
+ * pending receive would be. The bookkeeping adds no simcall: the order of every
+ * actor's simcalls, and so the simulation, is as with one mailbox. */
+static sg_comm_t ps__put(ps__sim *sim, int from, int to, ps__env *e, size_t len)
+{
+    ps__actor *d = &sim->actors[to];
+    int k = d->listening ? 0 : from % sim->shards;
+    /* Noted before the put's simcall, which lets other actors run: the receiver
+     * then finds the arrival of every put already made, in order. */
+    d->listening = 0;
+    ps__ring_push(&d->arrivals, &k); /* room was kept when the send was made */
+    if (d->promised)
+        d->promised--;
+    return sg_mailbox_put_async(sim->mbox[(size_t)to * sim->shards + k], e, (long)len);
+}
+
+/* Posts a's receive, unless one is pending: of the oldest message put to it, or,
+ * with none due, of the next one (see ps__put). Its arrival is popped once it is
+ * received. */
+static void ps__post_rx(ps__actor *a)
+{
+    if (a->rx)
+        return;
+    int k = 0;
+    if (a->arrivals.n)
+        k = *(int *)ps__ring_front(&a->arrivals);
+    else
+        a->listening = 1;
+    a->rx_data = NULL;
+    a->rx = sg_mailbox_get_async(a->sim->mbox[(size_t)a->spec.id * a->sim->shards + k], &a->rx_data);
+}
+
 /* Starts the owner's queued sends in order; retires once past its quota. An entry
  * leaves the queue only once started, so the owner never starts a later message
  * directly before it (see ps__send). */
@@ -272,7 +317,7 @@ static void ps__postman_main(int argc, char **argv)
         sg_sem_acquire(p->wake);
         while (!p->quit && a->outq.n > 0) {
             ps__out o = *(ps__out *)ps__ring_front(&a->outq);
-            ps__pend e = {sg_mailbox_put_async(a->sim->mbox[o.to], o.env, (long)o.len), p};
+            ps__pend e = {ps__put(a->sim, a->spec.id, o.to, o.env, o.len), p};
             ps__ring_push(&a->pend, &e);
             ps__ring_pop(&a->outq);
             p->issued++;
@@ -395,7 +440,8 @@ static void ps__actor_main(int argc, char **argv)
     (void)argc, (void)argv;
     ps__actor *a = sg_actor_self_get_data();
     /* Before any send of the run: every actor's first simcall is this one. */
-    sg_mailbox_set_receiver(a->sim->mbox_name[a->spec.id]);
+    for (int k = 0; k < a->sim->shards; k++)
+        sg_mailbox_set_receiver(a->sim->mbox_name[(size_t)a->spec.id * a->sim->shards + k]);
     a->spec.main(&a->sim->be, a->spec.arg);
     ps__actor_end(a);
 }
@@ -461,12 +507,12 @@ static void ps__holder_main(int argc, char **argv)
                 sg_comm_wait_all(comms, n_comms);
                 n_comms = 0;
                 if (!cap_comms) {
-                    sg_comm_t one = sg_mailbox_put_async(sim->mbox[it->to], it->env, (long)it->len);
+                    sg_comm_t one = ps__put(sim, h->owner->spec.id, it->to, it->env, it->len);
                     sg_comm_wait_all(&one, 1);
                     continue;
                 }
             }
-            comms[n_comms++] = sg_mailbox_put_async(sim->mbox[it->to], it->env, (long)it->len);
+            comms[n_comms++] = ps__put(sim, h->owner->spec.id, it->to, it->env, it->len);
         }
         h->n = kept;
         if (kept)
@@ -543,13 +589,17 @@ static int ps__send(ps_backend *be, int to, void *buf, size_t len, ps_err *err)
         return ps_err_set(err, "sim: actor %d sends a NULL buffer to actor %d", a->spec.id, to);
     /* Room for this send whichever way it goes, before anything is started. */
     ps__env *e = NULL;
+    ps__actor *d = &sim->actors[to];
     if (ps__ring_reserve(&a->pend, a->pend.n + a->outq.n + 1) ||
-        ps__ring_reserve(&a->outq, a->outq.n + 1) || !(e = ps__env_take(&sim->envs))) {
+        ps__ring_reserve(&a->outq, a->outq.n + 1) ||
+        ps__ring_reserve(&d->arrivals, d->arrivals.n + d->promised + 1) ||
+        !(e = ps__env_take(&sim->envs))) {
         free(buf);
         return ps_err_set(err, "sim: out of memory sending %zu bytes from actor %d", len, a->spec.id);
     }
     if (sim->pattern)
         ps__pattern_note(sim, a->spec.id, (uint32_t)to, (double)len);
+    d->promised++;
     *e = (ps__env){buf, len, NULL};
     if (sim->faults.n_down || a->holder) {
         int held = ps__hold(sim, a, to, e, len);
@@ -573,7 +623,7 @@ static int ps__send(ps_backend *be, int to, void *buf, size_t len, ps_err *err)
     /* Queued sends go first (FIFO per pair); without a postman (out of memory) the
      * actor starts the send itself, which is only slower. */
     if (a->outq.n == 0 && (a->direct < PS__DIRECT_MAX || (!a->post && !(a->post = ps__postman_new(a))))) {
-        ps__pend p = {sg_mailbox_put_async(sim->mbox[to], e, (long)len), NULL};
+        ps__pend p = {ps__put(sim, a->spec.id, to, e, len), NULL};
         ps__ring_push(&a->pend, &p);
         a->direct++;
         return PS_OK;
@@ -619,14 +669,14 @@ static int ps__recv(ps_backend *be, double timeout_s, void **buf, size_t *len, p
     if (!a)
         return ps_err_set(err, "sim: recv called outside a simulated actor");
     ps__forward_interrupt(sim, a);
-    if (!a->rx) {
-        a->rx_data = NULL;
-        a->rx = sg_mailbox_get_async(sim->mbox[a->spec.id], &a->rx_data);
-    }
+    ps__post_rx(a);
     if (timeout_s < 0)
         ps__wait_rx(a);
     else if (!ps__wait_rx_for(a, timeout_s))
         return PS_TIMEOUT;
+    if (!a->arrivals.n) /* every put notes its arrival before it can complete */
+        abort();
+    ps__ring_pop(&a->arrivals);
     ps__env *e = a->rx_data;
     a->rx = NULL;
     a->rx_data = NULL;
@@ -794,8 +844,10 @@ static int ps__check_specs(const ps__sim *sim, const ps_actor_spec *specs, int n
 static int ps__make_actors(ps__sim *sim, const ps_actor_spec *specs, int n, ps_err *err)
 {
     sim->actors = calloc((size_t)n, sizeof *sim->actors);
-    sim->mbox = calloc((size_t)n, sizeof *sim->mbox);
-    sim->mbox_name = calloc((size_t)n, sizeof *sim->mbox_name);
+    sim->shards = (int)ceil(sqrt((double)n) / 2);
+    size_t n_mbox = (size_t)n * (size_t)sim->shards;
+    sim->mbox = calloc(n_mbox, sizeof *sim->mbox);
+    sim->mbox_name = calloc(n_mbox, sizeof *sim->mbox_name);
     if (!sim->actors || !sim->mbox || !sim->mbox_name)
         return ps_err_set(err, "sim: out of memory launching %d actors", n);
     sim->n_actors = n;
@@ -806,18 +858,19 @@ static int ps__make_actors(ps__sim *sim, const ps_actor_spec *specs, int n, ps_e
         a->host = sim->hosts[(size_t)a->spec.node % sim->n_hosts];
         a->pend.esize = sizeof(ps__pend);
         a->outq.esize = sizeof(ps__out);
+        a->arrivals.esize = sizeof(int);
         unsigned nd = 0;
         sg_disk_t *disks = NULL;
         sg_host_get_disks(a->host, &nd, &disks);
         a->disk = nd > 0 ? disks[0] : NULL;
         free(disks);
     }
-    for (int id = 0; id < n; id++) {
-        char name[32];
-        snprintf(name, sizeof name, "ps.mb.%d", id);
-        if (!(sim->mbox_name[id] = strdup(name)))
+    for (size_t m = 0; m < n_mbox; m++) {
+        char name[48];
+        snprintf(name, sizeof name, "ps.mb.%zu.%zu", m / (size_t)sim->shards, m % (size_t)sim->shards);
+        if (!(sim->mbox_name[m] = strdup(name)))
             return ps_err_set(err, "sim: out of memory launching %d actors", n);
-        sim->mbox[id] = sg_mailbox_by_name(name);
+        sim->mbox[m] = sg_mailbox_by_name(name);
     }
     return PS_OK;
 }
@@ -834,6 +887,8 @@ static void ps__after_run(ps__sim *sim)
         if (a->wakes)
             sg_sem_destroy(a->wakes);
         a->wakes = NULL;
+        free(a->arrivals.mem);
+        a->arrivals = (ps__ring){.esize = sizeof(int)};
         for (; a->pend.n > 0; ps__ring_pop(&a->pend))
             sg_comm_unref(((ps__pend *)ps__ring_front(&a->pend))->comm);
         free(a->pend.mem);
@@ -883,8 +938,8 @@ static void ps__destroy(ps_backend *be)
     ps__sim *sim = be->impl;
     if (sim->actors)
         ps__after_run(sim); /* no-op after a launch; frees rings otherwise */
-    for (int i = 0; sim->mbox_name && i < sim->n_actors; i++)
-        free(sim->mbox_name[i]);
+    for (size_t m = 0; sim->mbox_name && m < (size_t)sim->n_actors * (size_t)sim->shards; m++)
+        free(sim->mbox_name[m]);
     free(sim->mbox_name);
     free(sim->mbox);
     free(sim->actors);
