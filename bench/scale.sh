@@ -3,7 +3,8 @@
 # (5% servers), printing wall seconds, peak memory, messages simulated and
 # messages per wall second, for pslab and for bench/raw_simgrid_ps.c (a minimal
 # raw-SimGrid program with the same message pattern), and the ratio of their
-# wall cost per message.   bench/scale.sh [--full] [--repeat K] [ITERATIONS] [SIZES...]
+# wall cost per message; setup_s is the part of the wall outside the SimGrid run.
+#   bench/scale.sh [--full] [--mf] [--platform cluster|fattree] [--repeat K] [ITERATIONS] [SIZES...]
 # --repeat K runs each pair K times, alternating, and takes the ratio of the median
 # walls: on a shared VM the machine's speed drifts over minutes, and one pair of
 # long runs can differ by tens of percent from the next.
@@ -59,19 +60,24 @@ median() {
         awk '{ v[NR] = $1 } END { m = int((NR + 1) / 2); print (NR % 2 ? v[m] : (v[m] + v[m + 1]) / 2) }'
 }
 
-printf '%-9s %6s %6s %6s %9s %8s %9s %12s %12s %12s %10s\n' what hosts servers workers wall_s cpu_s peak_MB messages msgs_per_s us_per_msg sim_s
+printf '%-9s %6s %6s %6s %9s %8s %8s %9s %12s %12s %12s %10s\n' what hosts servers workers wall_s setup_s cpu_s peak_MB messages msgs_per_s us_per_msg sim_s
 # row LABEL HOSTS SERVERS WORKERS MESSAGES SIM_S: one line of the table, from measure's figures
 row() {
-    printf '%-9s %6d %6d %6d %9.2f %8.2f %9d %12d %12.0f %12s %10.6f\n' "$1" "$2" "$3" "$4" "$wall" "$cpu" \
+    printf '%-9s %6d %6d %6d %9.2f %8.2f %8.2f %9d %12d %12.0f %12s %10.6f\n' "$1" "$2" "$3" "$4" "$wall" "$setup" "$cpu" \
         "$rss_mb" "$5" "$(awk -v t="$wall" -v m="$5" 'BEGIN { print m / t }')" \
         "$(awk -v t="$wall" -v m="$5" 'BEGIN { printf "%.2f", t / m * 1e6 }')" "$6"
 }
 # pslab_sim: sets msgs and sim_s from the pslab run just measured, and removes it
 pslab_sim() {
     msgs=$(sed -n 's/.* \([0-9]*\) messages .*/\1/p' "$tmp/out")
+    setup_from "$(sed -n 's/^pslab: wall \([0-9.]*\) s.*/\1/p' "$tmp/out")"
     sim_s=$(sed -n 's/^sim_time_s: //p' "$tmp/run-$n/summary.txt")
     rm -rf "$tmp/run-$n"
 }
+# setup_from SIM_WALL: setup = the whole run's wall (measure's) less its simulation's
+# (what the program reports for its SimGrid run); data made by actors at time 0 counts
+# as simulation.
+setup_from() { setup=$(awk -v t="$wall" -v s="${1:-0}" 'BEGIN { printf "%.2f", t - s }'); }
 # per_msg_ratio PSLAB_SECONDS RAW_SECONDS: pslab's cost per message over raw's
 per_msg_ratio() { awk -v a="$1" -v b="$2" -v m="$msgs" -v r="$rmsgs" 'BEGIN { printf "%.3f", (a / m) / (b / r) }'; }
 for n in "${sizes[@]}"; do
@@ -107,6 +113,7 @@ for n in "${sizes[@]}"; do
         grep 'raw_simgrid_ps:' "$tmp/err" || true
         rmsgs=$(awk '{ for (i = 1; i < NF; i++) if ($i == "messages") print $(i + 1) }' "$tmp/out")
         rsim=$(awk '{ for (i = 1; i < NF; i++) if ($i == "sim_s") print $(i + 1) }' "$tmp/out")
+        setup_from "$(awk '{ for (i = 1; i < NF; i++) if ($i == "wall_s") print $(i + 1) }' "$tmp/out")"
         r_walls+=("$wall") r_cpus+=("$cpu")
         row raw "$n" "$s" "$w" "$rmsgs" "$rsim"
     done
