@@ -334,14 +334,18 @@ static void ps__postman_main(int argc, char **argv)
 }
 
 /* NULL when out of memory or of mappings for its stack: the owner then starts its
- * sends itself, which gives the same simulation, only at more wall cost per send. */
+ * sends itself, at more wall cost per send; its sends then start a scheduling round
+ * earlier than a postman's would, which can order messages of one instant
+ * otherwise. Where that begins is a function of vm.max_map_count and the run
+ * (ps_map_budget_room), so reruns on one machine give the same files. */
 static ps__postman *ps__postman_new(ps__actor *a)
 {
     if (!ps_map_budget_room(&a->sim->maps, sg_actor_count())) {
         if (!a->sim->postmen_refused++)
             fprintf(stderr, "pslab: sim: vm.max_map_count (%ld) leaves no room for more helper "
-                    "actors: actors start their sends themselves from here on (the same "
-                    "simulation, at more wall cost)\n", a->sim->maps.limit);
+                    "actors: actors start their sends themselves from here on (more wall "
+                    "cost; messages sent at one instant may be ordered otherwise than with a "
+                    "higher vm.max_map_count)\n", a->sim->maps.limit);
         return NULL;
     }
     ps__postman *p = calloc(1, sizeof *p);

@@ -67,9 +67,15 @@ int ps_map_budget_fit(const ps_map_budget *b, size_t actors, size_t more, ps_err
                       advice);
 }
 
+/* Kept for the allocator, the libraries and SimGrid's own mappings. */
+static long fixed_reserve(long limit) { return limit / 8 > 4096 ? limit / 8 : 4096; }
+
 int ps_map_budget_room(const ps_map_budget *b, size_t actors)
 {
-    return b->limit <= 0 || needed(b, actors, 1) <= b->limit;
+    if (b->limit <= 0)
+        return 1;
+    long cap = (b->limit - fixed_reserve(b->limit)) / PS__MAPS_PER_ACTOR;
+    return (long)actors + 1 <= cap && needed(b, actors, 1) <= b->limit;
 }
 
 void ps_map_budget_measure(ps_map_budget *b, size_t actors, size_t started)

@@ -23,7 +23,10 @@ void ps_map_budget_init(ps_map_budget *b, size_t actors);
  * mappings they need, against which limit, and how to raise it). */
 int ps_map_budget_fit(const ps_map_budget *b, size_t actors, size_t more, ps_err *err);
 
-/* 1 if one more actor fits beside `actors` alive, without counting anything. */
+/* 1 if one more actor fits beside `actors` alive, without counting anything: under
+ * the limit less a fixed reserve for everything else (a function of the limit
+ * alone, so that where a run stops making actors does not vary between runs), and
+ * under the process's own count. */
 int ps_map_budget_room(const ps_map_budget *b, size_t actors);
 
 /* Counts the mappings again, `actors` alive, and derives what each of the
