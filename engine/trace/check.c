@@ -6,7 +6,9 @@
  * each pull judged by the rule, staleness and worker set of its clock's stage
  * ([stage.N]: clocks are global, stage after stage), and, for every model, per key: the sum of all deltas the workers pushed equals
  * the final value minus the initial 0, within the rounding that float addition on
- * the server can introduce: (pushes + 2) * 2^-24 * sum of |delta|. */
+ * the server can introduce: (pushes + 2) * 2^-24 * sum of |delta|; and every
+ * clock each worker ran (workers.csv) has its pull at some server or its cache
+ * reads (check_complete). */
 #include "engine/trace/check.h"
 
 #include <errno.h>
@@ -56,6 +58,7 @@ struct checker {
     double stale_sum, stale_max;
     ps_key_sums pushed;
     uint8_t *seen;           /* per pushed key: found in a final file */
+    uint8_t *clock_seen;     /* worker * clocks + clock: a pull or cache read of it */
     double worst_err;
 };
 
@@ -264,6 +267,12 @@ static int bound_slowest(const checker *k, const pull_row *rows, size_t n, int *
     return PS_OK;
 }
 
+static void mark_clock(checker *k, int worker, int clock)
+{
+    if (k->clock_seen && clock < k->clocks)
+        k->clock_seen[(size_t)worker * (size_t)k->clocks + (size_t)clock] = 1;
+}
+
 static void check_pull(checker *k, int server, const char *path, const pull_row *p, int bound,
                        int *last_clock, double *last_time)
 {
@@ -279,6 +288,7 @@ static void check_pull(checker *k, int server, const char *path, const pull_row 
                   "clock %d: a worker's clocks never go back", path, p->lineno, server,
                   p->worker, p->clock, last_clock[p->worker]);
     last_clock[p->worker] = p->clock;
+    mark_clock(k, p->worker, p->clock);
     if (p->slowest > bound)
         violation(k, "%s:%ld: server %d says the slowest worker had completed %d clocks when "
                   "it served worker %d's pull for clock %d, but a worker's later pull there "
@@ -344,6 +354,7 @@ static int check_reads(checker *k, int worker, ps_err *err)
             break;
         }
         int clock = (int)v[2];
+        mark_clock(k, worker, clock);
         const check_stage *st = stage_of(k, clock);
         int limit = k->cfg.cache_staleness >= 0 ? k->cfg.cache_staleness
                     : st->limit < 0             ? 0
@@ -515,6 +526,60 @@ static void check_missing(checker *k)
             compare_key(k, r, k->pushed.keys[r], 0.0, where);
 }
 
+/* ---- completeness ---------------------------------------------------------------- */
+
+/* Every clock a worker ran, as workers.csv counts them per stage (clocks base ..
+ * base + iterations - 1 of the stage), needs its pull at some server or, with
+ * policy.cache, its read from the node's cache: a clock with neither means lines
+ * missing from the trace. Not held to it: a stage whose model a worker took in
+ * bulk (policy.direct_transfer: transfer_in_s > 0), and runs whose scheduler split
+ * stages into segments of other worker sets (schedule.csv). */
+static int check_complete(checker *k, ps_err *err)
+{
+    if (!k->clock_seen || k->seg_workers)
+        return PS_OK;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/workers.csv", k->dir);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return ps_err_set(err, "%s: cannot open: %s (the trace's clocks are checked against it)",
+                          path, strerror(errno));
+    char line[512];
+    long lineno = 0;
+    int rc = PS_OK;
+    while (rc == PS_OK && fgets(line, sizeof line, f)) {
+        if (++lineno == 1)
+            continue;
+        int w, stage;
+        double iters, direct_in;
+        /* worker,iterations,compute_s,wait_s,comm_s,end_time_s,examples,flops,
+         * mean_batch_loss,stage,transfer_in_s,transfer_out_s */
+        if (sscanf(line, "%d,%lf,%*f,%*f,%*f,%*f,%*f,%*f,%*g,%d,%lf", &w, &iters, &stage,
+                   &direct_in) != 4 ||
+            w < 0 || w >= k->cfg.workers || !is_whole(iters, 0, k->clocks) || stage < 0 ||
+            stage > k->n_stages || (stage == 0) != (k->cfg.n_stages == 0)) {
+            rc = ps_err_set(err, "%s:%ld: not a row of worker 0..%d, iterations 0..%d and a stage "
+                            "of this run", path, lineno, k->cfg.workers - 1, k->clocks);
+            break;
+        }
+        const check_stage *st = &k->stages[stage ? stage - 1 : 0];
+        if (direct_in > 0) /* policy.direct_transfer: the stage's model came in bulk */
+            continue;
+        if (iters > st->iterations)
+            rc = ps_err_set(err, "%s:%ld: worker %d ran %.0f iterations of a stage of %d", path,
+                            lineno, w, iters, st->iterations);
+        for (int c = st->base; rc == PS_OK && c < st->base + (int)iters; c++)
+            if (!k->clock_seen[(size_t)w * (size_t)k->clocks + (size_t)c])
+                violation(k, "worker %d ran clock %d (workers.csv: %.0f iterations of its stage), "
+                          "but no server's trace has its pull nor its cache reads: lines are "
+                          "missing from the trace", w, c, iters);
+    }
+    if (rc == PS_OK && ferror(f))
+        rc = ps_err_set(err, "%s: read error", path);
+    fclose(f);
+    return rc;
+}
+
 /* ---- the run ------------------------------------------------------------------ */
 
 static int rule_limit(const char *m, int staleness, int *limit, ps_err *err)
@@ -650,6 +715,9 @@ int ps_check_run(const char *dir, int max_report, FILE *out, FILE *report, ps_er
         rc = load_tables(&k, err);
     if (rc == PS_OK)
         rc = ps_key_sums_init(&k.pushed, err);
+    /* the completeness rule's table, up to 256 MB (a bigger run is not held to it) */
+    if (rc == PS_OK && (uint64_t)k.cfg.workers * (uint64_t)k.clocks <= (UINT64_C(256) << 20))
+        k.clock_seen = calloc((size_t)k.cfg.workers * (size_t)k.clocks + 1, 1);
     for (int s = 0; rc == PS_OK && s < k.cfg.servers; s++)
         rc = check_pulls(&k, s, err);
     for (int w = 0; rc == PS_OK && w < k.cfg.workers; w++)
@@ -662,6 +730,8 @@ int ps_check_run(const char *dir, int max_report, FILE *out, FILE *report, ps_er
         rc = check_finals(&k, s, err);
     if (rc == PS_OK)
         check_missing(&k);
+    if (rc == PS_OK)
+        rc = check_complete(&k, err);
     if (rc == PS_OK && k.violations > k.max_report)
         fprintf(report, "... and %ld more violations\n", k.violations - k.max_report);
     if (rc == PS_OK && k.violations)
@@ -687,6 +757,7 @@ int ps_check_run(const char *dir, int max_report, FILE *out, FILE *report, ps_er
                 k.worst_err);
     }
     free(k.seen);
+    free(k.clock_seen);
     free(k.seg_workers);
     ps_key_sums_free(&k.pushed);
     ps_config_free(&k.cfg);
@@ -705,7 +776,9 @@ static const char check_usage[] =
     "With policy.cache, the same rule (or cache.staleness, the tighter) for the\n"
     "chunks each worker read from its node's cache (trace/workerW.reads.csv);\n"
     "and, for every model, that no update was lost: per key, the deltas the workers\n"
-    "pushed sum to the final value (initial values are 0), within float rounding.\n"
+    "pushed sum to the final value (initial values are 0), within float rounding;\n"
+    "and that every clock a worker ran (RUN_DIR/workers.csv) has its pull at some\n"
+    "server or its cache reads (stages taken by direct transfer excepted).\n"
     "A trace file cut short (without its last line '# end: N', N its data lines,\n"
     "or with lines missing) is an I/O error, naming the file.\n"
     "Each violation names the trace file and line, the server, worker, clock, the\n"

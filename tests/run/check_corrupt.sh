@@ -48,6 +48,17 @@ sed -i '2d' "$f"
 sed -i "s/^# end: .*/# end: $(grep -v '^#' "$f" | tail -n +2 | wc -l)/" "$f"
 check_rc 1 "update lost on table 0 key $key" "$TMP/gone"
 
+# every clock a worker ran (workers.csv) needs its pulls: worker 4's pulls of
+# clock 3 gone from every server, the end counts agreeing
+cp -r "$TMP/run" "$TMP/noclock"
+for f in "$TMP"/noclock/trace/server*.pulls.csv; do
+    awk -F, '!($3 == 4 && $4 == 3)' "$f" | grep -v '^# end' > "$f.tmp"
+    echo "# end: $(($(wc -l < "$f.tmp") - 1))" >> "$f.tmp" && mv "$f.tmp" "$f"
+done
+cmp -s "$TMP/run/trace/server0.pulls.csv" "$TMP/noclock/trace/server0.pulls.csv" &&
+    fail "worker 4 should have pulled from server 0 in clock 3"
+check_rc 1 "worker 4 ran clock 3 (workers.csv: 6 iterations of its stage), but no server's trace has its pull nor its cache reads" "$TMP/noclock"
+
 cp -r "$TMP/run" "$TMP/bad"
 sed -i '5s/.*/0.1,0,x,1,1/' "$TMP/bad/trace/server0.pulls.csv"
 check_rc 2 "server0.pulls.csv:5" "$TMP/bad"
