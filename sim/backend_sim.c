@@ -5,8 +5,8 @@
  * Sends are eager like TCP with buffers: every actor is the permanent receiver of
  * its mailboxes, so a transfer starts when the message is sent and completes
  * without the receiver's help; a send never waits for the receiver. An actor has
- * several mailboxes, received from in the order one would give (see ps__put). The rest of this file
- * exists because of how SimGrid 3.32 keeps unfinished comms (measured with
+ * several mailboxes, received from in the order one would give (see ps__put).
+ * The rest of this file exists because of how SimGrid 3.32 keeps unfinished comms (measured with
  * bench/raw_simgrid_ps.c, whose "postman" mode is this design):
  *  - CommImpl::finish() removes the comm from std::lists with std::list::remove, a
  *    full scan, on every completion: detached comms sit in one engine-wide list (so
@@ -143,8 +143,7 @@ struct ps__sim {
     ps__actor *actors;
     int n_actors;
     int shards;          /* mailboxes per actor (see ps__put) */
-    sg_mailbox_t *mbox;  /* actor id * shards + shard */
-    char **mbox_name;
+    sg_mailbox_t *mbox;  /* actor id * shards + shard, named by ps__mbox_name */
     ps__env_pool envs;
     ps__postman postmen; /* sentinel of the postmen not yet freed */
     int launched;
@@ -439,13 +438,21 @@ static void ps__actor_end(ps__actor *a)
     }
 }
 
+static void ps__mbox_name(char *name, size_t n, size_t actor, int shard)
+{
+    snprintf(name, n, "ps.mb.%zu.%d", actor, shard);
+}
+
 static void ps__actor_main(int argc, char **argv)
 {
     (void)argc, (void)argv;
     ps__actor *a = sg_actor_self_get_data();
     /* Before any send of the run: every actor's first simcall is this one. */
-    for (int k = 0; k < a->sim->shards; k++)
-        sg_mailbox_set_receiver(a->sim->mbox_name[(size_t)a->spec.id * a->sim->shards + k]);
+    for (int k = 0; k < a->sim->shards; k++) {
+        char name[48];
+        ps__mbox_name(name, sizeof name, (size_t)a->spec.id, k);
+        sg_mailbox_set_receiver(name);
+    }
     a->spec.main(&a->sim->be, a->spec.arg);
     ps__actor_end(a);
 }
@@ -851,8 +858,7 @@ static int ps__make_actors(ps__sim *sim, const ps_actor_spec *specs, int n, ps_e
     sim->shards = (int)ceil(sqrt((double)n) / 2);
     size_t n_mbox = (size_t)n * (size_t)sim->shards;
     sim->mbox = calloc(n_mbox, sizeof *sim->mbox);
-    sim->mbox_name = calloc(n_mbox, sizeof *sim->mbox_name);
-    if (!sim->actors || !sim->mbox || !sim->mbox_name)
+    if (!sim->actors || !sim->mbox)
         return ps_err_set(err, "sim: out of memory launching %d actors", n);
     sim->n_actors = n;
     for (int i = 0; i < n; i++) {
@@ -871,9 +877,7 @@ static int ps__make_actors(ps__sim *sim, const ps_actor_spec *specs, int n, ps_e
     }
     for (size_t m = 0; m < n_mbox; m++) {
         char name[48];
-        snprintf(name, sizeof name, "ps.mb.%zu.%zu", m / (size_t)sim->shards, m % (size_t)sim->shards);
-        if (!(sim->mbox_name[m] = strdup(name)))
-            return ps_err_set(err, "sim: out of memory launching %d actors", n);
+        ps__mbox_name(name, sizeof name, m / (size_t)sim->shards, (int)(m % (size_t)sim->shards));
         sim->mbox[m] = sg_mailbox_by_name(name);
     }
     return PS_OK;
@@ -942,9 +946,6 @@ static void ps__destroy(ps_backend *be)
     ps__sim *sim = be->impl;
     if (sim->actors)
         ps__after_run(sim); /* no-op after a launch; frees rings otherwise */
-    for (size_t m = 0; sim->mbox_name && m < (size_t)sim->n_actors * (size_t)sim->shards; m++)
-        free(sim->mbox_name[m]);
-    free(sim->mbox_name);
     free(sim->mbox);
     free(sim->actors);
     free(sim->hosts);
