@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <malloc.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -59,6 +60,7 @@ typedef struct real_be {
     int failed;
     atomic_int interrupt_pending; /* a signal for the coordinator, on another node */
     char fail_msg[400];
+    int blame; /* after a failure: the node blamed for it (PS_WIRE_ABORT), or -1 */
     double t0;
     /* Heartbeats on the join connections (node 0's to every node, each node's to
      * node 0): a peer silent for real.timeout is stalled (rb_check_beats). */
@@ -104,11 +106,14 @@ static void rb_wake_all(real_be *rb)
     }
 }
 
-static void rb_fail(real_be *rb, const char *msg)
+/* The run cannot go on, because of node `blame` (this one's own rank for a failure
+ * of its own): told to every peer as the process ends (rb_say_abort). */
+static void rb_fail(real_be *rb, int blame, const char *msg)
 {
     pthread_mutex_lock(&rb->mu);
     if (!rb->failed) {
         rb->failed = 1;
+        rb->blame = blame;
         snprintf(rb->fail_msg, sizeof rb->fail_msg, "%s", msg);
     }
     pthread_mutex_unlock(&rb->mu);
@@ -221,21 +226,42 @@ static void rb_lose(real_be *rb, int rank, const char *why)
         rb_deliver(rb, 0, w.buf, w.len);
 }
 
+/* The node a peer's PS_WIRE_ABORT blames: a rank outside the cluster is the
+ * peer's own failure. */
+static int rb_blamed_by(const real_be *rb, const ps_conn *c)
+{
+    return c->blame >= 0 && c->blame < rb->p.n_nodes ? c->blame : c->rank;
+}
+
+/* c's peer is gone, or said it is failing: the run goes on without it if it is
+ * expendable and blames nobody else who is not, else fails, blaming the node its
+ * peer blamed (so that every node names the one lost first, not one that died in
+ * the cascade). */
 static void rb_drop(real_be *rb, ps_conn *c, const char *why)
 {
+    int was_member = c->member && !c->bye, blame = rb_blamed_by(rb, c);
+    char said[96];
+    if (c->blame >= 0) { /* it said why it went: that, not how the stream ended */
+        snprintf(said, sizeof said, "it is failing, and blames node %d", blame);
+        why = said;
+    }
     fprintf(stderr, "pslab: node %d: closing connection %s: %s\n", rb->p.rank, c->name, why);
-    int was_member = c->member && !c->bye;
-    if (was_member && rb_expendable(rb, c->rank)) { /* before a send can find it closed */
+    if (was_member && rb_expendable(rb, c->rank) &&
+        (blame == c->rank || rb_expendable(rb, blame))) { /* before a send can find it closed */
         rb_lose(rb, c->rank, why);
         rb_close_conn(rb, c);
         return;
     }
     rb_close_conn(rb, c);
-    if (was_member) {
-        char msg[400];
+    if (!was_member)
+        return;
+    char msg[400];
+    if (blame != c->rank)
+        snprintf(msg, sizeof msg, "lost node %d, the first node lost (node %d, %s, stopped "
+                 "on losing it)", blame, c->rank, c->addr_str);
+    else
         snprintf(msg, sizeof msg, "lost %s: %s", c->name, why);
-        rb_fail(rb, msg);
-    }
+    rb_fail(rb, blame, msg);
 }
 
 /* A whole frame arrived on c: check it fully, then hand it to its actor. */
@@ -418,7 +444,7 @@ static void rb_check_beats(real_be *rb)
             continue;
         }
         fprintf(stderr, "pslab: node %d: %s\n", rb->p.rank, msg);
-        rb_fail(rb, msg);
+        rb_fail(rb, c->rank, msg);
         return;
     }
 }
@@ -471,6 +497,8 @@ static void rb_poll(real_be *rb, int timeout_ms)
                     rb_close_conn(rb, c);
             } else if (rc) {
                 rb_drop(rb, c, why);
+            } else if (c->blame >= 0) {
+                rb_drop(rb, c, "it is failing");
             }
         }
     }
@@ -725,6 +753,30 @@ static void rb_say_goodbye(real_be *rb)
     }
 }
 
+/* After a failure: tells every peer, on every connection, which node this one
+ * blames, so that each can name the first node lost; best effort within a second
+ * (a peer that reads nothing then sees only our end of stream, and blames us). */
+static void rb_say_abort(real_be *rb)
+{
+    double deadline = ps_net_now() + (rb->p.timeout_s < 1 ? rb->p.timeout_s : 1.0);
+    int n = rb->p.n_nodes + rb->n_in;
+    for (int i = 0; i < n; i++) {
+        ps_conn *c = i < rb->p.n_nodes ? rb->out[i] : rb->in[i - rb->p.n_nodes];
+        if (!c || c->fd < 0 || !c->member)
+            continue;
+        char why[300];
+        pthread_mutex_lock(&c->wmu);
+        int rc = ps_conn_enqueue(c, (uint32_t)rb->blame, PS_WIRE_ABORT, NULL, 0, why, sizeof why);
+        while (rc == PS_OK && c->qhead && ps_net_now() < deadline) {
+            struct pollfd pfd = {.fd = c->fd, .events = POLLOUT};
+            if (poll(&pfd, 1, 10) > 0)
+                rc = ps_conn_flush(c, why, sizeof why);
+        }
+        pthread_mutex_unlock(&c->wmu);
+        shutdown(c->fd, SHUT_WR);
+    }
+}
+
 static int rb_launch(ps_backend *be, const ps_actor_spec *actors, int n, ps_err *err)
 {
     real_be *rb = rb_of(be);
@@ -770,7 +822,7 @@ static int rb_launch(ps_backend *be, const ps_actor_spec *actors, int n, ps_err 
             if (pthread_create(&th[i], NULL, rb_actor_thread, &args[i]) == 0)
                 started++;
             else
-                rb_fail(rb, "cannot start an actor thread");
+                rb_fail(rb, rb->p.rank, "cannot start an actor thread");
         }
         for (;;) {
             pthread_mutex_lock(&rb->mu);
@@ -788,6 +840,8 @@ static int rb_launch(ps_backend *be, const ps_actor_spec *actors, int n, ps_err 
         ps_interrupt_uninstall();
     if (!rb->failed)
         rb_say_goodbye(rb);
+    else
+        rb_say_abort(rb);
     free(args);
     free(th);
     return PS_OK;
@@ -870,7 +924,10 @@ static void rb_crash(ps_backend *be)
     raise(SIGKILL);
 }
 
-static void rb_fail_node(ps_backend *be, const char *why) { rb_fail((real_be *)be, why); }
+static void rb_fail_node(ps_backend *be, const char *why)
+{
+    rb_fail((real_be *)be, ((real_be *)be)->p.rank, why);
+}
 
 static const ps_backend_ops real_ops = {
     .name = "real",
@@ -952,6 +1009,7 @@ int ps_real_backend_create(ps_backend **out, ps_real_params *p, char **config_te
     if (p->recv_staging == 0)
         p->recv_staging = 256u << 10;
     rb->listen_fd = rb->epfd = rb->wake_fd = -1;
+    rb->blame = -1;
     pthread_mutex_init(&rb->mu, NULL);
     rb->t0 = p->start_time > 0 ? p->start_time : ps_net_now();
     rb->epfd = epoll_create1(EPOLL_CLOEXEC);

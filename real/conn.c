@@ -29,6 +29,7 @@ ps_conn *ps_conn_new(int fd, int rank, int outgoing, size_t staging)
     c->fd = fd;
     c->rank = rank;
     c->outgoing = outgoing;
+    c->blame = -1;
     c->heard_at = ps_net_now();
     pthread_mutex_init(&c->wmu, NULL);
     pthread_cond_init(&c->wcv, NULL);
@@ -62,6 +63,12 @@ static int conn_parse(ps_conn *c, ps_conn_frame_fn on_frame, void *ctx, char *wh
         uint32_t dest = get32(f), kind = get32(f + 4);
         if ((kind == PS_WIRE_BYE || kind == PS_WIRE_BEAT) && c->member) {
             c->bye |= kind == PS_WIRE_BYE;
+            off += PS_WIRE_FRAME_LEN;
+            continue;
+        }
+        if (kind == PS_WIRE_ABORT && c->member) { /* the first one counts */
+            if (c->blame < 0)
+                c->blame = dest <= INT32_MAX ? (int)dest : c->rank;
             off += PS_WIRE_FRAME_LEN;
             continue;
         }

@@ -22,6 +22,7 @@ typedef struct ps_out_item {
 
 typedef struct ps_conn {
     int fd, rank, outgoing, member, bye;
+    int blame;          /* from its PS_WIRE_ABORT: the node it blames, or -1 */
     int beats;          /* a join connection: its peer sends PS_WIRE_BEAT */
     double heard_at;    /* ps_net_now() of the last bytes read from it */
     char addr_str[32];

@@ -15,6 +15,9 @@ enum ps_wire_kind {
     PS_WIRE_HELLO = 2, /* handshake: a PS_MSG_HELLO message whose aux is ps_wire_hello */
     PS_WIRE_BEAT = 3,  /* a heartbeat on a join connection, both ways: the sender's
                         * process runs (a stopped or hung one falls silent) */
+    PS_WIRE_ABORT = 4, /* the sender is failing, and its frame's dest is the rank of
+                        * the node it blames: the first one lost, as far as it
+                        * knows, or its own for a failure of its own; no payload */
 };
 
 /* HELLO's aux: who is connecting. Joining the coordinator, token is 0 and

@@ -1,7 +1,8 @@
 /* One connection of the sockets backend over a socket pair: a spliced send that the
  * socket takes only in part queues a copy of the rest (so the caller's memory may
  * change at once) and keeps frame order; the receive side cuts big and small
- * messages, in any mix, out of the stream whole and in order. */
+ * messages, in any mix, out of the stream whole and in order, and keeps the node a
+ * failing peer blames (PS_WIRE_ABORT). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -218,7 +219,48 @@ static void test_receive_big_and_small(void)
     ps_conn_free(rx);
 }
 
+/* A peer's PS_WIRE_ABORT names whom it blames, the first of them kept, between
+ * messages that still arrive; from a stranger (no handshake) it is refused. */
+static void test_abort_frame_blame(void)
+{
+    make_pair(0);
+    ps_conn *tx = ps_conn_new(fds[0], 1, 1, 0);
+    ps_conn *rx = ps_conn_new(fds[1], 2, 0, 4096);
+    rx->member = 1;
+    fcntl(fds[1], F_SETFL, fcntl(fds[1], F_GETFL) | O_NONBLOCK);
+    char why[200];
+    size_t len;
+    void *msg = whole_message(4, 0, 1.0f, &len);
+    CU_ASSERT_EQUAL(ps_conn_enqueue(tx, 0, PS_WIRE_MSG, msg, len, why, sizeof why), 0);
+    CU_ASSERT_EQUAL(ps_conn_enqueue(tx, 3, PS_WIRE_ABORT, NULL, 0, why, sizeof why), 0);
+    CU_ASSERT_EQUAL(ps_conn_enqueue(tx, 4, PS_WIRE_ABORT, NULL, 0, why, sizeof why), 0);
+    msg = whole_message(5, 0, 1.0f, &len);
+    CU_ASSERT_EQUAL(ps_conn_enqueue(tx, 0, PS_WIRE_MSG, msg, len, why, sizeof why), 0);
+    got_frames g = {0};
+    for (int spins = 0; g.n < 2 && spins < 1000; spins++)
+        CU_ASSERT_EQUAL_FATAL(ps_conn_read(rx, on_frame, &g, why, sizeof why), 0);
+    CU_ASSERT_EQUAL(g.n, 2);
+    CU_ASSERT_EQUAL(rx->blame, 3);
+    CU_ASSERT_EQUAL(rx->bye, 0); /* failing is not a clean goodbye */
+    for (int i = 0; i < g.n; i++)
+        free(g.buf[i]);
+    ps_conn_free(rx);
+    rx = ps_conn_new(fds[1], 2, 0, 4096); /* a stranger's abort */
+    CU_ASSERT_EQUAL(ps_conn_enqueue(tx, 3, PS_WIRE_ABORT, NULL, 0, why, sizeof why), 0);
+    int rc = 0;
+    for (int spins = 0; rc == 0 && spins < 1000; spins++)
+        rc = ps_conn_read(rx, on_frame, &g, why, sizeof why);
+    CU_ASSERT_EQUAL(rc, -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(why, "unknown frame kind 4"));
+    CU_ASSERT_EQUAL(rx->blame, -1);
+    ps_conn_close(tx);
+    ps_conn_free(tx);
+    ps_conn_close(rx);
+    ps_conn_free(rx);
+}
+
 static CU_TestInfo tests[] = {
+    {"an abort frame names the node blamed, the first kept", test_abort_frame_blame},
     {"spliced send written in part queues a copy of the rest", test_spliced_partial_write},
     {"spliced send taken whole queues nothing", test_spliced_direct},
     {"big and small messages arrive whole and in order", test_receive_big_and_small},
