@@ -69,3 +69,9 @@ grep -q "lost node 3, the first node lost (node [01]," "$TMP/worker.2.err" "$TMP
 kill_one server 1
 blames server 1
 echo "ok: server 1's node killed: every other node names node 1"
+# a failed run writes no summary (none to say failed_workers for a server's death),
+# and keeps its rows
+[ ! -e "$TMP/server/summary.txt" ] || fail "a failed run wrote summary.txt: $(cat "$TMP/server/summary.txt")"
+[ "$(head -1 "$TMP/server/metrics.csv" | cut -d, -f1)" = time_s ] && [ "$(wc -l < "$TMP/server/metrics.csv")" -ge 3 ] ||
+    fail "metrics.csv lost its rows: $(cat "$TMP/server/metrics.csv")"
+echo "ok: the failed run kept metrics.csv's rows and wrote no summary.txt"
