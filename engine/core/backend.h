@@ -72,6 +72,12 @@ typedef struct ps_backend_ops {
      * gone, and its peers then see it gone; sim lets the actors left waiting end
      * the simulation without SimGrid's deadlock report. */
     void (*fail)(ps_backend *be, const char *why);
+    /* Optional: the node whose loss failed the caller's node (another node that
+     * died, or the one it blames), or -1: nothing failed, or the node failed on
+     * its own. A worker tells the coordinator, whose node may not know yet, so
+     * that a server's death is reported as that, not as workers stopped short.
+     * Sim has none: its losses are faults the engine injects and plays out. */
+    int (*lost_node)(ps_backend *be);
     /* A node-local wake-up between actors sharing a node's memory (the real
      * backend's threads of one process, sim's actors of one host), as a condition
      * variable would give: wake adds one to the count of actor `to`, which must be
@@ -122,6 +128,10 @@ static inline void ps_backend_fail(ps_backend *be, const char *why)
 {
     if (be && be->ops->fail)
         be->ops->fail(be, why);
+}
+static inline int ps_lost_node(ps_backend *be)
+{
+    return be && be->ops->lost_node ? be->ops->lost_node(be) : -1;
 }
 static inline int ps_wake(ps_backend *be, int to, ps_err *err) { return be->ops->wake(be, to, err); }
 static inline int ps_wait_wakes(ps_backend *be, int n, ps_err *err)

@@ -206,6 +206,9 @@ static int coord_take_done(ps_coord *c, const ps_msg *m, ps_err *err)
     if (c->lost_at[w] >= 0)
         return PS_OK; /* counted when it was lost; what it did till then is kept */
     c->n_done++;
+    if (m->table == PS_DONE_LOST) /* a death, not workers that stopped short: no summary */
+        return ps_err_set(err, "lost node %d, as worker %d found (it stopped on losing it)",
+                          m->clock, w);
     if (m->table == PS_DONE_INTERRUPTED)
         return PS_OK; /* it stopped short because the run was told to */
     for (int k = 0; k < r->n_stages; k++)

@@ -39,7 +39,8 @@ enum ps_msg_type {
     PS_MSG_CLOCK = 4,      /* worker -> server: clock `clock` done, no keys touched */
     PS_MSG_SNAPSHOT = 5,   /* server -> coordinator: shard contents after clock */
     PS_MSG_DONE = 6,       /* worker -> coordinator: finished; aux = timing; table =
-                            * PS_DONE_INTERRUPTED if it stopped for an interrupt */
+                            * PS_DONE_INTERRUPTED if it stopped for an interrupt,
+                            * PS_DONE_LOST (clock = the node) if for a lost node */
     PS_MSG_STOP = 7,       /* coordinator -> server: shut down */
     PS_MSG_HELLO = 8,      /* real backend: handshake */
     PS_MSG_STAGE = 9,      /* server -> coordinator: a stage began; clock = its index,
@@ -68,6 +69,7 @@ enum ps_msg_type {
 };
 
 #define PS_DONE_INTERRUPTED 1u
+#define PS_DONE_LOST 2u
 /* INTERRUPT to the coordinator, table: a node's injected crash (fault.crash) in
  * sim; aux = f64 its time, f64 its clock. */
 #define PS_INTERRUPT_CRASH 1u

@@ -737,15 +737,16 @@ static int worker_iterate(ps_worker *wk, ps_err *err)
     return PS_OK;
 }
 
-static int worker_send_done(ps_worker *wk, ps_err *err)
+/* lost: the node whose loss stopped it, or -1 */
+static int worker_send_done(ps_worker *wk, int lost, ps_err *err)
 {
     ps_msg_writer m;
     const ps_run *r = wk->run;
     uint32_t len = (uint32_t)(r->n_stages * sizeof wk->stats[0]);
     uint32_t cache_len = wk->cache ? (uint32_t)sizeof wk->cache_stats : 0;
-    if (ps_msg_build(&m, PS_MSG_DONE, 0, (uint32_t)ps_worker_actor(r, wk->index),
-                     wk->interrupted ? PS_DONE_INTERRUPTED : 0, r->total_clocks, 0, 0,
-                     len + cache_len, err))
+    uint32_t why = wk->interrupted ? PS_DONE_INTERRUPTED : lost >= 0 ? PS_DONE_LOST : 0;
+    if (ps_msg_build(&m, PS_MSG_DONE, 0, (uint32_t)ps_worker_actor(r, wk->index), why,
+                     why == PS_DONE_LOST ? lost : r->total_clocks, 0, 0, len + cache_len, err))
         return PS_ERR;
     memcpy(m.aux, wk->stats, len);
     if (wk->cache) { /* a node's first worker speaks for its cache */
@@ -837,12 +838,13 @@ void ps_worker_main(ps_backend *be, void *arg)
         rc = PS_OK;
     if (rc == PS_OK && a->run->trace)
         rc = ps_trace_close_worker(&wk.trace, &err);
+    int lost = rc ? ps_lost_node(be) : -1;
     if (rc)
         ps_run_fail(a->run, who, &err);
     /* Sent even after a failure (with fewer iterations than asked), so that the
      * coordinator learns of it and ends the run instead of waiting. */
     ps_err done_err;
-    if (worker_send_done(&wk, &done_err))
+    if (worker_send_done(&wk, lost, &done_err))
         ps_run_fail(a->run, who, &done_err);
     worker_free(&wk);
 }
