@@ -252,16 +252,16 @@ static void rb_drop(real_be *rb, ps_conn *c, const char *why)
         rb_close_conn(rb, c);
         return;
     }
+    if (was_member) { /* failed before closed: a send that finds it closed knows why */
+        char msg[400];
+        if (blame != c->rank)
+            snprintf(msg, sizeof msg, "lost node %d, the first node lost (node %d, %s, stopped "
+                     "on losing it)", blame, c->rank, c->addr_str);
+        else
+            snprintf(msg, sizeof msg, "lost %s: %s", c->name, why);
+        rb_fail(rb, blame, msg);
+    }
     rb_close_conn(rb, c);
-    if (!was_member)
-        return;
-    char msg[400];
-    if (blame != c->rank)
-        snprintf(msg, sizeof msg, "lost node %d, the first node lost (node %d, %s, stopped "
-                 "on losing it)", blame, c->rank, c->addr_str);
-    else
-        snprintf(msg, sizeof msg, "lost %s: %s", c->name, why);
-    rb_fail(rb, blame, msg);
 }
 
 /* A whole frame arrived on c: check it fully, then hand it to its actor. */
@@ -517,8 +517,8 @@ static ps_conn *rb_out_conn(real_be *rb, int node, ps_err *err)
     }
     char as[32];
     if (rb->failed) { /* a peer is gone: no new connection (it would wait real.timeout) */
+        ps_err_set(err, "%s", rb->fail_msg);
         pthread_mutex_unlock(&rb->mu);
-        ps_err_set(err, "node %d: not connecting to node %d: %s", rb->p.rank, node, rb->fail_msg);
         return NULL;
     }
     int fd = ps_net_connect(&rb->peers[node], rb->p.timeout_s, err);
@@ -547,6 +547,31 @@ static ps_conn *rb_out_conn(real_be *rb, int node, ps_err *err)
     rb->out[node] = c;
     pthread_mutex_unlock(&rb->mu);
     return c;
+}
+
+/* A send found node's connection gone (closed, a write error) before the loop
+ * read why: wait a little for the loop to read the peer's end (its PS_WIRE_ABORT
+ * names the node lost first), then report that; PS_OK if the node turns out to
+ * be expendable and lost. */
+static int rb_send_failed(real_be *rb, int node, ps_err *err)
+{
+    double until = ps_net_now() + 2.0;
+    pthread_mutex_lock(&rb->mu);
+    while (!rb->failed && !(rb->dead && rb->dead[node]) && ps_net_now() < until) {
+        pthread_mutex_unlock(&rb->mu);
+        if (rb->inline_mode)
+            rb_poll(rb, 20);
+        else
+            nanosleep(&(struct timespec){0, 10000000}, NULL);
+        pthread_mutex_lock(&rb->mu);
+    }
+    int rc = PS_ERR;
+    if (rb->dead && rb->dead[node])
+        rc = PS_OK;
+    else if (rb->failed)
+        ps_err_set(err, "%s", rb->fail_msg);
+    pthread_mutex_unlock(&rb->mu);
+    return rc;
 }
 
 /* Sends one message to actor `to`: buf[0..at) + view + buf[at..len) (view_len 0:
@@ -622,7 +647,7 @@ static int rb_send_message(real_be *rb, int to, void *buf, size_t len, size_t at
     pthread_mutex_unlock(&c->wmu);
     if (rc == PS_ERR && why[0] && !err->msg[0])
         ps_err_set(err, "sending %s: %s", c->name, why);
-    return rc;
+    return rc == PS_ERR ? rb_send_failed(rb, node, err) : rc;
 }
 
 static int rb_send(ps_backend *be, int to, void *buf, size_t len, ps_err *err)
@@ -929,6 +954,15 @@ static void rb_fail_node(ps_backend *be, const char *why)
     rb_fail((real_be *)be, ((real_be *)be)->p.rank, why);
 }
 
+static int rb_lost_node(ps_backend *be)
+{
+    real_be *rb = rb_of(be);
+    pthread_mutex_lock(&rb->mu);
+    int lost = rb->failed && rb->blame >= 0 && rb->blame != rb->p.rank ? rb->blame : -1;
+    pthread_mutex_unlock(&rb->mu);
+    return lost;
+}
+
 static const ps_backend_ops real_ops = {
     .name = "real",
     .launch = rb_launch,
@@ -942,6 +976,7 @@ static const ps_backend_ops real_ops = {
     .sleep = rb_sleep,
     .crash = rb_crash,
     .fail = rb_fail_node,
+    .lost_node = rb_lost_node,
     .wake = rb_wake,
     .wait_wakes = rb_wait_wakes,
     .destroy = rb_destroy,
