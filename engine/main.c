@@ -19,6 +19,7 @@
 #include "engine/ps/checkpoint.h"
 #include "engine/tools/sweep.h"
 #include "engine/trace/check.h"
+#include "engine/trace/trace.h"
 #include "engine/core/config.h"
 #include "engine/index/block_index.h"
 #include "engine/ps/cluster.h"
@@ -41,7 +42,7 @@
 static const char run_usage[] =
     "usage: pslab run CONFIG [--backend sim] [--set SECTION.KEY=VALUE]... [--out DIR]\n"
     "                 [--trace] [--cfg=SIMGRID_OPTION]... [--log=SIMGRID_LOG]...\n"
-    "       pslab run --resume RUN_DIR [--cfg=...]...\n"
+    "       pslab run --resume RUN_DIR [--trace] [--cfg=...]...\n"
     "       pslab run --help-config\n"
     "\n"
     "Runs the experiment described by the INI file CONFIG and writes a run directory:\n"
@@ -55,7 +56,9 @@ static const char run_usage[] =
     "  --out DIR        the run directory to create\n"
     "  --trace          also write DIR/trace/: every pull served (with the slowest\n"
     "                   worker's clock), every worker's pushed sums, the final model;\n"
-    "                   `pslab check DIR` verifies the consistency model with it\n"
+    "                   `pslab check DIR` verifies the consistency model with it;\n"
+    "                   a resumed or restarted run traces its last attempt, from\n"
+    "                   its checkpoint, and keeps the earlier ones as trace.1, ...\n"
     "  --resume RUN_DIR go on with an interrupted run from its servers' newest\n"
     "                   checkpoint (fault.checkpoint_every), with its config.ini;\n"
     "                   metrics.csv keeps its rows up to the checkpoint and goes on\n"
@@ -114,9 +117,9 @@ static int parse_run_args(int argc, char **argv, run_args *a, ps_err *err)
     }
     if (a->resume) {
         /* the run goes on as it was configured: its own config.ini, as written */
-        if (a->config_path || a->n_sets || a->out || a->trace)
+        if (a->config_path || a->n_sets || a->out)
             return ps_err_set(err, "--resume takes only the run directory (its config.ini "
-                              "says the rest; a trace of a resumed run is not supported yet)");
+                              "says the rest) and --trace");
         snprintf(a->resume_config, sizeof a->resume_config, "%s/config.ini", a->resume);
         a->config_path = a->resume_config;
     }
@@ -428,6 +431,8 @@ static int run_attempt(run_args *a, const ps_config *cfg, const char *dir, int r
     ps_run run;
     ps_backend *be = NULL;
     int rc = ps_run_init(&run, cfg, dir, err);
+    if (rc == PS_OK && resume && a->trace) /* the attempt before keeps its trace */
+        rc = ps_trace_keep_attempt(dir, err);
     if (rc == PS_OK && resume)
         rc = prepare_resume(&run, dir, resume == 2, err);
     if (rc == PS_OK && resume == 2 && end->crashed) { /* sim: after the crash and recovery */

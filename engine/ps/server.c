@@ -1150,6 +1150,28 @@ static int server_trace_tables(const ps_run *r, ps_err *err)
     return PS_OK;
 }
 
+static int server_final_params(ps_server *s, uint64_t **ids, float **vals, uint64_t *n,
+                               ps_err *err);
+
+/* A trace's shard file: final, the shards at the end (which close the trace), or
+ * initial, a resumed run's shards as its checkpoint gave them (what its pushes
+ * add to). */
+static int server_trace_shard(ps_server *s, int final, ps_err *err)
+{
+    uint64_t *ids = NULL, n = 0;
+    float *vals = NULL;
+    int rc = server_final_params(s, &ids, &vals, &n, err);
+    if (rc == PS_OK && n > UINT32_MAX)
+        rc = ps_err_set(err, "shard too large to trace");
+    else if (rc == PS_OK)
+        rc = final ? ps_trace_close_server(&s->trace, s->run->out_dir, ids, vals, (uint32_t)n, err)
+                   : ps_trace_server_initial(&s->trace, s->run->out_dir, ids, vals, (uint32_t)n,
+                                             err);
+    free(ids);
+    free(vals);
+    return rc;
+}
+
 /* pslab run --resume: the shards as checkpointed, and the clocks as they stood
  * then, every worker of the stage in progress having completed resume_clock. */
 static int server_resume(ps_server *s, ps_err *err)
@@ -1170,7 +1192,9 @@ static int server_resume(ps_server *s, ps_err *err)
     int every = r->cfg->checkpoint_every;
     s->next_ckpt = every && c / every < (INT32_MAX - every) / every ? (c / every + 1) * every
                                                                   : INT32_MAX;
-    return PS_OK;
+    if (r->trace && s->index == 0 && ps_trace_resumed(r->out_dir, c, err))
+        return PS_ERR;
+    return r->trace ? server_trace_shard(s, 0, err) : PS_OK;
 }
 
 static int server_init(ps_server *s, ps_run *r, ps_backend *be, int index, ps_err *err)
@@ -1300,21 +1324,6 @@ static int server_final_params(ps_server *s, uint64_t **ids, float **vals, uint6
     return PS_OK;
 }
 
-/* The trace ends with the final shards, as the stores hold them. */
-static int server_close_trace(ps_server *s, ps_err *err)
-{
-    uint64_t *ids = NULL, n = 0;
-    float *vals = NULL;
-    int rc = server_final_params(s, &ids, &vals, &n, err);
-    if (rc == PS_OK)
-        rc = n > UINT32_MAX ? ps_err_set(err, "shard too large to trace")
-                            : ps_trace_close_server(&s->trace, s->run->out_dir, ids, vals,
-                                                    (uint32_t)n, err);
-    free(ids);
-    free(vals);
-    return rc;
-}
-
 void ps_server_main(ps_backend *be, void *arg)
 {
     ps_actor_arg *a = arg;
@@ -1376,7 +1385,7 @@ void ps_server_main(ps_backend *be, void *arg)
     }
     /* the final shard closes the trace: told to stop, every update has arrived */
     if (rc == 1 && a->run->trace)
-        rc = server_close_trace(&s, &err);
+        rc = server_trace_shard(&s, 1, &err);
     if (rc < 0)
         ps_run_fail(a->run, who, &err);
     server_free(&s);

@@ -5,7 +5,8 @@
  *   asp       no bound
  * each pull judged by the rule, staleness and worker set of its clock's stage
  * ([stage.N]: clocks are global, stage after stage), and, for every model, per key: the sum of all deltas the workers pushed equals
- * the final value minus the initial 0, within the rounding that float addition on
+ * the final value minus the initial one (0, or a resumed run's checkpoint's:
+ * serverS.initial.csv), within the rounding that float addition on
  * the server can introduce: (pushes + 2) * 2^-24 * sum of |delta|; and every
  * clock each worker ran (workers.csv) has its pull at some server or its cache
  * reads (check_complete). */
@@ -17,6 +18,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "engine/core/config.h"
 #include "engine/models/model.h"
@@ -58,6 +60,12 @@ struct checker {
     double stale_sum, stale_max;
     ps_key_sums pushed;
     uint8_t *seen;           /* per pushed key: found in a final file */
+    /* a resumed run's serverS.initial.csv, the values its pushes add to (sum: the
+     * value); none: every value starts at 0 */
+    ps_key_sums initial;
+    int has_initial;
+    int32_t resumed_at;      /* its clock (trace/resumed.csv), else 0 */
+    uint8_t *initial_seen;   /* per initial key: found in a final file */
     uint8_t *clock_seen;     /* worker * clocks + clock: a pull or cache read of it */
     double worst_err;
 };
@@ -78,7 +86,10 @@ static int csv_open(csv_file *c, const char *dir, const char *name, int index,
                     const char *suffix, const char *header, ps_err *err)
 {
     memset(c, 0, sizeof *c);
-    snprintf(c->path, sizeof c->path, "%s/trace/%s%d.%s", dir, name, index, suffix);
+    if (index < 0) /* a file of the whole run, not of one actor */
+        snprintf(c->path, sizeof c->path, "%s/trace/%s.%s", dir, name, suffix);
+    else
+        snprintf(c->path, sizeof c->path, "%s/trace/%s%d.%s", dir, name, index, suffix);
     c->f = fopen(c->path, "r");
     if (!c->f)
         return ps_err_set(err, "%s: cannot open: %s%s", c->path, strerror(errno),
@@ -400,14 +411,28 @@ static int load_pushes(checker *k, int worker, ps_err *err)
     return rc < 0 ? PS_ERR : PS_OK;
 }
 
-static double tolerance(const ps_key_sums *p, int64_t r)
+/* A key's value at the start: its initial.csv line's, else 0; *row its row there. */
+static double initial_of(const checker *k, uint64_t id, int64_t *row)
 {
-    return r < 0 ? 0 : ((double)p->count[r] + 2) * ldexp(1.0, -24) * p->abs_sum[r];
+    const uint32_t *r = k->has_initial ? ps_keymap_get(&k->initial.map, id) : NULL;
+    *row = r ? (int64_t)*r : -1;
+    return r ? k->initial.sum[*r] : 0.0;
+}
+
+/* Float addition on the server rounds each sum by at most 2^-24 of the running
+ * value, which never exceeds |initial| + the deltas' |sum|. */
+static double tolerance(const ps_key_sums *p, int64_t r, double initial)
+{
+    double pushes = r < 0 ? 0 : (double)p->count[r], abs_sum = r < 0 ? 0 : p->abs_sum[r];
+    return (pushes + 2) * ldexp(1.0, -24) * (abs_sum + fabs(initial));
 }
 
 static void compare_key(checker *k, int64_t r, uint64_t id, double final, const char *where)
 {
-    double sum = r < 0 ? 0 : k->pushed.sum[r], diff = fabs(final - sum), tol = tolerance(&k->pushed, r);
+    int64_t ir;
+    double init = initial_of(k, id, &ir);
+    double sum = r < 0 ? 0 : k->pushed.sum[r], diff = fabs(final - init - sum);
+    double tol = tolerance(&k->pushed, r, init);
     char which[96] = "";
     int mt = model_table_of(k, id);
     if (mt >= 0) /* the model's name for it */
@@ -415,12 +440,75 @@ static void compare_key(checker *k, int64_t r, uint64_t id, double final, const 
                  (unsigned long long)(ps_trace_value(id) - k->tables[mt].first));
     if (diff > tol)
         violation(k, "%s: update lost on table %d key %llu%s: the workers pushed deltas summing "
-                  "to %.9g (%llu pushes) but the final value is %.9g (initial 0): off by %.3g, "
-                  "tolerance %.3g", where, ps_trace_table(id),
+                  "to %.9g (%llu pushes) but the final value is %.9g (initial %.9g%s): off by "
+                  "%.3g, tolerance %.3g", where, ps_trace_table(id),
                   (unsigned long long)ps_trace_value(id), which, sum,
-                  (unsigned long long)(r < 0 ? 0 : k->pushed.count[r]), final, diff, tol);
-    else if (sum != 0 && diff / fabs(sum) > k->worst_err)
-        k->worst_err = diff / fabs(sum);
+                  (unsigned long long)(r < 0 ? 0 : k->pushed.count[r]), final, init,
+                  k->has_initial ? ", from the checkpoint" : "", diff, tol);
+    else if (sum != 0 && diff / (fabs(sum) + fabs(init)) > k->worst_err)
+        k->worst_err = diff / (fabs(sum) + fabs(init));
+}
+
+/* serverS.initial.csv, in a resumed run's trace: a key in two shards is refused. */
+static int load_initial(checker *k, int server, ps_err *err)
+{
+    csv_file c;
+    int rc = csv_open(&c, k->dir, "server", server, "initial.csv", "table,key,value", err);
+    double v[3];
+    while (rc == PS_OK && (rc = csv_next(&c, 3, v, err)) == 1) {
+        rc = PS_OK;
+        if (!is_whole(v[0], 0, PS_MODEL_MAX_TABLES - 1) || !is_whole(v[1], 0, 9007199254740992.0)) {
+            rc = ps_err_set(err, "%s:%ld: '%s' is not table,key,value", c.path, c.lineno, c.line);
+            break;
+        }
+        int64_t r = ps_key_sums_row(&k->initial, ps_trace_param((int)v[0], (uint64_t)v[1]));
+        if (r < 0) {
+            rc = ps_err_set(err, "out of memory reading %s", c.path);
+            break;
+        }
+        if (k->initial.count[r]++) {
+            rc = ps_err_set(err, "%s:%ld: table %d key %llu is in another server's initial shard "
+                            "too", c.path, c.lineno, (int)v[0], (unsigned long long)v[1]);
+            break;
+        }
+        k->initial.sum[r] = v[2];
+    }
+    csv_close(&c);
+    return rc < 0 ? PS_ERR : PS_OK;
+}
+
+/* trace/resumed.csv: the clock a resumed run went on from. */
+static int load_resumed(checker *k, ps_err *err)
+{
+    csv_file c;
+    double v[1];
+    int rc = csv_open(&c, k->dir, "resumed", -1, "csv", "clock", err);
+    if (rc == PS_OK && (rc = csv_next(&c, 1, v, err)) == 1) {
+        rc = is_whole(v[0], 1, k->clocks - 1) ? PS_OK
+                                               : ps_err_set(err, "%s:%ld: '%s' is not a clock of "
+                                                            "this run", c.path, c.lineno, c.line);
+        k->resumed_at = (int32_t)v[0];
+        if (rc == PS_OK && csv_next(&c, 1, v, err) != 0)
+            rc = ps_err_set(err, "%s: one line, its clock, expected", c.path);
+    } else if (rc == 0) {
+        rc = ps_err_set(err, "%s: no clock in it", c.path);
+    }
+    csv_close(&c);
+    return rc < 0 ? PS_ERR : PS_OK;
+}
+
+/* A resumed run's trace has every server's initial.csv, another none. */
+static int load_initials(checker *k, ps_err *err)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/trace/server0.initial.csv", k->dir);
+    k->has_initial = access(path, F_OK) == 0;
+    for (int s = 0; k->has_initial && s < k->cfg.servers; s++)
+        if (load_initial(k, s, err))
+            return PS_ERR;
+    if (k->has_initial && !(k->initial_seen = calloc(k->initial.n ? k->initial.n : 1, 1)))
+        return ps_err_set(err, "out of memory");
+    return k->has_initial ? load_resumed(k, err) : PS_OK;
 }
 
 static int check_finals(checker *k, int server, ps_err *err)
@@ -441,6 +529,10 @@ static int check_finals(checker *k, int server, ps_err *err)
         if (row && k->seen[*row]++)
             violation(k, "%s: table %d key %llu appears in more than one final shard", where,
                       (int)v[0], (unsigned long long)v[1]);
+        int64_t ir;
+        (void)initial_of(k, id, &ir);
+        if (ir >= 0)
+            k->initial_seen[ir] = 1;
         compare_key(k, row ? (int64_t)*row : -1, id, v[2], where);
     }
     csv_close(&c);
@@ -524,6 +616,9 @@ static void check_missing(checker *k)
     for (uint32_t r = 0; r < k->pushed.n; r++)
         if (!k->seen[r])
             compare_key(k, r, k->pushed.keys[r], 0.0, where);
+    for (uint32_t r = 0; k->has_initial && r < k->initial.n; r++) /* not pushed since */
+        if (!k->initial_seen[r] && !ps_keymap_get(&k->pushed.map, k->initial.keys[r]))
+            compare_key(k, -1, k->initial.keys[r], 0.0, where);
 }
 
 /* ---- completeness ---------------------------------------------------------------- */
@@ -568,7 +663,13 @@ static int check_complete(checker *k, ps_err *err)
         if (iters > st->iterations)
             rc = ps_err_set(err, "%s:%ld: worker %d ran %.0f iterations of a stage of %d", path,
                             lineno, w, iters, st->iterations);
-        for (int c = st->base; rc == PS_OK && c < st->base + (int)iters; c++)
+        /* a resumed run's workers count their clocks from the checkpoint's */
+        int from = st->base < k->resumed_at ? k->resumed_at : st->base;
+        if (rc == PS_OK && from + iters > st->base + st->iterations)
+            rc = ps_err_set(err, "%s:%ld: worker %d ran %.0f iterations from clock %d, past its "
+                            "stage's end (clock %d)", path, lineno, w, iters, from,
+                            st->base + st->iterations);
+        for (int c = from; rc == PS_OK && c < from + (int)iters; c++)
             if (!k->clock_seen[(size_t)w * (size_t)k->clocks + (size_t)c])
                 violation(k, "worker %d ran clock %d (workers.csv: %.0f iterations of its stage), "
                           "but no server's trace has its pull nor its cache reads: lines are "
@@ -715,6 +816,10 @@ int ps_check_run(const char *dir, int max_report, FILE *out, FILE *report, ps_er
         rc = load_tables(&k, err);
     if (rc == PS_OK)
         rc = ps_key_sums_init(&k.pushed, err);
+    if (rc == PS_OK)
+        rc = ps_key_sums_init(&k.initial, err);
+    if (rc == PS_OK)
+        rc = load_initials(&k, err);
     /* the completeness rule's table, up to 256 MB (a bigger run is not held to it) */
     if (rc == PS_OK && (uint64_t)k.cfg.workers * (uint64_t)k.clocks <= (UINT64_C(256) << 20))
         k.clock_seen = calloc((size_t)k.cfg.workers * (size_t)k.clocks + 1, 1);
@@ -757,6 +862,8 @@ int ps_check_run(const char *dir, int max_report, FILE *out, FILE *report, ps_er
                 k.worst_err);
     }
     free(k.seen);
+    free(k.initial_seen);
+    ps_key_sums_free(&k.initial);
     free(k.clock_seen);
     free(k.seg_workers);
     ps_key_sums_free(&k.pushed);
@@ -776,7 +883,10 @@ static const char check_usage[] =
     "With policy.cache, the same rule (or cache.staleness, the tighter) for the\n"
     "chunks each worker read from its node's cache (trace/workerW.reads.csv);\n"
     "and, for every model, that no update was lost: per key, the deltas the workers\n"
-    "pushed sum to the final value (initial values are 0), within float rounding;\n"
+    "pushed sum to the final value minus the initial one (0, or in a resumed or\n"
+    "restarted run the checkpoint's, trace/serverS.initial.csv), within float\n"
+    "rounding (the trace covers the last attempt; earlier ones are kept in\n"
+    "RUN_DIR/trace.1, trace.2, ...);\n"
     "and that every clock a worker ran (RUN_DIR/workers.csv) has its pull at some\n"
     "server or its cache reads (stages taken by direct transfer excepted).\n"
     "A trace file cut short (without its last line '# end: N', N its data lines,\n"

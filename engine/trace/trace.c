@@ -4,8 +4,10 @@
 #include "engine/trace/trace.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "engine/core/mem.h"
 #include "engine/ps/outputs.h"
@@ -145,16 +147,12 @@ static int finish_file(FILE *f, const char *path, ps_err *err)
     return PS_OK;
 }
 
-int ps_trace_close_server(ps_trace *t, const char *run_dir, const uint64_t *keys,
-                          const float *vals, uint32_t n, ps_err *err)
+/* serverS.NAME.csv: a shard's values, one line per parameter. */
+static int write_shard(const char *run_dir, int server, const char *name, const uint64_t *keys,
+                       const float *vals, uint32_t n, ps_err *err)
 {
-    FILE *pulls = t->f;
-    t->f = NULL;
-    fprintf(pulls, PS_TRACE_END "%llu\n", (unsigned long long)t->lines);
-    if (finish_file(pulls, t->path, err))
-        return PS_ERR;
     char path[4096];
-    if (snprintf(path, sizeof path, "%s/trace/server%d.final.csv", run_dir, t->index) >=
+    if (snprintf(path, sizeof path, "%s/trace/server%d.%s.csv", run_dir, server, name) >=
         (int)sizeof path)
         return ps_err_set(err, "%s: path too long", run_dir);
     FILE *f = fopen(path, "w");
@@ -166,6 +164,35 @@ int ps_trace_close_server(ps_trace *t, const char *run_dir, const uint64_t *keys
                 (unsigned long long)ps_trace_value(keys[i]), (double)vals[i]);
     fprintf(f, PS_TRACE_END "%u\n", n);
     return finish_file(f, path, err);
+}
+
+int ps_trace_server_initial(ps_trace *t, const char *run_dir, const uint64_t *keys,
+                            const float *vals, uint32_t n, ps_err *err)
+{
+    return write_shard(run_dir, t->index, "initial", keys, vals, n, err);
+}
+
+int ps_trace_resumed(const char *run_dir, int32_t clock, ps_err *err)
+{
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s/trace/resumed.csv", run_dir) >= (int)sizeof path)
+        return ps_err_set(err, "%s: path too long", run_dir);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return ps_err_set(err, "cannot write %s: %s", path, strerror(errno));
+    fprintf(f, "clock\n%d\n" PS_TRACE_END "1\n", clock);
+    return finish_file(f, path, err);
+}
+
+int ps_trace_close_server(ps_trace *t, const char *run_dir, const uint64_t *keys,
+                          const float *vals, uint32_t n, ps_err *err)
+{
+    FILE *pulls = t->f;
+    t->f = NULL;
+    fprintf(pulls, PS_TRACE_END "%llu\n", (unsigned long long)t->lines);
+    if (finish_file(pulls, t->path, err))
+        return PS_ERR;
+    return write_shard(run_dir, t->index, "final", keys, vals, n, err);
 }
 
 int ps_trace_close_worker(ps_trace *t, ps_err *err)
@@ -193,6 +220,25 @@ int ps_trace_close_worker(ps_trace *t, ps_err *err)
     fprintf(f, PS_TRACE_END "%u\n", k->n);
     ps_key_sums_free(&t->sums);
     return finish_file(f, t->path, err);
+}
+
+int ps_trace_keep_attempt(const char *run_dir, ps_err *err)
+{
+    char from[4096], to[4200];
+    struct stat st;
+    if (snprintf(from, sizeof from, "%s/trace", run_dir) >= (int)sizeof from)
+        return ps_err_set(err, "%s: path too long", run_dir);
+    if (stat(from, &st) != 0)
+        return PS_OK; /* the attempt before traced nothing */
+    for (int n = 1; n < 100000; n++) {
+        snprintf(to, sizeof to, "%s.%d", from, n);
+        if (stat(to, &st) == 0)
+            continue;
+        if (rename(from, to) != 0)
+            return ps_err_set(err, "cannot keep %s as %s: %s", from, to, strerror(errno));
+        return PS_OK;
+    }
+    return ps_err_set(err, "%s: too many earlier traces (trace.1 .. trace.99999)", run_dir);
 }
 
 void ps_trace_abandon(ps_trace *t)

@@ -5,6 +5,9 @@
  *                        served; slowest = clocks completed by the slowest worker
  *   serverS.final.csv    table,key,value: the shards at the end, as stored
  *                        (changes from the initial values, so starting at 0)
+ *   serverS.initial.csv  table,key,value: a resumed or restarted run's shards as
+ *                        its checkpoint gave them, the values its pushes add to
+ *   resumed.csv          clock: the checkpoint's clock such a run went on from
  *   workerW.pushes.csv   table,key,pushes,sum,abs_sum: per parameter, the deltas
  *                        that worker pushed, summed in double (abs_sum bounds float
  *                        rounding)
@@ -18,7 +21,9 @@
  * (their values are not sums of pushes). No update is lost when, per table and
  * parameter, the workers' sums equal the final value. Every file ends with the line
  * "# end: N", N its data lines, so that a file cut short (an interrupted run, a
- * full disk) is told from a whole one. */
+ * full disk) is told from a whole one. A resumed or restarted run traces its last
+ * attempt (from its checkpoint's clock) in trace/, the attempts before it being
+ * kept as trace.1, trace.2, ... (oldest first). */
 #ifndef PS_TRACE_H
 #define PS_TRACE_H
 
@@ -81,6 +86,14 @@ int ps_trace_push(ps_trace *t, const uint64_t *keys, uint64_t base, int table, u
 int ps_trace_close_server(ps_trace *t, const char *run_dir, const uint64_t *keys,
                           const float *vals, uint32_t n, ps_err *err);
 int ps_trace_close_worker(ps_trace *t, ps_err *err);
+/* Server of a resumed run: its shard as loaded from the checkpoint. */
+int ps_trace_server_initial(ps_trace *t, const char *run_dir, const uint64_t *keys,
+                            const float *vals, uint32_t n, ps_err *err);
+/* Server 0 of a resumed run: the clock it goes on from (resumed.csv). */
+int ps_trace_resumed(const char *run_dir, int32_t clock, ps_err *err);
+/* Before an attempt that resumes: RUN_DIR/trace, if any, becomes trace.N, the
+ * first N free. */
+int ps_trace_keep_attempt(const char *run_dir, ps_err *err);
 /* Releases whatever is open, without writing (after an error). */
 void ps_trace_abandon(ps_trace *t);
 

@@ -1,6 +1,7 @@
 /* libFuzzer harness: the trace checker (engine/trace/check.c) on a whole run
  * directory. The input is its files, each after a line "==> NAME" (config.ini,
- * workers.csv, schedule.csv, trace/tables.csv, trace/serverN.pulls.csv or .final.csv,
+ * workers.csv, schedule.csv, trace/tables.csv, trace/resumed.csv,
+ * trace/serverN.pulls.csv, .final.csv or .initial.csv,
  * trace/workerN.pushes.csv or .reads.csv; other names are skipped, so that no input
  * writes outside the directory). Whatever the files, the checker must give a
  * verdict or an error, never a crash. */
@@ -21,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static int allowed_name(const char *name)
 {
     static const char *const fixed[] = {"config.ini", "schedule.csv", "workers.csv",
-                                        "trace/tables.csv"};
+                                        "trace/tables.csv", "trace/resumed.csv"};
     for (size_t i = 0; i < sizeof fixed / sizeof *fixed; i++)
         if (strcmp(name, fixed[i]) == 0)
             return 1;

@@ -113,7 +113,7 @@ expect_error "checkpoint is at its last clock (1500): the run was complete" \
     --out "$TMP/none" >/dev/null 2>&1
 expect_error "has no clock that every one of the 2 servers checkpointed (was fault.checkpoint_every set?)" \
     "$PSLAB" run --resume "$TMP/none"
-expect_error "--resume takes only the run directory" "$PSLAB" run --resume "$TMP/ref" --set run.seed=2
+expect_error "--resume takes only the run directory (its config.ini says the rest) and --trace" "$PSLAB" run --resume "$TMP/ref" --set run.seed=2
 cp -r "$TMP/sim" "$TMP/cut"
 for f in "$TMP/cut/checkpoint/"*.ckpt; do truncate -s -9 "$f"; done
 expect_error "server0.ckpt is cut short (no end mark)" "$PSLAB" run --resume "$TMP/cut"
