@@ -665,6 +665,8 @@ static int check_complete(checker *k, ps_err *err)
                             lineno, w, iters, st->iterations);
         /* a resumed run's workers count their clocks from the checkpoint's */
         int from = st->base < k->resumed_at ? k->resumed_at : st->base;
+        if (from > st->base + st->iterations) /* a stage done before the checkpoint */
+            from = st->base + st->iterations;
         if (rc == PS_OK && from + iters > st->base + st->iterations)
             rc = ps_err_set(err, "%s:%ld: worker %d ran %.0f iterations from clock %d, past its "
                             "stage's end (clock %d)", path, lineno, w, iters, from,

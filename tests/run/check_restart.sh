@@ -42,6 +42,15 @@ printf 'clock\n210\n# end: 1\n' > "$TMP/bad/trace/resumed.csv"
 grep -q "worker 0 ran clock 210 .* no server's trace has its pull" "$TMP/bad.check" || fail "$(head -3 "$TMP/bad.check")"
 echo "ok: a changed checkpoint value, a lost or false resumed.csv are found"
 
+# stages: resumed in the second, the first done before the checkpoint
+sed '/^\[run\]/,/^\[cluster\]/{/^iterations/d}' "$TMP/c.ini" > "$TMP/st.ini"
+printf '[stage.1]\niterations = 100\nworkers = 3\n[stage.2]\niterations = 60\nbatch = 50\n' >> "$TMP/st.ini"
+"$PSLAB" run "$TMP/st.ini" --set fault.crash=server0@130 --trace --out "$TMP/st" >/dev/null 2>"$TMP/st.err" ||
+    fail "staged run: $(tail -3 "$TMP/st.err")"
+[ "$(summary_value "$TMP/st" resumed_from_clock)" = 130 ] || fail "st: $(cat "$TMP/st/summary.txt")"
+"$PSLAB" check "$TMP/st" > "$TMP/st.check" 2>&1 || fail "pslab check of a staged run resumed in stage 2: $(head -3 "$TMP/st.check")"
+echo "ok: a run of two stages restarted in its second checks ok"
+
 # pslab run --resume after an interrupt, and a real-backend restart
 "$PSLAB" run "$TMP/c.ini" --set run.iterations=3000 --trace --out "$TMP/int" >/dev/null 2>&1 &
 pid=$!
