@@ -449,18 +449,24 @@ static void compare_key(checker *k, int64_t r, uint64_t id, double final, const 
         k->worst_err = diff / (fabs(sum) + fabs(init));
 }
 
+/* A line of a shard file (final.csv, initial.csv): 1, 0 at the end, PS_ERR. */
+static int next_shard_row(csv_file *c, double *v, ps_err *err)
+{
+    int rc = csv_next(c, 3, v, err);
+    if (rc == 1 &&
+        (!is_whole(v[0], 0, PS_MODEL_MAX_TABLES - 1) || !is_whole(v[1], 0, 9007199254740992.0)))
+        return ps_err_set(err, "%s:%ld: '%s' is not table,key,value", c->path, c->lineno, c->line);
+    return rc;
+}
+
 /* serverS.initial.csv, in a resumed run's trace: a key in two shards is refused. */
 static int load_initial(checker *k, int server, ps_err *err)
 {
     csv_file c;
     int rc = csv_open(&c, k->dir, "server", server, "initial.csv", "table,key,value", err);
     double v[3];
-    while (rc == PS_OK && (rc = csv_next(&c, 3, v, err)) == 1) {
+    while (rc == PS_OK && (rc = next_shard_row(&c, v, err)) == 1) {
         rc = PS_OK;
-        if (!is_whole(v[0], 0, PS_MODEL_MAX_TABLES - 1) || !is_whole(v[1], 0, 9007199254740992.0)) {
-            rc = ps_err_set(err, "%s:%ld: '%s' is not table,key,value", c.path, c.lineno, c.line);
-            break;
-        }
         int64_t r = ps_key_sums_row(&k->initial, ps_trace_param((int)v[0], (uint64_t)v[1]));
         if (r < 0) {
             rc = ps_err_set(err, "out of memory reading %s", c.path);
@@ -517,12 +523,8 @@ static int check_finals(checker *k, int server, ps_err *err)
     int rc = csv_open(&c, k->dir, "server", server, "final.csv", "table,key,value", err);
     double v[3];
     char where[4300];
-    while (rc == PS_OK && (rc = csv_next(&c, 3, v, err)) == 1) {
+    while (rc == PS_OK && (rc = next_shard_row(&c, v, err)) == 1) {
         rc = PS_OK;
-        if (!is_whole(v[0], 0, PS_MODEL_MAX_TABLES - 1) || !is_whole(v[1], 0, 9007199254740992.0)) {
-            rc = ps_err_set(err, "%s:%ld: '%s' is not table,key,value", c.path, c.lineno, c.line);
-            break;
-        }
         uint64_t id = ps_trace_param((int)v[0], (uint64_t)v[1]);
         const uint32_t *row = ps_keymap_get(&k->pushed.map, id);
         snprintf(where, sizeof where, "%s:%ld", c.path, c.lineno);
