@@ -66,5 +66,8 @@ wait $pid || true
 "$PSLAB" run "$TMP/c.ini" --backend real --set fault.crash=server1@212 --trace --out "$TMP/real" \
     >/dev/null 2>"$TMP/real.err" || fail "real restart: $(tail -3 "$TMP/real.err")"
 "$PSLAB" check "$TMP/real" > "$TMP/real.check" || fail "pslab check of a real restart: $(head -3 "$TMP/real.check")"
-[ "$(sed -n 2p "$TMP/real/trace/resumed.csv")" = 210 ] || fail "real resumed.csv: $(cat "$TMP/real/trace/resumed.csv")"
+# the newest checkpoint every server had committed when the node died (210, or 205
+# when its writer had not finished)
+[ "$(sed -n 2p "$TMP/real/trace/resumed.csv")" = "$(summary_value "$TMP/real" resumed_from_clock)" ] ||
+    fail "real resumed.csv: $(cat "$TMP/real/trace/resumed.csv"), summary: $(summary_value "$TMP/real" resumed_from_clock)"
 echo "ok: pslab run --resume after SIGINT, and a real server's death restarted: each checks ok"
