@@ -258,7 +258,7 @@ static int set_sim_faults(ps_backend *be, const ps_config *cfg, double offset, p
 static int check_memory(const ps_run *run, const ps_config *cfg, ps_err *err)
 {
     uint64_t need = ps_server_tables_mem_bytes(run), mem = ps_physical_memory_bytes();
-    uint64_t truth = run->has_truth ? 2 * ps_gen_truth_bytes(&run->gen) : 0;
+    uint64_t truth = run->has_truth ? ps_run_truth_bytes(run) : 0;
     if (!mem || need + truth <= mem)
         return PS_OK;
     char beside[96] = "";

@@ -14,6 +14,8 @@
 #include "engine/ps/msg.h"
 #include "engine/ps/straggler.h"
 
+uint64_t ps_run_truth_bytes(const ps_run *r) { return 2 * ps_gen_truth_bytes(&r->gen); }
+
 /* The generators other than CTR: the same rows on every node, from the seed. */
 static int run_generate(ps_run *r, const ps_config *cfg, ps_err *err)
 {
@@ -31,7 +33,7 @@ static int run_generate(ps_run *r, const ps_config *cfg, ps_err *err)
                              .dims = (uint32_t)dims, .clusters = (uint32_t)cfg->clusters,
                              .spread = cfg->spread, .weight_scale = cfg->weight_scale};
     r->gen_kind = kind;
-    uint64_t truth = 2 * ps_gen_truth_bytes(&r->gen), mem = ps_physical_memory_bytes();
+    uint64_t truth = ps_run_truth_bytes(r), mem = ps_physical_memory_bytes();
     if (mem && truth > mem)
         return ps_err_set(err, "%s: data.generator = %s would hold %.1f GB of its true model "
                           "(for the training and the test set), and this machine has %.1f GB "

@@ -150,6 +150,9 @@ int ps_run_set_tables(ps_run *r, const ps_table_spec *specs, int n, ps_err *err)
 
 /* Builds datasets, partition and policies from the config. */
 int ps_run_init(ps_run *r, const ps_config *cfg, const char *out_dir, ps_err *err);
+/* Bytes of the generator's true model (r->gen) as a run holds it: built once for
+ * the training set and once for the test set. */
+uint64_t ps_run_truth_bytes(const ps_run *r);
 void ps_run_free(ps_run *r);
 
 /* The run's actor table (coordinator, servers, workers: ps_actor_count of each
